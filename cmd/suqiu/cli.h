@@ -1,0 +1,52 @@
+/*
+ * cli.h — what every subcommand of the suqiu binary shares: the parsed
+ * global options, the loaded configuration, and the exit-status policy.
+ * Only cmd/ prints messages and exits.
+ */
+#ifndef SUQIU_CLI_H
+#define SUQIU_CLI_H
+
+#include <stdio.h>
+
+#include "config.h"
+#include "error.h"
+
+/* Exit statuses (DESIGN.md, "Command line"). */
+enum {
+	EXIT_OK = 0,
+	EXIT_PARTIAL = 1,   /* the run partly failed (a feed down) */
+	EXIT_USAGE = 2,     /* usage or configuration error */
+};
+
+struct cli {
+	const char *config_path;  /* --config, $SUQIU_CONFIG, or the default */
+	const char *db_path;      /* --db; overrides `database:` */
+	int verbosity;            /* 0 quiet, 1 normal, 2 verbose */
+	struct sq_config cfg;
+	int cfg_loaded;
+};
+
+/* Load the configuration once; prints the error and returns EXIT_USAGE on failure. */
+int cli_load_config(struct cli *cli);
+
+/* The database path in effect (--db, else the configuration's). */
+const char *cli_db_path(const struct cli *cli);
+
+/* Print "suqiu: <context>: <message>" to stderr for err. */
+void cli_error(const char *context, const struct sq_error *err);
+
+/* Print "suqiu: COMMAND: message" for usage errors and return EXIT_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* True when argv[i] asks for help (-h, --help). */
+int cli_wants_help(int argc, char **argv);
+
+/* One line of a subcommand's progress or result, to stderr unless quiet. */
+void cli_info(const struct cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define CMD(name) int cmd_##name(struct cli *cli, int argc, char **argv)
+CMD(doctor);
+
+#endif

@@ -1,0 +1,128 @@
+#include "buf.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+sq_err sq_buf_grow(struct sq_buf *b, size_t extra)
+{
+	size_t need, cap;
+	char *p;
+
+	if (extra > SIZE_MAX - b->len - 1)
+		return SQ_ENOMEM;
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return SQ_OK;
+	cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	p = realloc(b->data, cap);
+	if (!p)
+		return SQ_ENOMEM;
+	b->data = p;
+	b->cap = cap;
+	return SQ_OK;
+}
+
+sq_err sq_buf_add(struct sq_buf *b, const void *data, size_t n)
+{
+	if (sq_buf_grow(b, n))
+		return SQ_ENOMEM;
+	if (n)
+		memcpy(b->data + b->len, data, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return SQ_OK;
+}
+
+sq_err sq_buf_adds(struct sq_buf *b, const char *s)
+{
+	return sq_buf_add(b, s, strlen(s));
+}
+
+sq_err sq_buf_addc(struct sq_buf *b, char c)
+{
+	return sq_buf_add(b, &c, 1);
+}
+
+sq_err sq_buf_vaddf(struct sq_buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	if (sq_buf_grow(b, 64))
+		return SQ_ENOMEM;
+	va_copy(cp, ap);
+	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return SQ_ENOMEM;
+	if ((size_t)n >= b->cap - b->len) {
+		if (sq_buf_grow(b, (size_t)n))
+			return SQ_ENOMEM;
+		vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+	}
+	b->len += (size_t)n;
+	return SQ_OK;
+}
+
+sq_err sq_buf_addf(struct sq_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	sq_err rc;
+
+	va_start(ap, fmt);
+	rc = sq_buf_vaddf(b, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+void sq_buf_reset(struct sq_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void sq_buf_release(struct sq_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+char *sq_buf_detach(struct sq_buf *b)
+{
+	char *p = b->data;
+
+	if (!p)
+		return calloc(1, 1);
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+const char *sq_buf_str(const struct sq_buf *b)
+{
+	return b->data ? b->data : "";
+}
+
+char *sq_strdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+char *sq_strndup(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}

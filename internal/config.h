@@ -1,0 +1,159 @@
+/*
+ * config.h — suqiu's YAML configuration (DESIGN.md, "Configuration") loaded
+ * with libyaml into typed structs with defaults.
+ *
+ * Every error is one line "FILE:LINE:COL: message" in err->msg with code
+ * SQ_ECONFIG, raised before any network or database work: unknown keys,
+ * wrong types, bad durations and URLs, duplicate source names, unreadable
+ * secret files.  Secrets (struct sq_secret) come from a `KEY_file` entry,
+ * from $CREDENTIALS_DIRECTORY/<owner>.<key> (systemd LoadCredential=), or
+ * from the environment variable SUQIU_<OWNER>_<KEY> (upper case, other
+ * characters as '_'); the owner is the source name, "smtp" or "privacy".
+ * Secret values are never part of an error message.
+ *
+ * Scalar sections are declared by option tables (options.h) exported below,
+ * so that the documentation check can list every key.
+ */
+#ifndef SUQIU_CONFIG_H
+#define SUQIU_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "options.h"
+
+struct sq_connector;
+
+struct sq_source_config {
+	char *name;                          /* unique */
+	char *type;                          /* connector type */
+	const struct sq_connector *connector;
+	char *base_url;
+	int64_t start_from;                  /* Unix s; where the first run starts */
+	int enabled;
+	void *conf;                          /* connector's own struct, conf_size bytes */
+	int line, col;                       /* where the entry starts, for messages */
+};
+
+struct sq_area {
+	char *name;
+	struct sq_strlist aliases;
+	char *grid_prefix;                   /* NULL: none */
+	double lon, lat;                     /* WGS 84 centre */
+	int has_center;
+};
+
+struct sq_areas {
+	char *district;
+	char *street;
+	struct sq_area *communities;
+	size_t ncommunities;
+};
+
+/* Shared HTTP client settings (section `http:`). */
+struct sq_http_config {
+	int64_t connect_timeout_ms;
+	int64_t total_timeout_ms;
+	int64_t low_speed_bytes;             /* abort below this many bytes/s ... */
+	int64_t low_speed_time_ms;           /* ... for this long */
+	int64_t max_body_bytes;
+	int64_t max_attempts;                /* per page, including the first */
+	int64_t backoff_base_ms;
+	int64_t backoff_max_ms;
+	int64_t retry_after_max_ms;          /* clamp for Retry-After and 42901 hints */
+	int64_t budget_ms;                   /* total time one source may spend per run */
+	char *ca_file;
+	char *user_agent;                    /* default "suqiu/VERSION" */
+};
+
+/* One duty-roster row (section `alerts.duty`). */
+struct sq_duty {
+	char *email;
+	unsigned days;                       /* bit 0 = Monday ... bit 6 = Sunday; 0x7f all */
+	int hour_from, hour_to;              /* [from, to) local hours; 0,24 = all day */
+	struct sq_strlist communities;       /* empty: any */
+	struct sq_strlist categories;        /* empty: any */
+};
+
+struct sq_smtp_config {
+	char *url;                           /* smtp:// or smtps:// */
+	char *from;
+	char *username;
+	struct sq_secret password;
+	int require_tls;                     /* -1 auto: required off loopback */
+	char *ca_file;
+	int64_t timeout_ms;
+	int64_t retry_base_ms;
+	int64_t retry_max_ms;
+};
+
+struct sq_alerts_config {
+	struct sq_smtp_config smtp;
+	struct sq_duty *duty;
+	size_t nduty;
+	struct sq_strlist digest_to;         /* recipients of `digest --mail` */
+};
+
+/* Record linkage (section `dedup:`); see docs for tuning. */
+struct sq_dedup_config {
+	double threshold;                    /* match score needed to link */
+	int64_t window_ms;                   /* candidate time window */
+	double radius_m;                     /* coordinate blocking radius */
+};
+
+/* Early warning (section `detect:`). */
+struct sq_detect_config {
+	struct sq_strlist urgent_words;
+	int64_t cluster_window_ms;
+	int64_t cluster_min;
+};
+
+/* Personal data (section `privacy:`). */
+struct sq_privacy_config {
+	struct sq_secret site_key;           /* HMAC key for contact hashes; generated if missing */
+	int keep_raw_contact;                /* store full numbers too (off by default) */
+	int64_t retention_ms;                /* raw payloads and contact hashes older than this are pruned */
+};
+
+struct sq_config {
+	char *path;                          /* the file it was loaded from */
+	char *database;
+	char *timezone;                      /* IANA name or +HH:MM */
+	int tz_offset_s;                     /* derived; zones with DST are rejected */
+	char *taxonomy;                      /* category taxonomy file */
+	struct sq_source_config *sources;
+	size_t nsources;
+	struct sq_areas areas;
+	struct sq_http_config http;
+	struct sq_alerts_config alerts;
+	struct sq_dedup_config dedup;
+	struct sq_detect_config detect;
+	struct sq_privacy_config privacy;
+};
+
+/* Option tables of the scalar sections (key NULL terminates). */
+extern const struct sq_option config_top_options[];
+extern const struct sq_option config_http_options[];
+extern const struct sq_option config_smtp_options[];
+extern const struct sq_option config_dedup_options[];
+extern const struct sq_option config_detect_options[];
+extern const struct sq_option config_privacy_options[];
+
+/* Fill cfg with every default (no sources, no areas).  SQ_ENOMEM only. */
+sq_err config_defaults(struct sq_config *cfg, struct sq_error *err);
+
+/*
+ * Load and validate path into cfg (which the call initializes).  On failure
+ * cfg is released and err holds "FILE:LINE:COL: message".
+ */
+sq_err config_load(const char *path, struct sq_config *cfg, struct sq_error *err);
+
+/* Free everything cfg owns. */
+void config_release(struct sq_config *cfg);
+
+/* The source named name, or NULL. */
+const struct sq_source_config *config_find_source(const struct sq_config *cfg,
+						   const char *name);
+
+#endif
