@@ -1,0 +1,49 @@
+/*
+ * store_private.h — shared by the store_*.c files only.  Nothing outside
+ * the store module includes it.
+ */
+#ifndef SUQIU_STORE_PRIVATE_H
+#define SUQIU_STORE_PRIVATE_H
+
+#include <sqlite3.h>
+
+#include "error.h"
+
+#define STORE_STMT_CACHE 64
+
+struct sq_store {
+	sqlite3 *db;
+	char *path;
+	int in_tx;
+	struct {
+		const char *sql;   /* static string: identity is the pointer */
+		sqlite3_stmt *stmt;
+	} cache[STORE_STMT_CACHE];
+	int ncache;
+};
+
+/*
+ * A prepared statement for sql (a string literal), reset and with bindings
+ * cleared, cached for the life of the store.
+ */
+sq_err store_stmt(struct sq_store *st, const char *sql, sqlite3_stmt **out,
+		  struct sq_error *err);
+
+/* Fill err from the connection's last error, prefixed with what failed. */
+sq_err store_db_error(struct sq_store *st, const char *what, struct sq_error *err);
+
+/* Run SQL with no results (may hold several statements). */
+sq_err store_exec(struct sq_store *st, const char *sql, struct sq_error *err);
+
+/* Bind helpers: NULL strings bind SQL NULL; 0 times bind NULL when nullable. */
+int store_bind_text(sqlite3_stmt *s, int i, const char *v);
+int store_bind_time(sqlite3_stmt *s, int i, int64_t t);
+
+/* Column helpers: a malloc'd copy (NULL for SQL NULL); out of memory sets *oom. */
+char *store_col_text(sqlite3_stmt *s, int i, int *oom);
+
+/* Migrations (store_schema.c): apply steps until user_version == target. */
+sq_err store_migrate(struct sq_store *st, int target, struct sq_error *err);
+int store_schema_count(void);
+
+#endif
