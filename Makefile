@@ -36,18 +36,22 @@ all: $(SUQIU) $(TEST_BIN)
 
 $(BUILD)/obj/%.o: %.c | deps-stamp
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(LIBSUQIU): $(LIB_OBJ)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
 
 $(SUQIU): $(CMD_OBJ) $(LIBSUQIU)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CMD_OBJ) $(LIBSUQIU) $(LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS_ALL) -o $@ $(CMD_OBJ) $(LIBSUQIU) $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJ) $(LIBSUQIU)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIBSUQIU) $(LIBS) -lcmocka
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIBSUQIU) $(LIBS) -lcmocka
 
 # The dependency check runs once per build directory; scripts/deps.sh
 # installs what is missing (as root) or prints the command and exits 2.

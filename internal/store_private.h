@@ -6,8 +6,10 @@
 #define SUQIU_STORE_PRIVATE_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 #include "error.h"
+#include "store.h"
 
 #define STORE_STMT_CACHE 64
 

@@ -1,0 +1,247 @@
+/* The store's core: connection, transactions, the poll lock, complaints,
+ * cursors, quarantine and the run log. */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "store_private.h"
+#include "banned.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+sq_err store_db_error(struct sq_store *st, const char *what, struct sq_error *err)
+{
+	return sq_fail(err, SQ_EDB, "%s: %s: %s (sqlite error %d)", st->path, what,
+		       sqlite3_errmsg(st->db), sqlite3_extended_errcode(st->db));
+}
+
+sq_err store_exec(struct sq_store *st, const char *sql, struct sq_error *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		sq_fail(err, SQ_EDB, "%s: %s (sqlite error %d)", st->path,
+			msg ? msg : sqlite3_errmsg(st->db), sqlite3_extended_errcode(st->db));
+		sqlite3_free(msg);
+		return SQ_EDB;
+	}
+	return SQ_OK;
+}
+
+sq_err store_stmt(struct sq_store *st, const char *sql, sqlite3_stmt **out,
+		  struct sq_error *err)
+{
+	int i;
+
+	for (i = 0; i < st->ncache; i++) {
+		if (st->cache[i].sql == sql) {
+			sqlite3_reset(st->cache[i].stmt);
+			sqlite3_clear_bindings(st->cache[i].stmt);
+			*out = st->cache[i].stmt;
+			return SQ_OK;
+		}
+	}
+	if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
+		return store_db_error(st, "preparing a statement", err);
+	if (st->ncache < STORE_STMT_CACHE) {
+		st->cache[st->ncache].sql = sql;
+		st->cache[st->ncache].stmt = *out;
+		st->ncache++;
+	} else {
+		/* Full cache: evict the oldest (never happens with today's SQL). */
+		sqlite3_finalize(st->cache[0].stmt);
+		memmove(&st->cache[0], &st->cache[1], sizeof(st->cache[0]) * (STORE_STMT_CACHE - 1));
+		st->cache[STORE_STMT_CACHE - 1].sql = sql;
+		st->cache[STORE_STMT_CACHE - 1].stmt = *out;
+	}
+	return SQ_OK;
+}
+
+int store_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+}
+
+int store_bind_time(sqlite3_stmt *s, int i, int64_t t)
+{
+	return t ? sqlite3_bind_int64(s, i, t) : sqlite3_bind_null(s, i);
+}
+
+char *store_col_text(sqlite3_stmt *s, int i, int *oom)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	char *copy;
+
+	if (!t)
+		return NULL;
+	copy = sq_strndup((const char *)t, (size_t)sqlite3_column_bytes(s, i));
+	if (!copy)
+		*oom = 1;
+	return copy;
+}
+
+static sq_err configure(struct sq_store *st, struct sq_error *err)
+{
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	return store_exec(st,
+			  "PRAGMA journal_mode = WAL;"
+			  "PRAGMA synchronous = NORMAL;"
+			  "PRAGMA foreign_keys = ON;"
+			  "PRAGMA temp_store = MEMORY;",
+			  err);
+}
+
+sq_err store_open_at_version(const char *path, int target, struct sq_store **out,
+			     struct sq_error *err)
+{
+	struct sq_store *st;
+	sq_err rc;
+
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (!st || !(st->path = sq_strdup(path))) {
+		free(st);
+		return sq_fail(err, SQ_ENOMEM, "%s: out of memory opening the database", path);
+	}
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rc = st->db ? store_db_error(st, "opening", err)
+			    : sq_fail(err, SQ_ENOMEM, "%s: out of memory opening the database", path);
+		store_close(st);
+		return rc;
+	}
+	rc = configure(st, err);
+	if (!rc)
+		rc = store_migrate(st, target, err);
+	if (rc) {
+		store_close(st);
+		return rc;
+	}
+	*out = st;
+	return SQ_OK;
+}
+
+sq_err store_open(const char *path, struct sq_store **out, struct sq_error *err)
+{
+	return store_open_at_version(path, store_schema_latest(), out, err);
+}
+
+void store_close(struct sq_store *st)
+{
+	int i;
+
+	if (!st)
+		return;
+	for (i = 0; i < st->ncache; i++)
+		sqlite3_finalize(st->cache[i].stmt);
+	if (st->db) {
+		if (st->in_tx)
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close(st->db);
+	}
+	free(st->path);
+	free(st);
+}
+
+int store_schema_version(struct sq_store *st)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+const char *store_path(const struct sq_store *st)
+{
+	return st->path;
+}
+
+sq_err store_begin(struct sq_store *st, struct sq_error *err)
+{
+	sq_err rc = store_exec(st, "BEGIN IMMEDIATE", err);
+
+	if (!rc)
+		st->in_tx = 1;
+	return rc;
+}
+
+sq_err store_commit(struct sq_store *st, struct sq_error *err)
+{
+	sq_err rc = store_exec(st, "COMMIT", err);
+
+	if (!rc)
+		st->in_tx = 0;
+	return rc;
+}
+
+void store_rollback(struct sq_store *st)
+{
+	if (st->in_tx || !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_tx = 0;
+}
+
+sq_err store_lock_poll(const char *db_path, int *fd, struct sq_error *err)
+{
+	struct sq_buf path = SQ_BUF_INIT;
+	int f;
+
+	*fd = -1;
+	if (sq_buf_addf(&path, "%s.lock", db_path))
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	f = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (f < 0) {
+		sq_fail(err, SQ_EIO, "%s: %s", path.data, strerror(errno));
+		sq_buf_release(&path);
+		return SQ_EIO;
+	}
+	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		close(f);
+		if (e == EWOULDBLOCK)
+			sq_fail(err, SQ_ELOCKED, "%s: another suqiu poll is running", path.data);
+		else
+			sq_fail(err, SQ_EIO, "%s: %s", path.data, strerror(e));
+		sq_buf_release(&path);
+		return e == EWOULDBLOCK ? SQ_ELOCKED : SQ_EIO;
+	}
+	sq_buf_release(&path);
+	*fd = f;
+	return SQ_OK;
+}
+
+void store_unlock_poll(int fd)
+{
+	if (fd >= 0)
+		close(fd);  /* closing releases the flock */
+}
+
+sq_err store_integrity_check(struct sq_store *st, struct sq_error *err)
+{
+	sqlite3_stmt *s;
+	sq_err rc = SQ_OK;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK)
+		return store_db_error(st, "integrity check", err);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		rc = store_db_error(st, "integrity check", err);
+	else if (strcmp((const char *)sqlite3_column_text(s, 0), "ok"))
+		rc = sq_fail(err, SQ_EDB, "%s: integrity check: %s", st->path,
+			     (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return rc;
+}

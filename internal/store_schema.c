@@ -1,0 +1,176 @@
+/*
+ * The schema, as a list of forward migrations: step N takes a database from
+ * user_version N-1 to N.  Steps are never edited once released; a change is
+ * a new step.  Each step runs in its own transaction with the version bump.
+ */
+#include <stdio.h>
+
+#include "store_private.h"
+#include "banned.h"
+
+static const char *const migrations[] = {
+	/* 1: complaints, their history, cursors, quarantine */
+	"CREATE TABLE complaints ("
+	"  id INTEGER PRIMARY KEY,"
+	"  source TEXT NOT NULL,"
+	"  source_id TEXT NOT NULL,"
+	"  source_type TEXT NOT NULL,"
+	"  received_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  first_seen_at INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  channel TEXT,"
+	"  title TEXT,"
+	"  text TEXT,"
+	"  category TEXT,"
+	"  category_raw TEXT,"
+	"  street TEXT,"
+	"  community TEXT,"
+	"  grid TEXT,"
+	"  address TEXT,"
+	"  lat REAL,"
+	"  lon REAL,"
+	"  contact_hash TEXT,"
+	"  contact_masked TEXT,"
+	"  contact_raw TEXT,"
+	"  status TEXT NOT NULL,"
+	"  status_raw TEXT,"
+	"  deadline INTEGER,"
+	"  satisfaction TEXT,"
+	"  handler TEXT,"
+	"  raw TEXT,"
+	"  UNIQUE (source, source_id)"
+	");"
+	"CREATE INDEX complaints_received ON complaints(received_at);"
+	"CREATE TABLE complaint_history ("
+	"  id INTEGER PRIMARY KEY,"
+	"  complaint_id INTEGER NOT NULL REFERENCES complaints(id) ON DELETE CASCADE,"
+	"  replaced_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  status_raw TEXT,"
+	"  title TEXT,"
+	"  text TEXT,"
+	"  category TEXT,"
+	"  community TEXT,"
+	"  address TEXT,"
+	"  deadline INTEGER,"
+	"  satisfaction TEXT,"
+	"  handler TEXT,"
+	"  raw TEXT"
+	");"
+	"CREATE INDEX complaint_history_complaint ON complaint_history(complaint_id);"
+	"CREATE TABLE cursors ("
+	"  source TEXT PRIMARY KEY,"
+	"  cursor TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE quarantine ("
+	"  id INTEGER PRIMARY KEY,"
+	"  source TEXT NOT NULL,"
+	"  source_id TEXT,"
+	"  quarantined_at INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  raw TEXT NOT NULL"
+	");"
+	"CREATE INDEX quarantine_source ON quarantine(source, quarantined_at);",
+
+	/* 2: run log; source-declared links; when a complaint was resolved */
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  command TEXT NOT NULL,"
+	"  started_at INTEGER NOT NULL,"
+	"  finished_at INTEGER,"
+	"  exit_status INTEGER"
+	");"
+	"CREATE TABLE run_sources ("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  source TEXT NOT NULL,"
+	"  pages INTEGER NOT NULL DEFAULT 0,"
+	"  fetched INTEGER NOT NULL DEFAULT 0,"
+	"  new_records INTEGER NOT NULL DEFAULT 0,"
+	"  updated INTEGER NOT NULL DEFAULT 0,"
+	"  unchanged INTEGER NOT NULL DEFAULT 0,"
+	"  quarantined INTEGER NOT NULL DEFAULT 0,"
+	"  errors INTEGER NOT NULL DEFAULT 0,"
+	"  duration_ms INTEGER NOT NULL DEFAULT 0,"
+	"  error TEXT,"
+	"  PRIMARY KEY (run_id, source)"
+	");"
+	"CREATE INDEX run_sources_source ON run_sources(source, run_id);"
+	"CREATE TABLE complaint_links ("
+	"  complaint_id INTEGER NOT NULL REFERENCES complaints(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL,"
+	"  target_type TEXT NOT NULL,"
+	"  target_id TEXT NOT NULL,"
+	"  PRIMARY KEY (complaint_id, kind, target_type, target_id)"
+	");"
+	"CREATE INDEX complaint_links_target ON complaint_links(target_type, target_id);"
+	"ALTER TABLE complaints ADD COLUMN resolved_at INTEGER;",
+};
+
+int store_schema_count(void)
+{
+	return (int)(sizeof(migrations) / sizeof(migrations[0]));
+}
+
+int store_schema_latest(void)
+{
+	return store_schema_count();
+}
+
+/*
+ * Apply one step inside BEGIN IMMEDIATE, re-reading the version under the
+ * write lock: two processes opening a new file at once must not both run it.
+ * *done is set when the database already was at or past target.
+ */
+static sq_err migrate_step(struct sq_store *st, int target, int *done, struct sq_error *err)
+{
+	char pragma[64];
+	int v;
+	sq_err rc;
+
+	rc = store_begin(st, err);
+	if (rc)
+		return rc;
+	v = store_schema_version(st);
+	if (v > store_schema_count()) {
+		store_rollback(st);
+		return sq_fail(err, SQ_ESCHEMA,
+			       "%s: database schema version %d is newer than this suqiu (%d); upgrade suqiu",
+			       st->path, v, store_schema_count());
+	}
+	if (v >= target) {
+		*done = 1;
+		return store_commit(st, err);
+	}
+	rc = store_exec(st, migrations[v], err);
+	if (!rc) {
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		rc = store_exec(st, pragma, err);
+	}
+	if (!rc)
+		rc = store_commit(st, err);
+	if (rc) {
+		store_rollback(st);
+		return sq_error_prefix(err, "migrating schema to version %d: ", v + 1);
+	}
+	return SQ_OK;
+}
+
+sq_err store_migrate(struct sq_store *st, int target, struct sq_error *err)
+{
+	int done = 0;
+	sq_err rc;
+
+	if (store_schema_version(st) > store_schema_count())
+		return sq_fail(err, SQ_ESCHEMA,
+			       "%s: database schema version %d is newer than this suqiu (%d); upgrade suqiu",
+			       st->path, store_schema_version(st), store_schema_count());
+	while (!done) {
+		rc = migrate_step(st, target, &done, err);
+		if (rc)
+			return rc;
+	}
+	return SQ_OK;
+}
