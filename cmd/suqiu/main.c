@@ -105,6 +105,7 @@ int main(int argc, char **argv)
 	const struct command *cmd;
 	int next = argc, status;
 
+	cli_log_init(&cli);
 	status = parse_global(&cli, argc, argv, &next);
 	if (status < 0)
 		return finish_stdout(-status - 1);
