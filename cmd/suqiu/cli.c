@@ -31,11 +31,14 @@ const char *cli_db_path(const struct cli *cli)
 
 void cli_error(const char *context, const struct sq_error *err)
 {
+	struct cli probe = { .verbosity = 1 };
+	const char *msg = err->msg[0] ? err->msg : sq_strerror(err->code);
+
+	cli_log_init(&probe);
 	if (context)
-		fprintf(stderr, "suqiu: %s: %s\n", context,
-			err->msg[0] ? err->msg : sq_strerror(err->code));
+		cli_log(&probe, CLI_ERR, "suqiu: %s: %s", context, msg);
 	else
-		fprintf(stderr, "suqiu: %s\n", err->msg[0] ? err->msg : sq_strerror(err->code));
+		cli_log(&probe, CLI_ERR, "suqiu: %s", msg);
 }
 
 int cli_usage_error(const char *command, const char *fmt, ...)
