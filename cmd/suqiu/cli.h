@@ -65,6 +65,7 @@ void cli_info(const struct cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 #define CMD(name) int cmd_##name(struct cli *cli, int argc, char **argv)
+CMD(backup);
 CMD(doctor);
 
 #endif
