@@ -46,6 +46,7 @@ sq_err sq_fail(struct sq_error *err, sq_err code, const char *fmt, ...)
 sq_err sq_error_prefix(struct sq_error *err, const char *fmt, ...)
 {
 	char prefix[SQ_ERRMSG_MAX], old[SQ_ERRMSG_MAX];
+	size_t plen, olen;
 	va_list ap;
 
 	if (!err)
@@ -54,7 +55,16 @@ sq_err sq_error_prefix(struct sq_error *err, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s%s", prefix, old);
+	old[sizeof(old) - 1] = '\0';
+	/* Joined by hand: snprintf("%s%s") into msg trips GCC's
+	 * -Wformat-truncation at -O2, and cutting is the intent here. */
+	plen = strlen(prefix);
+	olen = strlen(old);
+	if (olen > sizeof(err->msg) - 1 - plen)
+		olen = sizeof(err->msg) - 1 - plen;
+	memcpy(err->msg, prefix, plen);
+	memcpy(err->msg + plen, old, olen);
+	err->msg[plen + olen] = '\0';
 	return err->code;
 }
 
