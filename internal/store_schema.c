@@ -107,6 +107,52 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX complaint_links_target ON complaint_links(target_type, target_id);"
 	"ALTER TABLE complaints ADD COLUMN resolved_at INTEGER;",
+
+	/*
+	 * 5 (digest; numbered after dedup's 3 and alerts' 4 at merge): full-text
+	 * search and the digest's indexes.  complaints_fts is an
+	 * external-content FTS5 index (trigram tokenizer: Chinese has no spaces
+	 * to split words on, and trigrams match any substring of three
+	 * characters or more).  Triggers keep it in step with every insert,
+	 * delete and change of title, text or address — the upsert rewrites
+	 * every column, so the update trigger checks that one of the three
+	 * really changed.  'rebuild' back-fills the rows stored before.
+	 * Ranking is bm25 with a match in the title worth twice one in the text
+	 * and an address match in between.
+	 * complaints_digest covers every column the digest aggregates, so a
+	 * period's figures are read from one index range without touching the
+	 * wide rows (raw JSON); it starts with received_at and so replaces
+	 * complaints_received.
+	 */
+	"CREATE VIRTUAL TABLE complaints_fts USING fts5("
+	"  title, text, address,"
+	"  content = 'complaints', content_rowid = 'id', tokenize = 'trigram');"
+	"CREATE TRIGGER complaints_fts_insert AFTER INSERT ON complaints BEGIN"
+	"  INSERT INTO complaints_fts (rowid, title, text, address)"
+	"  VALUES (new.id, new.title, new.text, new.address);"
+	" END;"
+	"CREATE TRIGGER complaints_fts_delete AFTER DELETE ON complaints BEGIN"
+	"  INSERT INTO complaints_fts (complaints_fts, rowid, title, text, address)"
+	"  VALUES ('delete', old.id, old.title, old.text, old.address);"
+	" END;"
+	"CREATE TRIGGER complaints_fts_update AFTER UPDATE OF title, text, address ON complaints"
+	"  WHEN old.title IS NOT new.title OR old.text IS NOT new.text"
+	"    OR old.address IS NOT new.address BEGIN"
+	"  INSERT INTO complaints_fts (complaints_fts, rowid, title, text, address)"
+	"  VALUES ('delete', old.id, old.title, old.text, old.address);"
+	"  INSERT INTO complaints_fts (rowid, title, text, address)"
+	"  VALUES (new.id, new.title, new.text, new.address);"
+	" END;"
+	"INSERT INTO complaints_fts (complaints_fts, rank) VALUES ('rank', 'bm25(2.0, 1.0, 1.5)');"
+	"INSERT INTO complaints_fts (complaints_fts) VALUES ('rebuild');"
+	"CREATE INDEX complaints_digest ON complaints (received_at, source, channel, kind,"
+	"  status, category, community, category_raw, deadline, resolved_at, satisfaction);"
+	"DROP INDEX complaints_received;"
+	"CREATE INDEX complaints_community_received ON complaints (community, received_at);"
+	"CREATE INDEX complaints_category_received ON complaints (category, received_at);"
+	"CREATE INDEX complaints_open_deadline ON complaints (deadline)"
+	"  WHERE status IN ('open', 'in_progress');"
+	"CREATE INDEX quarantine_at ON quarantine (quarantined_at);",
 };
 
 int store_schema_count(void)
