@@ -4,6 +4,9 @@
  *
  * Pure functions over text, times, phone numbers, coordinates and
  * addresses, and normalize_record() that applies them to one record.
+ * One module in four sources (normalize.c: text and records; norm_time.c;
+ * norm_phone.c with the site key; norm_place.c: coordinates and address
+ * keys) sharing normalize_private.h.
  * Nothing here keeps state between calls, reads the environment (TZ) or
  * touches the network; the only file access is norm_site_key().
  *
