@@ -200,7 +200,7 @@ void store_group_rows_release(struct store_group_rows *rows);
 /*
  * Group the complaints received in [span->prev_since, span->until) by
  * `group` and count them (rows released first).  Rows come ordered by
- * complaints descending, then key; groups seen only in the previous period
+ * complaints descending, then key (absent keys last); groups seen only in the previous period
  * are included (complaints 0).
  */
 sq_err store_digest_groups(struct sq_store *st, const struct store_span *span,

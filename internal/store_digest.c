@@ -212,7 +212,7 @@ static sq_err group_sql_text(struct sq_store *st, const struct store_span *span,
 	rc = has_column(st, "complaints", "incident_id", &linked, err);
 	if (rc)
 		return rc;
-	if (sq_buf_addf(b, "SELECT %s, %s, sum(" IN_PERIOD "),"
+	if (sq_buf_addf(b, "SELECT %s AS k1, %s AS k2, sum(" IN_PERIOD ") AS n,"
 			" sum(received_at >= :prev AND received_at < :since),",
 			group_sql[group].key, group_sql[group].key2))
 		return oom(err);
@@ -240,7 +240,7 @@ static sq_err group_sql_text(struct sq_store *st, const struct store_span *span,
 	if (group_sql[group].where && sq_buf_addf(b, " AND %s", group_sql[group].where))
 		return oom(err);
 	if (group != STORE_GROUP_ALL &&
-	    sq_buf_addf(b, " GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"))
+	    sq_buf_adds(b, " GROUP BY k1, k2 ORDER BY n DESC, k1 IS NULL, k1, k2 IS NULL, k2"))
 		return oom(err);
 	return SQ_OK;
 }
