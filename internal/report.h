@@ -97,6 +97,22 @@ sq_err report_html(const struct digest *d, const struct report *r, const struct 
 /* Append s with &, <, >, " and ' escaped for HTML text and attributes. */
 sq_err report_html_escape(struct sq_buf *out, const char *s);
 
+/* ---- search results (report_search.c) ---- */
+
+struct search_results;
+
+/*
+ * One block per hit: "C12  received  source:source_id  community  category
+ * status", then the snippet indented (matches between the markers the
+ * search was run with).  A closing line says when there are more hits.
+ */
+sq_err report_search_text(const struct search_results *res, const struct report_ctx *ctx,
+			  struct sq_buf *out);
+
+/* {"query", "ranked", "fallback", "more", "hits": [...]} (docs/digest.md). */
+sq_err report_search_json(const struct search_results *res, const char *query,
+			  const struct report_ctx *ctx, struct sq_buf *out);
+
 /* The zone as "+08:00". */
 void report_offset(int tz_offset_s, char out[8]);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "store.h"
 #include "uwidth.h"
 #include "banned.h"
 
@@ -215,4 +216,122 @@ sq_err search_snippet(const char *text, char *const *terms, size_t nterms, size_
 nomem:
 	sq_buf_release(&b);
 	return SQ_ENOMEM;
+}
+
+/* ---- running a search --------------------------------------------------- */
+
+void search_results_release(struct search_results *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->n; i++) {
+		struct search_hit *h = &res->v[i];
+
+		free(h->source);
+		free(h->source_id);
+		free(h->community);
+		free(h->category);
+		free(h->status);
+		free(h->title);
+		free(h->snippet);
+	}
+	free(res->v);
+	memset(res, 0, sizeof(*res));
+}
+
+struct collect {
+	struct search_results *res;
+	const struct search_terms *terms;
+	const struct search_filter *f;
+	size_t cap;
+};
+
+static int dup_into(char **dst, const char *s)
+{
+	if (!s)
+		return 0;
+	*dst = sq_strdup(s);
+	return *dst ? 0 : -1;
+}
+
+/* Store callback: copy the hit, make a snippet when FTS5 could not. */
+static int collect_hit(void *ctx, const struct store_search_hit *in)
+{
+	struct collect *c = ctx;
+	struct search_results *res = c->res;
+	const char *open = c->f->hl_open ? c->f->hl_open : "[";
+	const char *close = c->f->hl_close ? c->f->hl_close : "]";
+	struct search_hit *h;
+
+	if (res->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct search_hit *v = realloc(res->v, cap * sizeof(*v));
+
+		if (!v)
+			return SQ_ENOMEM;
+		res->v = v;
+		c->cap = cap;
+	}
+	h = &res->v[res->n++];
+	memset(h, 0, sizeof(*h));
+	h->id = in->id;
+	h->received_at = in->received_at;
+	h->rank = in->rank;
+	if (dup_into(&h->source, in->source) || dup_into(&h->source_id, in->source_id) ||
+	    dup_into(&h->community, in->community) || dup_into(&h->category, in->category) ||
+	    dup_into(&h->status, in->status) || dup_into(&h->title, in->title))
+		return SQ_ENOMEM;
+	if (in->snippet)
+		return dup_into(&h->snippet, in->snippet) ? SQ_ENOMEM : 0;
+	/* LIKE-only: the first field that holds a term. */
+	if (search_snippet(in->title, c->terms->all, c->terms->nall, 20, open, close, &h->snippet) ||
+	    (!h->snippet && search_snippet(in->text, c->terms->all, c->terms->nall, 20, open, close,
+					   &h->snippet)) ||
+	    (!h->snippet && search_snippet(in->address, c->terms->all, c->terms->nall, 20, open,
+					   close, &h->snippet)))
+		return SQ_ENOMEM;
+	return 0;
+}
+
+sq_err search_run(struct sq_store *st, const struct search_terms *t,
+		  const struct search_filter *f, struct search_results *res, struct sq_error *err)
+{
+	struct store_search_query q = { 0 };
+	struct collect c = { .res = res, .terms = t, .f = f };
+	sq_err rc;
+
+	memset(res, 0, sizeof(*res));
+	q.match = t->match;
+	q.like = (const char *const *)t->like;
+	q.nlike = t->nlike;
+	q.since = f->since;
+	q.until = f->until;
+	q.community = f->community;
+	q.category = f->category;
+	q.source = f->source;
+	q.status = f->status;
+	/* One more than asked for tells whether there are more. */
+	q.limit = (f->limit ? f->limit : 20) + 1;
+	q.hl_open = f->hl_open;
+	q.hl_close = f->hl_close;
+	res->fallback = t->nlike > 0;
+	res->ranked = t->match != NULL;
+	rc = store_search(st, &q, collect_hit, &c, err);
+	if (rc == SQ_ENOMEM)
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	if (rc)
+		return rc;
+	if (res->n == q.limit) {
+		struct search_hit *h = &res->v[--res->n];
+
+		free(h->source);
+		free(h->source_id);
+		free(h->community);
+		free(h->category);
+		free(h->status);
+		free(h->title);
+		free(h->snippet);
+		res->more = 1;
+	}
+	return SQ_OK;
 }

@@ -15,8 +15,11 @@
 #define SUQIU_SEARCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
+
+struct sq_store;
 
 /* Terms shorter than this many characters fall back to LIKE. */
 #define SEARCH_MIN_TRIGRAM 3
@@ -46,5 +49,39 @@ void search_terms_release(struct search_terms *t);
  */
 sq_err search_snippet(const char *text, char *const *terms, size_t nterms, size_t context,
 		      const char *open, const char *close, char **out);
+
+/* Filters of a search (0 / NULL: not filtered). */
+struct search_filter {
+	int64_t since, until;           /* received in [since, until) */
+	const char *community, *category, *source, *status;
+	size_t limit;                   /* 0: 20 */
+	const char *hl_open, *hl_close; /* around matches in snippets: "[" "]" or colour */
+};
+
+/* One hit, owned strings (NULL: absent). */
+struct search_hit {
+	int64_t id, received_at;
+	char *source, *source_id, *community, *category, *status, *title, *snippet;
+	double rank;                    /* bm25, lower is better; 0 for LIKE-only searches */
+};
+
+struct search_results {
+	struct search_hit *v;
+	size_t n;
+	int fallback;                   /* some term was too short for the index (LIKE) */
+	int ranked;                     /* ranked by bm25 (else newest first) */
+	int more;                       /* the limit was reached: there may be more */
+};
+
+/*
+ * Run the search: FTS5 ranked by bm25 when some term has three characters
+ * or more, else LIKE newest first; snippets from FTS5's snippet() or, for
+ * LIKE-only searches, search_snippet() over title, text and address.
+ * res is initialized by the call; release it either way.
+ */
+sq_err search_run(struct sq_store *st, const struct search_terms *t,
+		  const struct search_filter *f, struct search_results *res, struct sq_error *err);
+
+void search_results_release(struct search_results *res);
 
 #endif

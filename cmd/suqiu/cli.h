@@ -66,6 +66,8 @@ void cli_info(const struct cli *cli, const char *fmt, ...)
 
 #define CMD(name) int cmd_##name(struct cli *cli, int argc, char **argv)
 CMD(backup);
+CMD(digest);
 CMD(doctor);
+CMD(search);
 
 #endif

@@ -24,7 +24,9 @@ struct command {
 
 static const struct command commands[] = {
 	{ "backup", cmd_backup, NEEDS_CONFIG, "write an online copy of the database" },
+	{ "digest", cmd_digest, NEEDS_CONFIG, "summarize a period: what came in, what is new, worse, late" },
 	{ "doctor", cmd_doctor, NEEDS_CONFIG, "check the configuration, database, feeds and SMTP server" },
+	{ "search", cmd_search, NEEDS_CONFIG, "full-text search over titles, texts and addresses" },
 };
 
 static const char usage_text[] =
