@@ -107,6 +107,97 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX complaint_links_target ON complaint_links(target_type, target_id);"
 	"ALTER TABLE complaints ADD COLUMN resolved_at INTEGER;",
+
+	/*
+	 * 3: PLACEHOLDER for dedup's step 3 (branch `dedup`).  It holds only the
+	 * contract the detectors read — incidents(id, opened_at, last_at,
+	 * category, community, size) and complaints.incident_id — so that the
+	 * alerts branch can be built and tested before dedup lands.  When dedup
+	 * is merged, ITS step 3 replaces this whole string; nothing released
+	 * ever carried this one.
+	 */
+	"CREATE TABLE incidents ("
+	"  id INTEGER PRIMARY KEY,"
+	"  opened_at INTEGER NOT NULL,"
+	"  last_at INTEGER NOT NULL,"
+	"  category TEXT,"
+	"  community TEXT,"
+	"  size INTEGER NOT NULL DEFAULT 1"
+	");"
+	"ALTER TABLE complaints ADD COLUMN incident_id INTEGER REFERENCES incidents(id);"
+	"CREATE INDEX complaints_incident ON complaints(incident_id);",
+
+	/*
+	 * 4: early warning and alert mail.  A flag's cause_key is unique among
+	 * the flags that are not closed, so a later poll finds the live flag
+	 * for the same cause and grows it instead of opening another.  The
+	 * outbox holds one row per flag revision (UNIQUE), written in the
+	 * transaction that raised or escalated the flag; its Message-ID is
+	 * fixed when the row is written, so a re-sent row is recognisable.
+	 */
+	"CREATE TABLE flags ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  cause_key TEXT NOT NULL,"
+	"  severity TEXT NOT NULL,"
+	"  level INTEGER NOT NULL DEFAULT 1,"
+	"  revision INTEGER NOT NULL DEFAULT 1,"
+	"  state TEXT NOT NULL DEFAULT 'open',"
+	"  summary TEXT NOT NULL,"
+	"  detail TEXT,"
+	"  category TEXT,"
+	"  community TEXT,"
+	"  opened_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  active_at INTEGER NOT NULL,"
+	"  closed_at INTEGER"
+	");"
+	"CREATE UNIQUE INDEX flags_live_cause ON flags(cause_key) WHERE state <> 'closed';"
+	"CREATE INDEX flags_state ON flags(state, id);"
+	"CREATE TABLE flag_members ("
+	"  flag_id INTEGER NOT NULL REFERENCES flags(id) ON DELETE CASCADE,"
+	"  complaint_id INTEGER NOT NULL REFERENCES complaints(id) ON DELETE CASCADE,"
+	"  revision INTEGER NOT NULL,"
+	"  added_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (flag_id, complaint_id)"
+	");"
+	"CREATE INDEX flag_members_complaint ON flag_members(complaint_id);"
+	"CREATE TABLE flag_history ("
+	"  id INTEGER PRIMARY KEY,"
+	"  flag_id INTEGER NOT NULL REFERENCES flags(id) ON DELETE CASCADE,"
+	"  at INTEGER NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  revision INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  severity TEXT NOT NULL,"
+	"  members INTEGER NOT NULL,"
+	"  note TEXT"
+	");"
+	"CREATE INDEX flag_history_flag ON flag_history(flag_id, id);"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  flag_id INTEGER NOT NULL REFERENCES flags(id) ON DELETE CASCADE,"
+	"  revision INTEGER NOT NULL,"
+	"  message_id TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL,"
+	"  recipients TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  body_text TEXT NOT NULL,"
+	"  body_html TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending',"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER NOT NULL,"
+	"  sending_since INTEGER,"
+	"  in_doubt INTEGER NOT NULL DEFAULT 0,"
+	"  sent_at INTEGER,"
+	"  last_error TEXT,"
+	"  UNIQUE (flag_id, revision)"
+	");"
+	"CREATE INDEX outbox_due ON outbox(state, next_attempt_at);"
+	"CREATE TABLE detector_state ("
+	"  name TEXT PRIMARY KEY,"
+	"  last_run_at INTEGER NOT NULL"
+	");",
 };
 
 int store_schema_count(void)
