@@ -54,7 +54,17 @@ sq_err sq_error_prefix(struct sq_error *err, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s%s", prefix, old);
+	/* Cutting a long message is intended: the buffer holds one line. */
+	{
+		size_t plen = strnlen(prefix, sizeof(err->msg) - 1);
+		size_t olen = strnlen(old, sizeof(old) - 1);
+
+		if (olen > sizeof(err->msg) - 1 - plen)
+			olen = sizeof(err->msg) - 1 - plen;
+		memcpy(err->msg, prefix, plen);
+		memcpy(err->msg + plen, old, olen);
+		err->msg[plen + olen] = '\0';
+	}
 	return err->code;
 }
 
