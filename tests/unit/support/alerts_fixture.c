@@ -30,17 +30,6 @@ static void list_set(struct sq_strlist *l, const char *const *items)
 	l->n = n;
 }
 
-static void list_free(struct sq_strlist *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
-}
-
 static const struct {
 	const char *name, *grid;
 	double lon, lat;
@@ -57,18 +46,15 @@ static const struct {
 
 void fixture_config(struct sq_config *cfg)
 {
-	static const char *const words[] = {
-		"跳楼", "自杀", "轻生", "集体上访", "讨薪", "煤气泄漏", "燃气泄漏", "着火", "火灾",
-		"爆炸", "坍塌", "触电", NULL,
-	};
-	static const char *const none[] = { NULL };
-	struct sq_detect_config *d = &cfg->detect;
+	struct sq_error err = { 0 };
 	size_t i, n = sizeof(geography) / sizeof(geography[0]);
 
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->timezone = dup("Asia/Shanghai");
-	cfg->tz_offset_s = 8 * 3600;
-	cfg->areas.street = dup("金花街道");
+	if (config_defaults(cfg, &err)) {
+		fprintf(stderr, "fixture_config: %s\n", err.msg);
+		abort();
+	}
+	if (cfg->tz_offset_s != 8 * 3600)
+		abort();   /* the tests' times are written in +08:00 */
 	cfg->areas.communities = calloc(n, sizeof(*cfg->areas.communities));
 	if (!cfg->areas.communities)
 		abort();
@@ -82,32 +68,10 @@ void fixture_config(struct sq_config *cfg)
 		a->lat = geography[i].lat;
 		a->has_center = 1;
 	}
-	list_set(&d->urgent_words, words);
-	list_set(&d->disable, none);
-	d->cluster_window_ms = 72 * 3600000LL;
-	d->cluster_min = 3;
-	d->cluster_alpha = 0.001;
-	d->cluster_radius_m = 300;
-	d->surge_min = 4;
-	d->surge_threshold = 3.0;
-	d->surge_baseline_days = 7;
-	d->spacetime_days = 56;
-	d->spacetime_max_days = 7;
-	d->spacetime_replicates = 999;
-	d->spacetime_recurrence_ms = 100 * 86400000LL;
-	d->spacetime_interval_ms = 6 * 3600000LL;
-	d->spacetime_min_cases = 3;
-	d->spacetime_seed = 20050301;
-	d->common_window_ms = 14 * 86400000LL;
-	d->common_min = 3;
-	d->urgent_max_age_ms = 3 * 86400000LL;
-	d->flag_quiet_ms = 7 * 86400000LL;
-	cfg->alerts.smtp.require_tls = -1;
+	/* The tests' clusters are small; every other value is the default. */
+	cfg->detect.cluster_min = 3;
+	free(cfg->alerts.smtp.from);
 	cfg->alerts.smtp.from = dup("suqiu@example.gov.cn");
-	cfg->alerts.smtp.timeout_ms = 10000;
-	cfg->alerts.smtp.retry_base_ms = 60000;
-	cfg->alerts.smtp.retry_max_ms = 3600000;
-	cfg->alerts.smtp.in_doubt_after_ms = 600000;
 }
 
 void fixture_add_duty(struct sq_config *cfg, const char *email, unsigned days, int from, int to,
@@ -132,29 +96,7 @@ void fixture_add_duty(struct sq_config *cfg, const char *email, unsigned days, i
 
 void fixture_config_release(struct sq_config *cfg)
 {
-	size_t i;
-
-	free(cfg->timezone);
-	free(cfg->areas.street);
-	for (i = 0; i < cfg->areas.ncommunities; i++) {
-		free(cfg->areas.communities[i].name);
-		free(cfg->areas.communities[i].grid_prefix);
-	}
-	free(cfg->areas.communities);
-	list_free(&cfg->detect.urgent_words);
-	list_free(&cfg->detect.disable);
-	free(cfg->alerts.smtp.url);
-	free(cfg->alerts.smtp.from);
-	free(cfg->alerts.smtp.username);
-	free(cfg->alerts.smtp.password.value);
-	free(cfg->alerts.smtp.ca_file);
-	for (i = 0; i < cfg->alerts.nduty; i++) {
-		free(cfg->alerts.duty[i].email);
-		list_free(&cfg->alerts.duty[i].communities);
-		list_free(&cfg->alerts.duty[i].categories);
-	}
-	free(cfg->alerts.duty);
-	memset(cfg, 0, sizeof(*cfg));
+	config_release(cfg);
 }
 
 int64_t fixture_put(struct sq_store *st, const struct fixture_complaint *c)
