@@ -263,6 +263,10 @@ sq_err store_incident_get(struct sq_store *st, int64_t id, struct store_incident
 sq_err store_complaint_find(struct sq_store *st, const char *source, const char *source_id,
 			    int64_t *id, struct sq_error *err);
 
+/* The (source, source_id) of complaint id, malloc'd; both NULL when unknown. */
+sq_err store_complaint_source(struct sq_store *st, int64_t id, char **source,
+			      char **source_id, struct sq_error *err);
+
 /*
  * One complaint as show and export print it, with how it joined its
  * incident and its flags.  Strings are borrowed: valid during the callback
@@ -303,6 +307,17 @@ struct store_complaint_filter {
 sq_err store_complaint_each(struct sq_store *st, const struct store_complaint_filter *filter,
 			    sq_err (*cb)(void *ctx, const struct store_complaint_row *row),
 			    void *ctx, struct sq_error *err);
+
+/* One source-declared link of a complaint; strings borrowed. */
+struct store_declared_row {
+	const char *kind, *target_type, *target_id;
+	int64_t target;                /* the stored complaint it names, 0 when not (yet) stored */
+};
+
+/* Call cb for each link complaint id declares. */
+sq_err store_declared_each(struct sq_store *st, int64_t id,
+			   sq_err (*cb)(void *ctx, const struct store_declared_row *row),
+			   void *ctx, struct sq_error *err);
 
 /* One earlier state of a complaint (complaint_history); strings borrowed. */
 struct store_history_row {

@@ -675,6 +675,36 @@ sq_err store_complaint_find(struct sq_store *st, const char *source, const char 
 	return SQ_OK;
 }
 
+sq_err store_complaint_source(struct sq_store *st, int64_t id, char **source,
+			      char **source_id, struct sq_error *err)
+{
+	static const char sql[] = "SELECT source, source_id FROM complaints WHERE id = ?1";
+	sqlite3_stmt *s;
+	int step, oom = 0;
+	sq_err rc;
+
+	*source = *source_id = NULL;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		*source = store_col_text(s, 0, &oom);
+		*source_id = store_col_text(s, 1, &oom);
+	}
+	sqlite3_reset(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_db_error(st, "looking up a complaint", err);
+	if (oom) {
+		free(*source);
+		free(*source_id);
+		*source = *source_id = NULL;
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	}
+	return SQ_OK;
+}
+
 /*
  * Flags come from the early-warning module, which may not exist in this
  * database: its flag_members table is used when present, keyed by
@@ -905,6 +935,37 @@ sq_err store_decision_each(struct sq_store *st, int64_t incident_id, int64_t com
 	}
 	if (!stop && step != SQLITE_DONE)
 		rc = store_db_error(st, "reading decisions", err);
+	sqlite3_reset(s);
+	return rc ? rc : stop;
+}
+
+sq_err store_declared_each(struct sq_store *st, int64_t id,
+			   sq_err (*cb)(void *ctx, const struct store_declared_row *row),
+			   void *ctx, struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT l.kind, l.target_type, l.target_id,"
+		" (SELECT t.id FROM complaints t WHERE t.source_id = l.target_id"
+		"   AND l.target_type IN (t.source_type, t.source) ORDER BY t.id LIMIT 1)"
+		" FROM complaint_links l WHERE l.complaint_id = ?1 ORDER BY l.kind, l.target_id";
+	struct store_declared_row row;
+	sqlite3_stmt *s;
+	int step = SQLITE_DONE;
+	sq_err rc, stop = SQ_OK;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		row.kind = col_str(s, 0);
+		row.target_type = col_str(s, 1);
+		row.target_id = col_str(s, 2);
+		row.target = col_time(s, 3);
+		stop = cb(ctx, &row);
+	}
+	if (!stop && step != SQLITE_DONE)
+		rc = store_db_error(st, "reading declared links", err);
 	sqlite3_reset(s);
 	return rc ? rc : stop;
 }
