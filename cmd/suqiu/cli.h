@@ -48,5 +48,7 @@ void cli_info(const struct cli *cli, const char *fmt, ...)
 
 #define CMD(name) int cmd_##name(struct cli *cli, int argc, char **argv)
 CMD(doctor);
+CMD(import);
+CMD(poll);
 
 #endif
