@@ -15,6 +15,7 @@ pass=0 fail=0 failed=()
 run_one() {  # name, command...
 	local name=$1; shift
 	local log="$logdir/$name.log" start=$SECONDS
+	mkdir -p "$(dirname "$log")"
 	if "$@" >"$log" 2>&1; then
 		pass=$((pass + 1)); printf 'ok    %-44s %3ss\n' "$name" $((SECONDS - start))
 	else

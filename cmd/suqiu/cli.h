@@ -55,6 +55,8 @@ int cli_open_store(const struct cli *cli, struct sq_store **st);
 
 #define CMD(name) int cmd_##name(struct cli *cli, int argc, char **argv)
 CMD(doctor);
+CMD(import);
+CMD(poll);
 CMD(show);
 CMD(merge);
 CMD(split);
