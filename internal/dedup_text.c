@@ -254,7 +254,7 @@ sq_err dedup_fold_text(const char *title, const char *text,
 	n = strip_boilerplate(cps, n, bp);
 	while (n && cps[n - 1] == SEP)
 		n--;
-	if (sq_buf_grow(&b, n * 3))
+	if (n && sq_buf_grow(&b, n * 3))
 		rc = SQ_ENOMEM;
 	for (i = 0; !rc && i < n; i++) {
 		char u[4];
