@@ -14,18 +14,6 @@
 #include "normalize.h"
 #include "banned.h"
 
-/* Operators' and stations' stock phrases, used when `dedup.boilerplate` is
- * not configured.  Folded like the text, so punctuation does not matter. */
-static const char *const default_boilerplate[] = {
-	"市民来电反映", "市民来电称", "市民来电", "来电人反映", "来电人称", "来电人表示",
-	"来电反映", "来电称", "市民反映", "群众反映", "诉求人反映", "诉求人称",
-	"尊敬的代表", "尊敬的人大代表", "代表您好", "您好",
-	"请相关部门处理", "请相关部门核实处理", "请相关部门尽快处理", "请有关部门处理",
-	"请相关部门核查处理", "希望相关部门", "希望有关部门", "望相关部门",
-	"希望代表帮忙反映", "希望代表帮忙", "恳请代表", "谢谢",
-	"公众举报", "巡查发现",
-};
-
 /* Candidate limits: the nearest in time of each block, and in all. */
 #define BLOCK_LIMIT 60
 #define BAND_LIMIT 20
@@ -119,10 +107,6 @@ struct sq_dedup {
 sq_err dedup_new(struct sq_store *st, const struct sq_dedup_config *cfg,
 		 const struct sq_taxonomy *tax, struct sq_dedup **out, struct sq_error *err)
 {
-	struct sq_strlist defaults = {
-		(char **)default_boilerplate,
-		sizeof(default_boilerplate) / sizeof(default_boilerplate[0]),
-	};
 	struct sq_dedup *dd;
 
 	*out = NULL;
@@ -136,7 +120,7 @@ sq_err dedup_new(struct sq_store *st, const struct sq_dedup_config *cfg,
 	dd->cfg = cfg;
 	dd->tax = tax;
 	dd->naive = cfg->mode && !strcmp(cfg->mode, "naive");
-	if (dedup_boilerplate_init(&dd->bp, cfg->boilerplate.n ? &cfg->boilerplate : &defaults)) {
+	if (dedup_boilerplate_init(&dd->bp, &cfg->boilerplate)) {
 		free(dd);
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
 	}

@@ -41,9 +41,9 @@ assert h1["received_at"] == "2024-05-01T08:31:22+08:00", h1["received_at"]
 assert h1["contact_masked"] == "138****5678", h1["contact_masked"]
 PY
 # never a full phone number, in any format
-if grep -E '1[3-9][0-9]{9}' "$T/out.jsonl"; then fail "a full phone number in the export"; fi
+if grep -E '(^|[^0-9.])1[3-9][0-9]{9}([^0-9]|$)' "$T/out.jsonl"; then fail "a full phone number in the export"; fi
 suqiu export --format csv >"$T/out.csv"
-if grep -E '1[3-9][0-9]{9}' "$T/out.csv"; then fail "a full phone number in the CSV"; fi
+if grep -E '(^|[^0-9.])1[3-9][0-9]{9}([^0-9]|$)' "$T/out.csv"; then fail "a full phone number in the CSV"; fi
 python3 - "$T/out.csv" "$T/out.jsonl" <<'PY' || fail "export CSV"
 import csv, json, sys
 rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8", newline="")))

@@ -24,7 +24,9 @@ import liaison liaison-2.json
 import hotline hotline-2.json
 import hotline hotline-3.json
 apart $H1 $L1
-same hotline:2024050412345000004 $H1
+# H4 (the same site again) may join either side, never both
+h4=$(incident hotline:2024050412345000004)
+[ "$h4" = "$(incident $H1)" ] || [ "$h4" = "$(incident $L1)" ] || fail "H4 joined neither"
 
 # merge: H2's incident into H1's; it stays merged through later imports
 suqiu merge --note "one landlord" "I$old" $H2 >"$T/out"
