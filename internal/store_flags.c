@@ -174,8 +174,8 @@ sq_err store_detect_link_incident(struct sq_store *st, int64_t complaint_id,
 				  int64_t *incident_id, struct sq_error *err)
 {
 	static const char sql_new[] =
-		"INSERT INTO incidents (opened_at, last_at, category, community, size)"
-		" SELECT received_at, received_at, category, community, 0"
+		"INSERT INTO incidents (opened_at, last_at, category, community, size, created_at)"
+		" SELECT received_at, received_at, category, community, 0, received_at"
 		" FROM complaints WHERE id = ?1";
 	static const char sql_link[] = "UPDATE complaints SET incident_id = ?2 WHERE id = ?1";
 	static const char sql_sum[] =
