@@ -271,6 +271,26 @@ fail:
 	return rc;
 }
 
+/* Replace every occurrence of secret in msg by "***" (in place, one line). */
+static void redact(char *msg, const char *secret)
+{
+	size_t slen = secret ? strlen(secret) : 0;
+	char *at;
+
+	if (!slen)
+		return;
+	while ((at = strstr(msg, secret))) {
+		size_t tail = strlen(at + slen);
+
+		if (slen >= 3) {
+			memcpy(at, "***", 3);
+			memmove(at + 3, at + slen, tail + 1);
+		} else {
+			memset(at, '*', slen);
+		}
+	}
+}
+
 /* How many attempts and how long a source may spend, from the http section. */
 static int max_attempts(const struct sq_config *cfg)
 {
@@ -323,6 +343,7 @@ static sq_err fetch_page(const struct poller *p, const struct sq_source_config *
 		sq_error_clear(err);
 		resp.retry_after_ms = -1;
 		rc = http_get(p->http, &hreq, &resp, err);
+		redact(err->msg, req.redact);
 		conn_request_release(&req);
 		if (rc == SQ_OK) {
 			fault(p, "after_fetch");

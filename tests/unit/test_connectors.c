@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 
 #include "buf.h"
 #include "config.h"
@@ -106,6 +107,17 @@ static void case_release(struct case_in *c)
 	sq_buf_release(&c->expected);
 }
 
+/* Copy a C string into a fixed field, cut to fit (no format-truncation games). */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static int64_t parse_time(const char *text)
 {
 	struct sq_error err = { 0 };
@@ -137,7 +149,7 @@ static void parse_expect(const char *text, struct case_in *c)
 			if (!strncmp(buf, "@status ", 8))
 				c->status = strtol(buf + 8, NULL, 10);
 			else if (!strncmp(buf, "@etag ", 6))
-				snprintf(c->etag, sizeof(c->etag), "%s", buf + 6);
+				copy_str(c->etag, sizeof(c->etag), buf + 6);
 			else if (!strncmp(buf, "@retry-after ", 13))
 				c->retry_after_ms = strtoll(buf + 13, NULL, 10);
 			else if (!strncmp(buf, "@cursor ", 8))
@@ -147,7 +159,7 @@ static void parse_expect(const char *text, struct case_in *c)
 			else if (!strncmp(buf, "@wall ", 6))
 				c->wall_ms = strtoll(buf + 6, NULL, 10);
 			else if (!strncmp(buf, "@nonce ", 7))
-				snprintf(c->nonce, sizeof(c->nonce), "%s", buf + 7);
+				copy_str(c->nonce, sizeof(c->nonce), buf + 7);
 			else if (!strncmp(buf, "@start_from ", 12))
 				c->start_from = parse_time(buf + 12);
 			else if (!strncmp(buf, "@page_size ", 11))
@@ -222,10 +234,25 @@ static void add_time(struct sq_buf *out, const char *name, int64_t t)
 	assert_int_equal(sq_buf_addf(out, "  %s %s\n", name, buf), SQ_OK);
 }
 
+/* One line per field: control characters are written as \n, \t, \xNN. */
 static void add_str(struct sq_buf *out, const char *name, const char *v)
 {
-	if (v)
-		assert_int_equal(sq_buf_addf(out, "  %s %s\n", name, v), SQ_OK);
+	const unsigned char *p;
+
+	if (!v)
+		return;
+	assert_int_equal(sq_buf_addf(out, "  %s ", name), SQ_OK);
+	for (p = (const unsigned char *)v; *p; p++) {
+		if (*p == '\n')
+			assert_int_equal(sq_buf_adds(out, "\\n"), SQ_OK);
+		else if (*p == '\t')
+			assert_int_equal(sq_buf_adds(out, "\\t"), SQ_OK);
+		else if (*p < 0x20 || *p == 0x7f)
+			assert_int_equal(sq_buf_addf(out, "\\x%02x", *p), SQ_OK);
+		else
+			assert_int_equal(sq_buf_addc(out, (char)*p), SQ_OK);
+	}
+	assert_int_equal(sq_buf_addc(out, '\n'), SQ_OK);
 }
 
 static const char *crs_name(enum sq_crs crs)
@@ -333,7 +360,7 @@ static int compare_or_update(const char *expect_path, const struct case_in *c,
 
 static int run_page_case(const char *type, const char *dir, const char *name)
 {
-	char json_path[1024], expect_path[1024];
+	struct sq_buf json_path = SQ_BUF_INIT, expect_path = SQ_BUF_INIT;
 	struct sq_buf body = SQ_BUF_INIT, expect = SQ_BUF_INIT, got = SQ_BUF_INIT;
 	struct sq_http_response resp = { 0 };
 	struct sq_conn_page page = { 0 };
@@ -343,11 +370,12 @@ static int run_page_case(const char *type, const char *dir, const char *name)
 	struct sq_conn_env env;
 	int failed;
 
-	snprintf(json_path, sizeof(json_path), "%s/%s.json", dir, name);
-	snprintf(expect_path, sizeof(expect_path), "%s/%s.expect", dir, name);
-	assert_int_equal(read_file(json_path, &body), 0);
-	if (read_file(expect_path, &expect))
-		fail_msg("%s: missing", expect_path);
+	assert_int_equal(sq_buf_addf(&json_path, "%s/%s.json", dir, name), SQ_OK);
+	assert_int_equal(sq_buf_addf(&expect_path, "%s/%s.expect", dir, name), SQ_OK);
+	if (read_file(json_path.data, &body))
+		fail_msg("%s: missing", json_path.data);
+	if (read_file(expect_path.data, &expect))
+		fail_msg("%s: missing", expect_path.data);
 	parse_expect(sq_buf_str(&expect), &c);
 	make_source(&t, type, &c);
 	env.now_ms = c.now_ms;
@@ -360,8 +388,10 @@ static int run_page_case(const char *type, const char *dir, const char *name)
 	assert_int_equal(t.src.connector->parse_page(&t.src, c.cursor, &env, &resp, &page, &err),
 			 SQ_OK);
 	format_page(&got, &page, &err);
-	failed = compare_or_update(expect_path, &c, &got);
+	failed = compare_or_update(expect_path.data, &c, &got);
 	conn_page_release(&page);
+	sq_buf_release(&json_path);
+	sq_buf_release(&expect_path);
 	sq_buf_release(&body);
 	sq_buf_release(&expect);
 	sq_buf_release(&got);
@@ -371,7 +401,7 @@ static int run_page_case(const char *type, const char *dir, const char *name)
 
 static int run_request_case(const char *type, const char *dir, const char *name)
 {
-	char expect_path[1024];
+	struct sq_buf expect_path = SQ_BUF_INIT;
 	struct sq_buf expect = SQ_BUF_INIT, got = SQ_BUF_INIT;
 	struct sq_conn_request req = { 0 };
 	struct sq_error err = { 0 };
@@ -382,8 +412,8 @@ static int run_request_case(const char *type, const char *dir, const char *name)
 	sq_err rc;
 	int failed;
 
-	snprintf(expect_path, sizeof(expect_path), "%s/%s.expect", dir, name);
-	assert_int_equal(read_file(expect_path, &expect), 0);
+	assert_int_equal(sq_buf_addf(&expect_path, "%s/%s.expect", dir, name), SQ_OK);
+	assert_int_equal(read_file(expect_path.data, &expect), 0);
 	parse_expect(sq_buf_str(&expect), &c);
 	make_source(&t, type, &c);
 	env.now_ms = c.now_ms;
@@ -402,8 +432,9 @@ static int run_request_case(const char *type, const char *dir, const char *name)
 			assert_int_equal(sq_buf_addf(&got, "header %s\n", req.headers[i]), SQ_OK);
 		assert_int_equal(sq_buf_addf(&got, "what %s\n", req.what ? req.what : "-"), SQ_OK);
 	}
-	failed = compare_or_update(expect_path, &c, &got);
+	failed = compare_or_update(expect_path.data, &c, &got);
 	conn_request_release(&req);
+	sq_buf_release(&expect_path);
 	sq_buf_release(&expect);
 	sq_buf_release(&got);
 	case_release(&c);
@@ -418,13 +449,15 @@ static int by_name(const void *a, const void *b)
 /* Run every case of kind ("pages"/"requests") for one type; returns the count. */
 static int run_dir(const char *kind, const char *type, int *failures)
 {
-	char dir[1024];
+	struct sq_buf dirb = SQ_BUF_INIT;
+	const char *dir;
 	char *names[1024];
 	size_t n = 0, i;
 	struct dirent *e;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/tests/data/%s/%s", top_dir(), kind, type);
+	assert_int_equal(sq_buf_addf(&dirb, "%s/tests/data/%s/%s", top_dir(), kind, type), SQ_OK);
+	dir = dirb.data;
 	d = opendir(dir);
 	if (!d)
 		fail_msg("%s: %s (set SUQIU_TOP)", dir, strerror(errno));
@@ -445,6 +478,7 @@ static int run_dir(const char *kind, const char *type, int *failures)
 		*failures += f;
 		free(names[i]);
 	}
+	sq_buf_release(&dirb);
 	return (int)n;
 }
 
