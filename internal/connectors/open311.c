@@ -151,10 +151,13 @@ static sq_err open311_build(const struct sq_source_config *src, const char *curs
 	url.data = NULL;
 	if (conf->api_key.value) {
 		/* http.c names the URL in its messages; the key must not follow. */
-		if (ct_url_encode(&url, conf->api_key.value))
+		struct sq_buf key = SQ_BUF_INIT;
+
+		if (ct_url_encode(&key, conf->api_key.value)) {
+			sq_buf_release(&key);
 			goto oom;
-		req->redact = url.data;
-		url.data = NULL;
+		}
+		req->redact = key.data;
 	}
 	if (ct_what(req, "window %s..%s page=%lld", from, to, (long long)c.page))
 		goto oom;
