@@ -4,6 +4,9 @@
  *
  * Pure functions over text, times, phone numbers, coordinates and
  * addresses, and normalize_record() that applies them to one record.
+ * One module in four sources (normalize.c: text and records; norm_time.c;
+ * norm_phone.c with the site key; norm_place.c: coordinates and address
+ * keys) sharing normalize_private.h.
  * Nothing here keeps state between calls, reads the environment (TZ) or
  * touches the network; the only file access is norm_site_key().
  *
@@ -270,8 +273,11 @@ double norm_distance_m(double lon1, double lat1, double lon2, double lat2);
  * from "广州市荔湾区恩宁路八十八号之一", "恩宁路88號", "恩宁路８８号旁边工地".
  *  - leading administrative names ending in 省/市/区/县/旗/镇/乡/街道/社区/村
  *    are stripped first;
- *  - a road is a name of 1 to 10 Chinese characters ending in 路, 街
- *    (大街), 大道, 道, 巷, 里, 坊, 弄 or 胡同; a number follows it,
+ *  - a road is a name of 1 to 10 Chinese characters (and the lane
+ *    number of "龙津中路3巷") ending in 路, 街 (大街), 大道, 道, 巷, 里,
+ *    坊, 弄 or 胡同; the name stops at a house number, at words such as
+ *    在/住/的/和 and 对面/旁边/附近/隔壁, and at anything not Chinese
+ *    (so "恩宁路88号对面多宝路12号" gives 多宝路12号); a number follows it,
  *    in Arabic digits (also full-width) or Chinese numerals
  *    (〇一二三四五六七八九零两 with 十百千: 十五 = 15, 一百零八 = 108,
  *    八八 = 88), then 号 or 號 ("88-1号" and "88之1号" count as 88号);
@@ -285,8 +291,10 @@ sq_err norm_address_key(const char *address, char **key);
 /*
  * The road alone: that of the address key if there is one, else the last
  * road name (at least 2 characters before 路/街/大街/大道/巷/坊/弄/胡同;
- * 里 and 道 alone are too common to count) in the text: "恩宁路" from
- * "恩宁路附近工地".  *road NULL when none.  SQ_OK or SQ_ENOMEM.
+ * 里 and 道 alone are too common to count; a road directly followed by
+ * 社区 or 街道 names an office, not the road) in the text: "恩宁路" from
+ * "恩宁路附近工地", none from "西华路社区".  *road NULL when none.
+ * SQ_OK or SQ_ENOMEM.
  */
 sq_err norm_road_key(const char *address, char **road);
 
@@ -303,7 +311,8 @@ sq_err norm_road_key(const char *address, char **road);
  */
 struct sq_normalizer {
 	const struct sq_areas *areas;        /* NULL: communities kept as the feed says */
-	int tz_offset_s;                     /* the configured zone */
+	int tz_offset_s;                     /* the configured zone; records already hold UTC,
+					      * so normalize_record() does not need it */
 	const struct sq_taxonomy *taxonomy;  /* NULL: categories left unmapped */
 	const unsigned char *site_key;       /* HMAC key for contact hashes */
 	size_t site_key_len;
