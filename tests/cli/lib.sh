@@ -142,7 +142,7 @@ sim_reset() { sim_control '{"reset": true}'; }
 
 # The requests the simulator saw since the last reset: "STATUS PATH" lines.
 sim_log() {
-	curl -sf "$SIM_URL/_log" | "$PYTHON" -c '
+	curl -sf "$SIM_URL/_log" | "$PYTHON" 2>/dev/null -c '
 import json, sys
 for e in json.load(sys.stdin):
     print(e["status"], e["path"], e.get("fault") or "-", e["headers"].get("If-None-Match", "-"))'
@@ -261,6 +261,11 @@ run_suqiu() {
 
 sql() {  # query [database]
 	sqlite3 -batch -noheader "${2:-$T/suqiu.db}" "$1"
+}
+
+# A figure (pages, fetched, new_records, ...) of source in the latest run.
+last_run_figure() {  # source column
+	sql "SELECT $2 FROM run_sources WHERE source = '$1' ORDER BY run_id DESC LIMIT 1"
 }
 
 count_source() {  # source [database]
