@@ -5,11 +5,20 @@
  * Every error is one line "FILE:LINE:COL: message" in err->msg with code
  * SQ_ECONFIG, raised before any network or database work: unknown keys,
  * wrong types, bad durations and URLs, duplicate source names, unreadable
- * secret files.  Secrets (struct sq_secret) come from a `KEY_file` entry,
- * from $CREDENTIALS_DIRECTORY/<owner>.<key> (systemd LoadCredential=), or
- * from the environment variable SUQIU_<OWNER>_<KEY> (upper case, other
- * characters as '_'); the owner is the source name, "smtp" or "privacy".
- * Secret values are never part of an error message.
+ * secret files.  (A file that cannot be read at all gives "FILE: cannot
+ * read: reason"; running out of memory gives SQ_ENOMEM.)
+ *
+ * Secrets (struct sq_secret) come, in this order of precedence, from a
+ * `KEY_file` entry or an inline `KEY:` value (at most one of the two), from
+ * $CREDENTIALS_DIRECTORY/<owner>.<key> (systemd LoadCredential=), or from
+ * the environment variable SUQIU_<OWNER>_<KEY> (upper case, other
+ * characters as '_'); the owner is the source name, "smtp" or "privacy"
+ * (so no source may be called smtp or privacy).  One trailing newline of a
+ * secret file is dropped.  Secret values are never part of an error message.
+ *
+ * Relative file names (`database`, `taxonomy`, `ca_file`, `*_file`) are
+ * resolved against the directory of the configuration file, so a
+ * configuration and its files can move together.
  *
  * Scalar sections are declared by option tables (options.h) exported below,
  * so that the documentation check can list every key.
@@ -20,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dedup_levels.h"
 #include "error.h"
 #include "options.h"
 
@@ -71,8 +81,9 @@ struct sq_http_config {
 struct sq_duty {
 	char *email;
 	unsigned days;                       /* bit 0 = Monday ... bit 6 = Sunday; 0x7f all */
-	int hour_from, hour_to;              /* [from, to) local hours; 0,24 = all day */
-	struct sq_strlist communities;       /* empty: any */
+	int hour_from, hour_to;              /* [from, to) local hours; 0,24 = all day;
+					      * from > to runs past midnight (22-08) */
+	struct sq_strlist communities;       /* empty: any; aliases already mapped to names */
 	struct sq_strlist categories;        /* empty: any */
 };
 
@@ -86,6 +97,7 @@ struct sq_smtp_config {
 	int64_t timeout_ms;
 	int64_t retry_base_ms;
 	int64_t retry_max_ms;
+	int64_t in_doubt_after_ms;           /* a row `sending` this long is re-sent (same Message-ID) */
 };
 
 struct sq_alerts_config {
@@ -95,18 +107,39 @@ struct sq_alerts_config {
 	struct sq_strlist digest_to;         /* recipients of `digest --mail` */
 };
 
-/* Record linkage (section `dedup:`); see docs for tuning. */
+/* Record linkage (section `dedup:`); see docs/dedup.md for tuning. */
 struct sq_dedup_config {
 	double threshold;                    /* match score needed to link */
 	int64_t window_ms;                   /* candidate time window */
 	double radius_m;                     /* coordinate blocking radius */
+	char *mode;                          /* "linkage" (default) or "naive" (eval baseline) */
+	struct sq_strlist boilerplate;       /* operators' stock phrases left out of text comparison */
+	double weights[DEDUP_LEVEL_COUNT];   /* weight_<field>_<level>, see dedup_levels.h */
 };
 
-/* Early warning (section `detect:`). */
+/* Early warning (section `detect:`); docs/alerts.md explains each key. */
 struct sq_detect_config {
 	struct sq_strlist urgent_words;
 	int64_t cluster_window_ms;
 	int64_t cluster_min;
+	/* added with the detectors (branch alerts) */
+	struct sq_strlist disable;           /* detectors not to run, by name */
+	double cluster_alpha;                /* Poisson tail probability a cluster must beat */
+	double cluster_radius_m;             /* radius clusters; 0 turns them off */
+	int64_t surge_min;                   /* smallest daily count that can be a surge */
+	double surge_threshold;              /* EARS C2 statistic that flags */
+	int64_t surge_baseline_days;         /* EARS baseline length (after a 2-day guard band) */
+	int64_t spacetime_days;              /* study period of the scan */
+	int64_t spacetime_max_days;          /* longest cylinder (days ending today) */
+	int64_t spacetime_replicates;        /* Monte Carlo replicates */
+	int64_t spacetime_recurrence_ms;     /* flag clusters recurring less often than this */
+	int64_t spacetime_interval_ms;       /* run the scan at most this often */
+	int64_t spacetime_min_cases;         /* smallest cylinder worth reporting */
+	int64_t spacetime_seed;              /* PRNG seed (with the day), for reproducible runs */
+	int64_t common_window_ms;            /* common-cause look-back */
+	int64_t common_min;                  /* distinct complainants naming one entity */
+	int64_t urgent_max_age_ms;           /* older items with urgent words are history, not news */
+	int64_t flag_quiet_ms;               /* a flag nothing joined for this long closes */
 };
 
 /* Personal data (section `privacy:`). */
@@ -134,6 +167,7 @@ struct sq_config {
 
 /* Option tables of the scalar sections (key NULL terminates). */
 extern const struct sq_option config_top_options[];
+extern const struct sq_option config_source_options[]; /* keys every source has */
 extern const struct sq_option config_http_options[];
 extern const struct sq_option config_smtp_options[];
 extern const struct sq_option config_dedup_options[];
@@ -151,6 +185,14 @@ sq_err config_load(const char *path, struct sq_config *cfg, struct sq_error *err
 
 /* Free everything cfg owns. */
 void config_release(struct sq_config *cfg);
+
+/*
+ * The UTC offset of a timezone value: Asia/Shanghai and the other China
+ * zones, Asia/Hong_Kong, Asia/Macau, Asia/Taipei, UTC, Etc/UTC, or a fixed
+ * "+HH:MM"/"-HH:MM".  Zones with daylight saving time are refused
+ * (SQ_ECONFIG, "timezone: ..."), because suqiu keeps one offset per run.
+ */
+sq_err config_timezone_offset(const char *tz, int *offset_s, struct sq_error *err);
 
 /* The source named name, or NULL. */
 const struct sq_source_config *config_find_source(const struct sq_config *cfg,
