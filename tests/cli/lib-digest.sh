@@ -2,7 +2,7 @@
 # a configuration with the hotline and city-management sources, and the
 # hand-computed fixture of tests/data/digest imported with `suqiu import`.
 # Sourced, not run.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DATA=$SUQIU_TOP/tests/data/digest
 # The feeds are never fetched: import reads the saved pages.
