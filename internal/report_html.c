@@ -35,6 +35,7 @@ static const char css[] =
 	"table{border-collapse:collapse;width:100%;font-size:9.5pt}"
 	"th,td{border-bottom:1px solid var(--line);padding:1.2mm 2mm;text-align:left;vertical-align:top}"
 	"th{background:#f1f3f5;font-weight:600}"
+	"td{white-space:nowrap}td:last-child{white-space:normal}"
 	".n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
 	".up{color:var(--up)}.down{color:var(--down)}"
 	".note,.empty{color:var(--muted);font-size:9pt;margin:1mm 0 0}"
