@@ -61,5 +61,6 @@ CMD(show);
 CMD(merge);
 CMD(split);
 CMD(export);
+CMD(alerts);
 
 #endif
