@@ -155,6 +155,9 @@ static void test_phone_masking(void **state)
 	expect_mask("2024-05-01 09:00", "2024-05-01 09:00");
 	expect_mask("恩宁路88号", "恩宁路88号");
 	expect_mask("138****5678", "138****5678");
+	expect_mask("2024-05-01", "2024-05-01");
+	expect_mask("网格440103009001012", "网格440103009001012");
+	expect_mask("1380013800", "********00");
 	expect_mask("", "");
 }
 
