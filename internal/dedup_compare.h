@@ -67,6 +67,35 @@ void dedup_boilerplate_release(struct dedup_boilerplate *bp);
 sq_err dedup_fold_text(const char *title, const char *text,
 		       const struct dedup_boilerplate *bp, char **out);
 
+/*
+ * The finer places a complaint names, from its title and text:
+ *  - building numbers before 栋, 座, 幢 or 号楼 (Arabic or Chinese numerals:
+ *    "十二座" is 12; "恩宁路88号楼下" is an address, not building 88);
+ *  - named places: residential complexes, buildings, companies, shops,
+ *    schools — a name of 2 to 8 Chinese characters before a suffix such as
+ *    小区, 花园, 苑, 大厦, 公寓, 公司, 中学, 牛杂 — cut where a function
+ *    word, digit, punctuation or administrative name (市, 区) stands; for
+ *    companies the words 有限, 责任, 建筑, 劳务, 工程 are dropped, so
+ *    "广州市金鼎建筑劳务有限公司" and "金鼎公司" are one name.
+ * *landmarks and *buildings (malloc'd, caller frees) receive the sorted,
+ * distinct names and numbers separated by single spaces ("" when none).
+ * Either text may be NULL.  SQ_ENOMEM only.
+ */
+sq_err dedup_extract_places(const char *title, const char *text, char **landmarks,
+			    char **buildings);
+
+/* True when the space-separated lists a and b have an item in common. */
+int dedup_lists_share(const char *a, const char *b);
+
+/*
+ * The problem words of a folded text: folded minus the words in list (the
+ * complaint's own road, address and named places) and minus digits, so
+ * that the text comparison measures what went wrong and the place
+ * comparison where; counting a rare place name in both would count one
+ * agreement twice.  *out malloc'd.  SQ_ENOMEM only.
+ */
+sq_err dedup_problem_text(const char *folded, const struct sq_strlist *list, char **out);
+
 /* A text's terms: sorted, distinct, with their counts. */
 struct dedup_terms {
 	uint64_t *term;
@@ -94,6 +123,20 @@ double dedup_cosine(const struct dedup_terms *a, const double *idf_a,
  */
 int dedup_minhash_bands(const struct dedup_terms *t, int64_t bands[DEDUP_LSH_BANDS]);
 
+/*
+ * Road names found in running text may carry words before them
+ * (晚上上九路 for 上九路): two roads are the same when one ends with the
+ * other and the shorter has at least three characters.
+ */
+int dedup_road_same(const char *a, const char *b);
+
+/*
+ * The short form of a road (its last three characters: 上九路, 津西路)
+ * followed by suffix, into out (size bytes), for blocking keys that survive
+ * such prefixes.  Returns out.
+ */
+const char *dedup_road_short(const char *road, const char *suffix, char *out, size_t size);
+
 /* ---- field comparisons ------------------------------------------------ */
 
 /* What the comparisons need to know of one complaint. */
@@ -109,6 +152,8 @@ struct dedup_doc {
 	char *contact_hash, *contact_masked;
 	int has_pos;
 	double lat, lon;
+	char *landmarks;         /* dedup_extract_places: named places, space-separated */
+	char *buildings;         /* building numbers, space-separated */
 	char *folded;            /* dedup_fold_text of title and text */
 };
 
@@ -116,8 +161,6 @@ void dedup_doc_release(struct dedup_doc *d);
 
 enum dedup_field {
 	DEDUP_F_TEXT = 0,
-	DEDUP_F_ADDRESS,
-	DEDUP_F_DISTANCE,
 	DEDUP_F_PLACE,
 	DEDUP_F_CATEGORY,
 	DEDUP_F_CONTACT,
