@@ -771,7 +771,7 @@ static sq_err link_new(struct sq_dedup *dd, struct dedup_doc *d, const struct we
 	int linked;
 
 	rc = link_declared(dd, d, wd, now, &linked, err);
-	if (rc || (linked && !dd->naive))
+	if (rc)
 		return rc;
 	rc = best_candidate(dd, d, wd, &b, &matches, err);
 	if (rc)
@@ -779,7 +779,16 @@ static sq_err link_new(struct sq_dedup *dd, struct dedup_doc *d, const struct we
 	if (dd->naive && matches.n) {
 		rc = link_naive(dd, d, &b, &matches, now, err);
 	} else if (linked) {
-		/* declared already (naive mode, no other match) */
+		/*
+		 * Placed by a declared link; if it also matches another incident
+		 * by score, the two incidents are one: the link bridges them.
+		 */
+		if (!dd->naive && b.matched_id && b.score >= dd->cfg->threshold &&
+		    b.incident_id != d->incident_id) {
+			into = d->incident_id;
+			rc = auto_merge(dd, &into, b.incident_id, now, "declared link and score", err);
+			d->incident_id = into;
+		}
 	} else if (!dd->naive && b.matched_id && b.score >= dd->cfg->threshold) {
 		rc = store_incident_add(dd->st, b.incident_id, d->id, err);
 		if (!rc)

@@ -11,8 +11,10 @@
  * carry meaning — CJK ideographs, letters (ASCII lower-cased, full-width
  * folded), digits — in runs separated by single spaces where punctuation,
  * symbols, whitespace or an operator's boilerplate phrase stood.  Terms are
- * the character bigrams inside each run (a run of one character is a
- * unigram), encoded exactly as (cp1 << 21 | cp2), so no hash collisions.
+ * the characters and the character bigrams inside each run, encoded exactly
+ * as (cp1 << 21 | cp2) and (cp << 21), so no hash collisions.  Bigrams
+ * alone miss paraphrase (停满了车 / 违规停放 share no bigram); characters
+ * alone match anything; together, weighted by idf, they rank well.
  * Two texts are compared by the cosine of their TF-IDF vectors (sublinear
  * tf 1+ln(tf), smoothed idf ln((1+N)/(1+df))+1), so the bigrams every
  * complaint shares (反映, 噪音, 处理) count little and the rare ones

@@ -336,21 +336,20 @@ sq_err dedup_terms_from_folded(const char *folded, struct dedup_terms *t)
 	uint32_t cp, prev = SEP;
 
 	memset(t, 0, sizeof(*t));
-	/* At most one term per character, plus one per run of one. */
-	all = malloc((left + 1) * sizeof(*all));
+	/* At most two terms per character. */
+	all = malloc((2 * left + 1) * sizeof(*all));
 	if (!all)
 		return SQ_ENOMEM;
 	for (;;) {
 		cp = left ? fold_cp(utf8_next(p, left, &len)) : SEP;
 		if (cp == SEP) {
-			if (runlen == 1)
-				all[n++] = (uint64_t)prev << 21;
 			runlen = 0;
 			if (!left)
 				break;
 		} else {
 			if (runlen)
 				all[n++] = (uint64_t)prev << 21 | cp;
+			all[n++] = (uint64_t)cp << 21;
 			runlen++;
 		}
 		prev = cp;
