@@ -41,6 +41,7 @@ void dedup_doc_release(struct dedup_doc *d)
 	free(d->source_type);
 	free(d->source_id);
 	free(d->category);
+	free(d->category_raw);
 	free(d->community);
 	free(d->grid);
 	free(d->addr_key);
@@ -188,13 +189,45 @@ static int place_level(const struct dedup_doc *a, const struct dedup_doc *b,
 	return 1;
 }
 
+/* One label equals the other or is a path prefix of it (A>B and A>B>C). */
+static int label_prefix(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > lb) {
+		const char *t = a;
+
+		a = b;
+		b = t;
+		la = lb;
+	}
+	return !strncmp(a, b, la) && (b[la] == '\0' || b[la] == '>' || b[la] == '/');
+}
+
+/*
+ * Within one feed the raw labels are finer than the common category
+ * (燃气泄漏 and 停水 are both water_power_gas); across feeds only the
+ * common category compares.
+ */
+static int raw_label_level(const struct dedup_doc *a, const struct dedup_doc *b,
+			   enum dedup_level *l)
+{
+	if (!same(a->source_type, b->source_type) || !known(a->category_raw) ||
+	    !known(b->category_raw))
+		return 0;
+	*l = label_prefix(a->category_raw, b->category_raw) ? DEDUP_L_CATEGORY_SAME_LABEL
+							     : DEDUP_L_CATEGORY_OTHER_LABEL;
+	return 1;
+}
+
 static int category_level(const struct dedup_doc *a, const struct dedup_doc *b,
 			  const struct sq_taxonomy *tax, enum dedup_level *l)
 {
 	if (!known(a->category) || !known(b->category))
-		return 0;
+		return raw_label_level(a, b, l);
 	if (!strcmp(a->category, b->category)) {
-		*l = DEDUP_L_CATEGORY_SAME;
+		if (!raw_label_level(a, b, l))
+			*l = DEDUP_L_CATEGORY_SAME;
 		return 1;
 	}
 	if (!tax) {
@@ -206,7 +239,8 @@ static int category_level(const struct dedup_doc *a, const struct dedup_doc *b,
 		*l = DEDUP_L_CATEGORY_SAME;
 		return 1;
 	case TAX_RELATED:
-		*l = DEDUP_L_CATEGORY_COMPATIBLE;
+		if (!raw_label_level(a, b, l))
+			*l = DEDUP_L_CATEGORY_COMPATIBLE;
 		return 1;
 	case TAX_UNRELATED:
 		*l = DEDUP_L_CATEGORY_OTHER;

@@ -74,11 +74,12 @@ sq_err dedup_fold_text(const char *title, const char *text,
  *  - building numbers before 栋, 座, 幢 or 号楼 (Arabic or Chinese numerals:
  *    "十二座" is 12; "恩宁路88号楼下" is an address, not building 88);
  *  - named places: residential complexes, buildings, companies, shops,
- *    schools — a name of 2 to 8 Chinese characters before a suffix such as
- *    小区, 花园, 苑, 大厦, 公寓, 公司, 中学, 牛杂 — cut where a function
- *    word, digit, punctuation or administrative name (市, 区) stands; for
- *    companies the words 有限, 责任, 建筑, 劳务, 工程 are dropped, so
- *    "广州市金鼎建筑劳务有限公司" and "金鼎公司" are one name.
+ *    schools — the two characters before a suffix such as 小区, 花园, 苑,
+ *    大厦, 公寓, 公司, 中学, 牛杂, with the suffix ("宝源花园" also from
+ *    "昨天夜里开始宝源花园"); for companies the words 有限, 责任, 建筑,
+ *    劳务, 工程, 装饰 are dropped first, so "广州市金鼎建筑劳务有限公司"
+ *    and "金鼎公司" are one name.  Generic stems (燃气公司, 物业公司,
+ *    附近小区) name no place and are left out.
  * *landmarks and *buildings (malloc'd, caller frees) receive the sorted,
  * distinct names and numbers separated by single spaces ("" when none).
  * Either text may be NULL.  SQ_ENOMEM only.
@@ -148,6 +149,7 @@ struct dedup_doc {
 	int64_t received_at;
 	char *source, *source_type, *source_id;
 	char *category;          /* common taxonomy key or NULL */
+	char *category_raw;      /* the feed's own label */
 	char *community, *grid;
 	char *addr_key;          /* road + number, e.g. 恩宁路88号, or NULL */
 	char *road_key;          /* road only, e.g. 恩宁路, or NULL */

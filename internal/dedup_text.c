@@ -606,7 +606,9 @@ static const struct suffix place_suffixes[] = {
 
 #define NSUFFIXES (sizeof(place_suffixes) / sizeof(place_suffixes[0]))
 
-static const char *const company_words[] = { "有限", "责任", "建筑", "劳务", "工程", "股份" };
+static const char *const company_words[] = {
+	"有限", "责任", "建筑", "劳务", "工程", "股份", "装饰", "集团", "发展", "实业",
+};
 
 /* Append cps[from..to) as UTF-8 to b. */
 static sq_err put_cps(struct sq_buf *b, const uint32_t *cps, size_t from, size_t to)
@@ -635,6 +637,45 @@ static sq_err company_name(struct sq_buf *name)
 			}
 		}
 	}
+	return SQ_OK;
+}
+
+/* Stems that name no one place: utilities, trades, "this", "nearby". */
+static const char *const generic_stems[] = {
+	"燃气", "煤气", "物业", "供电", "电力", "水务", "来水", "装修", "快递", "外卖", "装饰",
+	"附近", "周边", "隔壁", "这个", "那个", "我们", "他们", "整个", "一个", "老旧", "个别",
+	"施工", "建筑", "劳务", "工程", "中心", "社区", "街道", "城管", "政府", "有关", "相关",
+};
+
+/*
+ * The canonical form of a named place: the last two characters of its stem
+ * and its suffix.  Names found in running text drag words in front of them
+ * (昨天夜里开始宝源花园, 有人打过燃气公司); the two characters nearest the
+ * suffix are the name proper in most place names (宝源花园, 恩宁雅居,
+ * 金鼎公司).  Empties name when the stem is shorter or generic.
+ */
+static sq_err canonical_name(struct sq_buf *name, const char *suffix)
+{
+	size_t start = name->len, chars = 0, i;
+	char stem[16];
+
+	while (start > 0 && chars < 2) {
+		start--;
+		if (((unsigned char)name->data[start] & 0xc0) != 0x80)
+			chars++;
+	}
+	if (chars < 2 || name->len - start >= sizeof(stem)) {
+		sq_buf_reset(name);
+		return SQ_OK;
+	}
+	memcpy(stem, name->data + start, name->len - start);
+	stem[name->len - start] = '\0';
+	sq_buf_reset(name);
+	for (i = 0; i < sizeof(generic_stems) / sizeof(generic_stems[0]); i++)
+		if (!strcmp(stem, generic_stems[i]))
+			return SQ_OK;
+	if (sq_buf_adds(name, stem) || sq_buf_adds(name, suffix))
+		return SQ_ENOMEM;
 	return SQ_OK;
 }
 
@@ -734,10 +775,13 @@ sq_err dedup_extract_places(const char *title, const char *text, char **landmark
 			if (i - from < 2)
 				continue;
 			sq_buf_reset(&name);
-			rc = put_cps(&name, cps, from, i + sl);
+			rc = put_cps(&name, cps, from, i);
 			if (!rc && place_suffixes[k].company)
 				rc = company_name(&name);
-			if (!rc) {
+			if (!rc)
+				rc = canonical_name(&name, place_suffixes[k].company ? "公司"
+										      : place_suffixes[k].utf8);
+			if (!rc && name.len) {
 				names[nnames] = sq_strdup(sq_buf_str(&name));
 				if (!names[nnames])
 					rc = SQ_ENOMEM;

@@ -102,7 +102,7 @@ sq_err store_dedup_doc(struct sq_store *st, int64_t id, struct dedup_doc *d, int
 	static const char sql[] =
 		"SELECT c.id, c.incident_id, c.received_at, c.source, c.source_type, c.source_id,"
 		" c.category, c.community, c.grid, c.contact_hash, c.contact_masked, c.lat, c.lon,"
-		" d.folded, d.addr_key, d.road_key, d.landmarks, d.buildings"
+		" d.folded, d.addr_key, d.road_key, d.landmarks, d.buildings, c.category_raw"
 		" FROM complaints c LEFT JOIN dedup_docs d ON d.complaint_id = c.id WHERE c.id = ?1";
 	sqlite3_stmt *s;
 	int step, oom = 0;
@@ -139,6 +139,7 @@ sq_err store_dedup_doc(struct sq_store *st, int64_t id, struct dedup_doc *d, int
 		d->road_key = store_col_text(s, 15, &oom);
 		d->landmarks = store_col_text(s, 16, &oom);
 		d->buildings = store_col_text(s, 17, &oom);
+		d->category_raw = store_col_text(s, 18, &oom);
 	}
 	sqlite3_reset(s);
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
