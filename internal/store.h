@@ -695,6 +695,21 @@ sq_err store_digest_groups(struct sq_store *st, const struct store_span *span,
 			   enum store_group group, unsigned sums, struct store_group_rows *rows,
 			   struct sq_error *err);
 
+/* One of the groupings store_digest_groupings computes together. */
+struct store_grouping {
+	enum store_group group;
+	unsigned sums;
+	struct store_group_rows rows;  /* the result (release it) */
+};
+
+/*
+ * Several groupings from one read of the period (and one of the previous
+ * period when any asks for it): what store_digest_groups gives for each,
+ * at the cost of one.  Each g[i].rows is released first.
+ */
+sq_err store_digest_groupings(struct sq_store *st, const struct store_span *span,
+			      struct store_grouping *g, size_t n, struct sq_error *err);
+
 /* The figures whose complaints --explain can list (the columns above). */
 enum store_figure {
 	STORE_FIG_COMPLAINTS = 0,
