@@ -453,6 +453,37 @@ static void test_budget(void **state)
 	run_teardown(&r);
 }
 
+/* A source that spent its budget stops between pages, successfully; the
+ * next run goes on from the cursor. */
+static void test_budget_between_pages(void **state)
+{
+	struct run r;
+	struct sq_error err = { 0 };
+	const struct poll_source_result *res;
+
+	run_setup(*state, &r, "  budget: 1s\n");
+	/* Page 3 is answered 429 (Retry-After 1 s): after it the budget is spent. */
+	sim_post(*state, "{\"faults\": [{\"feed\": \"hotline\", \"kind\": \"slow\", \"seconds\": 0, \"count\": 2},"
+			 " {\"feed\": \"hotline\", \"kind\": \"http429\", \"retry_after\": 1}]}");
+	assert_int_equal(run_poll(&r, &err), SQ_OK);
+	res = only_result(&r);
+	assert_int_equal(res->rc, SQ_OK);
+	assert_int_equal(res->more_left, 1);
+	assert_int_equal(res->stats.pages, 3);
+	assert_int_equal(res->stats.errors, 0);
+	assert_true(stored(&r) < HOTLINE_TOTAL);
+	assert_non_null(strstr(r.hooks.notes, "hotline: budget of 1000 ms spent after page 3"));
+
+	poll_result_release(&r.result);
+	r.clock.mono = 0;
+	assert_int_equal(run_poll(&r, &err), SQ_OK);
+	res = only_result(&r);
+	assert_int_equal(res->rc, SQ_OK);
+	assert_int_equal(res->more_left, 0);
+	assert_int_equal(stored(&r), HOTLINE_TOTAL);
+	run_teardown(&r);
+}
+
 /* 40101 once: signed afresh at once (no wait); twice: fatal. */
 static void test_resign(void **state)
 {
@@ -523,6 +554,7 @@ int main(void)
 		cmocka_unit_test(test_hints_clamped),
 		cmocka_unit_test(test_attempts_exhausted),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_budget_between_pages),
 		cmocka_unit_test(test_resign),
 		cmocka_unit_test(test_unknown_source),
 		cmocka_unit_test(test_after_page_failure),
