@@ -1,5 +1,7 @@
 # suqiu — build, test, demo.  `make help` lists the targets.
 .DEFAULT_GOAL := all
+# Keep objects of test programs: they are not throw-away intermediates.
+.SECONDARY:
 SHELL := /bin/bash
 
 BUILD   ?= build
@@ -14,7 +16,7 @@ OPT      ?= -O2
 SANITIZE ?=
 CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror \
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 \
-	-Iinternal -DSUQIU_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(SANITIZE) $(CFLAGS)
+	-Iinternal -Itests/unit/support -DSUQIU_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(SANITIZE) $(CFLAGS)
 LDFLAGS_ALL := $(SANITIZE) $(LDFLAGS)
 # libunistring (NFC for norm_text) ships no pkg-config file in Debian.
 LIBS = $(PKG_LIBS) -lunistring -lm

@@ -271,6 +271,26 @@ fail:
 	return rc;
 }
 
+/* Replace every occurrence of secret in msg by "***" (in place, one line). */
+static void redact(char *msg, const char *secret)
+{
+	size_t slen = secret ? strlen(secret) : 0;
+	char *at;
+
+	if (!slen)
+		return;
+	while ((at = strstr(msg, secret))) {
+		size_t tail = strlen(at + slen);
+
+		if (slen >= 3) {
+			memcpy(at, "***", 3);
+			memmove(at + 3, at + slen, tail + 1);
+		} else {
+			memset(at, '*', slen);
+		}
+	}
+}
+
 /* How many attempts and how long a source may spend, from the http section. */
 static int max_attempts(const struct sq_config *cfg)
 {
@@ -286,7 +306,7 @@ static int max_attempts(const struct sq_config *cfg)
  * the page's description in *what.
  */
 static sq_err fetch_page(const struct poller *p, const struct sq_source_config *src,
-			 char **cursor, int *restarted, int64_t started,
+			 int page_no, char **cursor, int *restarted, int64_t started,
 			 struct sq_conn_page *page, int *idle, char **what,
 			 struct poll_source_result *res, struct sq_error *err)
 {
@@ -323,6 +343,7 @@ static sq_err fetch_page(const struct poller *p, const struct sq_source_config *
 		sq_error_clear(err);
 		resp.retry_after_ms = -1;
 		rc = http_get(p->http, &hreq, &resp, err);
+		redact(err->msg, req.redact);
 		conn_request_release(&req);
 		if (rc == SQ_OK) {
 			fault(p, "after_fetch");
@@ -354,8 +375,8 @@ static sq_err fetch_page(const struct poller *p, const struct sq_source_config *
 				return sq_error_prefix(err, "refused again after signing afresh: ");
 			resigned = 1;
 			res->retries++;
-			note(p, "%s: %s: %s; signing afresh and trying once more", src->name,
-			     *what ? *what : "", err->msg);
+			note(p, "%s: page %d (%s): %s; signing afresh and trying once more",
+			     src->name, page_no, *what ? *what : "", err->msg);
 			continue;
 		case SQ_VERDICT_RESTART:
 			if (*restarted) {
@@ -364,8 +385,9 @@ static sq_err fetch_page(const struct poller *p, const struct sq_source_config *
 			}
 			*restarted = 1;
 			res->retries++;
-			note(p, "%s: %s: %s; restarting the walk from %s", src->name,
-			     *what ? *what : "", err->msg, page->cursor ? page->cursor : "the start");
+			note(p, "%s: page %d (%s): %s; restarting the walk from %s", src->name,
+			     page_no, *what ? *what : "", err->msg,
+			     page->cursor ? page->cursor : "the start");
 			free(*cursor);
 			*cursor = page->cursor;
 			page->cursor = NULL;
@@ -392,8 +414,8 @@ static sq_err fetch_page(const struct poller *p, const struct sq_source_config *
 			err->code = code;
 			return code;
 		}
-		note(p, "%s: %s: %s; retry %d in %lld ms", src->name, *what ? *what : "", err->msg,
-		     attempt, (long long)delay);
+		note(p, "%s: page %d (%s): %s; retry %d in %lld ms", src->name, page_no,
+		     *what ? *what : "", err->msg, attempt, (long long)delay);
 		res->retries++;
 		attempt++;
 		clk->sleep_ms(clk->ctx, delay);
@@ -427,7 +449,8 @@ static sq_err poll_source(const struct poller *p, const struct sq_source_config 
 		int idle = 0;
 
 		page_no++;
-		rc = fetch_page(p, src, &cursor, &restarted, started, &page, &idle, &what, res, err);
+		rc = fetch_page(p, src, page_no, &cursor, &restarted, started, &page, &idle, &what,
+				res, err);
 		if (!rc && idle)
 			break;
 		if (!rc) {
@@ -436,6 +459,8 @@ static sq_err poll_source(const struct poller *p, const struct sq_source_config 
 				free(cursor);
 				cursor = page.cursor;
 				page.cursor = NULL;
+				if (p->opt->progress)
+					p->opt->progress(p->opt->progress_ctx, res);
 			}
 		}
 		if (rc) {
@@ -449,6 +474,14 @@ static sq_err poll_source(const struct poller *p, const struct sq_source_config 
 			break;
 		}
 		conn_page_release(&page);
+		if (p->cfg->http.budget_ms > 0 &&
+		    clk->mono_ms(clk->ctx) - started >= p->cfg->http.budget_ms) {
+			/* Committed pages are safe; the cursor says where to go on. */
+			res->more_left = 1;
+			note(p, "%s: budget of %lld ms spent after page %d; the next run goes on",
+			     src->name, (long long)p->cfg->http.budget_ms, page_no);
+			break;
+		}
 	}
 out:
 	free(cursor);
@@ -555,10 +588,18 @@ static sq_err import_one(void *ctx, const char *text, size_t len, int number)
 		im->out->stats.errors++;
 		im->out->err = e;
 		sq_error_prefix(&im->out->err, "%s: %s: page %d: ", im->src->name, im->file, number);
+		note(im->p, "%s", im->out->err.msg);
 		return SQ_OK;
 	}
 	rc = store_page(im->p, im->src, &page, NULL, &im->out->stats, &e);
 	conn_page_release(&page);
+	if (!rc && im->p->opt->progress) {
+		struct poll_source_result so_far = { 0 };
+
+		so_far.src = im->src;
+		so_far.stats = im->out->stats;
+		im->p->opt->progress(im->p->opt->progress_ctx, &so_far);
+	}
 	if (rc) {
 		*im->err = e;
 		sq_error_prefix(im->err, "%s: %s: page %d: ", im->src->name, im->file, number);

@@ -351,6 +351,12 @@ sq_err store_decision_each(struct sq_store *st, int64_t incident_id, int64_t com
 
 /* ---- maintenance ------------------------------------------------------- */
 
+/*
+ * Online backup to dest (replaced atomically: written beside it, then
+ * renamed).  Safe while a poll runs: it reads one consistent snapshot.
+ */
+sq_err store_backup(struct sq_store *st, const char *dest, struct sq_error *err);
+
 /* PRAGMA integrity_check; SQ_EDB with the first problem when not "ok". */
 sq_err store_integrity_check(struct sq_store *st, struct sq_error *err);
 

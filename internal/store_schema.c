@@ -245,6 +245,10 @@ sq_err store_migrate(struct sq_store *st, int target, struct sq_error *err)
 		return sq_fail(err, SQ_ESCHEMA,
 			       "%s: database schema version %d is newer than this suqiu (%d); upgrade suqiu",
 			       st->path, store_schema_version(st), store_schema_count());
+	/* Readers must not wait for a running poll: take the write lock only
+	 * when there is something to migrate. */
+	if (store_schema_version(st) >= target)
+		return SQ_OK;
 	while (!done) {
 		rc = migrate_step(st, target, &done, err);
 		if (rc)

@@ -379,8 +379,10 @@ def int_param(req, name, default=None, low=None, high=None):
     if not INT_RE.match(text):
         raise ParamError(f"{name} must be an integer")
     value = int(text)
-    if (low is not None and value < low) or (high is not None and value > high):
+    if high is not None and not low <= value <= high:
         raise ParamError(f"{name} must be in {low}..{high}")
+    if low is not None and value < low:
+        raise ParamError(f"{name} must be at least {low}")
     return value
 
 
@@ -538,7 +540,15 @@ class Feed:
         raise NotImplementedError
 
 
-PAD_MARK = "\u0000feedsim-padding\u0000"
+MARK = "\u0000feedsim-mark\u0000"
+
+
+def split_at_field(payload, field, charset):
+    """Encode payload with an extra string field; return the bytes before and
+    after that field's (empty) value, so something can be spliced in."""
+    data = encode_text(to_json(dict(payload, **{field: MARK})), charset)
+    head, tail = data.split(encode_text(json.dumps(MARK), charset)[1:-1])
+    return head, tail
 
 
 def pad_reply(reply, size):
@@ -546,15 +556,11 @@ def pad_reply(reply, size):
 
     An object envelope gets a long extra string field; an array envelope
     gets whitespace after its opening bracket."""
-    payload = reply.payload
-    if isinstance(payload, dict):
-        reply.payload = dict(payload, padding=PAD_MARK)
-        data = encode_text(to_json(reply.payload), reply.charset)
-        mark = encode_text(json.dumps(PAD_MARK), reply.charset)[1:-1]
-        head, tail = data.split(mark)
+    if isinstance(reply.payload, dict):
+        head, tail = split_at_field(reply.payload, "padding", reply.charset)
         reply.pieces = [head, Filler(max(0, size - len(head) - len(tail)), b"x"), tail]
     else:
-        data = encode_text(to_json(payload), reply.charset)
+        data = encode_text(to_json(reply.payload), reply.charset)
         reply.pieces = [data[:1], Filler(max(0, size - len(data)), b" "), data[1:]]
 
 
@@ -750,10 +756,9 @@ class LiaisonFeed(Feed):
 
     def damage(self, fault, reply):
         if fault.kind == "invalid_gbk":
-            reply.payload = dict(reply.payload, notice=PAD_MARK)
-            data = encode_text(to_json(reply.payload), "gbk")
-            mark = encode_text(json.dumps(PAD_MARK), "gbk")[1:-1]
-            reply.pieces = [data.replace(mark, "系统公告".encode("gbk") + b"\xff\xff")]
+            # Well-formed JSON, but two bytes that are no GBK (nor GB18030) character.
+            head, tail = split_at_field(reply.payload, "notice", "gbk")
+            reply.pieces = [head, "系统公告".encode("gbk") + b"\xff\xff", tail]
             reply.content_type = json_content_type("gbk")
             return reply
         if fault.kind == "undeclared_charset":
@@ -1052,19 +1057,25 @@ class Handler(BaseHTTPRequestHandler):
         sim = self.server.sim
         body = self.read_body()
         req = Request.parse(self.command, self.path, self.headers)
-        reply, fault, feed = sim.route(req, body)
-        self.send(reply, fault)
-        sim.log.add({
-            "time": format_rfc3339(real_now_ms()),
-            "method": req.method,
-            "path": req.target,
-            "feed": feed,
-            "headers": dict(self.headers.items()),
-            "status": reply.status,
-            "fault": fault.kind if fault else None,
-        })
+        try:
+            reply, fault, feed = sim.route(req, body)
+        except Exception as exc:  # a simulator bug: say so rather than drop the connection
+            self.log_error("internal error: %r", exc)
+            reply, fault, feed = Reply(500, {"error": f"feedsim bug: {exc!r}"}).render(), None, None
+        # Log before sending, so a client that has its answer finds it in /_log.
+        if req.path not in ("/_control", "/_log"):
+            sim.log.add({
+                "time": format_rfc3339(real_now_ms()),
+                "method": req.method,
+                "path": req.target,
+                "feed": feed,
+                "headers": dict(self.headers.items()),
+                "status": reply.status,
+                "fault": fault.kind if fault else None,
+            })
         sys.stderr.write(f"feedsim: {req.method} {req.target} -> {reply.status}"
                          f"{' fault=' + fault.kind if fault else ''}\n")
+        self.send(reply, fault)
 
     def read_body(self):
         length = self.headers.get("Content-Length")

@@ -294,8 +294,11 @@ class SimTestCase(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        errors = [line for line in cls.sim.stderr_text().splitlines() if "internal error" in line]
         cls.sim.stop()
         cls.data.cleanup()
+        if errors:
+            raise AssertionError(f"feedsim reported errors: {errors}")
 
     def setUp(self):
         reply = self.sim.control(reset=True, now=NOW, liaison_charset="utf-8")

@@ -26,6 +26,7 @@ struct command {
 static const struct command commands[] = {
 	{ "poll", cmd_poll, NEEDS_CONFIG, "fetch what is new from the feeds and store it (the timer runs this)" },
 	{ "import", cmd_import, NEEDS_CONFIG, "store saved feed pages (backfill)" },
+	{ "backup", cmd_backup, NEEDS_CONFIG, "write an online copy of the database" },
 	{ "doctor", cmd_doctor, NEEDS_CONFIG, "check the configuration, database, feeds and SMTP server" },
 	{ "show", cmd_show, NEEDS_CONFIG, "one complaint or incident, with its history and why it was linked" },
 	{ "merge", cmd_merge, NEEDS_CONFIG, "merge two incidents (an analyst's correction)" },
@@ -112,6 +113,7 @@ int main(int argc, char **argv)
 	const struct command *cmd;
 	int next = argc, status;
 
+	cli_log_init(&cli);
 	status = parse_global(&cli, argc, argv, &next);
 	if (status < 0)
 		return finish_stdout(-status - 1);

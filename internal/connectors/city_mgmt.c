@@ -436,16 +436,15 @@ static sq_err city_parse(const struct sq_source_config *src, const char *cursor,
 	cJSON_ArrayForEach(item, items) {
 		struct sq_record r = { 0 };
 		struct ct_why why = { { 0 } };
-		const cJSON *id = cJSON_IsObject(item) ?
-			cJSON_GetObjectItemCaseSensitive(item, "caseNo") : NULL;
+		char idbuf[32];
 
 		n++;
 		rc = city_record(src, item, &r, &why);
 		if (rc == SQ_OK)
 			rc = ct_page_add(page, &r);
 		else if (rc == SQ_EPARSE)
-			rc = ct_page_bad(page, item, cJSON_IsString(id) ? id->valuestring : NULL,
-					 why.msg);
+			rc = ct_page_bad(page, item,
+					 ct_id_text(item, "caseNo", idbuf, sizeof(idbuf)), why.msg);
 		record_release(&r);
 		if (rc)
 			goto oom;

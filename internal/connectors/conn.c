@@ -16,6 +16,7 @@ void conn_request_release(struct sq_conn_request *req)
 	for (i = 0; i < req->nheaders; i++)
 		free(req->headers[i]);
 	free(req->what);
+	free(req->redact);
 	memset(req, 0, sizeof(*req));
 }
 

@@ -191,12 +191,17 @@ sq_err ct_url_start(struct sq_buf *url, const char *base_url, const char *path)
 
 sq_err ct_url_param(struct sq_buf *url, const char *name, const char *value)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p;
-
 	if (sq_buf_addc(url, strchr(sq_buf_str(url), '?') ? '&' : '?') ||
 	    sq_buf_adds(url, name) || sq_buf_addc(url, '='))
 		return SQ_ENOMEM;
+	return ct_url_encode(url, value);
+}
+
+sq_err ct_url_encode(struct sq_buf *url, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
 	for (p = (const unsigned char *)value; *p; p++) {
 		int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
 			    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
@@ -346,6 +351,21 @@ sq_err ct_page_add(struct sq_conn_page *page, struct sq_record *r)
 	page->records[page->nrecords++] = *r;
 	memset(r, 0, sizeof(*r));
 	return SQ_OK;
+}
+
+const char *ct_id_text(const cJSON *obj, const char *key, char *buf, size_t size)
+{
+	const cJSON *v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+	struct ct_why why;
+	int64_t n;
+
+	if (cJSON_IsString(v) && v->valuestring && *v->valuestring)
+		return v->valuestring;
+	if (cJSON_IsNumber(v) && !ct_int(obj, key, 1, &n, NULL, &why)) {
+		snprintf(buf, size, "%lld", (long long)n);
+		return buf;
+	}
+	return NULL;
 }
 
 char *ct_json_text(const cJSON *item)

@@ -90,6 +90,8 @@ sq_err ct_url_start(struct sq_buf *url, const char *base_url, const char *path);
  * for unreserved characters and ':' (the contracts' examples keep ':').
  */
 sq_err ct_url_param(struct sq_buf *url, const char *name, const char *value);
+/* value percent-encoded as ct_url_param writes it, appended to out. */
+sq_err ct_url_encode(struct sq_buf *out, const char *value);
 sq_err ct_url_param_int(struct sq_buf *url, const char *name, int64_t value);
 
 /* The request target of an absolute URL: from the first '/' after the host. */
@@ -135,6 +137,13 @@ sq_err ct_page_add(struct sq_conn_page *page, struct sq_record *r);
 /* Quarantine item with the reason; source_id may be NULL.  SQ_ENOMEM. */
 sq_err ct_page_bad(struct sq_conn_page *page, const cJSON *item, const char *source_id,
 		   const char *reason);
+
+/*
+ * The id of a record for the quarantine table, as text: a non-empty string
+ * as it is, an integral number in decimal; NULL for anything else (the id
+ * is then the problem).  buf holds at least 32 bytes.
+ */
+const char *ct_id_text(const cJSON *obj, const char *key, char *buf, size_t size);
 
 /* A copy of item as compact JSON text; NULL when out of memory. */
 char *ct_json_text(const cJSON *item);

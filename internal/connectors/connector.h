@@ -54,6 +54,7 @@ struct sq_conn_request {
 	size_t nheaders;
 	char *what;       /* names the page for messages: "page 3 (updatedFrom=... pageNo=1)" */
 	int idle;         /* nothing to fetch now (e.g. the window starts in the future) */
+	char *redact;     /* a secret inside url (as encoded there): kept out of messages */
 };
 
 /*

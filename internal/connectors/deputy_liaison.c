@@ -302,20 +302,17 @@ static sq_err liaison_parse(const struct sq_source_config *src, const char *curs
 	cJSON_ArrayForEach(item, list) {
 		struct sq_record r = { 0 };
 		struct ct_why why = { { 0 } };
-		char id[32] = "";
-		const cJSON *idv = cJSON_IsObject(item) ?
-			cJSON_GetObjectItemCaseSensitive(item, "id") : NULL;
+		char idbuf[32];
 
 		n++;
-		if (cJSON_IsNumber(idv))
-			snprintf(id, sizeof(id), "%.0f", idv->valuedouble);
 		rc = liaison_record(src, item, &r, &why);
 		if (rc == SQ_OK) {
 			if (r.updated_at > newest)
 				newest = r.updated_at;
 			rc = ct_page_add(page, &r);
 		} else if (rc == SQ_EPARSE) {
-			rc = ct_page_bad(page, item, id[0] ? id : NULL, why.msg);
+			rc = ct_page_bad(page, item, ct_id_text(item, "id", idbuf, sizeof(idbuf)),
+					 why.msg);
 		}
 		record_release(&r);
 		if (rc)

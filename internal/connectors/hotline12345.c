@@ -418,8 +418,7 @@ static sq_err hotline_parse(const struct sq_source_config *src, const char *curs
 	cJSON_ArrayForEach(item, list) {
 		struct sq_record r = { 0 };
 		struct ct_why why = { { 0 } };
-		const cJSON *id = cJSON_IsObject(item) ?
-			cJSON_GetObjectItemCaseSensitive(item, "orderNo") : NULL;
+		char idbuf[32];
 
 		n++;
 		rc = hotline_record(src, item, &r, &why);
@@ -428,8 +427,8 @@ static sq_err hotline_parse(const struct sq_source_config *src, const char *curs
 				newest = r.updated_at;
 			rc = ct_page_add(page, &r);
 		} else if (rc == SQ_EPARSE) {
-			rc = ct_page_bad(page, item, cJSON_IsString(id) ? id->valuestring : NULL,
-					 why.msg);
+			rc = ct_page_bad(page, item,
+					 ct_id_text(item, "orderNo", idbuf, sizeof(idbuf)), why.msg);
 		}
 		record_release(&r);
 		if (rc)

@@ -149,6 +149,16 @@ static sq_err open311_build(const struct sq_source_config *src, const char *curs
 		goto oom;
 	req->url = url.data;
 	url.data = NULL;
+	if (conf->api_key.value) {
+		/* http.c names the URL in its messages; the key must not follow. */
+		struct sq_buf key = SQ_BUF_INIT;
+
+		if (ct_url_encode(&key, conf->api_key.value)) {
+			sq_buf_release(&key);
+			goto oom;
+		}
+		req->redact = key.data;
+	}
 	if (ct_what(req, "window %s..%s page=%lld", from, to, (long long)c.page))
 		goto oom;
 	return SQ_OK;
@@ -304,20 +314,16 @@ static sq_err open311_parse(const struct sq_source_config *src, const char *curs
 	cJSON_ArrayForEach(item, root) {
 		struct sq_record r = { 0 };
 		struct ct_why why = { { 0 } };
-		const cJSON *id = cJSON_IsObject(item) ?
-			cJSON_GetObjectItemCaseSensitive(item, "service_request_id") : NULL;
-		char num[32] = "";
+		char idbuf[32];
 
 		n++;
-		if (cJSON_IsString(id))
-			snprintf(num, sizeof(num), "%s", id->valuestring);
-		else if (cJSON_IsNumber(id))
-			snprintf(num, sizeof(num), "%.0f", id->valuedouble);
 		rc = open311_record(src, item, &r, &why);
 		if (rc == SQ_OK)
 			rc = ct_page_add(page, &r);
 		else if (rc == SQ_EPARSE)
-			rc = ct_page_bad(page, item, num[0] ? num : NULL, why.msg);
+			rc = ct_page_bad(page, item,
+					 ct_id_text(item, "service_request_id", idbuf, sizeof(idbuf)),
+					 why.msg);
 		record_release(&r);
 		if (rc)
 			goto oom;

@@ -1,0 +1,365 @@
+/* The store: schema creation and every migration step, upserts with
+ * history, cursors, quarantine, the run log and the poll lock — all on
+ * real SQLite files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store.h"
+#include "testutil.h"
+#include "banned.h"
+
+struct fixture {
+	char *dir;
+	char *db;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	f->dir = test_tmpdir();
+	f->db = test_path(f->dir, "suqiu.db");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	test_rmtree(f->dir);
+	free(f->dir);
+	free(f->db);
+	free(f);
+	return 0;
+}
+
+/* Run one query on the file directly and return the first column as int. */
+static int64_t query_int(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return v;
+}
+
+static void exec_sql(const char *db, const char *sql)
+{
+	sqlite3 *h;
+
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+static void make_record(struct sq_record *r, const char *id, int64_t updated, enum sq_status st)
+{
+	memset(r, 0, sizeof(*r));
+	r->source = strdup("hotline");
+	r->source_type = strdup("hotline12345");
+	r->source_id = strdup(id);
+	r->received_at = 1714523482;
+	r->updated_at = updated;
+	r->kind = SQ_KIND_COMPLAINT;
+	r->title = strdup("恩宁路夜间施工噪音扰民");
+	r->text = strdup("恩宁路88号附近工地连续多晚施工至凌晨两点");
+	r->status = st;
+	r->contact_masked = strdup("138****5678");
+	r->raw = strdup("{}");
+}
+
+static void test_creates_latest_schema_in_wal(void **state)
+{
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st;
+
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	assert_int_equal(store_schema_version(st), store_schema_latest());
+	assert_int_equal(store_integrity_check(st, &err), SQ_OK);
+	store_close(st);
+	assert_int_equal(query_int(f->db, "PRAGMA user_version"), store_schema_latest());
+	assert_int_equal(query_int(f->db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
+}
+
+/* Build the database at every older version, put data in it where the
+ * schema allows, then open it normally: it must reach the latest version
+ * with the data intact. */
+static void test_migrates_from_every_older_version(void **state)
+{
+	struct fixture *f = *state;
+	int v;
+
+	for (v = 0; v < store_schema_latest(); v++) {
+		struct sq_error err = { 0 };
+		struct sq_store *st;
+		char *db = NULL;
+		char name[32];
+
+		snprintf(name, sizeof(name), "v%d.db", v);
+		db = test_path(f->dir, name);
+		assert_int_equal(store_open_at_version(db, v, &st, &err), SQ_OK);
+		assert_int_equal(store_schema_version(st), v);
+		store_close(st);
+		if (v >= 1)
+			exec_sql(db, "INSERT INTO complaints (source, source_id, source_type,"
+				     " received_at, updated_at, first_seen_at, kind, status)"
+				     " VALUES ('hotline', 'A1', 'hotline12345', 1, 2, 3, 'complaint', 'open');"
+				     "INSERT INTO cursors VALUES ('hotline', '2024-05-01 09:00:00', 3);");
+		assert_int_equal(store_open(db, &st, &err), SQ_OK);
+		assert_int_equal(store_schema_version(st), store_schema_latest());
+		assert_int_equal(store_integrity_check(st, &err), SQ_OK);
+		if (v >= 1) {
+			int64_t n = 0;
+			char *cursor = NULL;
+
+			assert_int_equal(store_count_complaints(st, &n, &err), SQ_OK);
+			assert_int_equal(n, 1);
+			assert_int_equal(store_get_cursor(st, "hotline", &cursor, &err), SQ_OK);
+			assert_string_equal(cursor, "2024-05-01 09:00:00");
+			free(cursor);
+		}
+		store_close(st);
+		free(db);
+	}
+}
+
+static void test_refuses_newer_schema(void **state)
+{
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st;
+	char sql[64];
+
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	store_close(st);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", store_schema_latest() + 1);
+	exec_sql(f->db, sql);
+	assert_int_equal(store_open(f->db, &st, &err), SQ_ESCHEMA);
+	assert_null(st);
+	assert_non_null(strstr(err.msg, "newer than this suqiu"));
+}
+
+static void test_upsert_new_updated_unchanged(void **state)
+{
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st;
+	struct sq_record r;
+	enum store_change change;
+	int64_t id1, id2;
+
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	assert_int_equal(store_begin(st, &err), SQ_OK);
+
+	make_record(&r, "2024050112345000123", 1000, SQ_STATUS_IN_PROGRESS);
+	assert_int_equal(record_add_link(&r, "related", "hotline12345", "2024050112345000001"), 0);
+	assert_int_equal(store_put_complaint(st, &r, 5000, &change, &id1, &err), SQ_OK);
+	assert_int_equal(change, STORE_NEW);
+	record_release(&r);
+
+	make_record(&r, "2024050112345000123", 1000, SQ_STATUS_IN_PROGRESS);
+	assert_int_equal(store_put_complaint(st, &r, 5001, &change, &id2, &err), SQ_OK);
+	assert_int_equal(change, STORE_UNCHANGED);
+	assert_int_equal(id1, id2);
+	record_release(&r);
+
+	make_record(&r, "2024050112345000123", 900, SQ_STATUS_OPEN);
+	assert_int_equal(store_put_complaint(st, &r, 5002, &change, &id2, &err), SQ_OK);
+	assert_int_equal(change, STORE_UNCHANGED);
+	record_release(&r);
+
+	make_record(&r, "2024050112345000123", 2000, SQ_STATUS_RESOLVED);
+	assert_int_equal(store_put_complaint(st, &r, 5003, &change, &id2, &err), SQ_OK);
+	assert_int_equal(change, STORE_UPDATED);
+	assert_int_equal(id1, id2);
+	record_release(&r);
+	assert_int_equal(store_commit(st, &err), SQ_OK);
+	store_close(st);
+
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaints"), 1);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaint_history"), 1);
+	assert_int_equal(query_int(f->db, "SELECT status = 'in_progress' AND updated_at = 1000"
+					  " FROM complaint_history"), 1);
+	assert_int_equal(query_int(f->db, "SELECT resolved_at FROM complaints"), 2000);
+	/* the update declared no link: links follow the current state */
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaint_links"), 0);
+}
+
+static void test_rollback_leaves_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st;
+	struct sq_record r;
+	enum store_change change;
+	int64_t id, n = -1;
+
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	assert_int_equal(store_begin(st, &err), SQ_OK);
+	make_record(&r, "X1", 1000, SQ_STATUS_OPEN);
+	assert_int_equal(store_put_complaint(st, &r, 1, &change, &id, &err), SQ_OK);
+	assert_int_equal(store_set_cursor(st, "hotline", "c1", 1, &err), SQ_OK);
+	record_release(&r);
+	store_rollback(st);
+	assert_int_equal(store_count_complaints(st, &n, &err), SQ_OK);
+	assert_int_equal(n, 0);
+	{
+		char *cursor = (char *)"x";
+
+		assert_int_equal(store_get_cursor(st, "hotline", &cursor, &err), SQ_OK);
+		assert_null(cursor);
+	}
+	store_close(st);
+}
+
+static void test_cursor_quarantine_and_run_log(void **state)
+{
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st;
+	struct store_run_source ok = { .source = "hotline", .pages = 3, .new_records = 250 };
+	struct store_run_source bad = { .source = "liaison", .errors = 1,
+					.error = "liaison: HTTP 401: bad token" };
+	char *cursor = NULL, *last_error = NULL;
+	int64_t run, n = 0, last_ok = 0, last_err_at = 0;
+
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	assert_int_equal(store_set_cursor(st, "hotline", "2024-05-01 09:02:10", 10, &err), SQ_OK);
+	assert_int_equal(store_set_cursor(st, "hotline", "2024-05-02 10:00:00", 11, &err), SQ_OK);
+	assert_int_equal(store_get_cursor(st, "hotline", &cursor, &err), SQ_OK);
+	assert_string_equal(cursor, "2024-05-02 10:00:00");
+	free(cursor);
+
+	assert_int_equal(store_quarantine(st, "hotline", NULL, "{\"title\":1}",
+					  "missing orderNo", 12, &err), SQ_OK);
+	assert_int_equal(store_count_quarantine(st, "hotline", &n, &err), SQ_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_count_quarantine(st, "liaison", &n, &err), SQ_OK);
+	assert_int_equal(n, 0);
+
+	assert_int_equal(store_run_begin(st, "poll", 100, &run, &err), SQ_OK);
+	assert_int_equal(store_run_source(st, run, &ok, &err), SQ_OK);
+	assert_int_equal(store_run_source(st, run, &bad, &err), SQ_OK);
+	assert_int_equal(store_run_end(st, run, 105, 1, &err), SQ_OK);
+
+	assert_int_equal(store_source_health(st, "hotline", &last_ok, &last_error,
+					     &last_err_at, &err), SQ_OK);
+	assert_int_equal(last_ok, 100);
+	assert_null(last_error);
+	assert_int_equal(store_source_health(st, "liaison", &last_ok, &last_error,
+					     &last_err_at, &err), SQ_OK);
+	assert_int_equal(last_ok, 0);
+	assert_string_equal(last_error, "liaison: HTTP 401: bad token");
+	assert_int_equal(last_err_at, 100);
+	free(last_error);
+	store_close(st);
+}
+
+static void test_poll_lock_is_exclusive(void **state)
+{
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	int a = -1, b = -1;
+
+	assert_int_equal(store_lock_poll(f->db, &a, &err), SQ_OK);
+	assert_int_equal(store_lock_poll(f->db, &b, &err), SQ_ELOCKED);
+	assert_int_equal(b, -1);
+	assert_non_null(strstr(err.msg, "another suqiu poll is running"));
+	store_unlock_poll(a);
+	assert_int_equal(store_lock_poll(f->db, &b, &err), SQ_OK);
+	store_unlock_poll(b);
+}
+
+static void test_unopenable_path_names_the_file(void **state)
+{
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st;
+	char *bad = test_path(f->dir, "no/such/dir/suqiu.db");
+
+	assert_int_equal(store_open(bad, &st, &err), SQ_EDB);
+	assert_non_null(strstr(err.msg, "no/such/dir/suqiu.db"));
+	free(bad);
+}
+
+/* A backup taken while another connection is in the middle of writing a
+ * page holds the committed state only, and is a valid database. */
+static void test_backup_while_writing(void **state)
+{
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *writer, *reader;
+	struct sq_record r;
+	enum store_change change;
+	int64_t id;
+	char *copy = test_path(f->dir, "copy.db");
+
+	assert_int_equal(store_open(f->db, &writer, &err), SQ_OK);
+	assert_int_equal(store_begin(writer, &err), SQ_OK);
+	make_record(&r, "C1", 1000, SQ_STATUS_OPEN);
+	assert_int_equal(store_put_complaint(writer, &r, 1, &change, &id, &err), SQ_OK);
+	record_release(&r);
+	assert_int_equal(store_commit(writer, &err), SQ_OK);
+	assert_int_equal(store_begin(writer, &err), SQ_OK);
+	make_record(&r, "C2", 1000, SQ_STATUS_OPEN);
+	assert_int_equal(store_put_complaint(writer, &r, 1, &change, &id, &err), SQ_OK);
+	record_release(&r);
+
+	assert_int_equal(store_open(f->db, &reader, &err), SQ_OK);
+	assert_int_equal(store_backup(reader, copy, &err), SQ_OK);
+	store_close(reader);
+	assert_int_equal(store_commit(writer, &err), SQ_OK);
+	store_close(writer);
+
+	assert_int_equal(query_int(copy, "SELECT count(*) FROM complaints"), 1);
+	assert_int_equal(query_int(copy, "PRAGMA user_version"), store_schema_latest());
+	assert_int_equal(query_int(copy, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+	free(copy);
+}
+
+static void test_backup_to_unwritable_place_fails_cleanly(void **state)
+{
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st;
+	char *bad = test_path(f->dir, "missing-dir/copy.db");
+
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	assert_int_not_equal(store_backup(st, bad, &err), SQ_OK);
+	assert_non_null(strstr(err.msg, "missing-dir/copy.db"));
+	store_close(st);
+	free(bad);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_creates_latest_schema_in_wal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrates_from_every_older_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upsert_new_updated_unchanged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cursor_quarantine_and_run_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poll_lock_is_exclusive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unopenable_path_names_the_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_while_writing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_to_unwritable_place_fails_cleanly, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
