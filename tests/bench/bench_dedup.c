@@ -59,19 +59,18 @@ static const struct { const char *category, *label, *text; } problems[10] = {
 	{ "housing_safety", "住房城乡建设>房屋安全>危房", "墙上出现几道很长的裂缝，担心是危房" },
 };
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rnd(void)
+/* xorshift64: deterministic, so every run stores the same complaints */
+static uint64_t rnd(uint64_t *state)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
 }
 
-static unsigned pick(unsigned n)
+static unsigned pick(uint64_t *rng, unsigned n)
 {
-	return (unsigned)(rnd() % n);
+	return (unsigned)(rnd(rng) % n);
 }
 
 /* The incident a synthetic complaint is about. */
@@ -79,14 +78,14 @@ struct scene {
 	unsigned road, number, complex, name, building, problem;
 };
 
-static void new_scene(struct scene *s)
+static void new_scene(struct scene *s, uint64_t *rng)
 {
-	s->road = pick(16);
-	s->number = 1 + pick(150);
-	s->complex = pick(10);
-	s->name = pick(12);
-	s->building = 1 + pick(20);
-	s->problem = pick(10);
+	s->road = pick(rng, 16);
+	s->number = 1 + pick(rng, 150);
+	s->complex = pick(rng, 10);
+	s->name = pick(rng, 12);
+	s->building = 1 + pick(rng, 20);
+	s->problem = pick(rng, 10);
 }
 
 static char *dup_or_die(const char *s)
@@ -100,7 +99,8 @@ static char *dup_or_die(const char *s)
 	return d;
 }
 
-static void make_record(struct sq_record *r, int64_t i, const struct scene *s, int64_t at)
+static void make_record(struct sq_record *r, int64_t i, const struct scene *s, int64_t at,
+			uint64_t *rng)
 {
 	char buf[512];
 
@@ -120,9 +120,9 @@ static void make_record(struct sq_record *r, int64_t i, const struct scene *s, i
 	r->community = dup_or_die(communities[s->road / 2]);
 	snprintf(buf, sizeof(buf), "%s%u号", roads[s->road], s->number);
 	r->address = dup_or_die(buf);
-	snprintf(buf, sizeof(buf), "%016" PRIx64 "%016" PRIx64, rnd() % 50000, (uint64_t)0);
+	snprintf(buf, sizeof(buf), "%016" PRIx64 "%016" PRIx64, rnd(rng) % 50000, (uint64_t)0);
 	r->contact_hash = dup_or_die(buf);
-	snprintf(buf, sizeof(buf), "138****%04u", (unsigned)(rnd() % 10000));
+	snprintf(buf, sizeof(buf), "138****%04u", (unsigned)(rnd(rng) % 10000));
 	r->contact_masked = dup_or_die(buf);
 	r->status = SQ_STATUS_OPEN;
 }
@@ -151,6 +151,7 @@ int main(int argc, char **argv)
 	struct sq_dedup *dd = NULL;
 	struct sq_error err = { 0 };
 	struct scene recent[64];
+	uint64_t rng = 0x9e3779b97f4a7c15ULL;
 	int64_t ids[PAGE], i, slice = total >= 100000 ? 10000 : 1000, last_cands = 0;
 	double slice_start, wall_start, link_ms = 0;
 	int k;
@@ -170,7 +171,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (k = 0; k < 64; k++)
-		new_scene(&recent[k]);
+		new_scene(&recent[k], &rng);
 	printf("# %" PRId64 " complaints at %" PRId64 " a day, pages of %d, database %s\n",
 	       total, per_day, PAGE, path);
 	printf("# %12s %14s %14s %14s %12s\n", "stored", "linking us/c", "storing us/c",
@@ -187,13 +188,13 @@ int main(int argc, char **argv)
 		for (n = 0; n < PAGE && i + n < total; n++) {
 			struct sq_record r;
 			enum store_change change;
-			struct scene *s = &recent[pick(64)];
+			struct scene *s = &recent[pick(&rng, 64)];
 			int64_t at = T0 + (i + n) * 86400 / per_day;
 
 			/* a third repeat a recent incident; the rest are new */
-			if (pick(3))
-				new_scene(s);
-			make_record(&r, i + n, s, at);
+			if (pick(&rng, 3))
+				new_scene(s, &rng);
+			make_record(&r, i + n, s, at, &rng);
 			if (store_put_complaint(st, &r, at, &change, &ids[n], &err)) {
 				record_release(&r);
 				goto fail;

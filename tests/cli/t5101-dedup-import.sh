@@ -54,6 +54,17 @@ for r, j in zip(rows, js):
     assert r["text"] == (j["text"] or ""), (r["text"], j["text"])
     assert r["flags"] == ""
 PY
+# Flags come from the early-warning module's flag_members table once it exists.
+sqlite3 "$T/suqiu.db" "CREATE TABLE IF NOT EXISTS flag_members (flag_id INTEGER NOT NULL,
+	complaint_id INTEGER NOT NULL, PRIMARY KEY (flag_id, complaint_id));
+	INSERT INTO flag_members (flag_id, complaint_id)
+	SELECT 7, id FROM complaints WHERE source_id = '98765';
+	INSERT INTO flag_members (flag_id, complaint_id)
+	SELECT 3, id FROM complaints WHERE source_id = '98765';" || fail "adding flags"
+suqiu export | grep -F '"source_id":"98765"' | grep -qF '"flags":[3,7]' || fail "export: no flags [3,7]"
+suqiu export --format csv | grep -F ',98765,' | grep -qF ',3;7,' || fail "export csv: no flags 3;7"
+[ "$(suqiu export | grep -cF '"flags":[]')" = 5 ] || fail "export: the other complaints' flags are not []"
+
 # --since filters on received_at in the configured zone
 n=$(suqiu export --since 2024-05-02 | wc -l)
 [ "$n" -eq 3 ] || fail "--since 2024-05-02: $n complaints, want 3"
