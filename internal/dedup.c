@@ -30,8 +30,9 @@
 
 /*
  * term -> df for the terms this run has looked up, kept in step with the
- * increments this run writes (only one poll runs at a time, under the poll
- * lock, so nobody else changes them meanwhile).  Open addressing; term 0
+ * increments this run writes.  Only one poll runs at a time (the poll
+ * lock); an import beside it can leave a cached count a little behind,
+ * which blurs an idf slightly and decides nothing.  Open addressing; term 0
  * never occurs (a term's first code point is non-zero), so it marks empty.
  */
 struct df_cache {
@@ -291,7 +292,7 @@ static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **
 			*idf = NULL;
 			return rc;
 		}
-		/* dedup_idf(df, n), with the logarithms cached */
+		/* dedup_idf(df, n) with both logarithms precomputed; keep in step */
 		(*idf)[i] = (ldf > ln ? 0 : ln - ldf) + 1.0;
 	}
 	return SQ_OK;
@@ -309,7 +310,6 @@ static void weighted_release(struct weighted *w)
 	free(w->idf);
 	w->idf = NULL;
 }
-
 
 /*
  * Candidate id with its terms: *out borrowed until the next look-up that
@@ -387,14 +387,14 @@ static sq_err text_address_keys(const char *text, const char *field_road, struct
 			free(seg);
 			if (rc)
 				break;
-			/* the address field's road wins; within the text, a clause
-			 * with a number wins over a bare road */
+			/* the address field's road wins; within the text the last
+			 * clause with a road and number wins, a bare road only
+			 * when nothing better was found */
 			if (clause.road_key && (!field_road || dedup_road_same(field_road, clause.road_key)) &&
 			    (!d->road_key || clause.addr_key)) {
 				free(d->road_key);
 				d->road_key = clause.road_key;
 				clause.road_key = NULL;
-				/* a number with an earlier road is still this clause's */
 				free(d->addr_key);
 				d->addr_key = clause.addr_key;
 				clause.addr_key = NULL;
