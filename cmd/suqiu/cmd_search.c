@@ -247,9 +247,9 @@ int cmd_search(struct cli *cli, int argc, char **argv)
 		for (i = 0; i < terms.nlike; i++)
 			if ((i && sq_buf_adds(&words, "、")) || sq_buf_adds(&words, terms.like[i]))
 				break;
-		fprintf(stderr,
+		cli_log(cli, CLI_NOTICE,
 			"suqiu: search: note: %s %s shorter than %d characters: matched as plain "
-			"substrings (LIKE), without the full-text index%s\n",
+			"substrings (LIKE), without the full-text index%s",
 			sq_buf_str(&words), terms.nlike > 1 ? "are" : "is", SEARCH_MIN_TRIGRAM,
 			terms.match ? "" : "; newest first");
 		sq_buf_release(&words);
@@ -260,9 +260,9 @@ int cmd_search(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (res.capped)
-		fprintf(stderr,
+		cli_log(cli, CLI_NOTICE,
 			"suqiu: search: note: more than %d matches: ranked among the %d most recently "
-			"stored; narrow with --since, --community, --category or more words\n",
+			"stored; narrow with --since, --community, --category or more words",
 			STORE_SEARCH_RANK_MAX, STORE_SEARCH_RANK_MAX);
 	if (json ? report_search_json(&res, query, &ctx, &out) : report_search_text(&res, &ctx, &out)) {
 		fputs("suqiu: search: out of memory\n", stderr);
