@@ -18,7 +18,8 @@ CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -W
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 \
 	-Iinternal -Itests/unit/support -DSUQIU_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(SANITIZE) $(CFLAGS)
 LDFLAGS_ALL := $(SANITIZE) $(LDFLAGS)
-LIBS = $(PKG_LIBS) -lm
+# libunistring (NFC for norm_text) ships no pkg-config file in Debian.
+LIBS = $(PKG_LIBS) -lunistring -lm
 
 LIB_SRC  := $(sort $(wildcard internal/*.c internal/*/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/suqiu/*.c))

@@ -5,11 +5,20 @@
  * Every error is one line "FILE:LINE:COL: message" in err->msg with code
  * SQ_ECONFIG, raised before any network or database work: unknown keys,
  * wrong types, bad durations and URLs, duplicate source names, unreadable
- * secret files.  Secrets (struct sq_secret) come from a `KEY_file` entry,
- * from $CREDENTIALS_DIRECTORY/<owner>.<key> (systemd LoadCredential=), or
- * from the environment variable SUQIU_<OWNER>_<KEY> (upper case, other
- * characters as '_'); the owner is the source name, "smtp" or "privacy".
- * Secret values are never part of an error message.
+ * secret files.  (A file that cannot be read at all gives "FILE: cannot
+ * read: reason"; running out of memory gives SQ_ENOMEM.)
+ *
+ * Secrets (struct sq_secret) come, in this order of precedence, from a
+ * `KEY_file` entry or an inline `KEY:` value (at most one of the two), from
+ * $CREDENTIALS_DIRECTORY/<owner>.<key> (systemd LoadCredential=), or from
+ * the environment variable SUQIU_<OWNER>_<KEY> (upper case, other
+ * characters as '_'); the owner is the source name, "smtp" or "privacy"
+ * (so no source may be called smtp or privacy).  One trailing newline of a
+ * secret file is dropped.  Secret values are never part of an error message.
+ *
+ * Relative file names (`database`, `taxonomy`, `ca_file`, `*_file`) are
+ * resolved against the directory of the configuration file, so a
+ * configuration and its files can move together.
  *
  * Scalar sections are declared by option tables (options.h) exported below,
  * so that the documentation check can list every key.
@@ -71,8 +80,9 @@ struct sq_http_config {
 struct sq_duty {
 	char *email;
 	unsigned days;                       /* bit 0 = Monday ... bit 6 = Sunday; 0x7f all */
-	int hour_from, hour_to;              /* [from, to) local hours; 0,24 = all day */
-	struct sq_strlist communities;       /* empty: any */
+	int hour_from, hour_to;              /* [from, to) local hours; 0,24 = all day;
+					      * from > to runs past midnight (22-08) */
+	struct sq_strlist communities;       /* empty: any; aliases already mapped to names */
 	struct sq_strlist categories;        /* empty: any */
 };
 
@@ -134,6 +144,7 @@ struct sq_config {
 
 /* Option tables of the scalar sections (key NULL terminates). */
 extern const struct sq_option config_top_options[];
+extern const struct sq_option config_source_options[]; /* keys every source has */
 extern const struct sq_option config_http_options[];
 extern const struct sq_option config_smtp_options[];
 extern const struct sq_option config_dedup_options[];
@@ -151,6 +162,14 @@ sq_err config_load(const char *path, struct sq_config *cfg, struct sq_error *err
 
 /* Free everything cfg owns. */
 void config_release(struct sq_config *cfg);
+
+/*
+ * The UTC offset of a timezone value: Asia/Shanghai and the other China
+ * zones, Asia/Hong_Kong, Asia/Macau, Asia/Taipei, UTC, Etc/UTC, or a fixed
+ * "+HH:MM"/"-HH:MM".  Zones with daylight saving time are refused
+ * (SQ_ECONFIG, "timezone: ..."), because suqiu keeps one offset per run.
+ */
+sq_err config_timezone_offset(const char *tz, int *offset_s, struct sq_error *err);
 
 /* The source named name, or NULL. */
 const struct sq_source_config *config_find_source(const struct sq_config *cfg,

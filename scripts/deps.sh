@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   gcc make pkg-config                      # build
   libcurl4-openssl-dev libcjson-dev libsqlite3-dev libyaml-dev libssl-dev
+  libunistring-dev                         # Unicode NFC (normalize)
   libcmocka-dev                            # unit tests
   sqlite3                                  # integrity checks in tests
   python3 python3-aiosmtpd                 # feed simulator, SMTP test server

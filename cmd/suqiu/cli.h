@@ -67,5 +67,7 @@ void cli_info(const struct cli *cli, const char *fmt, ...)
 #define CMD(name) int cmd_##name(struct cli *cli, int argc, char **argv)
 CMD(backup);
 CMD(doctor);
+CMD(import);
+CMD(poll);
 
 #endif

@@ -1,0 +1,610 @@
+/*
+ * taxonomy.c — load config/taxonomy.yaml with libyaml's document API and
+ * answer label and compatibility look-ups (see taxonomy.h).
+ *
+ * The tables are small (tens of keys, a few hundred labels), so look-ups
+ * are linear scans over canonical strings: simpler than a hash table and
+ * far below the cost of anything else done per record.
+ */
+#include "taxonomy.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "buf.h"
+#include "banned.h"
+
+/* Longest label looked up; longer raw labels are simply unmapped. */
+#define TAX_LABEL_MAX 512
+/* Largest taxonomy file read. */
+#define TAX_FILE_MAX (4u << 20)
+
+struct tax_cat {
+	char *key;
+	char *name;
+};
+
+struct tax_entry {
+	char *label;       /* canonical */
+	const char *key;   /* a tax_cat key */
+	int line;          /* for "mapped twice" messages */
+};
+
+struct tax_feed {
+	char *type;
+	char *sep;         /* NULL: exact labels */
+	struct tax_entry *entries;
+	size_t n;
+};
+
+struct tax_pair {
+	const char *a, *b;
+};
+
+struct sq_taxonomy {
+	struct tax_cat *cats;
+	size_t ncats;
+	struct tax_pair *related;
+	size_t nrelated;
+	struct tax_feed *feeds;
+	size_t nfeeds;
+};
+
+/* Loading state: the parsed document and where messages point. */
+struct loader {
+	const char *name;
+	yaml_document_t *doc;
+	struct sq_taxonomy *tax;
+	struct sq_error *err;
+};
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * Canonical form of a label: trimmed, inner whitespace runs as one space,
+ * no whitespace around the separator, ASCII lowercase.  Writes at most
+ * size bytes with the NUL; returns the length or -1 if it does not fit.
+ */
+static long canon(const char *s, const char *sep, char *out, size_t size)
+{
+	size_t seplen = sep ? strlen(sep) : 0, n = 0;
+	int space = 0, after_sep = 0;
+
+	while (*s) {
+		char c = *s;
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			space = 1;
+			s++;
+			continue;
+		}
+		if (seplen && !strncmp(s, sep, seplen)) {
+			if (n + seplen >= size)
+				return -1;
+			memcpy(out + n, sep, seplen);
+			n += seplen;
+			s += seplen;
+			space = 0;
+			after_sep = 1;
+			continue;
+		}
+		if (space && n && !after_sep) {
+			if (n + 1 >= size)
+				return -1;
+			out[n++] = ' ';
+		}
+		space = after_sep = 0;
+		if (n + 1 >= size)
+			return -1;
+		out[n++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+		s++;
+	}
+	out[n] = '\0';
+	return (long)n;
+}
+
+static sq_err fail_at(struct loader *L, const yaml_node_t *node, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static sq_err fail_at(struct loader *L, const yaml_node_t *node, const char *fmt, ...)
+{
+	char msg[SQ_ERRMSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return sq_fail(L->err, SQ_ECONFIG, "%s:%lu:%lu: %s", L->name,
+		       node ? (unsigned long)node->start_mark.line + 1 : 1UL,
+		       node ? (unsigned long)node->start_mark.column + 1 : 1UL, msg);
+}
+
+static const char *scalar(const yaml_node_t *node)
+{
+	return node && node->type == YAML_SCALAR_NODE ? (const char *)node->data.scalar.value : NULL;
+}
+
+static int valid_key(const char *s)
+{
+	if (!s || !(*s >= 'a' && *s <= 'z'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static const struct tax_cat *find_cat(const struct sq_taxonomy *tax, const char *key)
+{
+	size_t i;
+
+	for (i = 0; key && i < tax->ncats; i++)
+		if (!strcmp(tax->cats[i].key, key))
+			return &tax->cats[i];
+	return NULL;
+}
+
+static void *grow_array(void *p, size_t n, size_t elem)
+{
+	if (n > ((size_t)-1) / elem / 2)
+		return NULL;
+	return realloc(p, (n ? n : 1) * elem);
+}
+
+#define NODE(L, id) yaml_document_get_node((L)->doc, (id))
+
+static sq_err load_categories(struct loader *L, yaml_node_t *node)
+{
+	yaml_node_pair_t *p;
+
+	if (node->type != YAML_MAPPING_NODE)
+		return fail_at(L, node, "categories: expected a mapping of key: display name");
+	for (p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = NODE(L, p->key), *v = NODE(L, p->value);
+		const char *key = scalar(k), *name = scalar(v);
+		struct tax_cat *cats;
+
+		if (!valid_key(key))
+			return fail_at(L, k, "categories: bad key \"%s\" (use lowercase letters, digits and _)",
+				       key ? key : "");
+		if (find_cat(L->tax, key))
+			return fail_at(L, k, "categories: %s declared twice", key);
+		if (!name || !*name)
+			return fail_at(L, v ? v : k, "categories: %s needs a display name", key);
+		cats = grow_array(L->tax->cats, L->tax->ncats + 1, sizeof(*cats));
+		if (!cats)
+			return sq_fail(L->err, SQ_ENOMEM, "out of memory");
+		L->tax->cats = cats;
+		cats[L->tax->ncats].key = sq_strdup(key);
+		cats[L->tax->ncats].name = sq_strdup(name);
+		if (!cats[L->tax->ncats].key || !cats[L->tax->ncats].name) {
+			free(cats[L->tax->ncats].key);
+			free(cats[L->tax->ncats].name);
+			return sq_fail(L->err, SQ_ENOMEM, "out of memory");
+		}
+		L->tax->ncats++;
+	}
+	if (!L->tax->ncats)
+		return fail_at(L, node, "categories: no category declared");
+	return SQ_OK;
+}
+
+static sq_err add_pair(struct loader *L, const char *a, const char *b)
+{
+	struct tax_pair *pairs;
+
+	pairs = grow_array(L->tax->related, L->tax->nrelated + 1, sizeof(*pairs));
+	if (!pairs)
+		return sq_fail(L->err, SQ_ENOMEM, "out of memory");
+	L->tax->related = pairs;
+	pairs[L->tax->nrelated].a = a;
+	pairs[L->tax->nrelated].b = b;
+	L->tax->nrelated++;
+	return SQ_OK;
+}
+
+/* related: a sequence of lists; every two keys in one list are related. */
+static sq_err load_related(struct loader *L, yaml_node_t *node)
+{
+	yaml_node_item_t *it, *a, *b;
+
+	if (node->type != YAML_SEQUENCE_NODE)
+		return fail_at(L, node, "related: expected a list of [key, key, ...] lists");
+	for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+		yaml_node_t *group = NODE(L, *it);
+
+		if (!group || group->type != YAML_SEQUENCE_NODE ||
+		    group->data.sequence.items.top - group->data.sequence.items.start < 2)
+			return fail_at(L, group, "related: each entry is a list of two or more keys");
+		for (a = group->data.sequence.items.start; a < group->data.sequence.items.top; a++) {
+			yaml_node_t *na = NODE(L, *a);
+			const struct tax_cat *ca = find_cat(L->tax, scalar(na));
+
+			if (!ca)
+				return fail_at(L, na, "related: \"%s\" is not a declared category",
+					       scalar(na) ? scalar(na) : "");
+			for (b = group->data.sequence.items.start; b < a; b++) {
+				const struct tax_cat *cb = find_cat(L->tax, scalar(NODE(L, *b)));
+
+				if (cb == ca)
+					return fail_at(L, na, "related: %s listed twice in one entry", ca->key);
+				if (add_pair(L, cb->key, ca->key))
+					return SQ_ENOMEM;
+			}
+		}
+	}
+	return SQ_OK;
+}
+
+static sq_err load_map(struct loader *L, struct tax_feed *f, yaml_node_t *node)
+{
+	yaml_node_pair_t *p;
+
+	if (node->type != YAML_MAPPING_NODE)
+		return fail_at(L, node, "feeds.%s.map: expected a mapping of label: key", f->type);
+	for (p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = NODE(L, p->key), *v = NODE(L, p->value);
+		const char *label = scalar(k), *key = scalar(v);
+		const struct tax_cat *cat;
+		struct tax_entry *e;
+		char buf[TAX_LABEL_MAX];
+		size_t i;
+
+		if (!label || canon(label, f->sep, buf, sizeof(buf)) <= 0)
+			return fail_at(L, k, "feeds.%s.map: a label must be a non-empty string of at most %d bytes",
+				       f->type, TAX_LABEL_MAX - 1);
+		cat = find_cat(L->tax, key);
+		if (!cat)
+			return fail_at(L, v ? v : k, "feeds.%s.map: \"%s\" is not a declared category",
+				       f->type, key ? key : "");
+		for (i = 0; i < f->n; i++)
+			if (!strcmp(f->entries[i].label, buf))
+				return fail_at(L, k, "feeds.%s.map: label \"%s\" mapped twice (first on line %d)",
+					       f->type, label, f->entries[i].line);
+		e = grow_array(f->entries, f->n + 1, sizeof(*e));
+		if (!e)
+			return sq_fail(L->err, SQ_ENOMEM, "out of memory");
+		f->entries = e;
+		e[f->n].label = sq_strdup(buf);
+		if (!e[f->n].label)
+			return sq_fail(L->err, SQ_ENOMEM, "out of memory");
+		e[f->n].key = cat->key;
+		e[f->n].line = (int)k->start_mark.line + 1;
+		f->n++;
+	}
+	return SQ_OK;
+}
+
+static sq_err load_feed(struct loader *L, yaml_node_t *kn, yaml_node_t *node)
+{
+	const char *type = scalar(kn);
+	yaml_node_t *map = NULL;
+	yaml_node_pair_t *p;
+	struct tax_feed *feeds, *f;
+	size_t i;
+
+	if (!valid_key(type))
+		return fail_at(L, kn, "feeds: bad feed type \"%s\"", type ? type : "");
+	for (i = 0; i < L->tax->nfeeds; i++)
+		if (!strcmp(L->tax->feeds[i].type, type))
+			return fail_at(L, kn, "feeds: %s declared twice", type);
+	if (node->type != YAML_MAPPING_NODE)
+		return fail_at(L, node, "feeds.%s: expected a mapping with map: (and separator:)", type);
+	feeds = grow_array(L->tax->feeds, L->tax->nfeeds + 1, sizeof(*feeds));
+	if (!feeds)
+		return sq_fail(L->err, SQ_ENOMEM, "out of memory");
+	L->tax->feeds = feeds;
+	f = &feeds[L->tax->nfeeds];
+	memset(f, 0, sizeof(*f));
+	f->type = sq_strdup(type);
+	if (!f->type)
+		return sq_fail(L->err, SQ_ENOMEM, "out of memory");
+	L->tax->nfeeds++;
+	for (p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = NODE(L, p->key), *v = NODE(L, p->value);
+		const char *name = scalar(k);
+
+		if (name && !strcmp(name, "separator")) {
+			const char *sep = scalar(v);
+
+			if (f->sep)
+				return fail_at(L, k, "feeds.%s: separator given twice", type);
+			if (!sep || !*sep || strlen(sep) > 8 || strpbrk(sep, " \t\r\n"))
+				return fail_at(L, v ? v : k,
+					       "feeds.%s.separator: expected 1 to 8 characters without spaces", type);
+			f->sep = sq_strdup(sep);
+			if (!f->sep)
+				return sq_fail(L->err, SQ_ENOMEM, "out of memory");
+		} else if (name && !strcmp(name, "map")) {
+			if (map)
+				return fail_at(L, k, "feeds.%s: map given twice", type);
+			map = v;
+		} else {
+			return fail_at(L, k, "feeds.%s: unknown key \"%s\" (expected separator or map)",
+				       type, name ? name : "");
+		}
+	}
+	if (!map)
+		return fail_at(L, node, "feeds.%s: missing map:", type);
+	/* The separator shapes the canonical labels, so map comes after it. */
+	return load_map(L, f, map);
+}
+
+static sq_err load_feeds(struct loader *L, yaml_node_t *node)
+{
+	yaml_node_pair_t *p;
+	sq_err rc;
+
+	if (node->type != YAML_MAPPING_NODE)
+		return fail_at(L, node, "feeds: expected a mapping of feed type: {separator, map}");
+	for (p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++)
+		if ((rc = load_feed(L, NODE(L, p->key), NODE(L, p->value))))
+			return rc;
+	return SQ_OK;
+}
+
+static sq_err load_root(struct loader *L)
+{
+	yaml_node_t *root = yaml_document_get_root_node(L->doc);
+	yaml_node_t *cats = NULL, *related = NULL, *feeds = NULL;
+	yaml_node_pair_t *p;
+	sq_err rc;
+
+	if (!root)
+		return fail_at(L, NULL, "empty taxonomy (expected categories:, related:, feeds:)");
+	if (root->type != YAML_MAPPING_NODE)
+		return fail_at(L, root, "expected a mapping with categories:, related: and feeds:");
+	for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = NODE(L, p->key), *v = NODE(L, p->value), **slot;
+		const char *name = scalar(k);
+
+		if (name && !strcmp(name, "categories"))
+			slot = &cats;
+		else if (name && !strcmp(name, "related"))
+			slot = &related;
+		else if (name && !strcmp(name, "feeds"))
+			slot = &feeds;
+		else
+			return fail_at(L, k, "unknown key \"%s\" (expected categories, related or feeds)",
+				       name ? name : "");
+		if (*slot)
+			return fail_at(L, k, "%s given twice", name);
+		*slot = v;
+	}
+	if (!cats)
+		return fail_at(L, root, "missing categories:");
+	/* Categories first: related and feeds refer to them, wherever they are written. */
+	if ((rc = load_categories(L, cats)))
+		return rc;
+	if (related && (rc = load_related(L, related)))
+		return rc;
+	if (feeds && (rc = load_feeds(L, feeds)))
+		return rc;
+	return SQ_OK;
+}
+
+/* Line and column (from 1, columns in bytes) of byte offset in text. */
+static void offset_to_mark(const char *text, size_t len, size_t offset,
+			   unsigned long *line, unsigned long *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < offset && i < len; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+sq_err taxonomy_load_buffer(const char *name, const char *text, size_t len,
+			    struct sq_taxonomy **out, struct sq_error *err)
+{
+	struct loader L = { name ? name : "taxonomy", NULL, NULL, err };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	sq_err rc;
+
+	*out = NULL;
+	L.tax = calloc(1, sizeof(*L.tax));
+	if (!L.tax)
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	if (!yaml_parser_initialize(&parser)) {
+		free(L.tax);
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		unsigned long line = parser.problem_mark.line + 1, col = parser.problem_mark.column + 1;
+
+		/* The reader (bad UTF-8) gives a byte offset, not a mark. */
+		if (parser.error == YAML_READER_ERROR)
+			offset_to_mark(text, len, parser.problem_offset, &line, &col);
+		if (parser.error == YAML_MEMORY_ERROR)
+			rc = sq_fail(err, SQ_ENOMEM, "out of memory");
+		else
+			rc = sq_fail(err, SQ_ECONFIG, "%s:%lu:%lu: %s%s%s", L.name, line, col,
+				     parser.problem ? parser.problem : "YAML error",
+				     parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		free(L.tax);
+		return rc;
+	}
+	L.doc = &doc;
+	rc = load_root(&L);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (rc) {
+		taxonomy_free(L.tax);
+		return rc;
+	}
+	*out = L.tax;
+	return SQ_OK;
+}
+
+sq_err taxonomy_load(const char *path, struct sq_taxonomy **out, struct sq_error *err)
+{
+	struct sq_buf b = SQ_BUF_INIT;
+	char chunk[8192];
+	size_t n;
+	FILE *fp;
+	sq_err rc;
+
+	*out = NULL;
+	fp = fopen(path, "rb");
+	if (!fp)
+		return sq_fail(err, SQ_EIO, "%s: cannot open taxonomy: %s", path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+		if (b.len + n > TAX_FILE_MAX) {
+			fclose(fp);
+			sq_buf_release(&b);
+			return sq_fail(err, SQ_ECONFIG, "%s: taxonomy file is larger than %u bytes",
+				       path, TAX_FILE_MAX);
+		}
+		if (sq_buf_add(&b, chunk, n)) {
+			fclose(fp);
+			sq_buf_release(&b);
+			return sq_fail(err, SQ_ENOMEM, "out of memory");
+		}
+	}
+	if (ferror(fp)) {
+		rc = sq_fail(err, SQ_EIO, "%s: cannot read taxonomy: %s", path, strerror(errno));
+		fclose(fp);
+		sq_buf_release(&b);
+		return rc;
+	}
+	fclose(fp);
+	rc = taxonomy_load_buffer(path, b.data ? b.data : "", b.len, out, err);
+	sq_buf_release(&b);
+	return rc;
+}
+
+void taxonomy_free(struct sq_taxonomy *tax)
+{
+	size_t i, j;
+
+	if (!tax)
+		return;
+	for (i = 0; i < tax->ncats; i++) {
+		free(tax->cats[i].key);
+		free(tax->cats[i].name);
+	}
+	free(tax->cats);
+	free(tax->related);
+	for (i = 0; i < tax->nfeeds; i++) {
+		for (j = 0; j < tax->feeds[i].n; j++)
+			free(tax->feeds[i].entries[j].label);
+		free(tax->feeds[i].entries);
+		free(tax->feeds[i].type);
+		free(tax->feeds[i].sep);
+	}
+	free(tax->feeds);
+	free(tax);
+}
+
+static const char *lookup(const struct tax_feed *f, const char *label, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (!strncmp(f->entries[i].label, label, len) && f->entries[i].label[len] == '\0')
+			return f->entries[i].key;
+	return NULL;
+}
+
+const char *taxonomy_map(const struct sq_taxonomy *tax, const char *feed_type,
+			 const char *raw_label)
+{
+	const struct tax_feed *f = NULL;
+	char buf[TAX_LABEL_MAX];
+	size_t i, seplen;
+	long len;
+
+	if (!tax || !feed_type || !raw_label)
+		return NULL;
+	for (i = 0; i < tax->nfeeds; i++)
+		if (!strcmp(tax->feeds[i].type, feed_type))
+			f = &tax->feeds[i];
+	if (!f)
+		return NULL;
+	len = canon(raw_label, f->sep, buf, sizeof(buf));
+	if (len <= 0)
+		return NULL;
+	if (!f->sep)
+		return lookup(f, buf, (size_t)len);
+	/* Longest prefix that ends at a level boundary. */
+	seplen = strlen(f->sep);
+	for (;;) {
+		const char *key = lookup(f, buf, (size_t)len), *cut = NULL, *s;
+
+		if (key)
+			return key;
+		for (s = buf; (s = strstr(s, f->sep)) && s < buf + len; s += seplen)
+			cut = s;
+		if (!cut || cut == buf)
+			return NULL;
+		len = cut - buf;
+		buf[len] = '\0';
+	}
+}
+
+const char *taxonomy_display(const struct sq_taxonomy *tax, const char *key)
+{
+	const struct tax_cat *c = tax ? find_cat(tax, key) : NULL;
+
+	return c ? c->name : NULL;
+}
+
+int taxonomy_has(const struct sq_taxonomy *tax, const char *key)
+{
+	return tax && find_cat(tax, key) != NULL;
+}
+
+size_t taxonomy_count(const struct sq_taxonomy *tax)
+{
+	return tax ? tax->ncats : 0;
+}
+
+const char *taxonomy_key_at(const struct sq_taxonomy *tax, size_t i)
+{
+	return tax && i < tax->ncats ? tax->cats[i].key : NULL;
+}
+
+enum tax_compat taxonomy_compatible(const struct sq_taxonomy *tax, const char *key_a,
+				    const char *key_b)
+{
+	size_t i;
+
+	if (!tax || !key_a || !key_b || !find_cat(tax, key_a) || !find_cat(tax, key_b))
+		return TAX_UNKNOWN;
+	if (!strcmp(key_a, key_b))
+		return TAX_SAME;
+	for (i = 0; i < tax->nrelated; i++) {
+		const struct tax_pair *p = &tax->related[i];
+
+		if ((!strcmp(p->a, key_a) && !strcmp(p->b, key_b)) ||
+		    (!strcmp(p->a, key_b) && !strcmp(p->b, key_a)))
+			return TAX_RELATED;
+	}
+	return TAX_UNRELATED;
+}
+
+const char *taxonomy_compat_name(enum tax_compat c)
+{
+	switch (c) {
+	case TAX_SAME: return "same";
+	case TAX_RELATED: return "related";
+	case TAX_UNRELATED: return "unrelated";
+	case TAX_UNKNOWN: break;
+	}
+	return "unknown";
+}

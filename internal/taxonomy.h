@@ -1,0 +1,87 @@
+/*
+ * taxonomy.h — the common category keys and how each feed's own labels map
+ * onto them (DESIGN.md, "The common record"; config/taxonomy.yaml).
+ *
+ * The file has three sections:
+ *
+ *   categories:             # key -> Chinese display name, in display order
+ *     noise: 噪声扰民
+ *   related:                # pairs dedup treats as compatible
+ *     - [noise, construction]
+ *   feeds:
+ *     hotline12345:         # a feed type (connector)
+ *       separator: ">"      # optional: labels are paths; prefixes match
+ *       map:
+ *         环境保护>噪声污染: noise
+ *
+ * Keys are lowercase ASCII letters, digits and '_'.  Labels compare after
+ * trimming, removing spaces around the separator and lowercasing ASCII
+ * (Open311 service codes differ in case between cities).  With a separator,
+ * a label matches an entry equal to it or to one of its prefixes that ends
+ * at a level boundary, the longest winning: with entries "A>B" and "A",
+ * "A>B>C" maps by "A>B" and "A>BC" by "A".  Without one, labels match
+ * exactly.
+ *
+ * A taxonomy is immutable once loaded, so one may be shared by threads.
+ */
+#ifndef SUQIU_TAXONOMY_H
+#define SUQIU_TAXONOMY_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+struct sq_taxonomy;
+
+/* How alike two category keys are, for dedup's comparison levels. */
+enum tax_compat {
+	TAX_UNKNOWN = 0,   /* one or both unmapped (NULL) or not in the taxonomy */
+	TAX_UNRELATED = 1, /* different, and not listed as related */
+	TAX_RELATED = 2,   /* listed together under related: */
+	TAX_SAME = 3,      /* the same key */
+};
+
+/*
+ * Load a taxonomy file.  Errors are SQ_ECONFIG with "FILE:LINE:COL: message"
+ * (YAML syntax, a section or key that is not known, a key that is badly
+ * formed or declared twice, a label mapped twice, a mapping or related pair
+ * naming an undeclared key, no categories), SQ_EIO when the file cannot be
+ * read ("FILE: reason"), SQ_ENOMEM.  On success *out is a new taxonomy
+ * (taxonomy_free() it); on failure *out is NULL.
+ */
+sq_err taxonomy_load(const char *path, struct sq_taxonomy **out,
+		     struct sq_error *err);
+
+/* The same from len bytes of YAML in memory; name stands for FILE in messages. */
+sq_err taxonomy_load_buffer(const char *name, const char *text, size_t len,
+			    struct sq_taxonomy **out, struct sq_error *err);
+
+/* Free a taxonomy; NULL is fine. */
+void taxonomy_free(struct sq_taxonomy *tax);
+
+/*
+ * The common key for raw_label from a feed of type feed_type, or NULL when
+ * the label is unmapped (or feed_type has no section, or an argument is
+ * NULL).  The string belongs to tax.
+ */
+const char *taxonomy_map(const struct sq_taxonomy *tax, const char *feed_type,
+			 const char *raw_label);
+
+/* The display name of key ("噪声扰民"), or NULL when key is not declared. */
+const char *taxonomy_display(const struct sq_taxonomy *tax, const char *key);
+
+/* True when key is declared. */
+int taxonomy_has(const struct sq_taxonomy *tax, const char *key);
+
+/* Number of declared keys, and the i-th in file order (NULL past the end). */
+size_t taxonomy_count(const struct sq_taxonomy *tax);
+const char *taxonomy_key_at(const struct sq_taxonomy *tax, size_t i);
+
+/* How compatible two keys are (symmetric). */
+enum tax_compat taxonomy_compatible(const struct sq_taxonomy *tax,
+				    const char *key_a, const char *key_b);
+
+/* "same", "related", "unrelated" or "unknown", for dedup explanations. */
+const char *taxonomy_compat_name(enum tax_compat c);
+
+#endif
