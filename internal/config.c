@@ -129,6 +129,24 @@ const struct sq_option config_dedup_options[] = {
 	  "how far apart in time two complaints may be and still match", HOUR(1), DAY(365), 0 },
 	{ "radius", SQ_OPT_DOUBLE, "150", offsetof(struct sq_dedup_config, radius_m),
 	  "metres within which coordinates make two complaints candidates", 1, 10000, 0 },
+	{ "mode", SQ_OPT_STRING, "linkage", offsetof(struct sq_dedup_config, mode),
+	  "linkage (weighted comparisons), or naive (declared links or the same phone within "
+	  "24 h: the baseline `make eval` compares against)", 0, 0, 0 },
+	{ "boilerplate", SQ_OPT_STRLIST,
+	  "[市民来电反映, 市民来电称, 市民来电, 来电市民称, 来电人反映, 来电人称, 来电人表示, "
+	  "来电反映, 来电称, 市民反映, 群众反映, 诉求人反映, 诉求人称, 尊敬的代表, "
+	  "尊敬的人大代表, 代表您好, 您好, 请相关部门处理, 请相关部门核实处理, "
+	  "请相关部门尽快处理, 请有关部门处理, 请相关部门核查处理, 希望相关部门, "
+	  "希望有关部门, 望相关部门, 希望代表帮忙反映, 希望代表帮忙, 恳请代表, 谢谢]",
+	  offsetof(struct sq_dedup_config, boilerplate),
+	  "operators' and stations' stock phrases left out of the text comparison", 0, 0, 0 },
+	/* One row per comparison level: weight_<field>_<level> (dedup_levels.h). */
+#define DEDUP_WEIGHT_ROW(id, field, level, def, help) \
+	{ "weight_" field "_" level, SQ_OPT_DOUBLE, def, \
+	  offsetof(struct sq_dedup_config, weights[DEDUP_L_##id]), \
+	  "log2 likelihood ratio added when " help, -50, 50, 0 },
+	DEDUP_LEVELS(DEDUP_WEIGHT_ROW)
+#undef DEDUP_WEIGHT_ROW
 	END_OF_TABLE,
 };
 
@@ -791,6 +809,16 @@ static const struct ycfg_section areas_sections[] = {
 	{ .key = NULL },
 };
 
+static sq_err check_dedup(struct ycfg *y, yaml_node_t *map, void *base)
+{
+	const struct sq_dedup_config *d = base;
+
+	if (d->mode && strcmp(d->mode, "linkage") && strcmp(d->mode, "naive"))
+		return ycfg_fail_at(y, ycfg_get(y, map, "mode"),
+				    "dedup.mode must be linkage or naive, not '%s'", d->mode);
+	return SQ_OK;
+}
+
 static const struct ycfg_section top_sections[] = {
 	{ .key = "areas", .table = areas_options, .sub = areas_sections,
 	  .offset = offsetof(struct sq_config, areas) },
@@ -798,7 +826,8 @@ static const struct ycfg_section top_sections[] = {
 	{ .key = "http", .table = config_http_options, .offset = offsetof(struct sq_config, http) },
 	{ .key = "alerts", .table = alerts_options, .sub = alerts_sections, .check = check_alerts,
 	  .offset = offsetof(struct sq_config, alerts) },
-	{ .key = "dedup", .table = config_dedup_options, .offset = offsetof(struct sq_config, dedup) },
+	{ .key = "dedup", .table = config_dedup_options, .check = check_dedup,
+	  .offset = offsetof(struct sq_config, dedup) },
 	{ .key = "detect", .table = config_detect_options,
 	  .offset = offsetof(struct sq_config, detect) },
 	{ .key = "privacy", .table = config_privacy_options, .owner = "privacy",

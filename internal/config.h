@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dedup_levels.h"
 #include "error.h"
 #include "options.h"
 
@@ -105,11 +106,14 @@ struct sq_alerts_config {
 	struct sq_strlist digest_to;         /* recipients of `digest --mail` */
 };
 
-/* Record linkage (section `dedup:`); see docs for tuning. */
+/* Record linkage (section `dedup:`); see docs/dedup.md for tuning. */
 struct sq_dedup_config {
 	double threshold;                    /* match score needed to link */
 	int64_t window_ms;                   /* candidate time window */
 	double radius_m;                     /* coordinate blocking radius */
+	char *mode;                          /* "linkage" (default) or "naive" (eval baseline) */
+	struct sq_strlist boilerplate;       /* operators' stock phrases left out of text comparison */
+	double weights[DEDUP_LEVEL_COUNT];   /* weight_<field>_<level>, see dedup_levels.h */
 };
 
 /* Early warning (section `detect:`). */

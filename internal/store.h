@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "dedup_compare.h"
 #include "error.h"
 #include "record.h"
 
@@ -124,6 +125,225 @@ sq_err store_run_end(struct sq_store *st, int64_t run_id, int64_t finished_at,
 /* Feed health: last successful poll time (0: never) and last error of source. */
 sq_err store_source_health(struct sq_store *st, const char *source, int64_t *last_ok,
 			   char **last_error, int64_t *last_error_at, struct sq_error *err);
+
+/* ---- incidents and record linkage (store_incidents.c) ------------------ */
+
+/*
+ * Tables (schema step 3): incidents(id, opened_at, last_at, category,
+ * community, size, created_at) with complaints.incident_id pointing at it;
+ * dedup_links (why each complaint is in its incident); dedup_docs,
+ * dedup_keys, dedup_bands, dedup_df, dedup_stats (the linkage index);
+ * dedup_decisions (analysts' merges and splits, and merges made by declared
+ * links); dedup_apart (complaint, incident) pairs an analyst separated.
+ * Only dedup.c writes them; the functions below run inside the caller's
+ * transaction unless they say otherwise.
+ */
+
+/* A growable list of row ids. */
+struct store_ids {
+	int64_t *v;
+	size_t n, cap;
+};
+
+/* Append id unless already present (lists are short).  SQ_ENOMEM only. */
+sq_err store_ids_add(struct store_ids *ids, int64_t id);
+void store_ids_release(struct store_ids *ids);
+
+/*
+ * Load what linkage compares of complaint id into d (released first):
+ * place, category, contact, time, incident, and the indexed features
+ * (folded text and address keys; NULL when not indexed yet).  *found is 0
+ * when there is no such complaint.
+ */
+sq_err store_dedup_doc(struct sq_store *st, int64_t id, struct dedup_doc *d, int *found,
+		       struct sq_error *err);
+
+/* The complaint's title, text and address (malloc'd, NULL when absent). */
+sq_err store_dedup_text(struct sq_store *st, int64_t id, char **title, char **text,
+			char **address, struct sq_error *err);
+
+/*
+ * (Re)index complaint d->id: its folded text and address keys, its
+ * blocking keys (at d->received_at) and its MinHash band hashes, replacing
+ * whatever was indexed for it before.
+ */
+sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d,
+			 const char *const *keys, size_t nkeys,
+			 const int64_t *bands, size_t nbands, struct sq_error *err);
+
+/*
+ * Candidates: complaints indexed under key (resp. with band hash `hash` in
+ * band `band`) received in [from, to], most recent first, at most limit,
+ * appended to ids.
+ */
+sq_err store_dedup_block(struct sq_store *st, const char *key, int64_t from, int64_t to,
+			 int limit, struct store_ids *ids, struct sq_error *err);
+sq_err store_dedup_band(struct sq_store *st, int band, int64_t hash, int64_t from,
+			int64_t to, int limit, struct store_ids *ids, struct sq_error *err);
+
+/* Document frequency of one term (0 when never seen). */
+sq_err store_dedup_df(struct sq_store *st, uint64_t term, int64_t *df, struct sq_error *err);
+/* Add delta (+1 or -1) to the document frequency of each of n terms, and to
+ * the document count. */
+sq_err store_dedup_df_add(struct sq_store *st, const uint64_t *terms, size_t n, int delta,
+			  struct sq_error *err);
+/* Number of documents counted in the frequencies. */
+sq_err store_dedup_ndocs(struct sq_store *st, int64_t *n, struct sq_error *err);
+
+/*
+ * Complaints linked to id by a source-declared link, in either direction:
+ * those whose feed id id names (relatedOrderNo, refOrderNo) and those that
+ * name id's.  A link's target_type may be the feed type or the source name.
+ */
+sq_err store_declared_neighbours(struct sq_store *st, int64_t id, struct store_ids *ids,
+				 struct sq_error *err);
+
+/* Complaints without an incident (stored, not yet linked) whose id is
+ * greater than after, smallest id first, at most limit. */
+sq_err store_unlinked(struct sq_store *st, int64_t after, int limit, struct store_ids *ids,
+		      struct sq_error *err);
+
+/*
+ * Start a new incident holding only complaint_id (taken out of its old
+ * incident, if any): *incident_id receives it.
+ */
+sq_err store_incident_new(struct sq_store *st, int64_t complaint_id, int64_t now,
+			  int64_t *incident_id, struct sq_error *err);
+
+/*
+ * Put complaint_id into incident_id.  An unlinked complaint joins it
+ * incrementally; a complaint taken from another incident leaves that one
+ * recomputed (and deleted when it becomes empty).
+ */
+sq_err store_incident_add(struct sq_store *st, int64_t incident_id, int64_t complaint_id,
+			  struct sq_error *err);
+
+/*
+ * Move every member of `gone` into `keep`, carry its analysts' separations
+ * along, and delete `gone`.
+ */
+sq_err store_incident_merge(struct sq_store *st, int64_t keep, int64_t gone,
+			    struct sq_error *err);
+
+/* Record why complaint_id is in its incident (replaces the earlier reason).
+ * matched_id 0 and comparisons NULL when there is none. */
+sq_err store_link_set(struct sq_store *st, int64_t complaint_id, const char *method,
+		      int64_t matched_id, double score, const char *comparisons, int64_t now,
+		      struct sq_error *err);
+
+/* Record a decision (kind merge, split, link_merge); other_id and
+ * complaint_id 0 when not applicable, note may be NULL. */
+sq_err store_decision_add(struct sq_store *st, const char *kind, int64_t complaint_id,
+			  int64_t incident_id, int64_t other_id, int64_t now, const char *note,
+			  struct sq_error *err);
+
+/* Keep complaint_id out of incident_id from now on (analyst's split). */
+sq_err store_apart_add(struct sq_store *st, int64_t complaint_id, int64_t incident_id,
+		       struct sq_error *err);
+/* *apart 1 when some member of a was separated from b or vice versa. */
+sq_err store_apart_check(struct sq_store *st, int64_t a, int64_t b, int *apart,
+			 struct sq_error *err);
+/* Forget the separations between the members of a and b (analyst's merge). */
+sq_err store_apart_clear(struct sq_store *st, int64_t a, int64_t b, struct sq_error *err);
+
+/* ---- reading complaints and incidents (store_incidents.c) ------------- */
+
+/* One incident; strings malloc'd (release with store_incident_release). */
+struct store_incident {
+	int64_t id, opened_at, last_at, size, created_at;
+	char *category, *community;
+};
+void store_incident_release(struct store_incident *inc);
+
+/* Load incident id; *found 0 when there is none. */
+sq_err store_incident_get(struct sq_store *st, int64_t id, struct store_incident *inc,
+			  int *found, struct sq_error *err);
+
+/* The complaint's id by (source, source_id); *id 0 when unknown. */
+sq_err store_complaint_find(struct sq_store *st, const char *source, const char *source_id,
+			    int64_t *id, struct sq_error *err);
+
+/* The (source, source_id) of complaint id, malloc'd; both NULL when unknown. */
+sq_err store_complaint_source(struct sq_store *st, int64_t id, char **source,
+			      char **source_id, struct sq_error *err);
+
+/*
+ * One complaint as show and export print it, with how it joined its
+ * incident and its flags.  Strings are borrowed: valid during the callback
+ * only.  NULL means absent.  The full phone number is never part of it.
+ */
+struct store_complaint_row {
+	int64_t id, incident_id;
+	const char *source, *source_type, *source_id;
+	int64_t received_at, updated_at, first_seen_at, deadline, resolved_at; /* 0: absent */
+	const char *kind, *channel, *title, *text, *category, *category_raw;
+	const char *street, *community, *grid, *address;
+	int has_pos;
+	double lat, lon;
+	const char *contact_masked, *status, *status_raw, *satisfaction, *handler;
+	const char *link_method;       /* NULL when not linked yet */
+	int64_t link_matched, linked_at;
+	double link_score;
+	int has_score;
+	const char *link_comparisons;  /* JSON array or NULL */
+	const int64_t *flags;          /* ids of the early-warning flags it is part of */
+	size_t nflags;
+};
+
+/* Which complaints store_complaint_each visits (0: any). */
+struct store_complaint_filter {
+	int64_t id;                    /* one complaint */
+	int64_t incident_id;           /* the members of one incident */
+	int64_t since;                 /* received at or after (Unix s) */
+};
+
+/*
+ * Call cb for each complaint matching filter, in received_at then id order.
+ * cb returns SQ_OK to go on; any other code stops the walk and is returned
+ * (err is then cb's business).  Flags come from the early-warning module's
+ * flag_members table when it exists.  The history and decision walks below
+ * follow the same rule.
+ */
+sq_err store_complaint_each(struct sq_store *st, const struct store_complaint_filter *filter,
+			    sq_err (*cb)(void *ctx, const struct store_complaint_row *row),
+			    void *ctx, struct sq_error *err);
+
+/* One source-declared link of a complaint; strings borrowed. */
+struct store_declared_row {
+	const char *kind, *target_type, *target_id;
+	int64_t target;                /* the stored complaint it names, 0 when not (yet) stored */
+};
+
+/* Call cb for each link complaint id declares. */
+sq_err store_declared_each(struct sq_store *st, int64_t id,
+			   sq_err (*cb)(void *ctx, const struct store_declared_row *row),
+			   void *ctx, struct sq_error *err);
+
+/* One earlier state of a complaint (complaint_history); strings borrowed. */
+struct store_history_row {
+	int64_t replaced_at, updated_at, deadline;
+	const char *status, *status_raw, *title, *text, *category, *community, *satisfaction,
+		*handler;
+};
+
+/* Call cb for each earlier state of complaint id, oldest first. */
+sq_err store_history_each(struct sq_store *st, int64_t id,
+			  sq_err (*cb)(void *ctx, const struct store_history_row *row), void *ctx,
+			  struct sq_error *err);
+
+/* One decision; strings borrowed. */
+struct store_decision_row {
+	int64_t id, complaint_id, incident_id, other_id, decided_at;
+	const char *kind, *note;
+};
+
+/*
+ * Call cb for each decision touching incident_id (kept, left, absorbed or
+ * created) or complaint_id (split off); either may be 0.  Oldest first.
+ */
+sq_err store_decision_each(struct sq_store *st, int64_t incident_id, int64_t complaint_id,
+			   sq_err (*cb)(void *ctx, const struct store_decision_row *row),
+			   void *ctx, struct sq_error *err);
 
 /* ---- operations: audit log, pruning, metrics (store_ops.c) ------------ */
 

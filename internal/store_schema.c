@@ -109,6 +109,82 @@ static const char *const migrations[] = {
 	"ALTER TABLE complaints ADD COLUMN resolved_at INTEGER;",
 
 	/*
+	 * 3: incidents and record linkage (dedup.h).  Every complaint belongs to
+	 * one incident; dedup_links says why; dedup_docs, dedup_keys, dedup_bands
+	 * and dedup_df are the linkage index, so that linking one complaint costs
+	 * a few indexed look-ups whatever the size of the store.
+	 */
+	"CREATE TABLE incidents ("
+	"  id INTEGER PRIMARY KEY,"
+	"  opened_at INTEGER NOT NULL,"       /* earliest member's received_at */
+	"  last_at INTEGER NOT NULL,"         /* latest member's received_at */
+	"  category TEXT,"                    /* the members' most frequent */
+	"  community TEXT,"
+	"  size INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX incidents_last ON incidents(last_at);"
+	"ALTER TABLE complaints ADD COLUMN incident_id INTEGER REFERENCES incidents(id);"
+	"CREATE INDEX complaints_incident ON complaints(incident_id);"
+	"CREATE INDEX complaints_unlinked ON complaints(id) WHERE incident_id IS NULL;"
+	"CREATE INDEX complaints_source_id ON complaints(source_id);"
+	"CREATE TABLE dedup_links ("
+	"  complaint_id INTEGER PRIMARY KEY REFERENCES complaints(id) ON DELETE CASCADE,"
+	"  method TEXT NOT NULL,"             /* new, score, declared, merge, split */
+	"  matched_id INTEGER,"               /* the complaint it was compared with */
+	"  score REAL,"
+	"  comparisons TEXT,"                 /* JSON array of field comparisons */
+	"  linked_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE dedup_docs ("
+	"  complaint_id INTEGER PRIMARY KEY REFERENCES complaints(id) ON DELETE CASCADE,"
+	"  folded TEXT NOT NULL,"
+	"  addr_key TEXT,"
+	"  road_key TEXT"
+	");"
+	"CREATE TABLE dedup_keys ("
+	"  key TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  complaint_id INTEGER NOT NULL REFERENCES complaints(id) ON DELETE CASCADE"
+	");"
+	"CREATE INDEX dedup_keys_key ON dedup_keys(key, at);"
+	"CREATE INDEX dedup_keys_complaint ON dedup_keys(complaint_id);"
+	"CREATE TABLE dedup_bands ("
+	"  band INTEGER NOT NULL,"
+	"  hash INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  complaint_id INTEGER NOT NULL REFERENCES complaints(id) ON DELETE CASCADE"
+	");"
+	"CREATE INDEX dedup_bands_hash ON dedup_bands(band, hash, at);"
+	"CREATE INDEX dedup_bands_complaint ON dedup_bands(complaint_id);"
+	"CREATE TABLE dedup_df ("
+	"  term INTEGER PRIMARY KEY,"
+	"  df INTEGER NOT NULL"
+	");"
+	"CREATE TABLE dedup_stats ("
+	"  name TEXT PRIMARY KEY,"
+	"  value INTEGER NOT NULL"
+	");"
+	"CREATE TABLE dedup_decisions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"               /* merge, split (analyst); link_merge (declared links) */
+	"  complaint_id INTEGER,"             /* split: the complaint split off */
+	"  incident_id INTEGER NOT NULL,"     /* merge: the one kept; split: the one left */
+	"  other_id INTEGER,"                 /* merge: the one absorbed; split: the new one */
+	"  decided_at INTEGER NOT NULL,"
+	"  note TEXT"
+	");"
+	"CREATE INDEX dedup_decisions_incident ON dedup_decisions(incident_id);"
+	"CREATE INDEX dedup_decisions_other ON dedup_decisions(other_id);"
+	"CREATE INDEX dedup_decisions_complaint ON dedup_decisions(complaint_id);"
+	"CREATE TABLE dedup_apart ("
+	"  complaint_id INTEGER NOT NULL REFERENCES complaints(id) ON DELETE CASCADE,"
+	"  incident_id INTEGER NOT NULL,"
+	"  PRIMARY KEY (complaint_id, incident_id)"
+	");"
+	"CREATE INDEX dedup_apart_incident ON dedup_apart(incident_id);",
+
+	/*
 	 * ops (step 6 once dedup, alerts and search have taken 3-5): the audit
 	 * log.  Every unmasking of a full contact number and every prune is a
 	 * row here.  The triggers make the table append-only for every client

@@ -125,6 +125,9 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	opt.clock = env.clock;
 	opt.fault = pollenv_crash_point;
 	opt.fault_ctx = &env.crash;
+	status = pollenv_dedup(cli, "import", &env, &opt);
+	if (status)
+		goto out;
 	if (store_run_begin(env.store, "import", env.clock.now_ms(env.clock.ctx) / 1000, &run_id,
 			    &err)) {
 		cli_error("import", &err);
@@ -137,6 +140,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "suqiu: import: %s\n", result.err.msg);
 	if (rc)
 		cli_error("import", &err);
+	pollenv_dedup_summary(cli, "import", &env);
 	fprintf(stderr,
 		"suqiu: import: %s: %s: %lld page%s stored, %lld fetched: %lld new, %lld updated, "
 		"%lld unchanged, %lld quarantined; %lld page%s refused\n",

@@ -142,6 +142,9 @@ int cmd_poll(struct cli *cli, int argc, char **argv)
 		status = rc == SQ_ECONFIG ? EXIT_USAGE : EXIT_PARTIAL;
 		goto out;
 	}
+	status = pollenv_dedup(cli, "poll", &env, &opt);
+	if (status)
+		goto out;
 	rc = store_run_begin(env.store, "poll", env.clock.now_ms(env.clock.ctx) / 1000, &run_id,
 			     &err);
 	if (rc) {
@@ -161,6 +164,7 @@ int cmd_poll(struct cli *cli, int argc, char **argv)
 	rc = poll_run(&cli->cfg, env.store, http, &env.norm, &opt, &result, &err);
 	for (i = 0; i < result.n; i++)
 		print_summary("poll", &result.sources[i]);
+	pollenv_dedup_summary(cli, "poll", &env);
 	if (rc) {
 		cli_error("poll", &err);
 		status = rc == SQ_ENOTFOUND ? EXIT_USAGE : EXIT_PARTIAL;

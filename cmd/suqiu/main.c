@@ -28,6 +28,10 @@ static const struct command commands[] = {
 	{ "import", cmd_import, NEEDS_CONFIG, "store saved feed pages (backfill)" },
 	{ "backup", cmd_backup, NEEDS_CONFIG, "write an online copy of the database" },
 	{ "doctor", cmd_doctor, NEEDS_CONFIG, "check the configuration, database, feeds and SMTP server" },
+	{ "show", cmd_show, NEEDS_CONFIG, "one complaint or incident, with its history and why it was linked" },
+	{ "merge", cmd_merge, NEEDS_CONFIG, "merge two incidents (an analyst's correction)" },
+	{ "split", cmd_split, NEEDS_CONFIG, "take a complaint out of its incident (an analyst's correction)" },
+	{ "export", cmd_export, NEEDS_CONFIG, "every complaint with its incident and flags, as JSON lines or CSV" },
 };
 
 static const char usage_text[] =

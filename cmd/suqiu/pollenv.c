@@ -83,8 +83,48 @@ int pollenv_store(struct cli *cli, const char *command, struct pollenv *env)
 	return EXIT_OK;
 }
 
+static sq_err link_page(void *ctx, const int64_t *ids, size_t n, struct sq_error *err)
+{
+	struct pollenv *env = ctx;
+
+	return dedup_link(env->dedup, ids, n, env->clock.now_ms(env->clock.ctx) / 1000, err);
+}
+
+int pollenv_dedup(struct cli *cli, const char *command, struct pollenv *env,
+		  struct poll_options *opt)
+{
+	struct sq_error err = { 0 };
+	sq_err rc;
+
+	rc = dedup_new(env->store, &cli->cfg.dedup, env->taxonomy, &env->dedup, &err);
+	if (rc) {
+		cli_error(command, &err);
+		return rc == SQ_ECONFIG ? EXIT_USAGE : EXIT_PARTIAL;
+	}
+	opt->after_page = link_page;
+	opt->after_page_ctx = env;
+	return EXIT_OK;
+}
+
+void pollenv_dedup_summary(const struct cli *cli, const char *command,
+			   const struct pollenv *env)
+{
+	const struct dedup_stats *s;
+
+	if (!env->dedup)
+		return;
+	s = dedup_get_stats(env->dedup);
+	cli_info(cli, "suqiu: %s: linking: %lld new incident%s, %lld joined by score, "
+		 "%lld by declared link, %lld updated, %lld incident%s merged by declared links",
+		 command, (long long)s->started, s->started == 1 ? "" : "s",
+		 (long long)s->scored, (long long)s->declared, (long long)s->refreshed,
+		 (long long)s->merged, s->merged == 1 ? "" : "s");
+}
+
 void pollenv_close(struct pollenv *env)
 {
+	dedup_free(env->dedup);
+	env->dedup = NULL;
 	store_close(env->store);
 	taxonomy_free(env->taxonomy);
 	norm_key_free(env->site_key, env->site_key_len);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "cli.h"
+#include "dedup.h"
 #include "normalize.h"
 #include "poll.h"
 #include "store.h"
@@ -33,6 +34,7 @@ struct pollenv {
 	struct poll_system_clock clock_state;
 	struct poll_clock clock;
 	struct pollenv_crash crash;
+	struct sq_dedup *dedup;
 };
 
 /*
@@ -44,7 +46,18 @@ int pollenv_open(struct cli *cli, const char *command, struct pollenv *env);
 /* Open the store, load the taxonomy and site key, set up the normalizer. */
 int pollenv_store(struct cli *cli, const char *command, struct pollenv *env);
 
-/* Release everything pollenv_open/pollenv_store set up. */
+/*
+ * Set up record linkage and make it opt's after_page hook, so every
+ * committed page is linked into incidents in the same run.
+ */
+int pollenv_dedup(struct cli *cli, const char *command, struct pollenv *env,
+		  struct poll_options *opt);
+
+/* One line of what linking did, unless quiet. */
+void pollenv_dedup_summary(const struct cli *cli, const char *command,
+			   const struct pollenv *env);
+
+/* Release everything pollenv_open/pollenv_store/pollenv_dedup set up. */
 void pollenv_close(struct pollenv *env);
 
 /* poll_fault_fn for struct pollenv_crash: _exit(137) at the chosen point. */
