@@ -306,7 +306,7 @@ static int max_attempts(const struct sq_config *cfg)
  * the page's description in *what.
  */
 static sq_err fetch_page(const struct poller *p, const struct sq_source_config *src,
-			 char **cursor, int *restarted, int64_t started,
+			 int page_no, char **cursor, int *restarted, int64_t started,
 			 struct sq_conn_page *page, int *idle, char **what,
 			 struct poll_source_result *res, struct sq_error *err)
 {
@@ -375,8 +375,8 @@ static sq_err fetch_page(const struct poller *p, const struct sq_source_config *
 				return sq_error_prefix(err, "refused again after signing afresh: ");
 			resigned = 1;
 			res->retries++;
-			note(p, "%s: %s: %s; signing afresh and trying once more", src->name,
-			     *what ? *what : "", err->msg);
+			note(p, "%s: page %d (%s): %s; signing afresh and trying once more",
+			     src->name, page_no, *what ? *what : "", err->msg);
 			continue;
 		case SQ_VERDICT_RESTART:
 			if (*restarted) {
@@ -385,8 +385,9 @@ static sq_err fetch_page(const struct poller *p, const struct sq_source_config *
 			}
 			*restarted = 1;
 			res->retries++;
-			note(p, "%s: %s: %s; restarting the walk from %s", src->name,
-			     *what ? *what : "", err->msg, page->cursor ? page->cursor : "the start");
+			note(p, "%s: page %d (%s): %s; restarting the walk from %s", src->name,
+			     page_no, *what ? *what : "", err->msg,
+			     page->cursor ? page->cursor : "the start");
 			free(*cursor);
 			*cursor = page->cursor;
 			page->cursor = NULL;
@@ -413,8 +414,8 @@ static sq_err fetch_page(const struct poller *p, const struct sq_source_config *
 			err->code = code;
 			return code;
 		}
-		note(p, "%s: %s: %s; retry %d in %lld ms", src->name, *what ? *what : "", err->msg,
-		     attempt, (long long)delay);
+		note(p, "%s: page %d (%s): %s; retry %d in %lld ms", src->name, page_no,
+		     *what ? *what : "", err->msg, attempt, (long long)delay);
 		res->retries++;
 		attempt++;
 		clk->sleep_ms(clk->ctx, delay);
@@ -448,7 +449,8 @@ static sq_err poll_source(const struct poller *p, const struct sq_source_config 
 		int idle = 0;
 
 		page_no++;
-		rc = fetch_page(p, src, &cursor, &restarted, started, &page, &idle, &what, res, err);
+		rc = fetch_page(p, src, page_no, &cursor, &restarted, started, &page, &idle, &what,
+				res, err);
 		if (!rc && idle)
 			break;
 		if (!rc) {
