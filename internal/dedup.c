@@ -588,35 +588,53 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 	return rc;
 }
 
+/*
+ * The naive rule closes its links transitively: d joins the incident of its
+ * first match (unless a declared link placed it already) and every other
+ * incident it matches is merged into that one.
+ */
+static sq_err link_naive(struct sq_dedup *dd, struct dedup_doc *d, const struct best *b,
+			 const struct store_ids *matches, int64_t now, struct sq_error *err)
+{
+	int64_t into = d->incident_id ? d->incident_id : matches->v[0];
+	size_t i;
+	sq_err rc = SQ_OK;
+
+	for (i = 0; !rc && i < matches->n; i++)
+		rc = auto_merge(dd, &into, matches->v[i], now, "naive rule", err);
+	if (rc || d->incident_id)
+		return rc;
+	rc = store_incident_add(dd->st, into, d->id, err);
+	if (!rc)
+		rc = record_link(dd, d->id, "naive", b, now, err);
+	d->incident_id = into;
+	dd->stats.scored++;
+	return rc;
+}
+
 static sq_err link_new(struct sq_dedup *dd, struct dedup_doc *d, const struct weighted *wd,
 		       int64_t now, struct sq_error *err)
 {
 	struct store_ids matches = { 0 };
 	struct best b;
 	int64_t into;
-	size_t i;
 	sq_err rc;
 	int linked;
 
 	rc = link_declared(dd, d, wd, now, &linked, err);
-	if (rc || linked)
+	if (rc || (linked && !dd->naive))
 		return rc;
 	rc = best_candidate(dd, d, wd, &b, &matches, err);
 	if (rc)
 		goto out;
-	if (dd->naive ? matches.n > 0 : (b.matched_id && b.score >= dd->cfg->threshold)) {
-		if (dd->naive) {
-			/* The naive rule links transitively: every incident matched
-			 * becomes one. */
-			into = matches.v[0];
-			for (i = 1; !rc && i < matches.n; i++)
-				rc = auto_merge(dd, &into, matches.v[i], now, "naive rule", err);
-			b.incident_id = into;
-		}
+	if (dd->naive && matches.n) {
+		rc = link_naive(dd, d, &b, &matches, now, err);
+	} else if (linked) {
+		/* declared already (naive mode, no other match) */
+	} else if (!dd->naive && b.matched_id && b.score >= dd->cfg->threshold) {
+		rc = store_incident_add(dd->st, b.incident_id, d->id, err);
 		if (!rc)
-			rc = store_incident_add(dd->st, b.incident_id, d->id, err);
-		if (!rc)
-			rc = record_link(dd, d->id, dd->naive ? "naive" : "score", &b, now, err);
+			rc = record_link(dd, d->id, "score", &b, now, err);
 		dd->stats.scored++;
 	} else {
 		rc = store_incident_new(dd->st, d->id, now, &into, err);
