@@ -185,6 +185,78 @@ static const char *const migrations[] = {
 	"CREATE INDEX dedup_apart_incident ON dedup_apart(incident_id);",
 
 	/*
+	 * 4: early warning and alert mail.  A flag's cause_key is unique among
+	 * the flags that are not closed, so a later poll finds the live flag
+	 * for the same cause and grows it instead of opening another.  The
+	 * outbox holds one row per flag revision (UNIQUE), written in the
+	 * transaction that raised or escalated the flag; its Message-ID is
+	 * fixed when the row is written, so a re-sent row is recognisable.
+	 */
+	"CREATE TABLE flags ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  cause_key TEXT NOT NULL,"
+	"  severity TEXT NOT NULL,"
+	"  level INTEGER NOT NULL DEFAULT 1,"
+	"  revision INTEGER NOT NULL DEFAULT 1,"
+	"  state TEXT NOT NULL DEFAULT 'open',"
+	"  summary TEXT NOT NULL,"
+	"  detail TEXT,"
+	"  category TEXT,"
+	"  community TEXT,"
+	"  opened_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  active_at INTEGER NOT NULL,"
+	"  closed_at INTEGER"
+	");"
+	"CREATE UNIQUE INDEX flags_live_cause ON flags(cause_key) WHERE state <> 'closed';"
+	"CREATE INDEX flags_state ON flags(state, id);"
+	"CREATE TABLE flag_members ("
+	"  flag_id INTEGER NOT NULL REFERENCES flags(id) ON DELETE CASCADE,"
+	"  complaint_id INTEGER NOT NULL REFERENCES complaints(id) ON DELETE CASCADE,"
+	"  revision INTEGER NOT NULL,"
+	"  added_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (flag_id, complaint_id)"
+	");"
+	"CREATE INDEX flag_members_complaint ON flag_members(complaint_id);"
+	"CREATE TABLE flag_history ("
+	"  id INTEGER PRIMARY KEY,"
+	"  flag_id INTEGER NOT NULL REFERENCES flags(id) ON DELETE CASCADE,"
+	"  at INTEGER NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  revision INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  severity TEXT NOT NULL,"
+	"  members INTEGER NOT NULL,"
+	"  note TEXT"
+	");"
+	"CREATE INDEX flag_history_flag ON flag_history(flag_id, id);"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  flag_id INTEGER NOT NULL REFERENCES flags(id) ON DELETE CASCADE,"
+	"  revision INTEGER NOT NULL,"
+	"  message_id TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL,"
+	"  recipients TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  body_text TEXT NOT NULL,"
+	"  body_html TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending',"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER NOT NULL,"
+	"  sending_since INTEGER,"
+	"  in_doubt INTEGER NOT NULL DEFAULT 0,"
+	"  sent_at INTEGER,"
+	"  last_error TEXT,"
+	"  UNIQUE (flag_id, revision)"
+	");"
+	"CREATE INDEX outbox_due ON outbox(state, next_attempt_at);"
+	"CREATE TABLE detector_state ("
+	"  name TEXT PRIMARY KEY,"
+	"  last_run_at INTEGER NOT NULL"
+	");",
+
+	/*
 	 * ops (step 6 once dedup, alerts and search have taken 3-5): the audit
 	 * log.  Every unmasking of a full contact number and every prune is a
 	 * row here.  The triggers make the table append-only for every client

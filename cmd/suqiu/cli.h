@@ -94,6 +94,7 @@ CMD(show);
 CMD(merge);
 CMD(split);
 CMD(export);
+CMD(alerts);
 CMD(prune);
 CMD(audit);
 
