@@ -604,6 +604,231 @@ sq_err store_outbox_list(struct sq_store *st, struct store_outbox_msg **m, size_
 sq_err store_outbox_counts(struct sq_store *st, int64_t *pending, int64_t *sending,
 			   int64_t *sent, int64_t *next_due, struct sq_error *err);
 
+/* ---- digest, reports and search (store_digest.c, store_search.c) ------- */
+
+/*
+ * The analysts' figures are aggregated here, in SQL, over the index
+ * complaints_digest (schema step "search and digest"), which covers every
+ * column they read, so a 30-day digest is a range scan of one index and
+ * never touches the wide complaint rows.  The definitions of the figures
+ * live in one place (the SQL fragments of store_digest.c) so that a count
+ * and its --explain list can never disagree; docs/digest.md states them.
+ *
+ * Times are Unix seconds; periods are half-open [since, until).
+ */
+
+/* The period a grouped count covers, and what it counts as enterprise-related. */
+struct store_span {
+	int64_t since, until;          /* the period */
+	int64_t prev_since;            /* previous period [prev_since, since); == since: none */
+	int64_t now;                   /* for figures "as of now" (overdue) */
+	int tz_offset_s;               /* local days for STORE_GROUP_DAY* */
+	const char *const *enterprise; /* category keys of enterprise-related grievances */
+	size_t nenterprise;
+};
+
+/* What store_digest_groups groups by.  Keys are NULL when the field is absent. */
+enum store_group {
+	STORE_GROUP_ALL = 0,            /* one row, keys NULL */
+	STORE_GROUP_SOURCE,             /* key source */
+	STORE_GROUP_SOURCE_CHANNEL,     /* key source, key2 channel */
+	STORE_GROUP_CHANNEL,            /* key channel */
+	STORE_GROUP_CATEGORY,           /* key category (NULL: unmapped) */
+	STORE_GROUP_COMMUNITY,          /* key community */
+	STORE_GROUP_DAY,                /* key local date YYYY-MM-DD */
+	STORE_GROUP_DAY_SOURCE,         /* key local date, key2 source */
+	STORE_GROUP_COMMUNITY_CATEGORY, /* key community, key2 category */
+	STORE_GROUP_UNMAPPED,           /* unmapped only: key source, key2 category_raw */
+	STORE_GROUP_LAST
+};
+
+/*
+ * One group's figures.  complaints and previous count every record
+ * received in the period (resp. the previous one); the others count the
+ * period only:
+ *   incidents     distinct incidents among the complaints (a complaint that
+ *                 dedup has not linked counts as one of its own)
+ *   registered    not void
+ *   resolved      registered, status resolved or closed, resolved_at < until
+ *   due           registered with a deadline, resolved or deadline < until
+ *   on_time       resolved with resolved_at <= deadline
+ *   rated         registered with a satisfaction verdict; satisfied,
+ *                 basically_satisfied and dissatisfied split it
+ *   disputes      registered of kind complaint or report; disputes_resolved
+ *   enterprise    registered whose category is in span->enterprise;
+ *                 enterprise_resolved
+ */
+struct store_group_row {
+	char *key, *key2;
+	int64_t complaints, previous, incidents;
+	int64_t registered, resolved, due, on_time;
+	int64_t rated, satisfied, basically_satisfied, dissatisfied;
+	int64_t disputes, disputes_resolved, enterprise, enterprise_resolved;
+};
+
+struct store_group_rows {
+	struct store_group_row *v;
+	size_t n;
+};
+
+void store_group_rows_release(struct store_group_rows *rows);
+
+/* Figures a group query computes: the counts always, the rest on request. */
+#define STORE_SUM_RESOLUTION 1u  /* registered ... enterprise_resolved */
+
+/*
+ * Group the complaints received in [span->prev_since, span->until) by
+ * `group` and count them (rows released first).  Rows come ordered by
+ * complaints descending, then key (absent keys last); groups seen only in the previous period
+ * are included (complaints 0).
+ */
+sq_err store_digest_groups(struct sq_store *st, const struct store_span *span,
+			   enum store_group group, unsigned sums, struct store_group_rows *rows,
+			   struct sq_error *err);
+
+/* The figures whose complaints --explain can list (the columns above). */
+enum store_figure {
+	STORE_FIG_COMPLAINTS = 0,
+	STORE_FIG_REGISTERED,
+	STORE_FIG_RESOLVED,
+	STORE_FIG_DUE,
+	STORE_FIG_ON_TIME,
+	STORE_FIG_RATED,
+	STORE_FIG_SATISFIED_ANY,        /* satisfied or basically satisfied */
+	STORE_FIG_DISPUTES,
+	STORE_FIG_DISPUTES_RESOLVED,
+	STORE_FIG_ENTERPRISE,
+	STORE_FIG_ENTERPRISE_RESOLVED,
+	STORE_FIG_LAST
+};
+
+/*
+ * The ids of the complaints counted in `figure` for the period, restricted
+ * to the group whose keys are key/key2 (ignored for STORE_GROUP_ALL; NULL
+ * matches an absent field), ascending.  *ids is malloc'd (free it), *n its
+ * length.
+ */
+sq_err store_digest_ids(struct sq_store *st, const struct store_span *span,
+			enum store_group group, const char *key, const char *key2,
+			enum store_figure figure, int64_t **ids, size_t *n, struct sq_error *err);
+
+/* One complaint in a digest list (overdue items); owned strings.  title is
+ * the start of the text when the complaint has none (city management). */
+struct store_item {
+	int64_t id, received_at, deadline;
+	char *source, *source_id, *category, *community, *status, *title;
+};
+
+struct store_items {
+	struct store_item *v;
+	size_t n;
+};
+
+void store_items_release(struct store_items *items);
+
+/*
+ * Complaints open or in progress whose deadline is before span->now,
+ * oldest deadline first: *total counts them all, items receives at most
+ * limit (released first).
+ */
+sq_err store_digest_overdue(struct sq_store *st, const struct store_span *span, size_t limit,
+			    int64_t *total, struct store_items *items, struct sq_error *err);
+
+/* An incident in a digest; owned strings. */
+struct store_digest_incident {
+	int64_t id, opened_at, last_at, size;
+	char *category, *community;
+};
+
+struct store_digest_incidents {
+	struct store_digest_incident *v;
+	size_t n;
+};
+
+void store_digest_incidents_release(struct store_digest_incidents *l);
+
+/*
+ * Incidents opened in [since, until): *total counts them, l receives the
+ * largest (then earliest) up to limit.  *available is 0 (and nothing else
+ * is filled) when the database has no incidents table.
+ */
+sq_err store_digest_new_incidents(struct sq_store *st, const struct store_span *span,
+				  size_t limit, int *available, int64_t *total,
+				  struct store_digest_incidents *l, struct sq_error *err);
+
+/* A flag in a digest; owned strings. */
+struct store_digest_flag {
+	int64_t id, revision, opened_at, updated_at, members;
+	char *kind, *severity, *state, *summary, *category, *community;
+};
+
+struct store_digest_flags {
+	struct store_digest_flag *v;
+	size_t n;
+};
+
+void store_digest_flags_release(struct store_digest_flags *l);
+
+/*
+ * Flags not closed, most severe then most recently updated first: *open
+ * counts them, *escalated those at revision 2 or more (grown past a
+ * threshold since they were raised), l receives up to limit.  *available
+ * is 0 when the database has no flags table.
+ */
+sq_err store_digest_flags(struct sq_store *st, size_t limit, int *available, int64_t *open,
+			  int64_t *escalated, struct store_digest_flags *l, struct sq_error *err);
+
+/* Quarantined records per source in [since, until), most first. */
+sq_err store_digest_quarantine(struct sq_store *st, const struct store_span *span,
+			       struct store_group_rows *rows, struct sq_error *err);
+
+/*
+ * Every source name the run log or the cursors know, sorted; *names is a
+ * malloc'd array of n malloc'd strings.
+ */
+sq_err store_known_sources(struct sq_store *st, char ***names, size_t *n,
+			   struct sq_error *err);
+
+/* ---- full-text search (store_search.c) --------------------------------- */
+
+/*
+ * A search over title, text and address (FTS5, trigram tokenizer, an
+ * external-content index kept by triggers).  match is an FTS5 query
+ * expression (search.h builds it; NULL when every term is too short for
+ * trigrams); each of like[] must also occur in title, text or address
+ * (case-insensitive for ASCII; a plain substring, no wildcards).  At least
+ * one of match and like must be given.  Filters are optional (0 / NULL).
+ */
+struct store_search_query {
+	const char *match;
+	const char *const *like;
+	size_t nlike;
+	int64_t since, until;          /* received in [since, until) */
+	const char *community, *category, *source, *status;
+	size_t limit;
+	const char *hl_open, *hl_close; /* around matched text in snippets */
+};
+
+/*
+ * One hit; strings borrowed for the callback's duration.  snippet is the
+ * best fragment with matches marked (match given), else NULL; rank is bm25
+ * (lower is better; 0 without match).
+ */
+struct store_search_hit {
+	int64_t id, received_at;
+	const char *source, *source_id, *community, *category, *status;
+	const char *title, *text, *address, *snippet;
+	double rank;
+};
+
+/*
+ * Run q: hits ranked by bm25 when match is given (best first), else newest
+ * first; at most q->limit.  cb's non-zero return stops and is returned.
+ */
+sq_err store_search(struct sq_store *st, const struct store_search_query *q,
+		    int (*cb)(void *ctx, const struct store_search_hit *hit), void *ctx,
+		    struct sq_error *err);
+
 /* ---- operations: audit log, pruning, metrics (store_ops.c) ------------ */
 
 /*

@@ -87,6 +87,7 @@ int cli_write_metrics(const struct cli *cli, const char *command, int status,
 
 #define CMD(name) int cmd_##name(struct cli *cli, int argc, char **argv)
 CMD(backup);
+CMD(digest);
 CMD(doctor);
 CMD(import);
 CMD(poll);
@@ -97,5 +98,6 @@ CMD(export);
 CMD(alerts);
 CMD(prune);
 CMD(audit);
+CMD(search);
 
 #endif

@@ -27,8 +27,8 @@ struct command {
 static const struct command commands[] = {
 	{ "poll", cmd_poll, NEEDS_CONFIG, "fetch what is new from the feeds and store it (the timer runs this)" },
 	{ "import", cmd_import, NEEDS_CONFIG, "store saved feed pages (backfill)" },
-	{ "backup", cmd_backup, NEEDS_CONFIG, "write an online copy of the database" },
-	{ "doctor", cmd_doctor, NEEDS_CONFIG, "check the configuration, database, feeds and SMTP server" },
+	{ "digest", cmd_digest, NEEDS_CONFIG, "summarize a period: what came in, what is new, worse, late" },
+	{ "search", cmd_search, NEEDS_CONFIG, "full-text search over titles, texts and addresses" },
 	{ "show", cmd_show, NEEDS_CONFIG, "one complaint or incident, with its history and why it was linked" },
 	{ "merge", cmd_merge, NEEDS_CONFIG, "merge two incidents (an analyst's correction)" },
 	{ "split", cmd_split, NEEDS_CONFIG, "take a complaint out of its incident (an analyst's correction)" },
@@ -36,6 +36,8 @@ static const struct command commands[] = {
 	{ "alerts", cmd_alerts, NEEDS_CONFIG, "early-warning flags: list, show, ack, close; send the alert mail" },
 	{ "prune", cmd_prune, NEEDS_CONFIG, "drop raw payloads and contact numbers older than privacy.retention" },
 	{ "audit", cmd_audit, NEEDS_CONFIG, "list every unmasking of contact numbers and every prune" },
+	{ "backup", cmd_backup, NEEDS_CONFIG, "write an online copy of the database" },
+	{ "doctor", cmd_doctor, NEEDS_CONFIG, "check the configuration, database, feeds and SMTP server" },
 };
 
 static const char usage_text[] =
