@@ -229,6 +229,12 @@ static sq_err format_alerts(struct sq_buf *out, const struct store_metrics *m)
 		if (!rc)
 			rc = sample_int(out, "suqiu_outbox_oldest_backlog_timestamp_seconds", NULL,
 					NULL, NULL, NULL, m->outbox_oldest);
+		if (!rc)
+			rc = family(out, "suqiu_outbox_in_doubt", "gauge",
+				    "Alert mails whose sending was cut off mid-way: maybe delivered twice.");
+		if (!rc)
+			rc = sample_int(out, "suqiu_outbox_in_doubt", NULL, NULL, NULL, NULL,
+					m->outbox_in_doubt);
 	}
 	return rc;
 }

@@ -943,6 +943,8 @@ struct store_metrics {
 	size_t noutbox;
 	int64_t outbox_backlog;                 /* pending or sending */
 	int64_t outbox_oldest;                  /* created_at of the oldest of those, 0: none */
+	int64_t outbox_in_doubt;                /* rows once reclaimed from a run that died
+						 * mid-send: maybe delivered twice */
 };
 
 /*

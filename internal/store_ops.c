@@ -531,6 +531,7 @@ static sq_err alert_figures(struct sq_store *st, struct store_metrics *m, struct
 	static const char sql_backlog[] =
 		"SELECT count(*), coalesce(min(created_at), 0) FROM outbox"
 		" WHERE state IN ('pending', 'sending')";
+	static const char sql_in_doubt[] = "SELECT count(*) FROM outbox WHERE in_doubt > 0";
 	sqlite3_stmt *s;
 	sq_err rc;
 
@@ -556,7 +557,7 @@ static sq_err alert_figures(struct sq_store *st, struct store_metrics *m, struct
 	m->outbox_backlog = sqlite3_column_int64(s, 0);
 	m->outbox_oldest = sqlite3_column_int64(s, 1);
 	sqlite3_reset(s);
-	return SQ_OK;
+	return query_int(st, sql_in_doubt, 0, 0, 0, &m->outbox_in_doubt, "counting the outbox", err);
 }
 
 static sq_err gather(struct sq_store *st, const char *const *names, size_t nnames,

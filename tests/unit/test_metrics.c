@@ -72,6 +72,7 @@ static void sample_metrics(struct store_metrics *m, struct store_metrics_source 
 	m->noutbox = 1;
 	m->outbox_backlog = 2;
 	m->outbox_oldest = 1715731100;
+	m->outbox_in_doubt = 1;
 }
 
 static void test_escape_label(void **state)
@@ -125,6 +126,7 @@ static void test_known_lines(void **state)
 		"suqiu_outbox_messages{state=\"pending\"} 2\n",
 		"suqiu_outbox_backlog 2\n",
 		"suqiu_outbox_oldest_backlog_timestamp_seconds 1715731100\n",
+		"suqiu_outbox_in_doubt 1\n",
 	};
 	size_t i;
 

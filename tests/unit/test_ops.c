@@ -477,13 +477,17 @@ static void test_metrics_figures(void **state)
 	assert_string_equal(m.last_run_command, "poll");
 	assert_int_equal(m.last_run_started, T0 + 500);
 	assert_int_equal(m.last_run_exit, -1);
-	assert_false(m.has_flags);
-	assert_false(m.has_outbox);
+	/* The alerts tables exist from schema 4 on, empty here. */
+	assert_true(m.has_flags);
+	assert_int_equal(m.nflags, 0);
+	assert_int_equal(m.flags_open, 0);
+	assert_true(m.has_outbox);
+	assert_int_equal(m.outbox_backlog, 0);
+	assert_int_equal(m.outbox_oldest, 0);
 	store_metrics_release(&m);
 }
 
-/* With the alerts tables present (as the alerts branch creates them),
- * flags and the outbox backlog are counted. */
+/* Flags by state and the outbox backlog, on the alerts module's tables. */
 static void test_metrics_flags_and_outbox(void **state)
 {
 	struct fixture *f = *state;
@@ -491,13 +495,18 @@ static void test_metrics_flags_and_outbox(void **state)
 	struct store_metrics m;
 
 	assert_int_equal(exec_sql(f->db,
-		"CREATE TABLE IF NOT EXISTS flags (id INTEGER PRIMARY KEY, state TEXT NOT NULL);"
-		"CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, state TEXT NOT NULL,"
-		" created_at INTEGER NOT NULL);"
-		"DELETE FROM flags; DELETE FROM outbox;"
-		"INSERT INTO flags (state) VALUES ('open'), ('open'), ('notified'), ('closed');"
-		"INSERT INTO outbox (state, created_at) VALUES ('sent', 10), ('pending', 30),"
-		" ('sending', 20), ('pending', 40);", NULL, 0), SQLITE_OK);
+		"INSERT INTO flags (kind, cause_key, severity, state, summary, opened_at,"
+		" updated_at, active_at) VALUES"
+		" ('cluster', 'a', 'medium', 'open', 's', 1, 1, 1),"
+		" ('cluster', 'b', 'medium', 'open', 's', 1, 1, 1),"
+		" ('urgent', 'c', 'high', 'notified', 's', 1, 1, 1),"
+		" ('overdue', 'd', 'low', 'closed', 's', 1, 1, 1);"
+		"INSERT INTO outbox (flag_id, revision, message_id, created_at, recipients, subject,"
+		" body_text, body_html, state, next_attempt_at, in_doubt) VALUES"
+		" (1, 1, '<1>', 10, '', 's', 't', 'h', 'sent', 10, 0),"
+		" (2, 1, '<2>', 30, '', 's', 't', 'h', 'pending', 30, 0),"
+		" (3, 1, '<3>', 20, '', 's', 't', 'h', 'sending', 20, 1),"
+		" (4, 1, '<4>', 40, '', 's', 't', 'h', 'pending', 40, 0);", NULL, 0), SQLITE_OK);
 	assert_int_equal(store_metrics(f->st, NULL, 0, &m, &err), SQ_OK);
 	assert_true(m.has_flags);
 	assert_int_equal(m.nflags, 3);
@@ -509,6 +518,7 @@ static void test_metrics_flags_and_outbox(void **state)
 	assert_int_equal(m.noutbox, 3);
 	assert_int_equal(m.outbox_backlog, 3);
 	assert_int_equal(m.outbox_oldest, 20);
+	assert_int_equal(m.outbox_in_doubt, 1);
 	store_metrics_release(&m);
 }
 
