@@ -65,6 +65,8 @@ FEED_FAULTS = {
     "open311": ["http403_key", "http400_other"],
 }
 CRASH_POINTS = ["after_fetch", "mid_page", "before_commit", "after_commit"]
+# The alert mail's own points, when the alerts module is in the binary.
+MAIL_CRASH_POINTS = ["after_detect", "after_claim", "after_send"]
 
 # The canonical dump of tests/cli/lib.sh (canonical_dump): what a poll
 # stored, without row ids or wall-clock columns.
@@ -99,6 +101,11 @@ class Soak:
         self.db = os.path.join(self.work, "soak.db")
         self.ref_db = os.path.join(self.work, "reference.db")
         self.config = os.path.join(self.work, "suqiu.yaml")
+        self.ref_config = os.path.join(self.work, "reference.yaml")
+        self.maildir = os.path.join(self.work, "mail")
+        self.smtp_port = None
+        self.smtp_up = False
+        self.mail_enabled = False
         self.sim = None
         self.sim_url = None
         self.smtp = None
@@ -109,7 +116,7 @@ class Soak:
                                          stdout=subprocess.DEVNULL) == 0)
         self.fig = dict(runs=0, faulty_runs=0, settle_runs=0, reference_runs=0, kills=0,
                         sigkills=0, crash_points=0, faults=0, exit_partial=0,
-                        integrity_checks=0, valgrind_runs=0, steps=0)
+                        integrity_checks=0, valgrind_runs=0, steps=0, smtp_toggles=0)
         self.fault_kinds = {}
         self.problems = []
         self.rss_settled = []   # (step, KiB)
@@ -140,6 +147,45 @@ class Soak:
             time.sleep(0.05)
         with open(port_file) as f:
             self.sim_url = "http://127.0.0.1:%d" % int(f.read().strip())
+
+    def alerts_available(self):
+        """The binary has the alerts command and the repository its SMTP server."""
+        if not os.path.exists(os.path.join(self.args.top, "scripts/smtpd.py")):
+            return False
+        out = subprocess.run([self.args.bin, "help"], capture_output=True, text=True).stdout
+        return any(l.split()[:1] == ["alerts"] for l in out.splitlines())
+
+    def smtp_start(self):
+        port_file = os.path.join(self.work, "smtp.port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        log = open(os.path.join(self.work, "smtpd.log"), "ab")
+        self.smtp = subprocess.Popen(
+            [PYTHON, os.path.join(self.args.top, "scripts/smtpd.py"), "--maildir", self.maildir,
+             "--port", str(self.smtp_port or 0), "--port-file", port_file],
+            stdout=log, stderr=log)
+        for _ in range(200):
+            if os.path.exists(port_file) and os.path.getsize(port_file):
+                break
+            if self.smtp.poll() is not None:
+                # The port of the previous server may linger a moment.
+                time.sleep(0.2)
+                return self.smtp_start()
+            time.sleep(0.05)
+        with open(port_file) as f:
+            self.smtp_port = int(f.read().strip())
+        self.smtp_up = True
+
+    def smtp_stop(self):
+        if self.smtp and self.smtp.poll() is None:
+            self.smtp.terminate()
+            self.smtp.wait(timeout=10)
+        self.smtp_up = False
+
+    def smtp_set(self, up):
+        if up != self.smtp_up:
+            self.fig["smtp_toggles"] += 1
+            self.smtp_start() if up else self.smtp_stop()
 
     def control(self, command):
         req = urllib.request.Request(self.sim_url + "/_control",
@@ -214,7 +260,10 @@ http:
   retry_after_max: 1s
   budget: 20s
 """
-        if self.smtp:
+        # The reference keeps its alerts in its outbox: no server to send to.
+        with open(self.ref_config, "w", encoding="utf-8") as f:
+            f.write(text)
+        if self.mail_enabled:
             text += f"""alerts:
   smtp:
     url: smtp://127.0.0.1:{self.smtp_port}
@@ -222,6 +271,7 @@ http:
     timeout: 2s
     retry_base: 1s
     retry_max: 2s
+    in_doubt_after: 1s
   duty:
     - email: duty@example.gov.cn
 """
@@ -230,15 +280,17 @@ http:
 
     # ---- running suqiu -------------------------------------------------------
 
-    def poll(self, db, env_extra=None, kill_after=None, valgrind_log=None, tag="run"):
-        """One `suqiu poll`: (status, peak RSS KiB or None, stderr tail).
-        status is the exit code, or -signal."""
-        cmd = [self.args.bin, "--config", self.config, "--db", db, "poll"]
+    def poll(self, db, env_extra=None, kill_after=None, valgrind_log=None, tag="run",
+             command=("poll",), now=None):
+        """One `suqiu poll` (or command): (status, peak RSS KiB or None,
+        stderr tail).  status is the exit code, or -signal."""
+        config = self.ref_config if db == self.ref_db else self.config
+        cmd = [self.args.bin, "--config", config, "--db", db] + list(command)
         if valgrind_log:
             cmd = ["valgrind", "--leak-check=full", "--error-exitcode=99",
                    "--errors-for-leak-kinds=definite,indirect",
                    "--show-leak-kinds=definite,indirect", "--log-file=" + valgrind_log] + cmd
-        env = dict(os.environ, SUQIU_NOW=rfc3339(self.now))
+        env = dict(os.environ, SUQIU_NOW=rfc3339(now or self.now))
         env.pop("SUQIU_CRASH_AT", None)
         env.update(env_extra or {})
         err_path = os.path.join(self.work, "last.err")
@@ -318,11 +370,15 @@ http:
 
     def faulty_attempt(self, step):
         self.inject_faults()
+        if self.mail_enabled and self.rng.random() < 0.4:
+            self.smtp_set(not self.smtp_up)
         mode = self.rng.random()
         env, kill_after = {}, None
         if mode < self.args.crash_rate:
-            env["SUQIU_CRASH_AT"] = "%s:%d" % (self.rng.choice(CRASH_POINTS),
-                                               self.rng.randint(1, 6))
+            points = CRASH_POINTS + (MAIL_CRASH_POINTS if self.mail_enabled else [])
+            point = self.rng.choice(points)
+            env["SUQIU_CRASH_AT"] = "%s:%d" % (point, self.rng.randint(1, 2 if point in
+                                                                       MAIL_CRASH_POINTS else 6))
         elif mode < self.args.crash_rate + self.args.kill_rate:
             # Anywhere in a run as long as the recent ones: early, mid-page,
             # in a commit, while linking.
@@ -344,6 +400,8 @@ http:
 
     def settle(self, step, settle_index):
         self.control({"reset": True})
+        if self.mail_enabled:
+            self.smtp_set(True)
         for attempt in range(6):
             vlog = None
             if self.valgrind and settle_index % self.args.valgrind_every == 0 and attempt == 0:
@@ -372,6 +430,9 @@ http:
         end = datetime.datetime.fromisoformat(self.args.end)
         self.now = start
         self.start_sim()
+        self.mail_enabled = self.alerts_available()
+        if self.mail_enabled:
+            self.smtp_start()
         self.write_config()
         t0 = time.monotonic()
         steps = self.args.steps
@@ -427,6 +488,67 @@ http:
         finally:
             con.close()
         self.mail = "not checked: the alerts module (outbox, scripts/smtpd.py) is not in this build"
+        if self.mail_enabled and "outbox" in tables:
+            self.check_mail(end_now=self.now)
+
+    def outbox(self):
+        con = sqlite3.connect(self.db, timeout=30)
+        try:
+            return [dict(zip(("id", "message_id", "state", "in_doubt", "attempts"), r))
+                    for r in con.execute("SELECT id, message_id, state, in_doubt, attempts"
+                                         " FROM outbox ORDER BY id")]
+        finally:
+            con.close()
+
+    def check_mail(self, end_now):
+        """Every flag revision's mail arrives exactly once; in-doubt rows (a
+        run killed between handing the message over and recording it) may
+        arrive twice, with the same Message-ID, as documented."""
+        self.smtp_set(True)
+        later = end_now
+        for i in range(12):
+            rows = self.outbox()
+            if all(r["state"] == "sent" for r in rows):
+                break
+            # Retries wait on the store's clock: move it past any backoff.
+            later = later + datetime.timedelta(minutes=10)
+            status, _, tail = self.poll(self.db, command=("alerts", "send"), now=later,
+                                        tag="final send")
+            if status not in (0, 1):
+                self.problem(f"final alerts send exited {status}: {' | '.join(tail)}")
+                break
+        rows = self.outbox()
+        unsent = [r for r in rows if r["state"] != "sent"]
+        if unsent:
+            self.problem(f"{len(unsent)} alert mails were never delivered: {unsent[:3]}")
+        got = {}
+        for name in sorted(os.listdir(self.maildir)) if os.path.isdir(self.maildir) else []:
+            if not name.endswith(".eml"):
+                continue
+            with open(os.path.join(self.maildir, name), "rb") as f:
+                for line in f.read().split(b"\r\n\r\n", 1)[0].splitlines():
+                    if line.lower().startswith(b"message-id:"):
+                        mid = line.split(b":", 1)[1].strip().decode()
+                        got[mid] = got.get(mid, 0) + 1
+        known = {r["message_id"]: r for r in rows}
+        missing = [r["message_id"] for r in rows if got.get(r["message_id"], 0) == 0]
+        twice = [m for m, n in got.items() if n > 1]
+        twice_unexplained = [m for m in twice if m in known and not known[m]["in_doubt"]]
+        strangers = [m for m in got if m not in known]
+        in_doubt = sum(1 for r in rows if r["in_doubt"])
+        self.mail = (f"{len(rows)} alert mails queued, {sum(got.values())} received by the SMTP "
+                     f"server ({len(got)} distinct); {len(missing)} missing; "
+                     f"{len(twice)} received twice, all of them in-doubt rows: "
+                     f"{'yes' if not twice_unexplained else 'NO'} ({in_doubt} rows in doubt); "
+                     f"server went down/up {self.fig['smtp_toggles']} times")
+        if missing:
+            self.problem(f"{len(missing)} alert mails never arrived: {missing[:3]}")
+        if twice_unexplained:
+            self.problem(f"{len(twice_unexplained)} alert mails arrived twice without being in "
+                         f"doubt: {twice_unexplained[:3]}")
+        if strangers:
+            self.problem(f"{len(strangers)} mails arrived that the outbox does not know: "
+                         f"{strangers[:3]}")
 
     def rss_flat(self):
         if len(self.rss_settled) < 4:
