@@ -350,7 +350,8 @@ http:
         faults = []
         for _ in range(self.rng.randint(0, 3)):
             feed = self.rng.choice(list(FEED_FAULTS))
-            kind = self.rng.choice(COMMON_FAULTS + FEED_FAULTS[feed])
+            kind = self.rng.choice(COMMON_FAULTS + FEED_FAULTS[feed] +
+                                   (["bad_record"] * 4 if self.args.include_lossy else []))
             f = {"feed": feed, "kind": kind, "count": self.rng.randint(1, 3)}
             if kind in ("http429", "http429_date", "code42901"):
                 f["retry_after"] = 1
@@ -621,6 +622,9 @@ def main():
     ap.add_argument("--valgrind-every", type=int, default=8, help="every Nth settling poll under valgrind (0: none)")
     ap.add_argument("--run-timeout", type=float, default=120)
     ap.add_argument("--short", action="store_true", help="the make check version: about a minute")
+    ap.add_argument("--include-lossy", action="store_true",
+                    help="also inject bad_record, which loses the records it damages: the run "
+                         "must then fail (a check that the comparison sees loss)")
     ap.add_argument("--keep-going", action="store_true", help="go on after a problem")
     ap.add_argument("--verbose", "-v", action="store_true")
     args = ap.parse_args()

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "failmalloc.h"
 #include "metrics.h"
 #include "testutil.h"
 #include "banned.h"
@@ -327,6 +328,38 @@ static void test_write_file_atomically(void **state)
 	free(dir);
 }
 
+/* Every allocation metrics_format makes may fail: it says SQ_ENOMEM and
+ * leaves a buffer that can simply be released. */
+static void test_format_out_of_memory(void **state)
+{
+	struct store_metrics m;
+	struct store_metrics_source src[2];
+	struct store_metrics_count flags, outbox;
+	struct metrics_run run = { "poll", 0, 1715731203, 15 };
+	struct sq_error err = { 0 };
+	long n;
+
+	(void)state;
+	if (!FAILMALLOC_AVAILABLE)
+		skip();
+	sample_metrics(&m, src, &flags, &outbox);
+	for (n = 1; n < 10000; n++) {
+		struct sq_buf b = SQ_BUF_INIT;
+		sq_err rc;
+
+		failmalloc_arm(n);
+		rc = metrics_format(&b, &m, &run, "0.1.0", &err);
+		if (!failmalloc_disarm()) {
+			assert_int_equal(rc, SQ_OK);
+			sq_buf_release(&b);
+			break;
+		}
+		assert_int_equal(rc, SQ_ENOMEM);
+		sq_buf_release(&b);
+	}
+	assert_true(n > 1 && n < 10000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_absent_tables_and_run),
 		cmocka_unit_test(test_exposition_rules),
 		cmocka_unit_test(test_write_file_atomically),
+		cmocka_unit_test(test_format_out_of_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

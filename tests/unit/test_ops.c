@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "failmalloc.h"
 #include "store.h"
 #include "testutil.h"
 #include "banned.h"
@@ -522,6 +523,71 @@ static void test_metrics_flags_and_outbox(void **state)
 	store_metrics_release(&m);
 }
 
+/* ---- out of memory ------------------------------------------------------------ */
+
+/*
+ * Fail each allocation of a prune in turn: it either completes or changes
+ * nothing at all (one transaction), reports the failure, and leaves a store
+ * that a later prune completes.  Likewise the metrics and the audit log.
+ */
+static void test_out_of_memory(void **state)
+{
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct store_prune_counts c;
+	struct store_metrics m;
+	int64_t raw_before;
+	long n, failures = 0;
+
+	if (!FAILMALLOC_AVAILABLE)
+		skip();
+	seed_for_prune(f);
+	raw_before = query_int(f->db, "SELECT count(*) FROM complaints WHERE raw IS NOT NULL");
+	for (n = 1; n < 100000; n++) {
+		sq_err rc;
+
+		failmalloc_arm(n);
+		rc = store_prune(f->st, T0 + 30 * DAY, 0, &who, &c, &err);
+		if (!failmalloc_disarm()) {
+			assert_int_equal(rc, SQ_OK);
+			break;
+		}
+		if (rc) {
+			failures++;
+			assert_true(rc == SQ_ENOMEM || rc == SQ_EDB);
+			/* all or nothing */
+			assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaints WHERE raw IS NOT NULL"),
+					 raw_before);
+			assert_int_equal(query_int(f->db, "SELECT count(*) FROM audit_log"), 0);
+		} else {
+			break;   /* the failed allocation did not matter (a cache) */
+		}
+	}
+	assert_true(failures > 0);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaints WHERE raw IS NOT NULL"),
+			 raw_before - 3);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM audit_log"), 1);
+
+	for (n = 1; n < 100000; n++) {
+		sq_err rc;
+
+		failmalloc_arm(n);
+		rc = store_metrics(f->st, NULL, 0, &m, &err);
+		if (!failmalloc_disarm()) {
+			assert_int_equal(rc, SQ_OK);
+			assert_int_equal(m.complaints, 5 - 1);
+			store_metrics_release(&m);
+			break;
+		}
+		if (!rc) {
+			store_metrics_release(&m);
+			continue;
+		}
+		assert_true(rc == SQ_ENOMEM || rc == SQ_EDB);
+	}
+	assert_int_equal(store_integrity_check(f->st, &err), SQ_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +601,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_metrics_empty_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_figures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_flags_and_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_memory, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
