@@ -320,12 +320,14 @@ static sq_err summary(struct sq_store *st, const struct store_span *span, struct
 	size_t i;
 	sq_err rc;
 
-	rc = store_digest_groups(st, span, STORE_GROUP_SOURCE_CHANNEL, 0, &d->by_source_channel,
-				 err);
+	rc = store_digest_groups(st, span, STORE_GROUP_SOURCE_CHANNEL, STORE_SUM_INCIDENTS,
+				 &d->by_source_channel, err);
 	if (!rc)
-		rc = store_digest_groups(st, span, STORE_GROUP_CATEGORY, 0, &d->categories, err);
+		rc = store_digest_groups(st, span, STORE_GROUP_CATEGORY, STORE_SUM_PREVIOUS,
+					 &d->categories, err);
 	if (!rc)
-		rc = store_digest_groups(st, span, STORE_GROUP_COMMUNITY, 0, &d->communities, err);
+		rc = store_digest_groups(st, span, STORE_GROUP_COMMUNITY, STORE_SUM_PREVIOUS,
+					 &d->communities, err);
 	if (!rc)
 		rc = store_digest_groups(st, span, STORE_GROUP_UNMAPPED, 0, &d->unmapped, err);
 	for (i = 0; !rc && i < d->unmapped.n; i++)
@@ -376,7 +378,7 @@ sq_err digest_compute(struct sq_store *st, const struct digest_opts *o, struct d
 		.enterprise = d->o.enterprise, .nenterprise = d->o.nenterprise,
 	};
 
-	rc = store_digest_groups(st, &span, STORE_GROUP_ALL, STORE_SUM_RESOLUTION, &total, err);
+	rc = store_digest_groups(st, &span, STORE_GROUP_ALL, STORE_SUM_ALL, &total, err);
 	if (rc)
 		return rc;
 	if (total.n) {
@@ -391,7 +393,9 @@ sq_err digest_compute(struct sq_store *st, const struct digest_opts *o, struct d
 		/* Days have no "previous" row of their own to compare with. */
 		if (d->o.by == DIGEST_BY_DAY)
 			ps.prev_since = ps.since;
-		rc = store_digest_groups(st, &ps, pivot_group[d->o.by], STORE_SUM_RESOLUTION,
+		rc = store_digest_groups(st, &ps, pivot_group[d->o.by],
+					 d->o.by == DIGEST_BY_DAY ? STORE_SUM_INCIDENTS | STORE_SUM_RESOLUTION
+								  : STORE_SUM_ALL,
 					 &d->pivot, err);
 		if (!rc && d->o.by == DIGEST_BY_DAY)
 			rc = fill_days(d, err);

@@ -674,12 +674,20 @@ struct store_group_rows {
 
 void store_group_rows_release(struct store_group_rows *rows);
 
-/* Figures a group query computes: the counts always, the rest on request. */
-#define STORE_SUM_RESOLUTION 1u  /* registered ... enterprise_resolved */
+/*
+ * Figures a group query computes: complaints always, the rest on request
+ * (each costs: the previous period doubles the rows read, distinct
+ * incidents need a sort).  Figures not asked for are 0.
+ */
+#define STORE_SUM_PREVIOUS 1u    /* previous */
+#define STORE_SUM_INCIDENTS 2u   /* incidents */
+#define STORE_SUM_RESOLUTION 4u  /* registered ... enterprise_resolved */
+#define STORE_SUM_ALL 7u
 
 /*
- * Group the complaints received in [span->prev_since, span->until) by
- * `group` and count them (rows released first).  Rows come ordered by
+ * Group the complaints received in [span->prev_since, span->until) (from
+ * span->since without STORE_SUM_PREVIOUS) by `group` and count `sums` of
+ * them (rows released first).  Rows come ordered by
  * complaints descending, then key (absent keys last); groups seen only in the previous period
  * are included (complaints 0).
  */

@@ -129,29 +129,6 @@ static sq_err prepare(struct sq_store *st, const struct sq_buf *sql, sqlite3_stm
 	return SQ_OK;
 }
 
-/* 1 when table has a column named column (0 when either is missing). */
-static sq_err has_column(struct sq_store *st, const char *table, const char *column, int *yes,
-			 struct sq_error *err)
-{
-	static const char sql[] =
-		"SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2";
-	sqlite3_stmt *s;
-	sq_err rc;
-
-	rc = store_stmt(st, sql, &s, err);
-	if (rc)
-		return rc;
-	store_bind_text(s, 1, table);
-	store_bind_text(s, 2, column);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return store_db_error(st, "reading the schema", err);
-	}
-	*yes = sqlite3_column_int(s, 0) > 0;
-	sqlite3_reset(s);
-	return SQ_OK;
-}
-
 static int grow(void **v, size_t *cap, size_t n, size_t size)
 {
 	void *p;
@@ -183,20 +160,28 @@ void store_group_rows_release(struct store_group_rows *rows)
 	rows->n = 0;
 }
 
-/* SUM(CASE WHEN <in period> AND <figure> ...) for one column. */
+/* sum(CASE WHEN <figure> ...) for one column (the rows are the period's). */
 static sq_err add_sum(struct sq_buf *b, enum store_figure fig, size_t nent)
 {
-	if (sq_buf_adds(b, ", sum(CASE WHEN " IN_PERIOD " AND ") ||
-	    add_fragment(b, figure_sql[fig], nent) || sq_buf_adds(b, " THEN 1 ELSE 0 END)"))
+	if (sq_buf_adds(b, ", sum(CASE WHEN ") || add_fragment(b, figure_sql[fig], nent) ||
+	    sq_buf_adds(b, " THEN 1 ELSE 0 END)"))
 		return SQ_ENOMEM;
 	return SQ_OK;
 }
 
-static sq_err group_sql_text(struct sq_store *st, const struct store_span *span,
-			     enum store_group group, unsigned sums, struct sq_buf *b,
-			     struct sq_error *err)
+/*
+ * The grouped query over [from, until) — the period, or with prev the
+ * previous one, counted only.  The rows are restricted to the period by the
+ * WHERE clause, so the figures' fragments need no period test of their
+ * own: each expression is evaluated once per row, the costly part of a
+ * month's digest.  INDEXED BY: with ANALYZE statistics the planner may
+ * prefer (category, received_at) for GROUP BY category and then read every
+ * wide row; the covering index answers every figure from itself.
+ */
+static sq_err group_sql_text(const struct store_span *span, enum store_group group,
+			     unsigned sums, int prev, struct sq_buf *b)
 {
-	static const enum store_figure res_figs[] = {
+	static const enum store_figure figs[] = {
 		STORE_FIG_REGISTERED, STORE_FIG_RESOLVED, STORE_FIG_DUE, STORE_FIG_ON_TIME,
 		STORE_FIG_RATED,
 	};
@@ -206,42 +191,34 @@ static sq_err group_sql_text(struct sq_store *st, const struct store_span *span,
 		STORE_FIG_ENTERPRISE_RESOLVED,
 	};
 	size_t i, ne = span->nenterprise;
-	int linked = 0;
-	sq_err rc;
 
-	rc = has_column(st, "complaints", "incident_id", &linked, err);
-	if (rc)
-		return rc;
-	if (sq_buf_addf(b, "SELECT %s AS k1, %s AS k2, sum(" IN_PERIOD ") AS n,"
-			" sum(received_at >= :prev AND received_at < :since),",
-			group_sql[group].key, group_sql[group].key2))
-		return oom(err);
-	/* Before dedup has linked anything (or on a schema without incidents)
-	 * each complaint is an incident of its own. */
-	if (sq_buf_adds(b, linked ? " count(DISTINCT CASE WHEN " IN_PERIOD
-				    " THEN coalesce(incident_id, -id) END)"
-				  : " sum(" IN_PERIOD ")"))
-		return oom(err);
-	if (sums & STORE_SUM_RESOLUTION) {
-		for (i = 0; i < sizeof(res_figs) / sizeof(res_figs[0]); i++)
-			if (add_sum(b, res_figs[i], ne))
-				return oom(err);
+	if (sq_buf_addf(b, "SELECT %s AS k1, %s AS k2, count(*) AS n", group_sql[group].key,
+			group_sql[group].key2))
+		return SQ_ENOMEM;
+	/* A complaint that dedup has not linked yet is an incident of its own. */
+	if (!prev && (sums & STORE_SUM_INCIDENTS) &&
+	    sq_buf_adds(b, ", count(DISTINCT coalesce(incident_id, -id))"))
+		return SQ_ENOMEM;
+	if (!prev && (sums & STORE_SUM_RESOLUTION)) {
+		for (i = 0; i < sizeof(figs) / sizeof(figs[0]); i++)
+			if (add_sum(b, figs[i], ne))
+				return SQ_ENOMEM;
 		for (i = 0; i < 3; i++)
-			if (sq_buf_addf(b, ", sum(CASE WHEN " IN_PERIOD " AND " IS_RATED
-					" AND satisfaction = '%s' THEN 1 ELSE 0 END)", sat_words[i]))
-				return oom(err);
+			if (sq_buf_addf(b, ", sum(CASE WHEN " IS_RATED " AND satisfaction = '%s'"
+					" THEN 1 ELSE 0 END)", sat_words[i]))
+				return SQ_ENOMEM;
 		for (i = 0; i < sizeof(more_figs) / sizeof(more_figs[0]); i++)
 			if (add_sum(b, more_figs[i], ne))
-				return oom(err);
+				return SQ_ENOMEM;
 	}
-	if (sq_buf_adds(b, " FROM complaints WHERE received_at >= min(:prev, :since)"
-			" AND received_at < :until"))
-		return oom(err);
+	if (sq_buf_adds(b, prev ? " FROM complaints INDEXED BY complaints_digest"
+				  " WHERE received_at >= :prev AND received_at < :since"
+				: " FROM complaints INDEXED BY complaints_digest WHERE " IN_PERIOD))
+		return SQ_ENOMEM;
 	if (group_sql[group].where && sq_buf_addf(b, " AND %s", group_sql[group].where))
-		return oom(err);
-	if (group != STORE_GROUP_ALL &&
-	    sq_buf_adds(b, " GROUP BY k1, k2 ORDER BY n DESC, k1 IS NULL, k1, k2 IS NULL, k2"))
-		return oom(err);
+		return SQ_ENOMEM;
+	if (group != STORE_GROUP_ALL && sq_buf_adds(b, " GROUP BY k1, k2"))
+		return SQ_ENOMEM;
 	return SQ_OK;
 }
 
@@ -250,55 +227,91 @@ static char *col_dup(sqlite3_stmt *s, int i, int *failed)
 	return store_col_text(s, i, failed);
 }
 
-sq_err store_digest_groups(struct sq_store *st, const struct store_span *span,
-			   enum store_group group, unsigned sums, struct store_group_rows *rows,
-			   struct sq_error *err)
+static int same_key(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* NULL (absent) after any text; text in byte order, as SQLite's BINARY. */
+static int cmp_key(const char *a, const char *b)
+{
+	if (!a || !b)
+		return !a - !b;
+	return strcmp(a, b);
+}
+
+static int cmp_rows(const void *pa, const void *pb)
+{
+	const struct store_group_row *a = pa, *b = pb;
+	int c;
+
+	if (a->complaints != b->complaints)
+		return a->complaints > b->complaints ? -1 : 1;
+	c = cmp_key(a->key, b->key);
+	return c ? c : cmp_key(a->key2, b->key2);
+}
+
+/* Run one grouped query; with prev, add its counts to the rows' previous. */
+static sq_err run_groups(struct sq_store *st, const struct store_span *span,
+			 enum store_group group, unsigned sums, int prev,
+			 struct store_group_rows *rows, size_t *cap, struct sq_error *err)
 {
 	struct sq_buf sql = SQ_BUF_INIT;
 	sqlite3_stmt *s = NULL;
-	size_t cap = 0;
 	int step, failed = 0;
 	sq_err rc;
 
-	store_group_rows_release(rows);
-	if ((unsigned)group >= STORE_GROUP_LAST)
-		return sq_fail(err, SQ_EUSAGE, "no such grouping");
-	rc = group_sql_text(st, span, group, sums, &sql, err);
-	if (!rc)
-		rc = prepare(st, &sql, &s, err);
+	if (group_sql_text(span, group, sums, prev, &sql)) {
+		sq_buf_release(&sql);
+		return oom(err);
+	}
+	rc = prepare(st, &sql, &s, err);
 	sq_buf_release(&sql);
 	if (rc)
 		return rc;
 	bind_span(s, span);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_group_row *r;
-		int c = 2;
+		const char *k1 = (const char *)sqlite3_column_text(s, 0);
+		const char *k2 = (const char *)sqlite3_column_text(s, 1);
+		struct store_group_row *r = NULL;
+		size_t i;
+		int c = 3;
 
-		/* An empty period still yields the one row of STORE_GROUP_ALL. */
-		if (grow((void **)&rows->v, &cap, rows->n, sizeof(*rows->v))) {
-			failed = 1;
-			break;
+		if (prev)
+			for (i = 0; i < rows->n && !r; i++)
+				if (same_key(rows->v[i].key, k1) && same_key(rows->v[i].key2, k2))
+					r = &rows->v[i];
+		if (!r) {
+			/* Groups of the previous period only are rows too (complaints 0). */
+			if (grow((void **)&rows->v, cap, rows->n, sizeof(*rows->v))) {
+				failed = 1;
+				break;
+			}
+			r = &rows->v[rows->n++];
+			memset(r, 0, sizeof(*r));
+			r->key = col_dup(s, 0, &failed);
+			r->key2 = col_dup(s, 1, &failed);
 		}
-		r = &rows->v[rows->n++];
-		memset(r, 0, sizeof(*r));
-		r->key = col_dup(s, 0, &failed);
-		r->key2 = col_dup(s, 1, &failed);
-		r->complaints = sqlite3_column_int64(s, c++);
-		r->previous = sqlite3_column_int64(s, c++);
-		r->incidents = sqlite3_column_int64(s, c++);
-		if (sums & STORE_SUM_RESOLUTION) {
-			r->registered = sqlite3_column_int64(s, c++);
-			r->resolved = sqlite3_column_int64(s, c++);
-			r->due = sqlite3_column_int64(s, c++);
-			r->on_time = sqlite3_column_int64(s, c++);
-			r->rated = sqlite3_column_int64(s, c++);
-			r->satisfied = sqlite3_column_int64(s, c++);
-			r->basically_satisfied = sqlite3_column_int64(s, c++);
-			r->dissatisfied = sqlite3_column_int64(s, c++);
-			r->disputes = sqlite3_column_int64(s, c++);
-			r->disputes_resolved = sqlite3_column_int64(s, c++);
-			r->enterprise = sqlite3_column_int64(s, c++);
-			r->enterprise_resolved = sqlite3_column_int64(s, c++);
+		if (prev) {
+			r->previous = sqlite3_column_int64(s, 2);
+		} else {
+			r->complaints = sqlite3_column_int64(s, 2);
+			if (sums & STORE_SUM_INCIDENTS)
+				r->incidents = sqlite3_column_int64(s, c++);
+			if (sums & STORE_SUM_RESOLUTION) {
+				r->registered = sqlite3_column_int64(s, c++);
+				r->resolved = sqlite3_column_int64(s, c++);
+				r->due = sqlite3_column_int64(s, c++);
+				r->on_time = sqlite3_column_int64(s, c++);
+				r->rated = sqlite3_column_int64(s, c++);
+				r->satisfied = sqlite3_column_int64(s, c++);
+				r->basically_satisfied = sqlite3_column_int64(s, c++);
+				r->dissatisfied = sqlite3_column_int64(s, c++);
+				r->disputes = sqlite3_column_int64(s, c++);
+				r->disputes_resolved = sqlite3_column_int64(s, c++);
+				r->enterprise = sqlite3_column_int64(s, c++);
+				r->enterprise_resolved = sqlite3_column_int64(s, c++);
+			}
 		}
 		if (failed)
 			break;
@@ -308,9 +321,30 @@ sq_err store_digest_groups(struct sq_store *st, const struct store_span *span,
 	else if (step != SQLITE_DONE && step != SQLITE_ROW)
 		rc = store_db_error(st, "computing digest figures", err);
 	sqlite3_finalize(s);
-	if (rc)
-		store_group_rows_release(rows);
 	return rc;
+}
+
+sq_err store_digest_groups(struct sq_store *st, const struct store_span *span,
+			   enum store_group group, unsigned sums, struct store_group_rows *rows,
+			   struct sq_error *err)
+{
+	size_t cap = 0;
+	sq_err rc;
+
+	store_group_rows_release(rows);
+	if ((unsigned)group >= STORE_GROUP_LAST)
+		return sq_fail(err, SQ_EUSAGE, "no such grouping");
+	/* The period first: the previous one only adds to its rows. */
+	rc = run_groups(st, span, group, sums, 0, rows, &cap, err);
+	if (!rc && (sums & STORE_SUM_PREVIOUS) && span->prev_since < span->since)
+		rc = run_groups(st, span, group, sums, 1, rows, &cap, err);
+	if (rc) {
+		store_group_rows_release(rows);
+		return rc;
+	}
+	if (rows->n > 1)
+		qsort(rows->v, rows->n, sizeof(*rows->v), cmp_rows);
+	return SQ_OK;
 }
 
 sq_err store_digest_ids(struct sq_store *st, const struct store_span *span,
@@ -327,7 +361,8 @@ sq_err store_digest_ids(struct sq_store *st, const struct store_span *span,
 	*n = 0;
 	if ((unsigned)group >= STORE_GROUP_LAST || (unsigned)figure >= STORE_FIG_LAST)
 		return sq_fail(err, SQ_EUSAGE, "no such figure");
-	if (sq_buf_adds(&sql, "SELECT id FROM complaints WHERE " IN_PERIOD " AND ") ||
+	if (sq_buf_adds(&sql, "SELECT id FROM complaints INDEXED BY complaints_digest WHERE "
+			IN_PERIOD " AND ") ||
 	    add_fragment(&sql, figure_sql[figure], span->nenterprise))
 		failed = 1;
 	if (!failed && group != STORE_GROUP_ALL &&
