@@ -225,7 +225,8 @@ sq_err store_prune(struct sq_store *st, int64_t before, int dry_run,
 	if (st->in_tx)
 		return sq_fail(err, SQ_EUSAGE, "%s: prune inside an open transaction", st->path);
 	/* Overwrite the cleared bytes in the file instead of leaving them in
-	 * free space: pruning is about the data being gone. */
+	 * free space: pruning is about the data being gone.  (Debian builds
+	 * SQLite with SECURE_DELETE on by default; other builds do not.) */
 	rc = store_exec(st, "PRAGMA secure_delete = ON", err);
 	if (!rc)
 		rc = store_begin(st, err);
