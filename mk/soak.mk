@@ -1,6 +1,6 @@
 # mk/soak.mk — the soak and fault test (included by the Makefile).
 #
-#   make soak                       the long run: 40 clock steps, up to 4 faulty
+#   make soak                       the long run: 120 clock steps, up to 5 faulty
 #                                   polls each, valgrind on every 8th settled poll
 #   make soak SOAK_ARGS='--steps 100 --seed 7'
 #
