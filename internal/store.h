@@ -147,6 +147,10 @@ struct store_ids {
 
 /* Append id unless already present (lists are short).  SQ_ENOMEM only. */
 sq_err store_ids_add(struct store_ids *ids, int64_t id);
+/* Append id even if present (store_ids_unique removes repeats).  SQ_ENOMEM only. */
+sq_err store_ids_push(struct store_ids *ids, int64_t id);
+/* Sort the list and drop repeated ids. */
+void store_ids_unique(struct store_ids *ids);
 void store_ids_release(struct store_ids *ids);
 
 /*
@@ -174,7 +178,7 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d,
 /*
  * Candidates: complaints indexed under key (resp. with band hash `hash` in
  * band `band`) received in [from, to], most recent first, at most limit,
- * appended to ids.
+ * appended to ids (which may then hold an id twice: store_ids_unique).
  */
 sq_err store_dedup_block(struct sq_store *st, const char *key, int64_t from, int64_t to,
 			 int limit, struct store_ids *ids, struct sq_error *err);
@@ -695,6 +699,21 @@ sq_err store_digest_groups(struct sq_store *st, const struct store_span *span,
 			   enum store_group group, unsigned sums, struct store_group_rows *rows,
 			   struct sq_error *err);
 
+/* One of the groupings store_digest_groupings computes together. */
+struct store_grouping {
+	enum store_group group;
+	unsigned sums;
+	struct store_group_rows rows;  /* the result (release it) */
+};
+
+/*
+ * Several groupings from one read of the period (and one of the previous
+ * period when any asks for it): what store_digest_groups gives for each,
+ * at the cost of one.  Each g[i].rows is released first.
+ */
+sq_err store_digest_groupings(struct sq_store *st, const struct store_span *span,
+			      struct store_grouping *g, size_t n, struct sq_error *err);
+
 /* The figures whose complaints --explain can list (the columns above). */
 enum store_figure {
 	STORE_FIG_COMPLAINTS = 0,
@@ -831,12 +850,22 @@ struct store_search_hit {
 };
 
 /*
- * Run q: hits ranked by bm25 when match is given (best first), else newest
- * first; at most q->limit.  cb's non-zero return stops and is returned.
+ * Most matches bm25 ranks.  Ranking reads every match's column sizes, so a
+ * phrase in 50 000 of a million complaints took a few hundred
+ * milliseconds; past this many matches (filters applied), only the most
+ * recently stored ones are ranked, and *capped says so.
+ */
+#define STORE_SEARCH_RANK_MAX 5000
+
+/*
+ * Run q: hits ranked by bm25 when match is given (best first, among the
+ * STORE_SEARCH_RANK_MAX most recently stored matches), else newest first;
+ * at most q->limit.  *capped is 1 when there were more matches than were
+ * ranked.  cb's non-zero return stops and is returned.
  */
 sq_err store_search(struct sq_store *st, const struct store_search_query *q,
 		    int (*cb)(void *ctx, const struct store_search_hit *hit), void *ctx,
-		    struct sq_error *err);
+		    int *capped, struct sq_error *err);
 
 /* ---- operations: audit log, pruning, metrics (store_ops.c) ------------ */
 

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <locale.h>
+#include <wchar.h>
 
 #include "digest.h"
 #include "normalize.h"
@@ -640,12 +642,42 @@ static void test_width(void **state)
 	assert_int_equal(uwidth_prefix("ab西", 4, &used), 5);
 }
 
+/* Our table agrees with the C library's wcwidth where Unicode is settled. */
+static void test_width_matches_wcwidth(void **state)
+{
+	static const struct { uint32_t lo, hi; } ranges[] = {
+		{ 0x20, 0x7E }, { 0xA0, 0x2FF }, { 0x300, 0x36F }, { 0x1100, 0x115F },
+		{ 0x2E80, 0x2EF3 }, { 0x3000, 0x303E }, { 0x3041, 0x30FF }, { 0x3400, 0x4DBF },
+		{ 0x4E00, 0x9FFF }, { 0xAC00, 0xD7A3 }, { 0xF900, 0xFAFF }, { 0xFE30, 0xFE4F },
+		{ 0xFF01, 0xFF60 }, { 0xFF61, 0xFFDC }, { 0xFFE0, 0xFFE6 }, { 0x20000, 0x2A6DF },
+	};
+	size_t i, checked = 0;
+	uint32_t cp;
+
+	(void)state;
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		skip();
+	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		for (cp = ranges[i].lo; cp <= ranges[i].hi; cp++) {
+			int w = wcwidth((wchar_t)cp);
+
+			if (w < 0)
+				continue;   /* unassigned in the C library's tables */
+			if (w != uwidth_cp(cp))
+				fail_msg("U+%04X: wcwidth %d, uwidth %d", (unsigned)cp, w, uwidth_cp(cp));
+			checked++;
+		}
+	assert_true(checked > 50000);
+	setlocale(LC_CTYPE, "C");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_period_parse),
 		cmocka_unit_test(test_csv_quoting),
 		cmocka_unit_test(test_width),
+		cmocka_unit_test(test_width_matches_wcwidth),
 		cmocka_unit_test_setup_teardown(test_month_figures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_day_and_boundaries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_period_explain, setup, teardown),
