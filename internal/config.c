@@ -103,6 +103,9 @@ const struct sq_option config_smtp_options[] = {
 	  "first delay before resending when the server is down; doubles", SEC(1), DAY(1), 0 },
 	{ "retry_max", SQ_OPT_DURATION, "1h", offsetof(struct sq_smtp_config, retry_max_ms),
 	  "longest delay between resends", SEC(1), DAY(7), 0 },
+	{ "in_doubt_after", SQ_OPT_DURATION, "10m", offsetof(struct sq_smtp_config, in_doubt_after_ms),
+	  "an alert left 'sending' this long by a run that died is sent again, same Message-ID",
+	  SEC(1), DAY(1), 0 },
 	END_OF_TABLE,
 };
 
@@ -129,6 +132,24 @@ const struct sq_option config_dedup_options[] = {
 	  "how far apart in time two complaints may be and still match", HOUR(1), DAY(365), 0 },
 	{ "radius", SQ_OPT_DOUBLE, "150", offsetof(struct sq_dedup_config, radius_m),
 	  "metres within which coordinates make two complaints candidates", 1, 10000, 0 },
+	{ "mode", SQ_OPT_STRING, "linkage", offsetof(struct sq_dedup_config, mode),
+	  "linkage (weighted comparisons), or naive (declared links or the same phone within "
+	  "24 h: the baseline `make eval` compares against)", 0, 0, 0 },
+	{ "boilerplate", SQ_OPT_STRLIST,
+	  "[市民来电反映, 市民来电称, 市民来电, 来电市民称, 来电人反映, 来电人称, 来电人表示, "
+	  "来电反映, 来电称, 市民反映, 群众反映, 诉求人反映, 诉求人称, 尊敬的代表, "
+	  "尊敬的人大代表, 代表您好, 您好, 请相关部门处理, 请相关部门核实处理, "
+	  "请相关部门尽快处理, 请有关部门处理, 请相关部门核查处理, 希望相关部门, "
+	  "希望有关部门, 望相关部门, 希望代表帮忙反映, 希望代表帮忙, 恳请代表, 谢谢]",
+	  offsetof(struct sq_dedup_config, boilerplate),
+	  "operators' and stations' stock phrases left out of the text comparison", 0, 0, 0 },
+	/* One row per comparison level: weight_<field>_<level> (dedup_levels.h). */
+#define DEDUP_WEIGHT_ROW(id, field, level, def, help) \
+	{ "weight_" field "_" level, SQ_OPT_DOUBLE, def, \
+	  offsetof(struct sq_dedup_config, weights[DEDUP_L_##id]), \
+	  "log2 likelihood ratio added when " help, -50, 50, 0 },
+	DEDUP_LEVELS(DEDUP_WEIGHT_ROW)
+#undef DEDUP_WEIGHT_ROW
 	END_OF_TABLE,
 };
 
@@ -141,6 +162,44 @@ const struct sq_option config_detect_options[] = {
 	  "window in which incidents of one category and place form a cluster", HOUR(1), DAY(90), 0 },
 	{ "cluster_min", SQ_OPT_INT, "5", offsetof(struct sq_detect_config, cluster_min),
 	  "distinct incidents that make a cluster", 2, 10000, 0 },
+	/* The rows below came with the detectors; docs/alerts.md explains them. */
+	{ "disable", SQ_OPT_STRLIST, NULL, offsetof(struct sq_detect_config, disable),
+	  "detectors not to run: cluster, surge, spacetime, common_cause, urgent, overdue", 0, 0, 0 },
+	{ "cluster_alpha", SQ_OPT_DOUBLE, "0.001", offsetof(struct sq_detect_config, cluster_alpha),
+	  "a cluster's count must be this improbable for its place (Poisson tail)", 0, 1, 0 },
+	{ "cluster_radius", SQ_OPT_DOUBLE, "300", offsetof(struct sq_detect_config, cluster_radius_m),
+	  "metres of a radius cluster around an incident; 0: no radius clusters", 0, 5000, 0 },
+	{ "surge_min", SQ_OPT_INT, "4", offsetof(struct sq_detect_config, surge_min),
+	  "incidents in a day below which nothing is a surge", 1, 10000, 0 },
+	{ "surge_threshold", SQ_OPT_DOUBLE, "3", offsetof(struct sq_detect_config, surge_threshold),
+	  "EARS C2 statistic (standard deviations above the baseline) that flags", 1, 100, 0 },
+	{ "surge_baseline_days", SQ_OPT_INT, "7", offsetof(struct sq_detect_config, surge_baseline_days),
+	  "days of EARS baseline, ending two days before today", 3, 56, 0 },
+	{ "spacetime_days", SQ_OPT_INT, "56", offsetof(struct sq_detect_config, spacetime_days),
+	  "study period of the space-time permutation scan, in days", 14, 366, 0 },
+	{ "spacetime_max_days", SQ_OPT_INT, "7", offsetof(struct sq_detect_config, spacetime_max_days),
+	  "longest cluster the scan looks for, in days ending today", 1, 30, 0 },
+	{ "spacetime_replicates", SQ_OPT_INT, "999", offsetof(struct sq_detect_config, spacetime_replicates),
+	  "Monte Carlo replicates of the scan", 99, 99999, 0 },
+	{ "spacetime_recurrence", SQ_OPT_DURATION, "100d",
+	  offsetof(struct sq_detect_config, spacetime_recurrence_ms),
+	  "flag scan clusters expected by chance less often than once in this long", DAY(1), DAY(36500), 0 },
+	{ "spacetime_interval", SQ_OPT_DURATION, "6h", offsetof(struct sq_detect_config, spacetime_interval_ms),
+	  "run the scan at most this often (sets the analyses per day of the recurrence interval)",
+	  MIN(5), DAY(7), 0 },
+	{ "spacetime_min_cases", SQ_OPT_INT, "3", offsetof(struct sq_detect_config, spacetime_min_cases),
+	  "fewest incidents in a scan cluster", 2, 1000, 0 },
+	{ "spacetime_seed", SQ_OPT_INT, "20050301", offsetof(struct sq_detect_config, spacetime_seed),
+	  "seed of the scan's random permutations (mixed with the day)", 0, 0, 0 },
+	{ "common_window", SQ_OPT_DURATION, "14d", offsetof(struct sq_detect_config, common_window_ms),
+	  "window in which complainants naming one employer, estate or site are counted", DAY(1), DAY(90), 0 },
+	{ "common_min", SQ_OPT_INT, "3", offsetof(struct sq_detect_config, common_min),
+	  "distinct complainants naming one employer, estate or site that flag", 2, 10000, 0 },
+	{ "urgent_max_age", SQ_OPT_DURATION, "3d", offsetof(struct sq_detect_config, urgent_max_age_ms),
+	  "complaints older than this raise no urgent flag (a backfill is history, not news)",
+	  HOUR(1), DAY(365), 0 },
+	{ "flag_quiet", SQ_OPT_DURATION, "7d", offsetof(struct sq_detect_config, flag_quiet_ms),
+	  "a flag that nothing joined for this long closes by itself", HOUR(1), DAY(365), 0 },
 	END_OF_TABLE,
 };
 
@@ -791,6 +850,16 @@ static const struct ycfg_section areas_sections[] = {
 	{ .key = NULL },
 };
 
+static sq_err check_dedup(struct ycfg *y, yaml_node_t *map, void *base)
+{
+	const struct sq_dedup_config *d = base;
+
+	if (d->mode && strcmp(d->mode, "linkage") && strcmp(d->mode, "naive"))
+		return ycfg_fail_at(y, ycfg_get(y, map, "mode"),
+				    "dedup.mode must be linkage or naive, not '%s'", d->mode);
+	return SQ_OK;
+}
+
 static const struct ycfg_section top_sections[] = {
 	{ .key = "areas", .table = areas_options, .sub = areas_sections,
 	  .offset = offsetof(struct sq_config, areas) },
@@ -798,7 +867,8 @@ static const struct ycfg_section top_sections[] = {
 	{ .key = "http", .table = config_http_options, .offset = offsetof(struct sq_config, http) },
 	{ .key = "alerts", .table = alerts_options, .sub = alerts_sections, .check = check_alerts,
 	  .offset = offsetof(struct sq_config, alerts) },
-	{ .key = "dedup", .table = config_dedup_options, .offset = offsetof(struct sq_config, dedup) },
+	{ .key = "dedup", .table = config_dedup_options, .check = check_dedup,
+	  .offset = offsetof(struct sq_config, dedup) },
 	{ .key = "detect", .table = config_detect_options,
 	  .offset = offsetof(struct sq_config, detect) },
 	{ .key = "privacy", .table = config_privacy_options, .owner = "privacy",

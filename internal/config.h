@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dedup_levels.h"
 #include "error.h"
 #include "options.h"
 
@@ -96,6 +97,7 @@ struct sq_smtp_config {
 	int64_t timeout_ms;
 	int64_t retry_base_ms;
 	int64_t retry_max_ms;
+	int64_t in_doubt_after_ms;           /* a row `sending` this long is re-sent (same Message-ID) */
 };
 
 struct sq_alerts_config {
@@ -105,18 +107,39 @@ struct sq_alerts_config {
 	struct sq_strlist digest_to;         /* recipients of `digest --mail` */
 };
 
-/* Record linkage (section `dedup:`); see docs for tuning. */
+/* Record linkage (section `dedup:`); see docs/dedup.md for tuning. */
 struct sq_dedup_config {
 	double threshold;                    /* match score needed to link */
 	int64_t window_ms;                   /* candidate time window */
 	double radius_m;                     /* coordinate blocking radius */
+	char *mode;                          /* "linkage" (default) or "naive" (eval baseline) */
+	struct sq_strlist boilerplate;       /* operators' stock phrases left out of text comparison */
+	double weights[DEDUP_LEVEL_COUNT];   /* weight_<field>_<level>, see dedup_levels.h */
 };
 
-/* Early warning (section `detect:`). */
+/* Early warning (section `detect:`); docs/alerts.md explains each key. */
 struct sq_detect_config {
 	struct sq_strlist urgent_words;
 	int64_t cluster_window_ms;
 	int64_t cluster_min;
+	/* added with the detectors (branch alerts) */
+	struct sq_strlist disable;           /* detectors not to run, by name */
+	double cluster_alpha;                /* Poisson tail probability a cluster must beat */
+	double cluster_radius_m;             /* radius clusters; 0 turns them off */
+	int64_t surge_min;                   /* smallest daily count that can be a surge */
+	double surge_threshold;              /* EARS C2 statistic that flags */
+	int64_t surge_baseline_days;         /* EARS baseline length (after a 2-day guard band) */
+	int64_t spacetime_days;              /* study period of the scan */
+	int64_t spacetime_max_days;          /* longest cylinder (days ending today) */
+	int64_t spacetime_replicates;        /* Monte Carlo replicates */
+	int64_t spacetime_recurrence_ms;     /* flag clusters recurring less often than this */
+	int64_t spacetime_interval_ms;       /* run the scan at most this often */
+	int64_t spacetime_min_cases;         /* smallest cylinder worth reporting */
+	int64_t spacetime_seed;              /* PRNG seed (with the day), for reproducible runs */
+	int64_t common_window_ms;            /* common-cause look-back */
+	int64_t common_min;                  /* distinct complainants naming one entity */
+	int64_t urgent_max_age_ms;           /* older items with urgent words are history, not news */
+	int64_t flag_quiet_ms;               /* a flag nothing joined for this long closes */
 };
 
 /* Personal data (section `privacy:`). */

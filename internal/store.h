@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "dedup_compare.h"
 #include "error.h"
 #include "record.h"
 
@@ -124,6 +125,707 @@ sq_err store_run_end(struct sq_store *st, int64_t run_id, int64_t finished_at,
 /* Feed health: last successful poll time (0: never) and last error of source. */
 sq_err store_source_health(struct sq_store *st, const char *source, int64_t *last_ok,
 			   char **last_error, int64_t *last_error_at, struct sq_error *err);
+
+/* ---- incidents and record linkage (store_incidents.c) ------------------ */
+
+/*
+ * Tables (schema step 3): incidents(id, opened_at, last_at, category,
+ * community, size, created_at) with complaints.incident_id pointing at it;
+ * dedup_links (why each complaint is in its incident); dedup_docs,
+ * dedup_keys, dedup_bands, dedup_df, dedup_stats (the linkage index);
+ * dedup_decisions (analysts' merges and splits, and merges made by declared
+ * links); dedup_apart (complaint, incident) pairs an analyst separated.
+ * Only dedup.c writes them; the functions below run inside the caller's
+ * transaction unless they say otherwise.
+ */
+
+/* A growable list of row ids. */
+struct store_ids {
+	int64_t *v;
+	size_t n, cap;
+};
+
+/* Append id unless already present (lists are short).  SQ_ENOMEM only. */
+sq_err store_ids_add(struct store_ids *ids, int64_t id);
+void store_ids_release(struct store_ids *ids);
+
+/*
+ * Load what linkage compares of complaint id into d (released first):
+ * place, category, contact, time, incident, and the indexed features
+ * (folded text and address keys; NULL when not indexed yet).  *found is 0
+ * when there is no such complaint.
+ */
+sq_err store_dedup_doc(struct sq_store *st, int64_t id, struct dedup_doc *d, int *found,
+		       struct sq_error *err);
+
+/* The complaint's title, text and address (malloc'd, NULL when absent). */
+sq_err store_dedup_text(struct sq_store *st, int64_t id, char **title, char **text,
+			char **address, struct sq_error *err);
+
+/*
+ * (Re)index complaint d->id: its folded text and address keys, its
+ * blocking keys (at d->received_at) and its MinHash band hashes, replacing
+ * whatever was indexed for it before.
+ */
+sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d,
+			 const char *const *keys, size_t nkeys,
+			 const int64_t *bands, size_t nbands, struct sq_error *err);
+
+/*
+ * Candidates: complaints indexed under key (resp. with band hash `hash` in
+ * band `band`) received in [from, to], most recent first, at most limit,
+ * appended to ids.
+ */
+sq_err store_dedup_block(struct sq_store *st, const char *key, int64_t from, int64_t to,
+			 int limit, struct store_ids *ids, struct sq_error *err);
+sq_err store_dedup_band(struct sq_store *st, int band, int64_t hash, int64_t from,
+			int64_t to, int limit, struct store_ids *ids, struct sq_error *err);
+
+/* Document frequency of one term (0 when never seen). */
+sq_err store_dedup_df(struct sq_store *st, uint64_t term, int64_t *df, struct sq_error *err);
+/* Add delta (+1 or -1) to the document frequency of each of n terms, and to
+ * the document count. */
+sq_err store_dedup_df_add(struct sq_store *st, const uint64_t *terms, size_t n, int delta,
+			  struct sq_error *err);
+/* Number of documents counted in the frequencies. */
+sq_err store_dedup_ndocs(struct sq_store *st, int64_t *n, struct sq_error *err);
+
+/*
+ * Complaints linked to id by a source-declared link, in either direction:
+ * those whose feed id id names (relatedOrderNo, refOrderNo) and those that
+ * name id's.  A link's target_type may be the feed type or the source name.
+ */
+sq_err store_declared_neighbours(struct sq_store *st, int64_t id, struct store_ids *ids,
+				 struct sq_error *err);
+
+/* Complaints without an incident (stored, not yet linked) whose id is
+ * greater than after, smallest id first, at most limit. */
+sq_err store_unlinked(struct sq_store *st, int64_t after, int limit, struct store_ids *ids,
+		      struct sq_error *err);
+
+/*
+ * Start a new incident holding only complaint_id (taken out of its old
+ * incident, if any): *incident_id receives it.
+ */
+sq_err store_incident_new(struct sq_store *st, int64_t complaint_id, int64_t now,
+			  int64_t *incident_id, struct sq_error *err);
+
+/*
+ * Put complaint_id into incident_id.  An unlinked complaint joins it
+ * incrementally; a complaint taken from another incident leaves that one
+ * recomputed (and deleted when it becomes empty).
+ */
+sq_err store_incident_add(struct sq_store *st, int64_t incident_id, int64_t complaint_id,
+			  struct sq_error *err);
+
+/*
+ * Move every member of `gone` into `keep`, carry its analysts' separations
+ * along, and delete `gone`.
+ */
+sq_err store_incident_merge(struct sq_store *st, int64_t keep, int64_t gone,
+			    struct sq_error *err);
+
+/* Record why complaint_id is in its incident (replaces the earlier reason).
+ * matched_id 0 and comparisons NULL when there is none. */
+sq_err store_link_set(struct sq_store *st, int64_t complaint_id, const char *method,
+		      int64_t matched_id, double score, const char *comparisons, int64_t now,
+		      struct sq_error *err);
+
+/* Record a decision (kind merge, split, link_merge); other_id and
+ * complaint_id 0 when not applicable, note may be NULL. */
+sq_err store_decision_add(struct sq_store *st, const char *kind, int64_t complaint_id,
+			  int64_t incident_id, int64_t other_id, int64_t now, const char *note,
+			  struct sq_error *err);
+
+/* Keep complaint_id out of incident_id from now on (analyst's split). */
+sq_err store_apart_add(struct sq_store *st, int64_t complaint_id, int64_t incident_id,
+		       struct sq_error *err);
+/* *apart 1 when some member of a was separated from b or vice versa. */
+sq_err store_apart_check(struct sq_store *st, int64_t a, int64_t b, int *apart,
+			 struct sq_error *err);
+/* Forget the separations between the members of a and b (analyst's merge). */
+sq_err store_apart_clear(struct sq_store *st, int64_t a, int64_t b, struct sq_error *err);
+
+/* ---- reading complaints and incidents (store_incidents.c) ------------- */
+
+/* One incident; strings malloc'd (release with store_incident_release). */
+struct store_incident {
+	int64_t id, opened_at, last_at, size, created_at;
+	char *category, *community;
+};
+void store_incident_release(struct store_incident *inc);
+
+/* Load incident id; *found 0 when there is none. */
+sq_err store_incident_get(struct sq_store *st, int64_t id, struct store_incident *inc,
+			  int *found, struct sq_error *err);
+
+/* The complaint's id by (source, source_id); *id 0 when unknown. */
+sq_err store_complaint_find(struct sq_store *st, const char *source, const char *source_id,
+			    int64_t *id, struct sq_error *err);
+
+/* The (source, source_id) of complaint id, malloc'd; both NULL when unknown. */
+sq_err store_complaint_source(struct sq_store *st, int64_t id, char **source,
+			      char **source_id, struct sq_error *err);
+
+/*
+ * One complaint as show and export print it, with how it joined its
+ * incident and its flags.  Strings are borrowed: valid during the callback
+ * only.  NULL means absent.  The full phone number is never part of it.
+ */
+struct store_complaint_row {
+	int64_t id, incident_id;
+	const char *source, *source_type, *source_id;
+	int64_t received_at, updated_at, first_seen_at, deadline, resolved_at; /* 0: absent */
+	const char *kind, *channel, *title, *text, *category, *category_raw;
+	const char *street, *community, *grid, *address;
+	int has_pos;
+	double lat, lon;
+	const char *contact_masked, *status, *status_raw, *satisfaction, *handler;
+	const char *link_method;       /* NULL when not linked yet */
+	int64_t link_matched, linked_at;
+	double link_score;
+	int has_score;
+	const char *link_comparisons;  /* JSON array or NULL */
+	const int64_t *flags;          /* ids of the early-warning flags it is part of */
+	size_t nflags;
+};
+
+/* Which complaints store_complaint_each visits (0: any). */
+struct store_complaint_filter {
+	int64_t id;                    /* one complaint */
+	int64_t incident_id;           /* the members of one incident */
+	int64_t since;                 /* received at or after (Unix s) */
+};
+
+/*
+ * Call cb for each complaint matching filter, in received_at then id order.
+ * cb returns SQ_OK to go on; any other code stops the walk and is returned
+ * (err is then cb's business).  Flags come from the early-warning module's
+ * flag_members table when it exists.  The history and decision walks below
+ * follow the same rule.
+ */
+sq_err store_complaint_each(struct sq_store *st, const struct store_complaint_filter *filter,
+			    sq_err (*cb)(void *ctx, const struct store_complaint_row *row),
+			    void *ctx, struct sq_error *err);
+
+/* One source-declared link of a complaint; strings borrowed. */
+struct store_declared_row {
+	const char *kind, *target_type, *target_id;
+	int64_t target;                /* the stored complaint it names, 0 when not (yet) stored */
+};
+
+/* Call cb for each link complaint id declares. */
+sq_err store_declared_each(struct sq_store *st, int64_t id,
+			   sq_err (*cb)(void *ctx, const struct store_declared_row *row),
+			   void *ctx, struct sq_error *err);
+
+/* One earlier state of a complaint (complaint_history); strings borrowed. */
+struct store_history_row {
+	int64_t replaced_at, updated_at, deadline;
+	const char *status, *status_raw, *title, *text, *category, *community, *satisfaction,
+		*handler;
+};
+
+/* Call cb for each earlier state of complaint id, oldest first. */
+sq_err store_history_each(struct sq_store *st, int64_t id,
+			  sq_err (*cb)(void *ctx, const struct store_history_row *row), void *ctx,
+			  struct sq_error *err);
+
+/* One decision; strings borrowed. */
+struct store_decision_row {
+	int64_t id, complaint_id, incident_id, other_id, decided_at;
+	const char *kind, *note;
+};
+
+/*
+ * Call cb for each decision touching incident_id (kept, left, absorbed or
+ * created) or complaint_id (split off); either may be 0.  Oldest first.
+ */
+sq_err store_decision_each(struct sq_store *st, int64_t incident_id, int64_t complaint_id,
+			   sq_err (*cb)(void *ctx, const struct store_decision_row *row),
+			   void *ctx, struct sq_error *err);
+
+/* ---- early warning: what the detectors read (store_flags.c) ----------- */
+
+/*
+ * One complaint as the detectors see it.  The unit of counting is the
+ * incident: unit_* fields come from the complaint's incident when it is
+ * linked to one (incident_id != 0), else from the complaint itself, so a
+ * complaint dedup has not linked yet counts as an incident of its own.
+ */
+struct store_detect_row {
+	int64_t id;            /* complaint row id */
+	int64_t incident_id;   /* 0: not linked */
+	int64_t received_at;
+	int64_t first_seen_at; /* when this program first stored it */
+	int64_t unit_at;       /* incident's opened_at, else received_at */
+	int64_t deadline;      /* 0: none */
+	char *source, *source_id;
+	char *category;        /* incident's category, else the complaint's; may be NULL */
+	char *community;       /* likewise */
+	char *own_community;   /* the complaint's own community (where this caller is), may be NULL */
+	char *grid;            /* the complaint's grid code, may be NULL */
+	char *contact_hash;    /* may be NULL */
+	char *title, *text;    /* may be NULL */
+	char *status;          /* record_status_name() */
+	double lat, lon;
+	int has_pos;
+};
+
+struct store_detect_rows {
+	struct store_detect_row *rows;
+	size_t n;
+};
+
+/*
+ * Complaints received in [since, until] that can be grievances (kind not
+ * praise, status not void), ordered by received_at then id.  The caller
+ * frees *out with store_detect_rows_release.
+ */
+sq_err store_detect_load(struct sq_store *st, int64_t since, int64_t until,
+			 struct store_detect_rows *out, struct sq_error *err);
+
+/*
+ * Complaints still open or in progress whose deadline is before `now`
+ * (any age), for the overdue detector.  Same row shape and ownership.
+ */
+sq_err store_detect_overdue(struct sq_store *st, int64_t now, struct store_detect_rows *out,
+			    struct sq_error *err);
+
+void store_detect_rows_release(struct store_detect_rows *rows);
+
+/*
+ * Stand-in for dedup's linking, for tests and `make eval-detect` only:
+ * put complaint_id into incident *incident_id, or into a new incident
+ * opened at the complaint's received_at when *incident_id is 0 (then
+ * *incident_id receives the new id).  Keeps the incident's opened_at,
+ * last_at and size right.  Inside the caller's transaction.
+ */
+sq_err store_detect_link_incident(struct sq_store *st, int64_t complaint_id,
+				  int64_t *incident_id, struct sq_error *err);
+
+/* When the detector `name` last did its periodic work (0: never). */
+sq_err store_detector_last_run(struct sq_store *st, const char *name, int64_t *at,
+			       struct sq_error *err);
+sq_err store_detector_mark_run(struct sq_store *st, const char *name, int64_t at,
+			       struct sq_error *err);
+
+/* ---- early warning: flags (store_flags.c) ------------------------------ */
+
+/*
+ * A flag raised by a detector (flag.h names kinds, states and
+ * severities).  Strings are malloc'd and owned by the struct; release with
+ * store_flag_release.  nmembers and nunits (distinct incidents, a lone
+ * complaint counting as one) are filled by the reading functions.
+ */
+struct store_flag {
+	int64_t id;
+	char *kind, *cause_key, *severity, *state, *summary, *detail;
+	char *category, *community;    /* NULL when the flag has none */
+	int64_t level, revision;
+	int64_t opened_at, updated_at;
+	int64_t active_at;             /* last time members joined */
+	int64_t closed_at;             /* 0 while not closed */
+	int64_t nmembers, nunits;
+};
+
+void store_flag_release(struct store_flag *f);
+
+/* A member complaint of a flag, for listings and mail; owned strings. */
+struct store_flag_member {
+	int64_t complaint_id, incident_id, received_at, revision;
+	char *source, *source_id, *category, *community, *contact_masked, *title, *status;
+};
+
+void store_flag_members_free(struct store_flag_member *m, size_t n);
+
+/* One entry of a flag's history. */
+struct store_flag_event {
+	int64_t at, revision, members;
+	char *event, *state, *severity, *note;
+};
+
+void store_flag_events_free(struct store_flag_event *e, size_t n);
+
+/*
+ * The flag that is not closed for cause_key; f->id is 0 when there is none.
+ * f is released first, so it may hold an earlier result.
+ */
+sq_err store_flag_find_live(struct sq_store *st, const char *cause_key, struct store_flag *f,
+			    struct sq_error *err);
+
+/*
+ * A flag that is not closed, of `kind` and (when category is not NULL) of
+ * that category, having one of the n complaints as a member: for findings
+ * whose place drifts between runs (radius clusters, scan cylinders).
+ * *flag_id is 0 when there is none.
+ */
+sq_err store_flag_find_overlap(struct sq_store *st, const char *kind, const char *category,
+			       const int64_t *complaints, size_t n, int64_t *flag_id,
+			       struct sq_error *err);
+
+/*
+ * How many of the n complaints already belong to some flag with cause_key,
+ * or (kind not NULL) to any flag of that kind — closed ones included: a
+ * closed flag's members do not raise its cause again.
+ */
+sq_err store_flag_count_known(struct sq_store *st, const char *cause_key, const char *kind,
+			      const int64_t *complaints, size_t n, size_t *known,
+			      struct sq_error *err);
+
+/*
+ * Insert a flag from f's kind, cause_key, severity, level, summary, detail,
+ * category and community, in state open, revision 1, opened and active at
+ * now; *id receives its id.  Writes no history: call store_flag_log
+ * ("opened") once its members are in, so the entry counts them.
+ */
+sq_err store_flag_create(struct sq_store *st, const struct store_flag *f, int64_t now,
+			 int64_t *id, struct sq_error *err);
+
+/*
+ * Append a history entry `event` (note may be NULL) carrying the flag's
+ * current revision, state, severity and member count.
+ */
+sq_err store_flag_log(struct sq_store *st, int64_t flag_id, const char *event, const char *note,
+		      int64_t now, struct sq_error *err);
+
+/*
+ * Add the complaints that are not members yet (at the flag's current
+ * revision); *added counts them.  Sets active_at = now when any joined.
+ */
+sq_err store_flag_add_members(struct sq_store *st, int64_t flag_id, const int64_t *complaints,
+			      size_t n, int64_t now, int64_t *added, struct sq_error *err);
+
+/*
+ * Rewrite the mutable fields of flag f->id from f: severity, level,
+ * revision, state, summary, detail, updated_at = now; closed_at = now when
+ * f->state is "closed".  Then record a history entry `event` (with note,
+ * may be NULL) carrying the new revision, state, severity and member count.
+ */
+sq_err store_flag_update(struct sq_store *st, const struct store_flag *f, const char *event,
+			 const char *note, int64_t now, struct sq_error *err);
+
+/* Read flag id (SQ_ENOTFOUND when absent). */
+sq_err store_flag_get(struct sq_store *st, int64_t id, struct store_flag *f,
+		      struct sq_error *err);
+
+/*
+ * Flags in `state` (NULL: all), newest first.  *flags is a malloc'd array
+ * of n flags; free each with store_flag_release, then the array.
+ */
+sq_err store_flag_list(struct sq_store *st, const char *state, struct store_flag **flags,
+		       size_t *n, struct sq_error *err);
+
+/* Members of a flag, oldest first (malloc'd array, store_flag_members_free). */
+sq_err store_flag_members(struct sq_store *st, int64_t flag_id, struct store_flag_member **m,
+			  size_t *n, struct sq_error *err);
+
+/* History of a flag, oldest first (malloc'd array, store_flag_events_free). */
+sq_err store_flag_history(struct sq_store *st, int64_t flag_id, struct store_flag_event **e,
+			  size_t *n, struct sq_error *err);
+
+/*
+ * Close every flag not closed whose active_at is before `before`, with
+ * history entry "expired"; *n counts them.
+ */
+sq_err store_flag_expire(struct sq_store *st, int64_t before, int64_t now, int64_t *n,
+			 struct sq_error *err);
+
+/* ---- alert mail: the outbox (store_outbox.c) --------------------------- */
+
+/*
+ * One message of the outbox: a flag revision's alert.  Rows move
+ * pending -> sending -> sent; a failed attempt puts the row back to
+ * pending with a later next_attempt_at.  Strings owned by the struct.
+ */
+struct store_outbox_msg {
+	int64_t id, flag_id, revision, created_at;
+	int64_t attempts, next_attempt_at;
+	int64_t sending_since;   /* 0 unless state is sending */
+	int64_t in_doubt;        /* times the row was reclaimed from an unfinished attempt */
+	int64_t sent_at;         /* 0 until sent */
+	char *message_id;        /* "<flag-ID.rREV.HASH@suqiu>" */
+	char *recipients;        /* comma-separated addresses; "" to resolve when sending */
+	char *subject, *body_text, *body_html;
+	char *state, *last_error;
+	char *category, *community; /* the flag's, for resolving recipients */
+};
+
+void store_outbox_msg_release(struct store_outbox_msg *m);
+
+/* Queue m (its flag_id, revision, message_id, created_at, recipients,
+ * subject and bodies) as pending, due at created_at; a row for the same
+ * flag revision already queued is kept as it is.  Inside the caller's
+ * transaction. */
+sq_err store_outbox_add(struct sq_store *st, const struct store_outbox_msg *m,
+			struct sq_error *err);
+
+/*
+ * Put rows left in `sending` since before stale_before (a run that died
+ * mid-send) back to pending, due now, counting them in in_doubt.  *n
+ * counts them.
+ */
+sq_err store_outbox_recover(struct sq_store *st, int64_t stale_before, int64_t *n,
+			    struct sq_error *err);
+
+/*
+ * Claim the oldest pending row due at now: it becomes `sending` since now
+ * with attempts + 1, and *m receives it (m->id 0 when nothing is due).
+ * Inside the caller's transaction; commit before talking to the server.
+ */
+sq_err store_outbox_claim(struct sq_store *st, int64_t now, struct store_outbox_msg *m,
+			  struct sq_error *err);
+
+/* Mark a claimed row sent at now. */
+sq_err store_outbox_mark_sent(struct sq_store *st, int64_t id, int64_t now,
+			      struct sq_error *err);
+
+/* Put a claimed row back to pending, due at next_attempt_at, with the error. */
+sq_err store_outbox_mark_failed(struct sq_store *st, int64_t id, int64_t next_attempt_at,
+				const char *error, struct sq_error *err);
+
+/* Replace the recipients of a row (resolved when sending). */
+sq_err store_outbox_set_recipients(struct sq_store *st, int64_t id, const char *recipients,
+				   struct sq_error *err);
+
+/*
+ * After the mail of (flag_id, revision) went out: the flag moves from open
+ * to notified if it is still at that revision, with a history entry.
+ */
+sq_err store_flag_mark_notified(struct sq_store *st, int64_t flag_id, int64_t revision,
+				int64_t now, struct sq_error *err);
+
+/* Every outbox row, oldest first (malloc'd array; release each, then free). */
+sq_err store_outbox_list(struct sq_store *st, struct store_outbox_msg **m, size_t *n,
+			 struct sq_error *err);
+
+/* Rows per state; *next_due the earliest next_attempt_at of pending rows (0: none). */
+sq_err store_outbox_counts(struct sq_store *st, int64_t *pending, int64_t *sending,
+			   int64_t *sent, int64_t *next_due, struct sq_error *err);
+
+/* ---- digest, reports and search (store_digest.c, store_search.c) ------- */
+
+/*
+ * The analysts' figures are aggregated here, in SQL, over the index
+ * complaints_digest (schema step "search and digest"), which covers every
+ * column they read, so a 30-day digest is a range scan of one index and
+ * never touches the wide complaint rows.  The definitions of the figures
+ * live in one place (the SQL fragments of store_digest.c) so that a count
+ * and its --explain list can never disagree; docs/digest.md states them.
+ *
+ * Times are Unix seconds; periods are half-open [since, until).
+ */
+
+/* The period a grouped count covers, and what it counts as enterprise-related. */
+struct store_span {
+	int64_t since, until;          /* the period */
+	int64_t prev_since;            /* previous period [prev_since, since); == since: none */
+	int64_t now;                   /* for figures "as of now" (overdue) */
+	int tz_offset_s;               /* local days for STORE_GROUP_DAY* */
+	const char *const *enterprise; /* category keys of enterprise-related grievances */
+	size_t nenterprise;
+};
+
+/* What store_digest_groups groups by.  Keys are NULL when the field is absent. */
+enum store_group {
+	STORE_GROUP_ALL = 0,            /* one row, keys NULL */
+	STORE_GROUP_SOURCE,             /* key source */
+	STORE_GROUP_SOURCE_CHANNEL,     /* key source, key2 channel */
+	STORE_GROUP_CHANNEL,            /* key channel */
+	STORE_GROUP_CATEGORY,           /* key category (NULL: unmapped) */
+	STORE_GROUP_COMMUNITY,          /* key community */
+	STORE_GROUP_DAY,                /* key local date YYYY-MM-DD */
+	STORE_GROUP_DAY_SOURCE,         /* key local date, key2 source */
+	STORE_GROUP_COMMUNITY_CATEGORY, /* key community, key2 category */
+	STORE_GROUP_UNMAPPED,           /* unmapped only: key source, key2 category_raw */
+	STORE_GROUP_LAST
+};
+
+/*
+ * One group's figures.  complaints and previous count every record
+ * received in the period (resp. the previous one); the others count the
+ * period only:
+ *   incidents     distinct incidents among the complaints (a complaint that
+ *                 dedup has not linked counts as one of its own)
+ *   registered    not void
+ *   resolved      registered, status resolved or closed, resolved_at < until
+ *   due           registered with a deadline, resolved or deadline < until
+ *   on_time       resolved with resolved_at <= deadline
+ *   rated         registered with a satisfaction verdict; satisfied,
+ *                 basically_satisfied and dissatisfied split it
+ *   disputes      registered of kind complaint or report; disputes_resolved
+ *   enterprise    registered whose category is in span->enterprise;
+ *                 enterprise_resolved
+ */
+struct store_group_row {
+	char *key, *key2;
+	int64_t complaints, previous, incidents;
+	int64_t registered, resolved, due, on_time;
+	int64_t rated, satisfied, basically_satisfied, dissatisfied;
+	int64_t disputes, disputes_resolved, enterprise, enterprise_resolved;
+};
+
+struct store_group_rows {
+	struct store_group_row *v;
+	size_t n;
+};
+
+void store_group_rows_release(struct store_group_rows *rows);
+
+/* Figures a group query computes: the counts always, the rest on request. */
+#define STORE_SUM_RESOLUTION 1u  /* registered ... enterprise_resolved */
+
+/*
+ * Group the complaints received in [span->prev_since, span->until) by
+ * `group` and count them (rows released first).  Rows come ordered by
+ * complaints descending, then key (absent keys last); groups seen only in the previous period
+ * are included (complaints 0).
+ */
+sq_err store_digest_groups(struct sq_store *st, const struct store_span *span,
+			   enum store_group group, unsigned sums, struct store_group_rows *rows,
+			   struct sq_error *err);
+
+/* The figures whose complaints --explain can list (the columns above). */
+enum store_figure {
+	STORE_FIG_COMPLAINTS = 0,
+	STORE_FIG_REGISTERED,
+	STORE_FIG_RESOLVED,
+	STORE_FIG_DUE,
+	STORE_FIG_ON_TIME,
+	STORE_FIG_RATED,
+	STORE_FIG_SATISFIED_ANY,        /* satisfied or basically satisfied */
+	STORE_FIG_DISPUTES,
+	STORE_FIG_DISPUTES_RESOLVED,
+	STORE_FIG_ENTERPRISE,
+	STORE_FIG_ENTERPRISE_RESOLVED,
+	STORE_FIG_LAST
+};
+
+/*
+ * The ids of the complaints counted in `figure` for the period, restricted
+ * to the group whose keys are key/key2 (ignored for STORE_GROUP_ALL; NULL
+ * matches an absent field), ascending.  *ids is malloc'd (free it), *n its
+ * length.
+ */
+sq_err store_digest_ids(struct sq_store *st, const struct store_span *span,
+			enum store_group group, const char *key, const char *key2,
+			enum store_figure figure, int64_t **ids, size_t *n, struct sq_error *err);
+
+/* One complaint in a digest list (overdue items); owned strings. */
+struct store_item {
+	int64_t id, received_at, deadline;
+	char *source, *source_id, *category, *community, *status, *title;
+};
+
+struct store_items {
+	struct store_item *v;
+	size_t n;
+};
+
+void store_items_release(struct store_items *items);
+
+/*
+ * Complaints open or in progress whose deadline is before span->now,
+ * oldest deadline first: *total counts them all, items receives at most
+ * limit (released first).
+ */
+sq_err store_digest_overdue(struct sq_store *st, const struct store_span *span, size_t limit,
+			    int64_t *total, struct store_items *items, struct sq_error *err);
+
+/* An incident in a digest; owned strings. */
+struct store_digest_incident {
+	int64_t id, opened_at, last_at, size;
+	char *category, *community;
+};
+
+struct store_digest_incidents {
+	struct store_digest_incident *v;
+	size_t n;
+};
+
+void store_digest_incidents_release(struct store_digest_incidents *l);
+
+/*
+ * Incidents opened in [since, until): *total counts them, l receives the
+ * largest (then earliest) up to limit.  *available is 0 (and nothing else
+ * is filled) when the database has no incidents table.
+ */
+sq_err store_digest_new_incidents(struct sq_store *st, const struct store_span *span,
+				  size_t limit, int *available, int64_t *total,
+				  struct store_digest_incidents *l, struct sq_error *err);
+
+/* A flag in a digest; owned strings. */
+struct store_digest_flag {
+	int64_t id, revision, opened_at, updated_at, members;
+	char *kind, *severity, *state, *summary, *category, *community;
+};
+
+struct store_digest_flags {
+	struct store_digest_flag *v;
+	size_t n;
+};
+
+void store_digest_flags_release(struct store_digest_flags *l);
+
+/*
+ * Flags not closed, most severe then most recently updated first: *open
+ * counts them, *escalated those at revision 2 or more (grown past a
+ * threshold since they were raised), l receives up to limit.  *available
+ * is 0 when the database has no flags table.
+ */
+sq_err store_digest_flags(struct sq_store *st, size_t limit, int *available, int64_t *open,
+			  int64_t *escalated, struct store_digest_flags *l, struct sq_error *err);
+
+/* Quarantined records per source in [since, until), most first. */
+sq_err store_digest_quarantine(struct sq_store *st, const struct store_span *span,
+			       struct store_group_rows *rows, struct sq_error *err);
+
+/*
+ * Every source name the run log or the cursors know, sorted; *names is a
+ * malloc'd array of n malloc'd strings.
+ */
+sq_err store_known_sources(struct sq_store *st, char ***names, size_t *n,
+			   struct sq_error *err);
+
+/* ---- full-text search (store_search.c) --------------------------------- */
+
+/*
+ * A search over title, text and address (FTS5, trigram tokenizer, an
+ * external-content index kept by triggers).  match is an FTS5 query
+ * expression (search.h builds it; NULL when every term is too short for
+ * trigrams); each of like[] must also occur in title, text or address
+ * (case-insensitive for ASCII; a plain substring, no wildcards).  At least
+ * one of match and like must be given.  Filters are optional (0 / NULL).
+ */
+struct store_search_query {
+	const char *match;
+	const char *const *like;
+	size_t nlike;
+	int64_t since, until;          /* received in [since, until) */
+	const char *community, *category, *source, *status;
+	size_t limit;
+	const char *hl_open, *hl_close; /* around matched text in snippets */
+};
+
+/*
+ * One hit; strings borrowed for the callback's duration.  snippet is the
+ * best fragment with matches marked (match given), else NULL; rank is bm25
+ * (lower is better; 0 without match).
+ */
+struct store_search_hit {
+	int64_t id, received_at;
+	const char *source, *source_id, *community, *category, *status;
+	const char *title, *text, *address, *snippet;
+	double rank;
+};
+
+/*
+ * Run q: hits ranked by bm25 when match is given (best first), else newest
+ * first; at most q->limit.  cb's non-zero return stops and is returned.
+ */
+sq_err store_search(struct sq_store *st, const struct store_search_query *q,
+		    int (*cb)(void *ctx, const struct store_search_hit *hit), void *ctx,
+		    struct sq_error *err);
 
 /* ---- maintenance ------------------------------------------------------- */
 

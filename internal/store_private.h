@@ -11,7 +11,7 @@
 #include "error.h"
 #include "store.h"
 
-#define STORE_STMT_CACHE 64
+#define STORE_STMT_CACHE 128
 
 struct sq_store {
 	sqlite3 *db;

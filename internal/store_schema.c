@@ -107,6 +107,202 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX complaint_links_target ON complaint_links(target_type, target_id);"
 	"ALTER TABLE complaints ADD COLUMN resolved_at INTEGER;",
+
+	/*
+	 * 3: incidents and record linkage (dedup.h).  Every complaint belongs to
+	 * one incident; dedup_links says why; dedup_docs, dedup_keys, dedup_bands
+	 * and dedup_df are the linkage index, so that linking one complaint costs
+	 * a few indexed look-ups whatever the size of the store.
+	 */
+	"CREATE TABLE incidents ("
+	"  id INTEGER PRIMARY KEY,"
+	"  opened_at INTEGER NOT NULL,"       /* earliest member's received_at */
+	"  last_at INTEGER NOT NULL,"         /* latest member's received_at */
+	"  category TEXT,"                    /* the members' most frequent */
+	"  community TEXT,"
+	"  size INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX incidents_last ON incidents(last_at);"
+	"ALTER TABLE complaints ADD COLUMN incident_id INTEGER REFERENCES incidents(id);"
+	"CREATE INDEX complaints_incident ON complaints(incident_id);"
+	"CREATE INDEX complaints_unlinked ON complaints(id) WHERE incident_id IS NULL;"
+	"CREATE INDEX complaints_source_id ON complaints(source_id);"
+	"CREATE TABLE dedup_links ("
+	"  complaint_id INTEGER PRIMARY KEY REFERENCES complaints(id) ON DELETE CASCADE,"
+	"  method TEXT NOT NULL,"             /* new, score, declared, merge, split */
+	"  matched_id INTEGER,"               /* the complaint it was compared with */
+	"  score REAL,"
+	"  comparisons TEXT,"                 /* JSON array of field comparisons */
+	"  linked_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE dedup_docs ("
+	"  complaint_id INTEGER PRIMARY KEY REFERENCES complaints(id) ON DELETE CASCADE,"
+	"  folded TEXT NOT NULL,"
+	"  addr_key TEXT,"
+	"  road_key TEXT"
+	");"
+	"CREATE TABLE dedup_keys ("
+	"  key TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  complaint_id INTEGER NOT NULL REFERENCES complaints(id) ON DELETE CASCADE"
+	");"
+	"CREATE INDEX dedup_keys_key ON dedup_keys(key, at);"
+	"CREATE INDEX dedup_keys_complaint ON dedup_keys(complaint_id);"
+	"CREATE TABLE dedup_bands ("
+	"  band INTEGER NOT NULL,"
+	"  hash INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  complaint_id INTEGER NOT NULL REFERENCES complaints(id) ON DELETE CASCADE"
+	");"
+	"CREATE INDEX dedup_bands_hash ON dedup_bands(band, hash, at);"
+	"CREATE INDEX dedup_bands_complaint ON dedup_bands(complaint_id);"
+	"CREATE TABLE dedup_df ("
+	"  term INTEGER PRIMARY KEY,"
+	"  df INTEGER NOT NULL"
+	");"
+	"CREATE TABLE dedup_stats ("
+	"  name TEXT PRIMARY KEY,"
+	"  value INTEGER NOT NULL"
+	");"
+	"CREATE TABLE dedup_decisions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"               /* merge, split (analyst); link_merge (declared links) */
+	"  complaint_id INTEGER,"             /* split: the complaint split off */
+	"  incident_id INTEGER NOT NULL,"     /* merge: the one kept; split: the one left */
+	"  other_id INTEGER,"                 /* merge: the one absorbed; split: the new one */
+	"  decided_at INTEGER NOT NULL,"
+	"  note TEXT"
+	");"
+	"CREATE INDEX dedup_decisions_incident ON dedup_decisions(incident_id);"
+	"CREATE INDEX dedup_decisions_other ON dedup_decisions(other_id);"
+	"CREATE INDEX dedup_decisions_complaint ON dedup_decisions(complaint_id);"
+	"CREATE TABLE dedup_apart ("
+	"  complaint_id INTEGER NOT NULL REFERENCES complaints(id) ON DELETE CASCADE,"
+	"  incident_id INTEGER NOT NULL,"
+	"  PRIMARY KEY (complaint_id, incident_id)"
+	");"
+	"CREATE INDEX dedup_apart_incident ON dedup_apart(incident_id);",
+
+	/*
+	 * 4: early warning and alert mail.  A flag's cause_key is unique among
+	 * the flags that are not closed, so a later poll finds the live flag
+	 * for the same cause and grows it instead of opening another.  The
+	 * outbox holds one row per flag revision (UNIQUE), written in the
+	 * transaction that raised or escalated the flag; its Message-ID is
+	 * fixed when the row is written, so a re-sent row is recognisable.
+	 */
+	"CREATE TABLE flags ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  cause_key TEXT NOT NULL,"
+	"  severity TEXT NOT NULL,"
+	"  level INTEGER NOT NULL DEFAULT 1,"
+	"  revision INTEGER NOT NULL DEFAULT 1,"
+	"  state TEXT NOT NULL DEFAULT 'open',"
+	"  summary TEXT NOT NULL,"
+	"  detail TEXT,"
+	"  category TEXT,"
+	"  community TEXT,"
+	"  opened_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  active_at INTEGER NOT NULL,"
+	"  closed_at INTEGER"
+	");"
+	"CREATE UNIQUE INDEX flags_live_cause ON flags(cause_key) WHERE state <> 'closed';"
+	"CREATE INDEX flags_state ON flags(state, id);"
+	"CREATE TABLE flag_members ("
+	"  flag_id INTEGER NOT NULL REFERENCES flags(id) ON DELETE CASCADE,"
+	"  complaint_id INTEGER NOT NULL REFERENCES complaints(id) ON DELETE CASCADE,"
+	"  revision INTEGER NOT NULL,"
+	"  added_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (flag_id, complaint_id)"
+	");"
+	"CREATE INDEX flag_members_complaint ON flag_members(complaint_id);"
+	"CREATE TABLE flag_history ("
+	"  id INTEGER PRIMARY KEY,"
+	"  flag_id INTEGER NOT NULL REFERENCES flags(id) ON DELETE CASCADE,"
+	"  at INTEGER NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  revision INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  severity TEXT NOT NULL,"
+	"  members INTEGER NOT NULL,"
+	"  note TEXT"
+	");"
+	"CREATE INDEX flag_history_flag ON flag_history(flag_id, id);"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  flag_id INTEGER NOT NULL REFERENCES flags(id) ON DELETE CASCADE,"
+	"  revision INTEGER NOT NULL,"
+	"  message_id TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL,"
+	"  recipients TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  body_text TEXT NOT NULL,"
+	"  body_html TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending',"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER NOT NULL,"
+	"  sending_since INTEGER,"
+	"  in_doubt INTEGER NOT NULL DEFAULT 0,"
+	"  sent_at INTEGER,"
+	"  last_error TEXT,"
+	"  UNIQUE (flag_id, revision)"
+	");"
+	"CREATE INDEX outbox_due ON outbox(state, next_attempt_at);"
+	"CREATE TABLE detector_state ("
+	"  name TEXT PRIMARY KEY,"
+	"  last_run_at INTEGER NOT NULL"
+	");",
+
+	/*
+	 * 5: full-text search and the digest's indexes.  complaints_fts is an
+	 * external-content FTS5 index (trigram tokenizer: Chinese has no spaces
+	 * to split words on, and trigrams match any substring of three
+	 * characters or more).  Triggers keep it in step with every insert,
+	 * delete and change of title, text or address — the upsert rewrites
+	 * every column, so the update trigger checks that one of the three
+	 * really changed.  'rebuild' back-fills the rows stored before.
+	 * Ranking is bm25 with a match in the title worth twice one in the text
+	 * and an address match in between.
+	 * complaints_digest covers every column the digest aggregates (with
+	 * dedup's incident_id), so a period's figures are read from one index
+	 * range without touching the wide rows (raw JSON); it starts with
+	 * received_at and so replaces complaints_received.  New incidents are
+	 * found by when they opened.
+	 */
+	"CREATE VIRTUAL TABLE complaints_fts USING fts5("
+	"  title, text, address,"
+	"  content = 'complaints', content_rowid = 'id', tokenize = 'trigram');"
+	"CREATE TRIGGER complaints_fts_insert AFTER INSERT ON complaints BEGIN"
+	"  INSERT INTO complaints_fts (rowid, title, text, address)"
+	"  VALUES (new.id, new.title, new.text, new.address);"
+	" END;"
+	"CREATE TRIGGER complaints_fts_delete AFTER DELETE ON complaints BEGIN"
+	"  INSERT INTO complaints_fts (complaints_fts, rowid, title, text, address)"
+	"  VALUES ('delete', old.id, old.title, old.text, old.address);"
+	" END;"
+	"CREATE TRIGGER complaints_fts_update AFTER UPDATE OF title, text, address ON complaints"
+	"  WHEN old.title IS NOT new.title OR old.text IS NOT new.text"
+	"    OR old.address IS NOT new.address BEGIN"
+	"  INSERT INTO complaints_fts (complaints_fts, rowid, title, text, address)"
+	"  VALUES ('delete', old.id, old.title, old.text, old.address);"
+	"  INSERT INTO complaints_fts (rowid, title, text, address)"
+	"  VALUES (new.id, new.title, new.text, new.address);"
+	" END;"
+	"INSERT INTO complaints_fts (complaints_fts, rank) VALUES ('rank', 'bm25(2.0, 1.0, 1.5)');"
+	"INSERT INTO complaints_fts (complaints_fts) VALUES ('rebuild');"
+	"CREATE INDEX complaints_digest ON complaints (received_at, source, channel, kind,"
+	"  status, category, community, category_raw, deadline, resolved_at, satisfaction,"
+	"  incident_id);"
+	"DROP INDEX complaints_received;"
+	"CREATE INDEX complaints_community_received ON complaints (community, received_at);"
+	"CREATE INDEX complaints_category_received ON complaints (category, received_at);"
+	"CREATE INDEX complaints_open_deadline ON complaints (deadline)"
+	"  WHERE status IN ('open', 'in_progress');"
+	"CREATE INDEX quarantine_at ON quarantine (quarantined_at);"
+	"CREATE INDEX incidents_opened ON incidents (opened_at);",
 };
 
 int store_schema_count(void)

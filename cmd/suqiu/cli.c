@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store.h"
 #include "banned.h"
 
 int cli_load_config(struct cli *cli)
@@ -118,4 +119,19 @@ void cli_info(const struct cli *cli, const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(cli, CLI_NOTICE, fmt, ap);
 	va_end(ap);
+}
+
+int cli_open_store(const struct cli *cli, struct sq_store **st)
+{
+	struct sq_error err = { 0 };
+	const char *path = cli_db_path(cli);
+
+	*st = NULL;
+	if (!path || !*path)
+		return cli_usage_error(NULL, "no database: set `database:` or give --db FILE");
+	if (store_open(path, st, &err)) {
+		cli_error(NULL, &err);
+		return EXIT_PARTIAL;
+	}
+	return EXIT_OK;
 }

@@ -64,8 +64,23 @@ void cli_log(const struct cli *cli, int priority, const char *fmt, ...)
 void cli_info(const struct cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Open the database in effect (migrating it); on failure prints the error
+ * and returns EXIT_PARTIAL (EXIT_USAGE when no database is configured).
+ */
+struct sq_store;
+int cli_open_store(const struct cli *cli, struct sq_store **st);
+
 #define CMD(name) int cmd_##name(struct cli *cli, int argc, char **argv)
 CMD(backup);
+CMD(digest);
 CMD(doctor);
+CMD(import);
+CMD(poll);
+CMD(show);
+CMD(merge);
+CMD(split);
+CMD(export);
+CMD(search);
 
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "http.h"
 #include "banned.h"
 
 #define NEEDS_CONFIG 1u
@@ -23,6 +24,14 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "poll", cmd_poll, NEEDS_CONFIG, "fetch what is new from the feeds and store it (the timer runs this)" },
+	{ "import", cmd_import, NEEDS_CONFIG, "store saved feed pages (backfill)" },
+	{ "digest", cmd_digest, NEEDS_CONFIG, "summarize a period: what came in, what is new, worse, late" },
+	{ "search", cmd_search, NEEDS_CONFIG, "full-text search over titles, texts and addresses" },
+	{ "show", cmd_show, NEEDS_CONFIG, "one complaint or incident, with its history and why it was linked" },
+	{ "merge", cmd_merge, NEEDS_CONFIG, "merge two incidents (an analyst's correction)" },
+	{ "split", cmd_split, NEEDS_CONFIG, "take a complaint out of its incident (an analyst's correction)" },
+	{ "export", cmd_export, NEEDS_CONFIG, "every complaint with its incident and flags, as JSON lines or CSV" },
 	{ "backup", cmd_backup, NEEDS_CONFIG, "write an online copy of the database" },
 	{ "doctor", cmd_doctor, NEEDS_CONFIG, "check the configuration, database, feeds and SMTP server" },
 };
@@ -136,7 +145,19 @@ int main(int argc, char **argv)
 		if (status)
 			return status;
 	}
+	{
+		struct sq_error err = { 0 };
+
+		/* libcurl's global state, once per process, before any handle. */
+		if (http_global_init(&err)) {
+			cli_error(NULL, &err);
+			if (cli.cfg_loaded)
+				config_release(&cli.cfg);
+			return EXIT_PARTIAL;
+		}
+	}
 	status = cmd->fn(&cli, argc - next, argv + next);
+	http_global_cleanup();
 	if (cli.cfg_loaded)
 		config_release(&cli.cfg);
 	return finish_stdout(status);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "connectors/connector.h"
+#include "error.h"
 #include "options.h"
 
 struct hotline_conf {
@@ -34,6 +35,14 @@ struct open311_conf {
 	int64_t page_size;
 	int64_t window_ms;
 };
+
+/*
+ * The hotline's X-Signature: lowercase hex of HMAC-SHA256(secret, app_key
+ * "\n" timestamp "\n" nonce "\n" target) into out_hex (65 bytes with the
+ * NUL).  SQ_ENOMEM when OpenSSL fails.
+ */
+sq_err hotline_sign(const char *secret, const char *app_key, const char *timestamp,
+		    const char *nonce, const char *target, char out_hex[65]);
 
 extern const struct sq_connector connector_hotline12345;
 extern const struct sq_connector connector_deputy_liaison;

@@ -1,0 +1,147 @@
+/* Shared setup of `suqiu poll` and `suqiu import` (pollenv.h). */
+#include "pollenv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+static const char *const crash_points[] = {
+	"after_fetch", "mid_page", "before_commit", "after_commit", NULL,
+};
+
+static int parse_crash(const char *text, struct pollenv_crash *c)
+{
+	const char *colon = strrchr(text, ':');
+	char *end;
+	size_t i, len;
+
+	if (!colon)
+		return -1;
+	len = (size_t)(colon - text);
+	for (i = 0; crash_points[i]; i++)
+		if (strlen(crash_points[i]) == len && !strncmp(crash_points[i], text, len))
+			break;
+	if (!crash_points[i])
+		return -1;
+	errno = 0;
+	c->n = strtol(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || c->n < 1)
+		return -1;
+	snprintf(c->point, sizeof(c->point), "%s", crash_points[i]);
+	return 0;
+}
+
+int pollenv_open(struct cli *cli, const char *command, struct pollenv *env)
+{
+	struct sq_error err = { 0 };
+	const char *now = getenv("SUQIU_NOW"), *crash = getenv("SUQIU_CRASH_AT");
+	int64_t fixed = 0;
+
+	memset(env, 0, sizeof(*env));
+	if (now && *now) {
+		if (norm_time_rfc3339(now, &fixed, &err))
+			return cli_usage_error(command, "SUQIU_NOW: %s", err.msg);
+		fixed *= 1000;
+	}
+	if (crash && *crash && parse_crash(crash, &env->crash))
+		return cli_usage_error(command,
+				       "SUQIU_CRASH_AT: want POINT:N with POINT one of after_fetch, "
+				       "mid_page, before_commit, after_commit and N >= 1");
+	poll_clock_system(&env->clock, &env->clock_state, fixed);
+	env->db_path = cli_db_path(cli);
+	if (!env->db_path || !*env->db_path)
+		return cli_usage_error(command, "no database: set `database:` in %s or use --db",
+				       cli->config_path);
+	return EXIT_OK;
+}
+
+int pollenv_store(struct cli *cli, const char *command, struct pollenv *env)
+{
+	struct sq_error err = { 0 };
+	sq_err rc;
+
+	rc = store_open(env->db_path, &env->store, &err);
+	if (rc) {
+		cli_error(command, &err);
+		return EXIT_PARTIAL;
+	}
+	if (cli->cfg.taxonomy && taxonomy_load(cli->cfg.taxonomy, &env->taxonomy, &err)) {
+		cli_error(command, &err);
+		return EXIT_USAGE;
+	}
+	rc = norm_site_key(&cli->cfg.privacy.site_key, env->db_path, &env->site_key,
+			   &env->site_key_len, &err);
+	if (rc) {
+		cli_error(command, &err);
+		return rc == SQ_ECONFIG ? EXIT_USAGE : EXIT_PARTIAL;
+	}
+	normalizer_init(&env->norm, &cli->cfg, env->taxonomy, env->site_key, env->site_key_len);
+	return EXIT_OK;
+}
+
+static sq_err link_page(void *ctx, const int64_t *ids, size_t n, struct sq_error *err)
+{
+	struct pollenv *env = ctx;
+
+	return dedup_link(env->dedup, ids, n, env->clock.now_ms(env->clock.ctx) / 1000, err);
+}
+
+int pollenv_dedup(struct cli *cli, const char *command, struct pollenv *env,
+		  struct poll_options *opt)
+{
+	struct sq_error err = { 0 };
+	sq_err rc;
+
+	rc = dedup_new(env->store, &cli->cfg.dedup, env->taxonomy, &env->dedup, &err);
+	if (rc) {
+		cli_error(command, &err);
+		return rc == SQ_ECONFIG ? EXIT_USAGE : EXIT_PARTIAL;
+	}
+	opt->after_page = link_page;
+	opt->after_page_ctx = env;
+	return EXIT_OK;
+}
+
+void pollenv_dedup_summary(const struct cli *cli, const char *command,
+			   const struct pollenv *env)
+{
+	const struct dedup_stats *s;
+
+	if (!env->dedup)
+		return;
+	s = dedup_get_stats(env->dedup);
+	cli_info(cli, "suqiu: %s: linking: %lld new incident%s, %lld joined by score, "
+		 "%lld by declared link, %lld updated, %lld incident%s merged by declared links",
+		 command, (long long)s->started, s->started == 1 ? "" : "s",
+		 (long long)s->scored, (long long)s->declared, (long long)s->refreshed,
+		 (long long)s->merged, s->merged == 1 ? "" : "s");
+}
+
+void pollenv_close(struct pollenv *env)
+{
+	dedup_free(env->dedup);
+	env->dedup = NULL;
+	store_close(env->store);
+	taxonomy_free(env->taxonomy);
+	norm_key_free(env->site_key, env->site_key_len);
+	env->store = NULL;
+	env->taxonomy = NULL;
+	env->site_key = NULL;
+}
+
+void pollenv_crash_point(void *ctx, const char *point)
+{
+	struct pollenv_crash *c = ctx;
+	static const char msg[] = "suqiu: SUQIU_CRASH_AT reached; ending abruptly\n";
+
+	if (!c->point[0] || strcmp(c->point, point) || ++c->count != c->n)
+		return;
+	/* As a kill would: no atexit handlers, no stdio flush, no SQLite close. */
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(137);
+	_exit(137);
+}

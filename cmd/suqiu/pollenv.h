@@ -1,0 +1,66 @@
+/*
+ * pollenv.h — what `suqiu poll` and `suqiu import` both set up before they
+ * store pages: the database path, the store, the taxonomy and site key the
+ * normalizer needs, the clock (SUQIU_NOW) and the crash-test fault point
+ * (SUQIU_CRASH_AT).  The environment is read here, once, in cmd/, and
+ * handed down; internal/ never reads it.
+ */
+#ifndef SUQIU_CMD_POLLENV_H
+#define SUQIU_CMD_POLLENV_H
+
+#include <stddef.h>
+
+#include "cli.h"
+#include "dedup.h"
+#include "normalize.h"
+#include "poll.h"
+#include "store.h"
+#include "taxonomy.h"
+
+/* SUQIU_CRASH_AT=POINT:N — end the process the Nth time POINT is reached. */
+struct pollenv_crash {
+	char point[32];   /* "" when not set */
+	long n;
+	long count;
+};
+
+struct pollenv {
+	const char *db_path;
+	struct sq_store *store;
+	struct sq_taxonomy *taxonomy;
+	unsigned char *site_key;
+	size_t site_key_len;
+	struct sq_normalizer norm;
+	struct poll_system_clock clock_state;
+	struct poll_clock clock;
+	struct pollenv_crash crash;
+	struct sq_dedup *dedup;
+};
+
+/*
+ * Read SUQIU_NOW and SUQIU_CRASH_AT and find the database path.  Prints the
+ * error and returns EXIT_USAGE when one is wrong; EXIT_OK otherwise.
+ */
+int pollenv_open(struct cli *cli, const char *command, struct pollenv *env);
+
+/* Open the store, load the taxonomy and site key, set up the normalizer. */
+int pollenv_store(struct cli *cli, const char *command, struct pollenv *env);
+
+/*
+ * Set up record linkage and make it opt's after_page hook, so every
+ * committed page is linked into incidents in the same run.
+ */
+int pollenv_dedup(struct cli *cli, const char *command, struct pollenv *env,
+		  struct poll_options *opt);
+
+/* One line of what linking did, unless quiet. */
+void pollenv_dedup_summary(const struct cli *cli, const char *command,
+			   const struct pollenv *env);
+
+/* Release everything pollenv_open/pollenv_store/pollenv_dedup set up. */
+void pollenv_close(struct pollenv *env);
+
+/* poll_fault_fn for struct pollenv_crash: _exit(137) at the chosen point. */
+void pollenv_crash_point(void *ctx, const char *point);
+
+#endif

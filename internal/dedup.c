@@ -1,0 +1,899 @@
+/*
+ * Record linkage of complaints into incidents: blocking, scoring and the
+ * decision (dedup.h).  The comparisons themselves are in dedup_compare.c,
+ * the SQL in store_incidents.c.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "dedup.h"
+#include "dedup_compare.h"
+#include "normalize.h"
+#include "banned.h"
+
+/* Candidate limits: the nearest in time of each block, and in all. */
+#define BLOCK_LIMIT 60
+#define BAND_LIMIT 20
+#define MAX_CANDIDATES 400
+
+/* Coordinate blocking cells: 0.002 degrees (about 220 m north-south). */
+#define CELL_DEG 0.002
+#define CELL_M 200.0
+
+/* The naive rule: same phone number within this many seconds. */
+#define NAIVE_WINDOW_S (24 * 3600)
+
+/* ---- the document-frequency cache ---------------------------------------- */
+
+/*
+ * term -> df for the terms this run has looked up, kept in step with the
+ * increments this run writes (only one poll runs at a time, under the poll
+ * lock, so nobody else changes them meanwhile).  Open addressing; term 0
+ * never occurs (a term's first code point is non-zero), so it marks empty.
+ */
+struct df_cache {
+	uint64_t *term;
+	int64_t *df;
+	size_t cap, n;
+};
+
+#define DF_CACHE_MAX ((size_t)1 << 22)
+
+static size_t df_slot(const struct df_cache *c, uint64_t term)
+{
+	size_t i = (size_t)((term * 0x9e3779b97f4a7c15ULL) >> 17) & (c->cap - 1);
+
+	while (c->term[i] && c->term[i] != term)
+		i = (i + 1) & (c->cap - 1);
+	return i;
+}
+
+static void df_cache_release(struct df_cache *c)
+{
+	free(c->term);
+	free(c->df);
+	memset(c, 0, sizeof(*c));
+}
+
+static sq_err df_cache_grow(struct df_cache *c)
+{
+	struct df_cache bigger = { 0 };
+	size_t i;
+
+	/* A bounded memory cost: past the cap, start again from the store. */
+	bigger.cap = c->cap ? c->cap * 2 : 4096;
+	if (bigger.cap > DF_CACHE_MAX) {
+		memset(c->term, 0, c->cap * sizeof(*c->term));
+		c->n = 0;
+		return SQ_OK;
+	}
+	bigger.term = calloc(bigger.cap, sizeof(*bigger.term));
+	bigger.df = calloc(bigger.cap, sizeof(*bigger.df));
+	if (!bigger.term || !bigger.df) {
+		df_cache_release(&bigger);
+		return SQ_ENOMEM;
+	}
+	for (i = 0; i < c->cap; i++) {
+		if (c->term[i]) {
+			size_t j = df_slot(&bigger, c->term[i]);
+
+			bigger.term[j] = c->term[i];
+			bigger.df[j] = c->df[i];
+			bigger.n++;
+		}
+	}
+	df_cache_release(c);
+	*c = bigger;
+	return SQ_OK;
+}
+
+/* ---- the context --------------------------------------------------------- */
+
+struct sq_dedup {
+	struct sq_store *st;
+	const struct sq_dedup_config *cfg;
+	const struct sq_taxonomy *tax;
+	struct dedup_boilerplate bp;
+	int naive;
+	struct df_cache cache;
+	int64_t ndocs;
+	int ndocs_known;
+	struct dedup_stats stats;
+};
+
+sq_err dedup_new(struct sq_store *st, const struct sq_dedup_config *cfg,
+		 const struct sq_taxonomy *tax, struct sq_dedup **out, struct sq_error *err)
+{
+	struct sq_dedup *dd;
+
+	*out = NULL;
+	if (cfg->mode && strcmp(cfg->mode, "linkage") && strcmp(cfg->mode, "naive"))
+		return sq_fail(err, SQ_ECONFIG, "dedup.mode: '%s' is neither linkage nor naive",
+			       cfg->mode);
+	dd = calloc(1, sizeof(*dd));
+	if (!dd)
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	dd->st = st;
+	dd->cfg = cfg;
+	dd->tax = tax;
+	dd->naive = cfg->mode && !strcmp(cfg->mode, "naive");
+	if (dedup_boilerplate_init(&dd->bp, &cfg->boilerplate)) {
+		free(dd);
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	}
+	*out = dd;
+	return SQ_OK;
+}
+
+void dedup_free(struct sq_dedup *dd)
+{
+	if (!dd)
+		return;
+	dedup_boilerplate_release(&dd->bp);
+	df_cache_release(&dd->cache);
+	free(dd);
+}
+
+const struct dedup_stats *dedup_get_stats(const struct sq_dedup *dd)
+{
+	return &dd->stats;
+}
+
+static int64_t window_s(const struct sq_dedup *dd)
+{
+	return dd->cfg->window_ms > 0 ? dd->cfg->window_ms / 1000 : 7 * 86400;
+}
+
+/* ---- document frequencies ------------------------------------------------ */
+
+static sq_err ndocs(struct sq_dedup *dd, int64_t *n, struct sq_error *err)
+{
+	sq_err rc;
+
+	if (!dd->ndocs_known) {
+		rc = store_dedup_ndocs(dd->st, &dd->ndocs, err);
+		if (rc)
+			return rc;
+		dd->ndocs_known = 1;
+	}
+	*n = dd->ndocs;
+	return SQ_OK;
+}
+
+static sq_err df_get(struct sq_dedup *dd, uint64_t term, int64_t *df, struct sq_error *err)
+{
+	size_t i;
+	sq_err rc;
+
+	if (dd->cache.n * 2 >= dd->cache.cap && df_cache_grow(&dd->cache))
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	i = df_slot(&dd->cache, term);
+	if (dd->cache.term[i]) {
+		*df = dd->cache.df[i];
+		return SQ_OK;
+	}
+	rc = store_dedup_df(dd->st, term, df, err);
+	if (rc)
+		return rc;
+	dd->cache.term[i] = term;
+	dd->cache.df[i] = *df;
+	dd->cache.n++;
+	return SQ_OK;
+}
+
+/* Count (delta +1) or uncount (-1) a document's terms, store and cache. */
+static sq_err df_add(struct sq_dedup *dd, const struct dedup_terms *t, int delta,
+		     struct sq_error *err)
+{
+	int64_t n;
+	size_t k;
+	sq_err rc;
+
+	rc = ndocs(dd, &n, err);
+	if (!rc)
+		rc = store_dedup_df_add(dd->st, t->term, t->n, delta, err);
+	if (rc)
+		return rc;
+	dd->ndocs = n + delta < 0 ? 0 : n + delta;
+	for (k = 0; dd->cache.cap && k < t->n; k++) {
+		size_t i = df_slot(&dd->cache, t->term[k]);
+
+		if (dd->cache.term[i])
+			dd->cache.df[i] = dd->cache.df[i] + delta < 0 ? 0 : dd->cache.df[i] + delta;
+	}
+	return SQ_OK;
+}
+
+/* idf of each of t's terms into a new array (*idf, caller frees). */
+static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **idf,
+		     struct sq_error *err)
+{
+	int64_t n, df;
+	size_t i;
+	sq_err rc;
+
+	*idf = NULL;
+	rc = ndocs(dd, &n, err);
+	if (rc)
+		return rc;
+	*idf = malloc((t->n ? t->n : 1) * sizeof(**idf));
+	if (!*idf)
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	for (i = 0; i < t->n; i++) {
+		rc = df_get(dd, t->term[i], &df, err);
+		if (rc) {
+			free(*idf);
+			*idf = NULL;
+			return rc;
+		}
+		(*idf)[i] = dedup_idf(df, n);
+	}
+	return SQ_OK;
+}
+
+/* A document's terms with their idf: built once per comparison round. */
+struct weighted {
+	struct dedup_terms t;
+	double *idf;
+};
+
+static void weighted_release(struct weighted *w)
+{
+	dedup_terms_release(&w->t);
+	free(w->idf);
+	w->idf = NULL;
+}
+
+static sq_err weighted_of(struct sq_dedup *dd, const char *folded, struct weighted *w,
+			  struct sq_error *err)
+{
+	memset(w, 0, sizeof(*w));
+	if (dedup_terms_from_folded(folded ? folded : "", &w->t))
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	return idf_of(dd, &w->t, &w->idf, err);
+}
+
+/* ---- features and index -------------------------------------------------- */
+
+/* The address key and road of s into d (replacing both).  SQ_ENOMEM only. */
+static sq_err address_keys(const char *s, struct dedup_doc *d)
+{
+	free(d->addr_key);
+	free(d->road_key);
+	d->addr_key = d->road_key = NULL;
+	if (norm_address_key(s, &d->addr_key) || norm_road_key(s, &d->road_key))
+		return SQ_ENOMEM;
+	return SQ_OK;
+}
+
+/* Fold the text and derive the address keys of d from the stored complaint. */
+static sq_err features(struct sq_dedup *dd, struct dedup_doc *d, struct sq_error *err)
+{
+	char *title = NULL, *text = NULL, *address = NULL;
+	sq_err rc;
+
+	rc = store_dedup_text(dd->st, d->id, &title, &text, &address, err);
+	if (rc)
+		return rc;
+	free(d->folded);
+	free(d->addr_key);
+	free(d->road_key);
+	d->folded = d->addr_key = d->road_key = NULL;
+	if (dedup_fold_text(title, text, &dd->bp, &d->folded))
+		rc = SQ_ENOMEM;
+	/* The address field first; residents often put it in the text only. */
+	if (!rc && address)
+		rc = address_keys(address, d);
+	if (!rc && !d->road_key && text)
+		rc = address_keys(text, d);
+	if (rc)
+		rc = sq_fail(err, SQ_ENOMEM, "out of memory");
+	free(title);
+	free(text);
+	free(address);
+	return rc;
+}
+
+/* A blocking key "x:LAT:LON" of coordinate cell (i, j). */
+static sq_err cell_key(struct sq_buf *b, long i, long j)
+{
+	sq_buf_reset(b);
+	return sq_buf_addf(b, "x:%ld:%ld", i, j);
+}
+
+static long cell_of(double deg)
+{
+	return lround(floor(deg / CELL_DEG));
+}
+
+/*
+ * The blocking keys of d, NUL-separated in keys->data; *n receives their
+ * number.  Place keys first: they are the strongest.
+ */
+static sq_err block_keys(const struct dedup_doc *d, struct sq_buf *keys, size_t *n)
+{
+	struct sq_buf cell = SQ_BUF_INIT;
+	sq_err rc = SQ_OK;
+
+	*n = 0;
+	sq_buf_reset(keys);
+#define ADD_KEY(prefix, value) \
+	do { \
+		if (!rc && (value) && *(value)) { \
+			rc = sq_buf_addf(keys, "%s%s", prefix, value); \
+			if (!rc) \
+				rc = sq_buf_addc(keys, '\0'); \
+			(*n)++; \
+		} \
+	} while (0)
+	ADD_KEY("a:", d->addr_key);
+	if (d->grid && strlen(d->grid) >= 15)
+		ADD_KEY("g:", d->grid);
+	ADD_KEY("c:", d->community);
+	ADD_KEY("p:", d->contact_hash);
+	ADD_KEY("m:", d->contact_masked);
+	if (!rc && d->has_pos) {
+		rc = cell_key(&cell, cell_of(d->lat), cell_of(d->lon));
+		ADD_KEY("", cell.data);
+	}
+#undef ADD_KEY
+	sq_buf_release(&cell);
+	return rc;
+}
+
+/* Walk the NUL-separated keys. */
+static const char *next_key(const struct sq_buf *keys, const char *k)
+{
+	k = k ? k + strlen(k) + 1 : keys->data;
+	return k && k < keys->data + keys->len ? k : NULL;
+}
+
+static sq_err index_doc(struct sq_dedup *dd, const struct dedup_doc *d,
+			const struct dedup_terms *t, struct sq_error *err)
+{
+	struct sq_buf keys = SQ_BUF_INIT;
+	const char *list[8];
+	int64_t bands[DEDUP_LSH_BANDS];
+	const char *k = NULL;
+	size_t n = 0, i = 0, nb;
+	sq_err rc;
+
+	if (block_keys(d, &keys, &n))
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	while ((k = next_key(&keys, k)) && i < sizeof(list) / sizeof(list[0]))
+		list[i++] = k;
+	nb = dedup_minhash_bands(t, bands) ? DEDUP_LSH_BANDS : 0;
+	rc = store_dedup_index(dd->st, d, list, i, bands, nb, err);
+	sq_buf_release(&keys);
+	return rc;
+}
+
+/* ---- candidates ---------------------------------------------------------- */
+
+static sq_err candidates(struct sq_dedup *dd, const struct dedup_doc *d,
+			 const struct dedup_terms *t, struct store_ids *ids, struct sq_error *err)
+{
+	int64_t from = d->received_at - window_s(dd), to = d->received_at + window_s(dd);
+	int64_t bands[DEDUP_LSH_BANDS];
+	struct sq_buf keys = SQ_BUF_INIT, cell = SQ_BUF_INIT;
+	const char *k = NULL;
+	size_t n, b;
+	sq_err rc = SQ_OK;
+
+	if (block_keys(d, &keys, &n))
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	while (!rc && (k = next_key(&keys, k)) && ids->n < MAX_CANDIDATES) {
+		if (k[0] == 'x')
+			continue;   /* cells: the neighbourhood below */
+		rc = store_dedup_block(dd->st, k, from, to, BLOCK_LIMIT, ids, err);
+	}
+	if (!rc && d->has_pos) {
+		double radius = dd->cfg->radius_m > 0 ? dd->cfg->radius_m : 150;
+		long rings = (long)ceil(radius / CELL_M), ci = cell_of(d->lat), cj = cell_of(d->lon);
+		long i, j;
+
+		for (i = ci - rings; !rc && i <= ci + rings; i++)
+			for (j = cj - rings; !rc && j <= cj + rings && ids->n < MAX_CANDIDATES; j++) {
+				rc = cell_key(&cell, i, j);
+				if (rc) {
+					rc = sq_fail(err, SQ_ENOMEM, "out of memory");
+					break;
+				}
+				rc = store_dedup_block(dd->st, cell.data, from, to, BLOCK_LIMIT, ids, err);
+			}
+	}
+	if (!rc && !dd->naive && dedup_minhash_bands(t, bands))
+		for (b = 0; !rc && b < DEDUP_LSH_BANDS && ids->n < MAX_CANDIDATES; b++)
+			rc = store_dedup_band(dd->st, (int)b, bands[b], from, to, BAND_LIMIT, ids, err);
+	sq_buf_release(&keys);
+	sq_buf_release(&cell);
+	return rc;
+}
+
+/* ---- linking one complaint ----------------------------------------------- */
+
+/* The best comparison found so far. */
+struct best {
+	int64_t incident_id, matched_id;
+	double score;
+	struct dedup_comparison cmp[DEDUP_F_COUNT];
+	size_t ncmp;
+};
+
+/* Compare d with candidate c (loaded), both with weighted terms. */
+static void score_pair(struct sq_dedup *dd, const struct dedup_doc *d, const struct weighted *wd,
+		       const struct dedup_doc *c, const struct weighted *wc,
+		       struct dedup_comparison *cmp, size_t *ncmp, double *score)
+{
+	double cosine = -1;
+
+	if (wd->t.n && wc->t.n)
+		cosine = dedup_cosine(&wd->t, wd->idf, &wc->t, wc->idf);
+	*ncmp = dedup_compare(d, c, cosine, dd->cfg->weights, dd->tax, cmp, score);
+}
+
+/* The naive rule: same full phone number within 24 hours. */
+static int naive_match(const struct dedup_doc *a, const struct dedup_doc *b)
+{
+	int64_t gap = a->received_at - b->received_at;
+
+	return a->contact_hash && b->contact_hash && *a->contact_hash &&
+	       !strcmp(a->contact_hash, b->contact_hash) && gap <= NAIVE_WINDOW_S &&
+	       gap >= -NAIVE_WINDOW_S;
+}
+
+static sq_err record_link(struct sq_dedup *dd, int64_t complaint_id, const char *method,
+			  const struct best *b, int64_t now, struct sq_error *err)
+{
+	struct sq_buf json = SQ_BUF_INIT;
+	sq_err rc;
+
+	if (b && b->matched_id && dedup_comparisons_json(b->cmp, b->ncmp, &json))
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	rc = store_link_set(dd->st, complaint_id, method, b ? b->matched_id : 0,
+			    b ? b->score : 0, json.len ? json.data : NULL, now, err);
+	sq_buf_release(&json);
+	return rc;
+}
+
+/*
+ * Merge incident `other` into `into` because a link says they are one,
+ * unless an analyst separated them.  Keeps the older (smaller) id.
+ */
+static sq_err auto_merge(struct sq_dedup *dd, int64_t *into, int64_t other, int64_t now,
+			 const char *why, struct sq_error *err)
+{
+	int64_t keep = *into < other ? *into : other, gone = *into < other ? other : *into;
+	int apart;
+	sq_err rc;
+
+	if (other == *into)
+		return SQ_OK;
+	rc = store_apart_check(dd->st, keep, gone, &apart, err);
+	if (rc || apart)
+		return rc;
+	rc = store_incident_merge(dd->st, keep, gone, err);
+	if (!rc)
+		rc = store_decision_add(dd->st, "link_merge", 0, keep, gone, now, why, err);
+	if (!rc) {
+		dd->stats.merged++;
+		*into = keep;
+	}
+	return rc;
+}
+
+/*
+ * Join the incidents of d's declared neighbours: d (when unlinked) goes
+ * into the first, and any others are merged into it.  *linked says whether
+ * d has an incident afterwards.
+ */
+static sq_err link_declared(struct sq_dedup *dd, struct dedup_doc *d, const struct weighted *wd,
+			    int64_t now, int *linked, struct sq_error *err)
+{
+	struct store_ids ids = { 0 };
+	struct dedup_doc c = { 0 };
+	struct weighted wc = { 0 };
+	struct best b = { 0 };
+	int64_t into = d->incident_id;
+	size_t i;
+	int found;
+	sq_err rc;
+
+	rc = store_declared_neighbours(dd->st, d->id, &ids, err);
+	for (i = 0; !rc && i < ids.n; i++) {
+		rc = store_dedup_doc(dd->st, ids.v[i], &c, &found, err);
+		if (rc || !found || !c.incident_id || c.incident_id == into)
+			continue;
+		if (!into) {
+			/* Declared is decisive; the comparisons are kept only to
+			 * show what else the two have in common. */
+			weighted_release(&wc);
+			rc = weighted_of(dd, c.folded, &wc, err);
+			if (rc)
+				break;
+			b.matched_id = c.id;
+			b.incident_id = c.incident_id;
+			score_pair(dd, d, wd, &c, &wc, b.cmp, &b.ncmp, &b.score);
+			rc = store_incident_add(dd->st, c.incident_id, d->id, err);
+			if (!rc)
+				rc = record_link(dd, d->id, "declared", &b, now, err);
+			if (!rc) {
+				into = d->incident_id = c.incident_id;
+				dd->stats.declared++;
+			}
+			continue;
+		}
+		rc = auto_merge(dd, &into, c.incident_id, now, "source-declared link", err);
+		d->incident_id = into;
+	}
+	*linked = d->incident_id != 0;
+	weighted_release(&wc);
+	dedup_doc_release(&c);
+	store_ids_release(&ids);
+	return rc;
+}
+
+/* Score d against its candidates; b receives the best linked one. */
+static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
+			     const struct weighted *wd, struct best *b, struct store_ids *matches,
+			     struct sq_error *err)
+{
+	struct store_ids ids = { 0 };
+	struct dedup_doc c = { 0 };
+	struct weighted wc = { 0 };
+	struct dedup_comparison cmp[DEDUP_F_COUNT];
+	size_t i, ncmp;
+	double score;
+	int found;
+	sq_err rc;
+
+	memset(b, 0, sizeof(*b));
+	b->score = -INFINITY;
+	rc = candidates(dd, d, &wd->t, &ids, err);
+	for (i = 0; !rc && i < ids.n; i++) {
+		if (ids.v[i] == d->id)
+			continue;
+		rc = store_dedup_doc(dd->st, ids.v[i], &c, &found, err);
+		if (rc || !found || !c.incident_id)
+			continue;   /* not linked yet: it will find d when it is */
+		weighted_release(&wc);
+		rc = weighted_of(dd, c.folded, &wc, err);
+		if (rc)
+			break;
+		dd->stats.candidates++;
+		score_pair(dd, d, wd, &c, &wc, cmp, &ncmp, &score);
+		if (dd->naive) {
+			if (!naive_match(d, &c))
+				continue;
+			rc = store_ids_add(matches, c.incident_id) ? SQ_ENOMEM : SQ_OK;
+			if (rc) {
+				sq_fail(err, rc, "out of memory");
+				break;
+			}
+		}
+		if (score > b->score || (score == b->score && c.incident_id < b->incident_id)) {
+			b->score = score;
+			b->matched_id = c.id;
+			b->incident_id = c.incident_id;
+			memcpy(b->cmp, cmp, ncmp * sizeof(cmp[0]));
+			b->ncmp = ncmp;
+		}
+	}
+	weighted_release(&wc);
+	dedup_doc_release(&c);
+	store_ids_release(&ids);
+	return rc;
+}
+
+/*
+ * The naive rule closes its links transitively: d joins the incident of its
+ * first match (unless a declared link placed it already) and every other
+ * incident it matches is merged into that one.
+ */
+static sq_err link_naive(struct sq_dedup *dd, struct dedup_doc *d, const struct best *b,
+			 const struct store_ids *matches, int64_t now, struct sq_error *err)
+{
+	int64_t into = d->incident_id ? d->incident_id : matches->v[0];
+	size_t i;
+	sq_err rc = SQ_OK;
+
+	for (i = 0; !rc && i < matches->n; i++)
+		rc = auto_merge(dd, &into, matches->v[i], now, "naive rule", err);
+	if (rc || d->incident_id)
+		return rc;
+	rc = store_incident_add(dd->st, into, d->id, err);
+	if (!rc)
+		rc = record_link(dd, d->id, "naive", b, now, err);
+	d->incident_id = into;
+	dd->stats.scored++;
+	return rc;
+}
+
+static sq_err link_new(struct sq_dedup *dd, struct dedup_doc *d, const struct weighted *wd,
+		       int64_t now, struct sq_error *err)
+{
+	struct store_ids matches = { 0 };
+	struct best b;
+	int64_t into;
+	sq_err rc;
+	int linked;
+
+	rc = link_declared(dd, d, wd, now, &linked, err);
+	if (rc || (linked && !dd->naive))
+		return rc;
+	rc = best_candidate(dd, d, wd, &b, &matches, err);
+	if (rc)
+		goto out;
+	if (dd->naive && matches.n) {
+		rc = link_naive(dd, d, &b, &matches, now, err);
+	} else if (linked) {
+		/* declared already (naive mode, no other match) */
+	} else if (!dd->naive && b.matched_id && b.score >= dd->cfg->threshold) {
+		rc = store_incident_add(dd->st, b.incident_id, d->id, err);
+		if (!rc)
+			rc = record_link(dd, d->id, "score", &b, now, err);
+		dd->stats.scored++;
+	} else {
+		rc = store_incident_new(dd->st, d->id, now, &into, err);
+		/* The best candidate below the threshold still explains why not. */
+		if (!rc)
+			rc = record_link(dd, d->id, "new", b.matched_id ? &b : NULL, now, err);
+		dd->stats.started++;
+	}
+out:
+	store_ids_release(&matches);
+	return rc;
+}
+
+/* Link one complaint, or refresh the index of one already linked. */
+static sq_err link_one(struct sq_dedup *dd, int64_t id, int64_t now, struct sq_error *err)
+{
+	struct dedup_doc d = { 0 };
+	struct weighted old = { 0 }, wd = { 0 };
+	char *stored = NULL;
+	int found, linked;
+	sq_err rc;
+
+	rc = store_dedup_doc(dd->st, id, &d, &found, err);
+	if (rc || !found)
+		goto out;
+	stored = d.folded;
+	d.folded = NULL;
+	rc = features(dd, &d, err);
+	if (rc)
+		goto out;
+	if (dedup_terms_from_folded(d.folded, &wd.t)) {
+		rc = sq_fail(err, SQ_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* Count the text's terms once; an edited text replaces its counts. */
+	if (!stored || strcmp(stored, d.folded)) {
+		if (stored) {
+			if (dedup_terms_from_folded(stored, &old.t)) {
+				rc = sq_fail(err, SQ_ENOMEM, "out of memory");
+				goto out;
+			}
+			rc = df_add(dd, &old.t, -1, err);
+		}
+		if (!rc)
+			rc = df_add(dd, &wd.t, +1, err);
+	}
+	if (!rc)
+		rc = idf_of(dd, &wd.t, &wd.idf, err);
+	if (!rc && d.incident_id) {
+		/* An update stays where it is; a declared link it now carries
+		 * may still join another incident to its own. */
+		dd->stats.refreshed++;
+		rc = link_declared(dd, &d, &wd, now, &linked, err);
+	} else if (!rc) {
+		rc = link_new(dd, &d, &wd, now, err);
+	}
+	if (!rc)
+		rc = index_doc(dd, &d, &wd.t, err);
+out:
+	free(stored);
+	weighted_release(&old);
+	weighted_release(&wd);
+	dedup_doc_release(&d);
+	return rc;
+}
+
+sq_err dedup_link(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now,
+		  struct sq_error *err)
+{
+	struct store_ids pending = { 0 };
+	int64_t after = 0;
+	size_t i;
+	sq_err rc;
+
+	rc = store_begin(dd->st, err);
+	if (rc)
+		return rc;
+	for (i = 0; !rc && i < n; i++)
+		rc = link_one(dd, ids[i], now, err);
+	/* Whatever an interrupted run stored and never linked, in batches;
+	 * `after` moves on even if one of them stayed unlinked. */
+	while (!rc) {
+		pending.n = 0;
+		rc = store_unlinked(dd->st, after, 256, &pending, err);
+		if (rc || !pending.n)
+			break;
+		for (i = 0; !rc && i < pending.n; i++)
+			rc = link_one(dd, pending.v[i], now, err);
+		after = pending.v[pending.n - 1];
+	}
+	store_ids_release(&pending);
+	if (!rc)
+		rc = store_commit(dd->st, err);
+	if (rc) {
+		store_rollback(dd->st);
+		/* The cache may hold counts the rollback undid. */
+		df_cache_release(&dd->cache);
+		dd->ndocs_known = 0;
+		return sq_error_prefix(err, "linking complaints: ");
+	}
+	return SQ_OK;
+}
+
+/* ---- analysts' decisions ------------------------------------------------- */
+
+static int all_digits(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+sq_err dedup_resolve(struct sq_store *st, const char *ref, int64_t *complaint_id,
+		     int64_t *incident_id, struct sq_error *err)
+{
+	struct store_incident inc;
+	struct dedup_doc d = { 0 };
+	const char *colon = strchr(ref, ':');
+	int found = 0;
+	sq_err rc;
+
+	*complaint_id = *incident_id = 0;
+	if ((ref[0] == 'C' || ref[0] == 'c' || ref[0] == 'I' || ref[0] == 'i') &&
+	    all_digits(ref + 1)) {
+		long long v;
+		char *end;
+
+		errno = 0;
+		v = strtoll(ref + 1, &end, 10);
+		if (errno || v <= 0)
+			return sq_fail(err, SQ_EUSAGE, "'%s': id out of range", ref);
+		if (ref[0] == 'I' || ref[0] == 'i') {
+			rc = store_incident_get(st, v, &inc, &found, err);
+			store_incident_release(&inc);
+			if (!rc && found)
+				*incident_id = v;
+		} else {
+			rc = store_dedup_doc(st, v, &d, &found, err);
+			dedup_doc_release(&d);
+			if (!rc && found)
+				*complaint_id = v;
+		}
+		if (rc)
+			return rc;
+		if (!found)
+			return sq_fail(err, SQ_ENOTFOUND, "'%s': no such %s", ref,
+				       ref[0] == 'I' || ref[0] == 'i' ? "incident" : "complaint");
+		return SQ_OK;
+	}
+	if (colon && colon != ref && colon[1]) {
+		char *source = sq_strndup(ref, (size_t)(colon - ref));
+
+		if (!source)
+			return sq_fail(err, SQ_ENOMEM, "out of memory");
+		rc = store_complaint_find(st, source, colon + 1, complaint_id, err);
+		free(source);
+		if (rc)
+			return rc;
+		if (!*complaint_id)
+			return sq_fail(err, SQ_ENOTFOUND, "'%s': no such complaint", ref);
+		return SQ_OK;
+	}
+	return sq_fail(err, SQ_EUSAGE,
+		       "'%s': expected C<id> (complaint), I<id> (incident) or SOURCE:SOURCE_ID", ref);
+}
+
+sq_err dedup_resolve_incident(struct sq_store *st, const char *ref, int64_t *incident_id,
+			      struct sq_error *err)
+{
+	struct dedup_doc d = { 0 };
+	int64_t complaint_id;
+	int found;
+	sq_err rc;
+
+	rc = dedup_resolve(st, ref, &complaint_id, incident_id, err);
+	if (rc || *incident_id)
+		return rc;
+	rc = store_dedup_doc(st, complaint_id, &d, &found, err);
+	*incident_id = d.incident_id;
+	dedup_doc_release(&d);
+	if (!rc && !*incident_id)
+		return sq_fail(err, SQ_ENOTFOUND,
+			       "'%s' is not linked to an incident yet (run 'suqiu poll')", ref);
+	return rc;
+}
+
+sq_err dedup_merge(struct sq_store *st, int64_t a, int64_t b, int64_t now, const char *note,
+		   struct sq_error *err)
+{
+	struct store_incident inc;
+	int found_a = 0, found_b = 0;
+	sq_err rc;
+
+	if (a == b)
+		return sq_fail(err, SQ_EUSAGE, "I%lld: both are the same incident", (long long)a);
+	rc = store_begin(st, err);
+	if (rc)
+		return rc;
+	rc = store_incident_get(st, a, &inc, &found_a, err);
+	store_incident_release(&inc);
+	if (!rc)
+		rc = store_incident_get(st, b, &inc, &found_b, err);
+	store_incident_release(&inc);
+	if (!rc && (!found_a || !found_b))
+		rc = sq_fail(err, SQ_ENOTFOUND, "I%lld: no such incident",
+			     (long long)(found_a ? b : a));
+	if (!rc)
+		rc = store_apart_clear(st, a, b, err);
+	if (!rc)
+		rc = store_incident_merge(st, a, b, err);
+	if (!rc)
+		rc = store_decision_add(st, "merge", 0, a, b, now, note, err);
+	if (!rc)
+		rc = store_commit(st, err);
+	if (rc)
+		store_rollback(st);
+	return rc;
+}
+
+sq_err dedup_split(struct sq_store *st, int64_t complaint_id, int64_t now, const char *note,
+		   int64_t *new_incident, struct sq_error *err)
+{
+	struct store_incident inc = { 0 };
+	struct dedup_doc d = { 0 };
+	int found = 0;
+	sq_err rc;
+
+	*new_incident = 0;
+	rc = store_begin(st, err);
+	if (rc)
+		return rc;
+	rc = store_dedup_doc(st, complaint_id, &d, &found, err);
+	if (!rc && !found)
+		rc = sq_fail(err, SQ_ENOTFOUND, "C%lld: no such complaint", (long long)complaint_id);
+	if (!rc && !d.incident_id)
+		rc = sq_fail(err, SQ_ENOTFOUND, "C%lld is not linked to an incident yet",
+			     (long long)complaint_id);
+	if (!rc)
+		rc = store_incident_get(st, d.incident_id, &inc, &found, err);
+	if (!rc && inc.size <= 1)
+		rc = sq_fail(err, SQ_EUSAGE, "C%lld is already alone in incident I%lld",
+			     (long long)complaint_id, (long long)d.incident_id);
+	if (!rc)
+		rc = store_incident_new(st, complaint_id, now, new_incident, err);
+	if (!rc)
+		rc = store_apart_add(st, complaint_id, d.incident_id, err);
+	if (!rc)
+		rc = store_link_set(st, complaint_id, "split", 0, 0, NULL, now, err);
+	if (!rc)
+		rc = store_decision_add(st, "split", complaint_id, d.incident_id, *new_incident, now,
+					note, err);
+	if (!rc)
+		rc = store_commit(st, err);
+	if (rc)
+		store_rollback(st);
+	store_incident_release(&inc);
+	dedup_doc_release(&d);
+	return rc;
+}

@@ -1,0 +1,160 @@
+/*
+ * dedup_compare.h — the pure half of record linkage: how two complaints are
+ * compared, with no database and no state.
+ *
+ * dedup.c (the linking engine) loads complaints from the store into
+ * struct dedup_doc, asks the store for document frequencies, and calls the
+ * functions here; the unit tests call them directly.  Nothing here
+ * allocates except where a function says so.
+ *
+ * Text.  Complaint text is folded (dedup_fold_text) to the characters that
+ * carry meaning — CJK ideographs, letters (ASCII lower-cased, full-width
+ * folded), digits — in runs separated by single spaces where punctuation,
+ * symbols, whitespace or an operator's boilerplate phrase stood.  Terms are
+ * the character bigrams inside each run (a run of one character is a
+ * unigram), encoded exactly as (cp1 << 21 | cp2), so no hash collisions.
+ * Two texts are compared by the cosine of their TF-IDF vectors (sublinear
+ * tf 1+ln(tf), smoothed idf ln((1+N)/(1+df))+1), so the bigrams every
+ * complaint shares (反映, 噪音, 处理) count little and the rare ones
+ * (a building's name, a road) count much.
+ *
+ * MinHash.  DEDUP_LSH_BANDS bands of DEDUP_LSH_ROWS minimum hashes over the
+ * distinct terms; two texts with Jaccard similarity J share at least one
+ * band with probability 1-(1-J^R)^B.  The parameters are constants because
+ * the stored bands depend on them: changing them needs a re-index.
+ */
+#ifndef SUQIU_DEDUP_COMPARE_H
+#define SUQIU_DEDUP_COMPARE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "dedup_levels.h"
+#include "error.h"
+#include "options.h"
+
+struct sq_taxonomy;
+
+#define DEDUP_LSH_BANDS 24
+#define DEDUP_LSH_ROWS 2
+
+/* ---- text ---------------------------------------------------------------- */
+
+/*
+ * Boilerplate phrases prepared for removal: each phrase folded like the text,
+ * longest first so that 市民来电反映 wins over 来电反映.
+ */
+struct dedup_boilerplate {
+	uint32_t **phrase;  /* code points */
+	size_t *len;
+	size_t n;
+};
+
+/*
+ * Prepare list (UTF-8 phrases, as configured).  Phrases that fold to nothing
+ * are skipped.  SQ_ENOMEM only.  Release with dedup_boilerplate_release.
+ */
+sq_err dedup_boilerplate_init(struct dedup_boilerplate *bp, const struct sq_strlist *list);
+void dedup_boilerplate_release(struct dedup_boilerplate *bp);
+
+/*
+ * Fold title and text (either may be NULL) into *out (malloc'd, caller
+ * frees): the kept characters in runs separated by one space, boilerplate
+ * (bp may be NULL) removed.  Invalid UTF-8 bytes act as separators.
+ * SQ_ENOMEM only.
+ */
+sq_err dedup_fold_text(const char *title, const char *text,
+		       const struct dedup_boilerplate *bp, char **out);
+
+/* A text's terms: sorted, distinct, with their counts. */
+struct dedup_terms {
+	uint64_t *term;
+	uint32_t *count;
+	size_t n;
+};
+
+/* Terms of a folded string.  *t is overwritten; SQ_ENOMEM only. */
+sq_err dedup_terms_from_folded(const char *folded, struct dedup_terms *t);
+void dedup_terms_release(struct dedup_terms *t);
+
+/* Smoothed inverse document frequency of a term in df of ndocs documents. */
+double dedup_idf(int64_t df, int64_t ndocs);
+
+/*
+ * Cosine of the TF-IDF vectors of a and b; idf_a[i] belongs to a->term[i],
+ * idf_b[j] to b->term[j].  0 when either is empty.
+ */
+double dedup_cosine(const struct dedup_terms *a, const double *idf_a,
+		    const struct dedup_terms *b, const double *idf_b);
+
+/*
+ * MinHash-LSH band hashes of t into bands[DEDUP_LSH_BANDS].  Returns 0 (and
+ * leaves bands alone) when t has no terms: an empty text gets no bands.
+ */
+int dedup_minhash_bands(const struct dedup_terms *t, int64_t bands[DEDUP_LSH_BANDS]);
+
+/* ---- field comparisons ------------------------------------------------ */
+
+/* What the comparisons need to know of one complaint. */
+struct dedup_doc {
+	int64_t id;              /* complaints.id */
+	int64_t incident_id;     /* 0: none yet */
+	int64_t received_at;
+	char *source, *source_type, *source_id;
+	char *category;          /* common taxonomy key or NULL */
+	char *community, *grid;
+	char *addr_key;          /* road + number, e.g. 恩宁路88号, or NULL */
+	char *road_key;          /* road only, e.g. 恩宁路, or NULL */
+	char *contact_hash, *contact_masked;
+	int has_pos;
+	double lat, lon;
+	char *folded;            /* dedup_fold_text of title and text */
+};
+
+void dedup_doc_release(struct dedup_doc *d);
+
+enum dedup_field {
+	DEDUP_F_TEXT = 0,
+	DEDUP_F_ADDRESS,
+	DEDUP_F_DISTANCE,
+	DEDUP_F_PLACE,
+	DEDUP_F_CATEGORY,
+	DEDUP_F_CONTACT,
+	DEDUP_F_TIME,
+	DEDUP_F_COUNT
+};
+
+/* One field's outcome: its level, the weight that level carries, and the
+ * measured value behind it when there is one (cosine, metres, hours). */
+struct dedup_comparison {
+	enum dedup_level level;
+	double weight;
+	double value;
+	int has_value;
+};
+
+/* The configuration's field and level names of a level ("text", "high"). */
+const char *dedup_level_field(enum dedup_level l);
+const char *dedup_level_name(enum dedup_level l);
+
+/*
+ * Compare a and b field by field.  cosine is their text cosine (from
+ * dedup_cosine), or a negative number when either text is empty.  weights
+ * holds DEDUP_LEVEL_COUNT weights indexed by level; tax may be NULL (then
+ * only equal categories are compatible).  Fields unknown on either side are
+ * left out.  Fills out[] (room for DEDUP_F_COUNT) and returns how many
+ * comparisons it holds; *score receives their weights' sum.
+ */
+size_t dedup_compare(const struct dedup_doc *a, const struct dedup_doc *b, double cosine,
+		     const double *weights, const struct sq_taxonomy *tax,
+		     struct dedup_comparison *out, double *score);
+
+/*
+ * Append the comparisons as a JSON array to b:
+ * [{"field":"text","level":"high","weight":3.1,"value":0.42},...].
+ * SQ_ENOMEM only.
+ */
+sq_err dedup_comparisons_json(const struct dedup_comparison *c, size_t n, struct sq_buf *b);
+
+#endif

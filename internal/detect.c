@@ -1,0 +1,614 @@
+/* Early warning: read the look-back period once, run every detector,
+ * apply their findings to flags in one transaction. */
+#include "detect.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "detect/detector.h"
+#include "flag.h"
+#include "notify.h"
+#include "store.h"
+#include "banned.h"
+
+#define LEVEL_MAX 10
+
+/* ---- finding helpers ------------------------------------------------------ */
+
+void detect_finding_init(struct detect_finding *f, enum flag_kind kind)
+{
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->severity = FLAG_MEDIUM;
+	f->min_fresh = 1;
+}
+
+void detect_finding_release(struct detect_finding *f)
+{
+	free(f->cause_key);
+	free(f->summary);
+	free(f->detail);
+	free(f->category);
+	free(f->community);
+	free(f->members);
+	memset(f, 0, sizeof(*f));
+}
+
+static sq_err vset(char **dst, const char *fmt, va_list ap)
+{
+	struct sq_buf b = SQ_BUF_INIT;
+	char *s;
+
+	if (sq_buf_vaddf(&b, fmt, ap) || !(s = sq_buf_detach(&b))) {
+		sq_buf_release(&b);
+		return SQ_ENOMEM;
+	}
+	free(*dst);
+	*dst = s;
+	return SQ_OK;
+}
+
+sq_err detect_finding_key(struct detect_finding *f, const char *fmt, ...)
+{
+	va_list ap;
+	sq_err rc;
+
+	va_start(ap, fmt);
+	rc = vset(&f->cause_key, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+sq_err detect_finding_summary(struct detect_finding *f, const char *fmt, ...)
+{
+	va_list ap;
+	sq_err rc;
+
+	va_start(ap, fmt);
+	rc = vset(&f->summary, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+sq_err detect_finding_detail(struct detect_finding *f, const char *fmt, ...)
+{
+	va_list ap;
+	sq_err rc;
+
+	va_start(ap, fmt);
+	rc = vset(&f->detail, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+sq_err detect_finding_place(struct detect_finding *f, const char *category,
+			    const char *community)
+{
+	char *c = category ? sq_strdup(category) : NULL;
+	char *m = community ? sq_strdup(community) : NULL;
+
+	if ((category && !c) || (community && !m)) {
+		free(c);
+		free(m);
+		return SQ_ENOMEM;
+	}
+	free(f->category);
+	free(f->community);
+	f->category = c;
+	f->community = m;
+	return SQ_OK;
+}
+
+sq_err detect_finding_add(struct detect_finding *f, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < f->nmembers; i++)
+		if (f->members[i] == id)
+			return SQ_OK;
+	if (f->nmembers == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 8;
+		int64_t *p = realloc(f->members, cap * sizeof(*p));
+
+		if (!p)
+			return SQ_ENOMEM;
+		f->members = p;
+		f->cap = cap;
+	}
+	f->members[f->nmembers++] = id;
+	return SQ_OK;
+}
+
+sq_err detect_finding_add_unit(struct detect_finding *f, const struct detect_input *in,
+			       const struct detect_unit *u)
+{
+	size_t i;
+
+	for (i = 0; i < u->nrows; i++)
+		if (detect_finding_add(f, in->rows[u->rows[i]].id))
+			return SQ_ENOMEM;
+	return SQ_OK;
+}
+
+static int mask_in_place(char **s)
+{
+	struct sq_buf b = SQ_BUF_INIT;
+	char *m;
+
+	if (!*s)
+		return 0;
+	if (notify_mask_phones(&b, *s) || !(m = sq_buf_detach(&b))) {
+		sq_buf_release(&b);
+		return -1;
+	}
+	free(*s);
+	*s = m;
+	return 0;
+}
+
+sq_err detect_emit(struct detect_ctx *ctx, struct detect_finding *f)
+{
+	struct detect_findings *out = ctx->out;
+
+	if (!f->cause_key || !f->nmembers) {
+		detect_finding_release(f);
+		return SQ_OK;
+	}
+	/* Summaries quote titles: no full phone number may be shown or mailed. */
+	if (mask_in_place(&f->summary) || mask_in_place(&f->detail)) {
+		detect_finding_release(f);
+		return sq_fail(ctx->err, SQ_ENOMEM, "out of memory collecting findings");
+	}
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 16;
+		struct detect_finding *p = realloc(out->items, cap * sizeof(*p));
+
+		if (!p) {
+			detect_finding_release(f);
+			return sq_fail(ctx->err, SQ_ENOMEM, "out of memory collecting findings");
+		}
+		out->items = p;
+		out->cap = cap;
+	}
+	out->items[out->n++] = *f;
+	memset(f, 0, sizeof(*f));
+	return SQ_OK;
+}
+
+int64_t detect_local_day(const struct detect_ctx *ctx, int64_t t)
+{
+	int64_t l = t + ctx->cfg->tz_offset_s;
+
+	return l >= 0 ? l / 86400 : -((-l + 86399) / 86400);
+}
+
+const char *detect_duration_label(int64_t ms, char *buf, size_t size)
+{
+	int64_t s = ms / 1000;
+
+	if (s >= 86400 && s % 86400 == 0)
+		snprintf(buf, size, "%lld天", (long long)(s / 86400));
+	else if (s >= 3600 && s % 3600 == 0)
+		snprintf(buf, size, "%lld小时", (long long)(s / 3600));
+	else
+		snprintf(buf, size, "%lld分钟", (long long)((s + 59) / 60));
+	return buf;
+}
+
+double detect_poisson_sf(int64_t k, double lambda)
+{
+	double term, sum = 0.0;
+	int64_t i;
+
+	if (k <= 0)
+		return 1.0;
+	if (lambda <= 0.0)
+		return 0.0;
+	/* Sum the upper tail directly: 1 - CDF loses the small values that matter. */
+	term = exp(-lambda + (double)k * log(lambda) - lgamma((double)k + 1.0));
+	for (i = k; i < k + 2000; i++) {
+		sum += term;
+		term *= lambda / (double)(i + 1);
+		if (term < sum * 1e-15)
+			break;
+	}
+	return sum > 1.0 ? 1.0 : sum;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+size_t detect_count_complainants(const struct detect_input *in,
+				 const struct detect_unit *const *units, size_t n)
+{
+	const char **hashes;
+	size_t i, j, nh = 0, total = 0, anonymous = 0, distinct = 0;
+
+	for (i = 0; i < n; i++)
+		total += units[i]->nrows;
+	hashes = total ? malloc(total * sizeof(*hashes)) : NULL;
+	if (!hashes)
+		return total;   /* no memory: every complaint as its own complainant */
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < units[i]->nrows; j++) {
+			const char *h = in->rows[units[i]->rows[j]].contact_hash;
+
+			if (h && *h)
+				hashes[nh++] = h;
+			else
+				anonymous++;
+		}
+	}
+	qsort(hashes, nh, sizeof(*hashes), cmp_str);
+	for (i = 0; i < nh; i++)
+		if (i == 0 || strcmp(hashes[i], hashes[i - 1]))
+			distinct++;
+	free(hashes);
+	return distinct + anonymous;
+}
+
+double detect_distance_m(double lat1, double lon1, double lat2, double lon2)
+{
+	const double r = 6371008.8, rad = M_PI / 180.0;
+	double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
+	double a = sin(dlat / 2) * sin(dlat / 2) +
+		   cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
+
+	return 2 * r * atan2(sqrt(a), sqrt(1 - a));
+}
+
+/* ---- the input: rows grouped into units ------------------------------------ */
+
+struct keyed {
+	int64_t key;
+	size_t row;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static int cmp_unit(const void *a, const void *b)
+{
+	const struct detect_unit *x = a, *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+struct input_owner {
+	struct detect_input in;
+	struct store_detect_rows rows, overdue;
+	size_t *row_index;   /* backing store of every unit's rows */
+};
+
+static void input_release(struct input_owner *o)
+{
+	free(o->in.units);
+	free(o->row_index);
+	store_detect_rows_release(&o->rows);
+	store_detect_rows_release(&o->overdue);
+	memset(o, 0, sizeof(*o));
+}
+
+static sq_err build_units(struct input_owner *o, struct sq_error *err)
+{
+	const struct store_detect_row *r = o->rows.rows;
+	size_t n = o->rows.n, i, nu = 0;
+	struct keyed *k;
+
+	if (!n)
+		return SQ_OK;
+	k = malloc(n * sizeof(*k));
+	o->row_index = malloc(n * sizeof(*o->row_index));
+	o->in.units = calloc(n, sizeof(*o->in.units));
+	if (!k || !o->row_index || !o->in.units) {
+		free(k);
+		return sq_fail(err, SQ_ENOMEM, "out of memory grouping incidents");
+	}
+	for (i = 0; i < n; i++) {
+		k[i].key = r[i].incident_id ? r[i].incident_id : -r[i].id;
+		k[i].row = i;
+	}
+	qsort(k, n, sizeof(*k), cmp_keyed);
+	for (i = 0; i < n; i++) {
+		struct detect_unit *u;
+		const struct store_detect_row *row = &r[k[i].row];
+
+		o->row_index[i] = k[i].row;
+		if (i == 0 || k[i].key != k[i - 1].key) {
+			u = &o->in.units[nu++];
+			u->key = k[i].key;
+			u->at = row->unit_at;
+			u->category = row->category;
+			u->community = row->community;
+			u->rows = &o->row_index[i];
+		}
+		u = &o->in.units[nu - 1];
+		u->nrows++;
+		if (!u->grid && row->grid)
+			u->grid = row->grid;
+		if (!u->has_pos && row->has_pos) {
+			u->has_pos = 1;
+			u->lat = row->lat;
+			u->lon = row->lon;
+		}
+	}
+	free(k);
+	o->in.nunits = nu;
+	qsort(o->in.units, nu, sizeof(*o->in.units), cmp_unit);
+	return SQ_OK;
+}
+
+/* ---- applying findings ----------------------------------------------------- */
+
+static int64_t level_for(int64_t threshold, int64_t units)
+{
+	int64_t level = 1, need = threshold;
+
+	if (threshold <= 0)
+		return 1;
+	while (level < LEVEL_MAX && need <= INT64_MAX / 2 && units >= need * 2) {
+		need *= 2;
+		level++;
+	}
+	return level;
+}
+
+static const char *severity_at(enum flag_severity base, int64_t level)
+{
+	int64_t s = (int64_t)base + level - 1;
+
+	return flag_severity_name(s >= FLAG_HIGH ? FLAG_HIGH : (enum flag_severity)s);
+}
+
+/* Replace *dst by a copy of src (NULL allowed). */
+static int reset_str(char **dst, const char *src)
+{
+	char *c = NULL;
+
+	if (src && !(c = sq_strdup(src)))
+		return -1;
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
+static sq_err grow_flag(struct sq_store *st, const struct sq_config *cfg, struct store_flag *fl,
+			struct detect_finding *f, int64_t now, struct detect_stats *stats,
+			struct sq_error *err)
+{
+	int64_t added = 0, level;
+	sq_err rc;
+
+	rc = store_flag_add_members(st, fl->id, f->members, f->nmembers, now, &added, err);
+	if (rc || !added)
+		return rc;
+	rc = store_flag_get(st, fl->id, fl, err);
+	if (rc)
+		return rc;
+	level = level_for(f->threshold, fl->nunits);
+	if (reset_str(&fl->summary, f->summary) || reset_str(&fl->detail, f->detail))
+		return sq_fail(err, SQ_ENOMEM, "out of memory updating a flag");
+	if (level <= fl->level) {
+		stats->grown++;
+		return store_flag_update(st, fl, "grew", NULL, now, err);
+	}
+	/* Escalation: a new revision, mailed again, back to open until sent. */
+	{
+		const char *sev = severity_at(f->severity, level);
+		int old = flag_severity_parse(fl->severity), neu = flag_severity_parse(sev);
+
+		fl->level = level;
+		fl->revision++;
+		if (neu > old && reset_str(&fl->severity, sev))
+			return sq_fail(err, SQ_ENOMEM, "out of memory updating a flag");
+		if (reset_str(&fl->state, flag_state_name(FLAG_OPEN)))
+			return sq_fail(err, SQ_ENOMEM, "out of memory updating a flag");
+	}
+	rc = store_flag_update(st, fl, "escalated", NULL, now, err);
+	if (!rc)
+		rc = notify_enqueue(st, cfg, fl->id, now, err);
+	if (!rc) {
+		stats->escalated++;
+		stats->queued++;
+	}
+	return rc;
+}
+
+static sq_err open_flag(struct sq_store *st, const struct sq_config *cfg,
+			struct detect_finding *f, int64_t now, struct detect_stats *stats,
+			struct sq_error *err)
+{
+	struct store_flag fl = { 0 };
+	const char *kind = flag_kind_name(f->kind);
+	int64_t id = 0, added = 0;
+	size_t known = 0;
+	sq_err rc;
+
+	rc = store_flag_count_known(st, f->cause_key, f->known_by_kind ? kind : NULL, f->members,
+				    f->nmembers, &known, err);
+	if (rc)
+		return rc;
+	if (known == f->nmembers || (known && (int64_t)(f->nmembers - known) < f->min_fresh))
+		return SQ_OK;   /* the same cause, already flagged (and closed) */
+	fl.kind = (char *)kind;
+	fl.cause_key = f->cause_key;
+	fl.severity = (char *)flag_severity_name(f->severity);
+	fl.level = 1;
+	fl.summary = f->summary;
+	fl.detail = f->detail;
+	fl.category = f->category;
+	fl.community = f->community;
+	rc = store_flag_create(st, &fl, now, &id, err);
+	memset(&fl, 0, sizeof(fl));
+	if (!rc)
+		rc = store_flag_add_members(st, id, f->members, f->nmembers, now, &added, err);
+	if (!rc)
+		rc = store_flag_get(st, id, &fl, err);
+	if (rc)
+		goto out;
+	fl.level = level_for(f->threshold, fl.nunits);
+	if (reset_str(&fl.severity, severity_at(f->severity, fl.level))) {
+		rc = sq_fail(err, SQ_ENOMEM, "out of memory raising a flag");
+		goto out;
+	}
+	rc = store_flag_update(st, &fl, "opened", NULL, now, err);
+	if (!rc)
+		rc = notify_enqueue(st, cfg, id, now, err);
+	if (!rc) {
+		stats->opened++;
+		stats->queued++;
+		if (f->kind == FLAG_URGENT)
+			stats->urgent++;
+	}
+out:
+	store_flag_release(&fl);
+	return rc;
+}
+
+static sq_err apply_finding(struct sq_store *st, const struct sq_config *cfg,
+			    struct detect_finding *f, int64_t now, struct detect_stats *stats,
+			    struct sq_error *err)
+{
+	struct store_flag fl = { 0 };
+	int64_t other = 0;
+	sq_err rc;
+
+	rc = store_flag_find_live(st, f->cause_key, &fl, err);
+	if (!rc && !fl.id && f->match_overlap) {
+		rc = store_flag_find_overlap(st, flag_kind_name(f->kind), f->category, f->members,
+					     f->nmembers, &other, err);
+		if (!rc && other)
+			rc = store_flag_get(st, other, &fl, err);
+	}
+	if (!rc)
+		rc = fl.id ? grow_flag(st, cfg, &fl, f, now, stats, err)
+			   : open_flag(st, cfg, f, now, stats, err);
+	store_flag_release(&fl);
+	return rc;
+}
+
+/* ---- the run ----------------------------------------------------------- */
+
+static int disabled(const struct sq_detect_config *dc, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < dc->disable.n; i++)
+		if (dc->disable.items[i] && !strcmp(dc->disable.items[i], name))
+			return 1;
+	return 0;
+}
+
+const char *const *detect_detector_names(void)
+{
+	static const char *const names[] = {
+		"cluster", "surge", "spacetime", "common_cause", "urgent", "overdue", NULL,
+	};
+
+	return names;
+}
+
+static void findings_release(struct detect_findings *fs)
+{
+	size_t i;
+
+	for (i = 0; i < fs->n; i++)
+		detect_finding_release(&fs->items[i]);
+	free(fs->items);
+	memset(fs, 0, sizeof(*fs));
+}
+
+sq_err detect_run(struct sq_store *st, const struct sq_config *cfg, int64_t now,
+		  struct detect_stats *stats, struct sq_error *err)
+{
+	const struct sq_detect_config *dc = &cfg->detect;
+	const struct sq_detector *const *reg = detect_registry();
+	struct input_owner o;
+	struct detect_findings found = { 0 };
+	const char *ran[16];
+	size_t nran = 0, i;
+	int64_t lookback = 0;
+	sq_err rc;
+
+	memset(stats, 0, sizeof(*stats));
+	memset(&o, 0, sizeof(o));
+	for (i = 0; reg[i]; i++) {
+		int64_t l = reg[i]->lookback ? reg[i]->lookback(dc) : 0;
+
+		if (!disabled(dc, reg[i]->name) && l > lookback)
+			lookback = l;
+	}
+	o.in.since = now - lookback;
+	rc = store_detect_load(st, o.in.since, now, &o.rows, err);
+	if (!rc && !disabled(dc, "overdue"))
+		rc = store_detect_overdue(st, now, &o.overdue, err);
+	if (!rc)
+		rc = build_units(&o, err);
+	if (rc)
+		goto out;
+	o.in.rows = o.rows.rows;
+	o.in.nrows = o.rows.n;
+	o.in.overdue = &o.overdue;
+	stats->complaints = (int64_t)o.rows.n;
+	stats->units = (int64_t)o.in.nunits;
+
+	for (i = 0; reg[i]; i++) {
+		struct detect_ctx ctx = { 0 };
+
+		if (disabled(dc, reg[i]->name))
+			continue;
+		ctx.cfg = cfg;
+		ctx.dc = dc;
+		ctx.now = now;
+		ctx.in = &o.in;
+		ctx.out = &found;
+		ctx.err = err;
+		rc = store_detector_last_run(st, reg[i]->name, &ctx.last_run_at, err);
+		if (!rc)
+			rc = reg[i]->run(&ctx);
+		if (rc) {
+			sq_error_prefix(err, "detector %s: ", reg[i]->name);
+			goto out;
+		}
+		stats->scans += ctx.scans;
+		if (ctx.ran && nran < sizeof(ran) / sizeof(ran[0]))
+			ran[nran++] = reg[i]->name;
+	}
+	stats->findings = (int64_t)found.n;
+
+	rc = store_begin(st, err);
+	if (rc)
+		goto out;
+	if (dc->flag_quiet_ms > 0)
+		rc = store_flag_expire(st, now - dc->flag_quiet_ms / 1000, now, &stats->expired, err);
+	for (i = 0; !rc && i < nran; i++)
+		rc = store_detector_mark_run(st, ran[i], now, err);
+	for (i = 0; !rc && i < found.n; i++)
+		rc = apply_finding(st, cfg, &found.items[i], now, stats, err);
+	if (!rc)
+		rc = store_commit(st, err);
+	if (rc) {
+		store_rollback(st);
+		/* Counters describe what was committed: nothing. */
+		stats->opened = stats->grown = stats->escalated = stats->expired = 0;
+		stats->queued = stats->urgent = 0;
+	}
+out:
+	findings_release(&found);
+	input_release(&o);
+	return rc;
+}

@@ -1,0 +1,261 @@
+/*
+ * common_cause — distinct complainants naming the same employer, estate,
+ * building or site (wage arrears at one company reported from several
+ * communities; one estate's residents calling about water, power and the
+ * property manager).  Names come from detect/entities.h, not from text
+ * similarity, so residents who describe the matter in different words
+ * still meet on the name.
+ *
+ * Within detect.common_window (default 14 days) an entity flags when at
+ * least detect.common_min distinct complainants name it, from two or more
+ * communities or about two or more incidents (one incident with many
+ * callers is dedup's business), and that many is improbable for it: the
+ * Poisson tail of the count given how many complainants named it in the
+ * eight weeks before the window (floor 0.5) is below detect.cluster_alpha.
+ * A big estate that is always in the news does not flag every fortnight.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "detect/detector.h"
+#include "detect/entities.h"
+#include "banned.h"
+
+#define BASELINE_DAYS 56
+#define PER_ROW 8
+#define BASELINE_FLOOR 0.5
+
+static int64_t window_s(const struct sq_detect_config *dc)
+{
+	return dc->common_window_ms > 0 ? dc->common_window_ms / 1000 : 14 * 86400;
+}
+
+static int64_t lookback(const struct sq_detect_config *dc)
+{
+	return window_s(dc) + BASELINE_DAYS * 86400;
+}
+
+struct mention {
+	const struct detect_entity *e;   /* set once every row was read */
+	size_t ent, row;
+};
+
+static int cmp_mention(const void *a, const void *b)
+{
+	const struct mention *x = a, *y = b;
+	int c = strcmp(x->e->key, y->e->key);
+
+	if (c)
+		return c;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+
+	return strcmp(x ? x : "", y ? y : "");
+}
+
+/* Distinct non-NULL strings among s[0..n) (sorts s). */
+static size_t distinct(const char **s, size_t n)
+{
+	size_t i, d = 0;
+
+	qsort(s, n, sizeof(*s), cmp_cstr);
+	for (i = 0; i < n; i++)
+		if (s[i] && (i == 0 || !s[i - 1] || strcmp(s[i], s[i - 1])))
+			d++;
+	return d;
+}
+
+struct cc {
+	struct detect_ctx *ctx;
+	int64_t w0;
+	size_t *unit_of_row;
+	const char **scratch;   /* nrows entries */
+	int64_t *keys;          /* nrows entries */
+};
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Complainants of rows m[0..n): distinct contact hashes plus anonymous rows. */
+static size_t complainants(struct cc *cc, const struct mention *m, size_t n)
+{
+	const struct detect_input *in = cc->ctx->in;
+	size_t i, anon = 0, k = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *h = in->rows[m[i].row].contact_hash;
+
+		if (i && m[i].row == m[i - 1].row)
+			continue;
+		if (h && *h)
+			cc->scratch[k++] = h;
+		else
+			anon++;
+	}
+	return distinct(cc->scratch, k) + anon;
+}
+
+static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
+{
+	struct detect_ctx *ctx = cc->ctx;
+	const struct detect_input *in = ctx->in;
+	const struct detect_entity *e = m[0].e;
+	size_t i, nb = 0, people, base_people, ncomm, ncat, nunits = 0, k;
+	const char *name = e->name, *comm = NULL, *cat = NULL;
+	const struct mention *w;
+	struct detect_finding f;
+	double lambda, p;
+	char win[32];
+
+	/* Mentions are sorted by row, rows by time: the baseline comes first. */
+	while (nb < n && in->rows[m[nb].row].received_at < cc->w0)
+		nb++;
+	w = m + nb;
+	n -= nb;
+	if ((int64_t)n < ctx->dc->common_min)
+		return SQ_OK;
+	people = complainants(cc, w, n);
+	if ((int64_t)people < ctx->dc->common_min)
+		return SQ_OK;
+	for (i = 0, k = 0; i < n; i++)
+		cc->keys[k++] = in->units[cc->unit_of_row[w[i].row]].key;
+	qsort(cc->keys, k, sizeof(*cc->keys), cmp_i64);
+	for (i = 0; i < k; i++)
+		nunits += i == 0 || cc->keys[i] != cc->keys[i - 1];
+	for (i = 0; i < n; i++)
+		cc->scratch[i] = in->rows[w[i].row].own_community;
+	ncomm = distinct(cc->scratch, n);
+	if (ncomm == 1)
+		for (i = 0; i < n && !comm; i++)
+			comm = cc->scratch[i];
+	if (ncomm < 2 && nunits < 2)
+		return SQ_OK;
+	for (i = 0; i < n; i++)
+		cc->scratch[i] = in->rows[w[i].row].category;
+	ncat = distinct(cc->scratch, n);
+	if (ncat == 1)
+		for (i = 0; i < n && !cat; i++)
+			cat = cc->scratch[i];
+	base_people = nb ? complainants(cc, m, nb) : 0;
+	lambda = ((double)base_people > BASELINE_FLOOR ? (double)base_people : BASELINE_FLOOR) *
+		 (double)(ctx->now - cc->w0) / (BASELINE_DAYS * 86400.0);
+	p = detect_poisson_sf((int64_t)people, lambda);
+	if (p >= ctx->dc->cluster_alpha)
+		return SQ_OK;
+	for (i = 0; i < n; i++)   /* the fullest spelling names it best */
+		if (strlen(w[i].e->name) > strlen(name))
+			name = w[i].e->name;
+
+	detect_finding_init(&f, FLAG_COMMON_CAUSE);
+	f.severity = FLAG_MEDIUM;
+	f.threshold = ctx->dc->common_min;
+	f.min_fresh = ctx->dc->common_min;
+	for (i = 0; i < n; i++)
+		if (detect_finding_add(&f, in->rows[w[i].row].id))
+			goto oom;
+	detect_duration_label((ctx->now - cc->w0) * 1000, win, sizeof(win));
+	if (detect_finding_key(&f, "common_cause:%s", e->key) ||
+	    detect_finding_place(&f, cat, comm) ||
+	    detect_finding_summary(&f, "%s内 %zu 位诉求人（%zu 个社区）反映同一%s「%s」%s%s%s",
+				   win, people, ncomm, detect_entity_type_label(e->type), name,
+				   cat ? "，均为「" : "", cat ? flag_category_label(cat) : "",
+				   cat ? "」问题" : "") ||
+	    detect_finding_detail(&f, "%zu 起事件；此前 %d 周有 %zu 位诉求人提到，期望 %.2f，"
+				  "泊松尾概率 %.2g（阈值 %.2g）",
+				  nunits, BASELINE_DAYS / 7, base_people, lambda, p,
+				  ctx->dc->cluster_alpha))
+		goto oom;
+	return detect_emit(ctx, &f);
+oom:
+	detect_finding_release(&f);
+	return sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
+}
+
+static sq_err run(struct detect_ctx *ctx)
+{
+	const struct detect_input *in = ctx->in;
+	struct cc cc = { 0 };
+	struct detect_entity *ents = NULL;
+	struct mention *m = NULL;
+	struct detect_entity found_here[PER_ROW];
+	struct sq_buf text = SQ_BUF_INIT;
+	size_t nr = in->nrows, i, j, ne = 0, nm = 0, cap = 0;
+	int64_t since = ctx->now - lookback(ctx->dc);
+	sq_err rc = SQ_OK;
+
+	if (!nr || !in->nunits)
+		return SQ_OK;
+	cc.ctx = ctx;
+	cc.w0 = ctx->now - window_s(ctx->dc);
+	cc.unit_of_row = malloc(nr * sizeof(*cc.unit_of_row));
+	cc.scratch = malloc(nr * sizeof(*cc.scratch));
+	cc.keys = malloc(nr * sizeof(*cc.keys));
+	if (!cc.unit_of_row || !cc.scratch || !cc.keys)
+		goto oom;
+	for (i = 0; i < in->nunits; i++)
+		for (j = 0; j < in->units[i].nrows; j++)
+			cc.unit_of_row[in->units[i].rows[j]] = i;
+	for (i = 0; i < nr; i++) {
+		const struct store_detect_row *r = &in->rows[i];
+		size_t found;
+
+		if (r->received_at < since || r->received_at > ctx->now)
+			continue;
+		sq_buf_reset(&text);
+		if (sq_buf_adds(&text, r->title ? r->title : "") || sq_buf_adds(&text, "。") ||
+		    sq_buf_adds(&text, r->text ? r->text : ""))
+			goto oom;
+		found = detect_extract_entities(text.data, found_here, PER_ROW);
+		if (ne + found > cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			struct detect_entity *pe;
+			struct mention *pm;
+
+			while (ncap < ne + found)
+				ncap *= 2;
+			pe = realloc(ents, ncap * sizeof(*ents));
+			if (pe)
+				ents = pe;
+			pm = pe ? realloc(m, ncap * sizeof(*m)) : NULL;
+			if (!pm)
+				goto oom;
+			m = pm;
+			cap = ncap;
+		}
+		for (j = 0; j < found; j++) {
+			ents[ne + j] = found_here[j];
+			m[nm++] = (struct mention){ NULL, ne + j, i };
+		}
+		ne += found;
+	}
+	for (i = 0; i < nm; i++)
+		m[i].e = &ents[m[i].ent];
+	qsort(m, nm, sizeof(*m), cmp_mention);
+	for (i = 0; i < nm && !rc; i = j) {
+		for (j = i; j < nm && !strcmp(m[j].e->key, m[i].e->key); j++)
+			;
+		rc = entity_group(&cc, &m[i], j - i);
+	}
+	goto out;
+oom:
+	rc = sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
+out:
+	sq_buf_release(&text);
+	free(cc.unit_of_row);
+	free(cc.scratch);
+	free(cc.keys);
+	free(ents);
+	free(m);
+	return rc;
+}
+
+const struct sq_detector detector_common_cause = { "common_cause", lookback, run };

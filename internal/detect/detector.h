@@ -1,0 +1,145 @@
+/*
+ * detect/detector.h — what a detector is and what it is given.
+ *
+ * A detector is a name and a run callback (struct sq_detector), listed in
+ * detect/registry.c.  run() reads ctx->in (the look-back period's
+ * complaints grouped into incidents, read once per run for every
+ * detector) and proposes findings with detect_emit().  It never writes to
+ * the store and never decides about mail: detect.c turns findings into
+ * flags and the notifier writes the mail.
+ */
+#ifndef SUQIU_DETECT_DETECTOR_H
+#define SUQIU_DETECT_DETECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+#include "flag.h"
+#include "store.h"
+
+/* An incident as the detectors count it (a complaint no incident holds counts alone). */
+struct detect_unit {
+	int64_t key;              /* incident id, or -(complaint id) */
+	int64_t at;               /* when the incident opened (first report) */
+	const char *category;     /* may be NULL (unmapped) */
+	const char *community;    /* may be NULL */
+	const char *grid;         /* first member's grid code, may be NULL */
+	double lat, lon;          /* first member's position ... */
+	int has_pos;              /* ... when it has one */
+	size_t *rows;             /* indices into detect_input.rows, in time order */
+	size_t nrows;
+};
+
+struct detect_input {
+	const struct store_detect_row *rows;  /* received in [since, now], by time */
+	size_t nrows;
+	struct detect_unit *units;            /* by `at`, then key */
+	size_t nunits;
+	const struct store_detect_rows *overdue;  /* open past their deadline */
+	int64_t since;                        /* start of the look-back period */
+};
+
+/*
+ * A proposed flag.  Detectors fill it through the helpers below; detect_emit
+ * takes ownership of everything it holds.
+ */
+struct detect_finding {
+	enum flag_kind kind;
+	char *cause_key;          /* stable for the same cause across runs */
+	enum flag_severity severity;  /* at level 1 */
+	int64_t threshold;        /* incidents for level 1; level n at threshold*2^(n-1); 0: no levels */
+	int64_t min_fresh;        /* members not yet flagged for this cause needed to open a flag again */
+	int match_overlap;        /* also join a live flag of this kind sharing a member */
+	int known_by_kind;        /* a member in any flag of this kind is not fresh */
+	char *summary;            /* plain Chinese, one line */
+	char *detail;             /* the figures behind it (statistic, expected count), may be NULL */
+	char *category, *community;  /* may be NULL */
+	int64_t *members;         /* complaint ids, no duplicates */
+	size_t nmembers, cap;
+};
+
+struct detect_findings {
+	struct detect_finding *items;
+	size_t n, cap;
+};
+
+struct detect_ctx {
+	const struct sq_config *cfg;
+	const struct sq_detect_config *dc;
+	int64_t now;
+	const struct detect_input *in;
+	int64_t last_run_at;      /* when this detector last reported ran (0: never) */
+	int ran;                  /* set by a detector that did its periodic work */
+	int64_t scans;            /* space-time scans computed (stats) */
+	struct detect_findings *out;
+	struct sq_error *err;
+};
+
+struct sq_detector {
+	const char *name;
+	/* Seconds of history before now the detector reads (0: none). */
+	int64_t (*lookback)(const struct sq_detect_config *dc);
+	sq_err (*run)(struct detect_ctx *ctx);
+};
+
+/* The registry (detect/registry.c): NULL-terminated. */
+const struct sq_detector *const *detect_registry(void);
+
+extern const struct sq_detector detector_cluster;
+extern const struct sq_detector detector_surge;
+extern const struct sq_detector detector_spacetime;
+extern const struct sq_detector detector_common_cause;
+extern const struct sq_detector detector_urgent;
+extern const struct sq_detector detector_overdue;
+
+/* ---- helpers for detectors (detect.c) ---------------------------------- */
+
+/* A zeroed finding of kind with severity medium, min_fresh 1. */
+void detect_finding_init(struct detect_finding *f, enum flag_kind kind);
+void detect_finding_release(struct detect_finding *f);
+
+/* printf into f->cause_key / f->summary / f->detail.  SQ_ENOMEM only. */
+sq_err detect_finding_key(struct detect_finding *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+sq_err detect_finding_summary(struct detect_finding *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+sq_err detect_finding_detail(struct detect_finding *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Copy category and community (either may be NULL). */
+sq_err detect_finding_place(struct detect_finding *f, const char *category,
+			    const char *community);
+
+/* Add one complaint id (ignored when already there). */
+sq_err detect_finding_add(struct detect_finding *f, int64_t complaint_id);
+/* Add every complaint of a unit. */
+sq_err detect_finding_add_unit(struct detect_finding *f, const struct detect_input *in,
+			       const struct detect_unit *u);
+
+/*
+ * Hand the finding to the run (ownership moves; f is zeroed).  On failure
+ * f is released and ctx->err filled.
+ */
+sq_err detect_emit(struct detect_ctx *ctx, struct detect_finding *f);
+
+/* Local calendar day number (days since 1970-01-01 in the configured zone). */
+int64_t detect_local_day(const struct detect_ctx *ctx, int64_t t);
+
+/* "3天" / "72小时" / "30分钟" for a duration in milliseconds, into buf. */
+const char *detect_duration_label(int64_t ms, char *buf, size_t size);
+
+/* Upper tail of the Poisson distribution: P(X >= k) for mean lambda. */
+double detect_poisson_sf(int64_t k, double lambda);
+
+/*
+ * Distinct complainants among the rows of the given units: contact hashes
+ * counted once, rows without one each as their own.
+ */
+size_t detect_count_complainants(const struct detect_input *in,
+				 const struct detect_unit *const *units, size_t n);
+
+/* Great-circle distance in metres (WGS 84 mean radius). */
+double detect_distance_m(double lat1, double lon1, double lat2, double lon2);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * overdue — complaints still open or in progress after their deadline,
+ * one flag per community (cause "overdue:<community>") that grows as more
+ * items pass their deadline and escalates at 6, 12, ... of them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/detector.h"
+#include "banned.h"
+
+#define OVERDUE_THRESHOLD 3
+
+static int64_t lookback(const struct sq_detect_config *dc)
+{
+	(void)dc;
+	return 0;   /* reads store_detect_overdue, which has no age limit */
+}
+
+static int cmp_community(const void *a, const void *b)
+{
+	const struct store_detect_row *x = *(const struct store_detect_row *const *)a;
+	const struct store_detect_row *y = *(const struct store_detect_row *const *)b;
+	const char *cx = x->community ? x->community : "", *cy = y->community ? y->community : "";
+	int c = strcmp(cx, cy);
+
+	if (c)
+		return c;
+	return x->deadline < y->deadline ? -1 : x->deadline > y->deadline;
+}
+
+static sq_err run(struct detect_ctx *ctx)
+{
+	const struct store_detect_rows *od = ctx->in->overdue;
+	const struct store_detect_row **sorted;
+	size_t i, j, k;
+	sq_err rc = SQ_OK;
+
+	if (!od || !od->n)
+		return SQ_OK;
+	sorted = malloc(od->n * sizeof(*sorted));
+	if (!sorted)
+		return sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
+	for (i = 0; i < od->n; i++)
+		sorted[i] = &od->rows[i];
+	qsort(sorted, od->n, sizeof(*sorted), cmp_community);
+	for (i = 0; i < od->n && !rc; i = j) {
+		const char *comm = sorted[i]->community;
+		struct detect_finding f;
+		int64_t worst_days;
+
+		for (j = i; j < od->n; j++) {
+			const char *c = sorted[j]->community;
+
+			if ((c == NULL) != (comm == NULL) || (c && strcmp(c, comm)))
+				break;
+		}
+		detect_finding_init(&f, FLAG_OVERDUE);
+		f.severity = FLAG_LOW;
+		f.threshold = OVERDUE_THRESHOLD;
+		f.min_fresh = 1;
+		for (k = i; k < j && !rc; k++)
+			rc = detect_finding_add(&f, sorted[k]->id);
+		worst_days = (ctx->now - sorted[i]->deadline) / 86400;
+		if (!rc)
+			rc = detect_finding_key(&f, "overdue:%s", comm ? comm : "-");
+		if (!rc)
+			rc = detect_finding_place(&f, NULL, comm);
+		if (!rc)
+			rc = detect_finding_summary(&f, "%s有 %zu 件诉求超过办理期限仍未办结，最久已超期 %lld 天",
+						    comm ? comm : "未知社区", j - i,
+						    (long long)worst_days);
+		if (rc) {
+			detect_finding_release(&f);
+			rc = sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
+		} else {
+			rc = detect_emit(ctx, &f);
+		}
+	}
+	free(sorted);
+	return rc;
+}
+
+const struct sq_detector detector_overdue = { "overdue", lookback, run };

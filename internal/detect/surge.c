@@ -1,0 +1,179 @@
+/*
+ * surge — a category's count today well above its own recent history, per
+ * community and for the whole street: the CDC's EARS C2 statistic.
+ *
+ * Days are calendar days in the configured zone.  The baseline is the
+ * detect.surge_baseline_days (default 7) days that end two days before
+ * today — the guard band keeps the first days of a slowly starting surge
+ * out of its own baseline.  C2 = (today - mean) / sd, with sd at least 0.5
+ * so that a baseline of identical days cannot divide by zero, and today's
+ * count must also reach detect.surge_min (a C2 of 6 from 0 to 2 cases is
+ * noise, not a surge).  Today is still running: the count is what arrived
+ * so far, so a surge is flagged as soon as it passes the bar.  A street-
+ * wide surge whose category already surged in a community this run is not
+ * reported twice.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/detector.h"
+#include "banned.h"
+
+#define GUARD_DAYS 2
+#define SD_FLOOR 0.5
+#define MAX_BASELINE_DAYS 56
+
+static int64_t baseline_days(const struct sq_detect_config *dc)
+{
+	int64_t b = dc->surge_baseline_days;
+
+	return b < 3 ? 7 : b > MAX_BASELINE_DAYS ? MAX_BASELINE_DAYS : b;
+}
+
+static int64_t lookback(const struct sq_detect_config *dc)
+{
+	return (baseline_days(dc) + GUARD_DAYS + 2) * 86400;
+}
+
+struct ref {
+	const char *cat, *comm;   /* comm "" for the whole street */
+	size_t unit;
+	int64_t day;
+};
+
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct ref *x = a, *y = b;
+	int c = strcmp(x->cat, y->cat);
+
+	if (c)
+		return c;
+	c = strcmp(x->comm, y->comm);
+	if (c)
+		return c;
+	return x->unit < y->unit ? -1 : x->unit > y->unit;
+}
+
+/* Surged categories of this run, for the street-wide suppression. */
+struct surged {
+	const char **cats;
+	size_t n;
+};
+
+static int has_surged(const struct surged *s, const char *cat)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->cats[i], cat))
+			return 1;
+	return 0;
+}
+
+static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64_t today,
+		    struct surged *surged)
+{
+	const struct detect_input *in = ctx->in;
+	int64_t B = baseline_days(ctx->dc), first = today - GUARD_DAYS - B;
+	double counts[MAX_BASELINE_DAYS], mean = 0, var = 0, sd, c2;
+	int64_t d, c = 0;
+	const char *comm = r[0].comm;
+	struct detect_finding f;
+	size_t i;
+
+	memset(counts, 0, sizeof(counts));
+	for (i = 0; i < n; i++) {
+		if (r[i].day == today)
+			c++;
+		else if (r[i].day >= first && r[i].day < first + B)
+			counts[r[i].day - first] += 1;
+	}
+	if (c < ctx->dc->surge_min)
+		return SQ_OK;
+	if (!*comm && has_surged(surged, r[0].cat))
+		return SQ_OK;
+	for (d = 0; d < B; d++)
+		mean += counts[d];
+	mean /= (double)B;
+	for (d = 0; d < B; d++)
+		var += (counts[d] - mean) * (counts[d] - mean);
+	sd = sqrt(var / (double)(B - 1));
+	c2 = ((double)c - mean) / (sd > SD_FLOOR ? sd : SD_FLOOR);
+	if (c2 <= ctx->dc->surge_threshold)
+		return SQ_OK;
+
+	detect_finding_init(&f, FLAG_SURGE);
+	f.severity = FLAG_MEDIUM;
+	f.threshold = ctx->dc->surge_min;
+	f.min_fresh = ctx->dc->surge_min;
+	for (i = 0; i < n; i++)
+		if (r[i].day == today && detect_finding_add_unit(&f, in, &in->units[r[i].unit]))
+			goto oom;
+	if (detect_finding_key(&f, "surge:%s:%s", r[0].cat, *comm ? comm : "*") ||
+	    detect_finding_place(&f, r[0].cat, *comm ? comm : NULL) ||
+	    detect_finding_summary(&f, "%s「%s」今日已有 %lld 起，此前 %lld 天日均 %.1f 起",
+				   *comm ? comm : "全街道", flag_category_label(r[0].cat),
+				   (long long)c, (long long)B, mean) ||
+	    detect_finding_detail(&f, "EARS C2 = %.1f（阈值 %.1f）：今日 %lld，基线均值 %.2f、标准差 %.2f"
+				  "（%lld 天，间隔 %d 天）",
+				  c2, ctx->dc->surge_threshold, (long long)c, mean, sd, (long long)B,
+				  GUARD_DAYS))
+		goto oom;
+	if (*comm) {
+		const char **p = realloc(surged->cats, (surged->n + 1) * sizeof(*p));
+
+		if (!p)
+			goto oom;
+		surged->cats = p;
+		surged->cats[surged->n++] = r[0].cat;
+	}
+	return detect_emit(ctx, &f);
+oom:
+	detect_finding_release(&f);
+	return sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
+}
+
+static sq_err run(struct detect_ctx *ctx)
+{
+	const struct detect_input *in = ctx->in;
+	int64_t today = detect_local_day(ctx, ctx->now);
+	int64_t first = today - GUARD_DAYS - baseline_days(ctx->dc);
+	struct surged surged = { NULL, 0 };
+	struct ref *r;
+	size_t i, j, n = 0;
+	sq_err rc = SQ_OK;
+
+	if (!in->nunits)
+		return SQ_OK;
+	r = malloc(2 * in->nunits * sizeof(*r));
+	if (!r)
+		return sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
+	for (i = 0; i < in->nunits; i++) {
+		const struct detect_unit *u = &in->units[i];
+		int64_t day = detect_local_day(ctx, u->at);
+
+		if (!u->category || day < first || day > today || u->at > ctx->now)
+			continue;
+		if (u->community)
+			r[n++] = (struct ref){ u->category, u->community, i, day };
+		r[n++] = (struct ref){ u->category, "", i, day };
+	}
+	/* Sorting puts "" (street-wide) first within a category; run the
+	 * communities first so the suppression knows what surged. */
+	qsort(r, n, sizeof(*r), cmp_ref);
+	for (int pass = 0; pass < 2 && !rc; pass++) {
+		for (i = 0; i < n && !rc; i = j) {
+			for (j = i; j < n && !strcmp(r[j].cat, r[i].cat) &&
+				    !strcmp(r[j].comm, r[i].comm); j++)
+				;
+			if ((pass == 0) == (*r[i].comm != '\0'))
+				rc = group(ctx, &r[i], j - i, today, &surged);
+		}
+	}
+	free(surged.cats);
+	free(r);
+	return rc;
+}
+
+const struct sq_detector detector_surge = { "surge", lookback, run };

@@ -1,0 +1,89 @@
+/*
+ * notify.h — alert mail through an outbox (DESIGN.md, "Alerts";
+ * docs/alerts.md is the operator's description).
+ *
+ * notify_enqueue() is called by detect in the transaction that raises or
+ * escalates a flag: it writes the flag revision's message (recipients from
+ * the duty roster at that moment, subject, plain-text and HTML bodies, a
+ * stable Message-ID) to the outbox, so the alert exists exactly when the
+ * flag revision does.
+ *
+ * notify_send() delivers the outbox.  Each row moves pending -> sending ->
+ * sent, every step committed on its own: a row is claimed (sending) before
+ * the SMTP conversation and marked sent after the server accepted it.  A
+ * failed attempt goes back to pending with exponential backoff.  A row
+ * found in `sending` longer than alerts.smtp.in_doubt_after belongs to a
+ * run that died between claiming and marking: whether the server got it is
+ * unknown, so it is sent again with the SAME Message-ID ("at least once,
+ * identified": the receiving side can drop the duplicate).  Nothing else
+ * is ever sent twice for one flag revision, and nothing is dropped.
+ *
+ * No full phone number reaches a mail: members are shown with the stored
+ * masked contact, and any phone-number-like digit run in a title or
+ * summary is masked too.
+ */
+#ifndef SUQIU_NOTIFY_H
+#define SUQIU_NOTIFY_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "config.h"
+#include "error.h"
+
+struct sq_store;
+struct sq_faults;
+
+/*
+ * Queue the alert of flag_id's current revision, inside the caller's
+ * transaction.  A revision already queued is left alone.
+ */
+sq_err notify_enqueue(struct sq_store *st, const struct sq_config *cfg, int64_t flag_id,
+		      int64_t now, struct sq_error *err);
+
+struct notify_stats {
+	int64_t sent;        /* accepted by the server this run */
+	int64_t failed;      /* attempts that failed (rows stay queued) */
+	int64_t recovered;   /* rows found in sending and re-queued (in doubt) */
+	int64_t pending;     /* rows still queued after the run */
+	int64_t next_due;    /* earliest next attempt of those (0: none) */
+};
+
+/*
+ * Deliver the due rows of the outbox at `now` (at most max_messages; 0: no
+ * limit).  faults may be NULL.  Returns SQ_OK when every due row was sent
+ * (or there was nothing to do), SQ_EMAIL when some attempt failed (err
+ * names the last failure; the rows stay queued for a later run), or a
+ * store error.  SQ_ECONFIG when alerts.smtp.url is not configured and
+ * something is waiting.
+ */
+sq_err notify_send(struct sq_store *st, const struct sq_config *cfg, int64_t now,
+		   int max_messages, struct sq_faults *faults, struct notify_stats *stats,
+		   struct sq_error *err);
+
+/*
+ * The duty roster's recipients for a flag in `community` / `category`
+ * (either may be NULL) at `now`, in the configured zone: rows on duty
+ * (weekday, hour) whose community and category filters admit the flag;
+ * if none, the rows whose filters admit it whatever the hour; if none,
+ * every row.  Duplicates (ignoring case) removed, roster order kept.
+ * *out receives them comma-separated, malloc'd ("" for an empty roster).
+ */
+sq_err notify_recipients(const struct sq_config *cfg, int64_t now, const char *community,
+			 const char *category, char **out, struct sq_error *err);
+
+/*
+ * Append s with every phone-number-like run masked: 11 digits starting
+ * with 1 (separators ' ' and '-' allowed) keep their first 3 and last 4
+ * digits ("138****5678"); other runs of 7 to 12 digits keep their last 2.
+ */
+sq_err notify_mask_phones(struct sq_buf *out, const char *s);
+
+/*
+ * Backoff before attempt n+1 after n failed attempts: base * 2^(n-1)
+ * capped at max, plus up to a quarter of it as jitter derived from seed
+ * (deterministic, so tests can bound it).  Milliseconds.
+ */
+int64_t notify_backoff_ms(int64_t attempts, int64_t base_ms, int64_t max_ms, uint64_t seed);
+
+#endif

@@ -1,0 +1,615 @@
+/* One collection run, and imports of saved pages (poll.h). */
+#include "poll.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "connectors/connector.h"
+#include "http.h"
+#include "normalize.h"
+#include "record.h"
+#include "banned.h"
+
+/* ---- the system clock ----------------------------------------------------- */
+
+static int64_t clock_read_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t sys_wall_ms(void *ctx)
+{
+	(void)ctx;
+	return clock_read_ms(CLOCK_REALTIME);
+}
+
+static int64_t sys_now_ms(void *ctx)
+{
+	const struct poll_system_clock *s = ctx;
+
+	return s->fixed_now_ms > 0 ? s->fixed_now_ms : clock_read_ms(CLOCK_REALTIME);
+}
+
+static int64_t sys_mono_ms(void *ctx)
+{
+	(void)ctx;
+	return clock_read_ms(CLOCK_MONOTONIC);
+}
+
+static void sys_sleep_ms(void *ctx, int64_t ms)
+{
+	struct timespec ts, rem;
+
+	(void)ctx;
+	if (ms <= 0)
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &rem) == -1 && errno == EINTR)
+		ts = rem;
+}
+
+static double sys_rand01(void *ctx)
+{
+	struct poll_system_clock *s = ctx;
+	uint64_t x = s->rng;
+
+	/* xorshift64*: jitter needs spread, not secrecy. */
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	s->rng = x;
+	return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
+void poll_clock_system(struct poll_clock *c, struct poll_system_clock *state,
+		       int64_t fixed_now_ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	state->fixed_now_ms = fixed_now_ms;
+	state->rng = ((uint64_t)ts.tv_sec * 1000000007ULL) ^ (uint64_t)ts.tv_nsec ^
+		     0x9E3779B97F4A7C15ULL;
+	if (!state->rng)
+		state->rng = 1;
+	c->now_ms = sys_now_ms;
+	c->wall_ms = sys_wall_ms;
+	c->mono_ms = sys_mono_ms;
+	c->sleep_ms = sys_sleep_ms;
+	c->rand01 = sys_rand01;
+	c->ctx = state;
+}
+
+/* ---- one source ----------------------------------------------------------- */
+
+struct poller {
+	const struct sq_config *cfg;
+	struct sq_store *st;
+	struct sq_http *http;
+	const struct sq_normalizer *norm;
+	const struct poll_options *opt;
+};
+
+static void fault(const struct poller *p, const char *point)
+{
+	if (p->opt->fault)
+		p->opt->fault(p->opt->fault_ctx, point);
+}
+
+static void note(const struct poller *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(const struct poller *p, const char *fmt, ...)
+{
+	char msg[SQ_ERRMSG_MAX];
+	va_list ap;
+
+	if (!p->opt->note)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p->opt->note(p->opt->note_ctx, msg);
+}
+
+static int64_t now_s(const struct poller *p)
+{
+	const struct poll_clock *c = &p->opt->clock;
+
+	return c->now_ms(c->ctx) / 1000;
+}
+
+/* The ids a page inserted or changed, for the after_page hook. */
+struct id_list {
+	int64_t *ids;
+	size_t n, cap;
+};
+
+static sq_err ids_add(struct id_list *l, int64_t id)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		int64_t *grown = realloc(l->ids, cap * sizeof(*grown));
+
+		if (!grown)
+			return SQ_ENOMEM;
+		l->ids = grown;
+		l->cap = cap;
+	}
+	l->ids[l->n++] = id;
+	return SQ_OK;
+}
+
+/*
+ * Normalize the page's records; those normalize_record refuses as data
+ * (bad text, a missing time) join the page's quarantine.  Configuration
+ * problems (no site key) and memory stop the source instead.
+ */
+static sq_err normalize_page(const struct poller *p, struct sq_conn_page *page,
+			     struct sq_error *err)
+{
+	size_t i = 0;
+
+	while (i < page->nrecords) {
+		struct sq_record *r = &page->records[i];
+		struct sq_error e = { 0 };
+		struct sq_conn_bad *grown, b = { 0 };
+		sq_err rc = normalize_record(p->norm, r, &e);
+
+		if (rc == SQ_OK) {
+			i++;
+			continue;
+		}
+		if (rc != SQ_EPARSE && rc != SQ_ECHARSET) {
+			*err = e;
+			return sq_error_prefix(err, "normalizing %s: ",
+					       r->source_id ? r->source_id : "a record");
+		}
+		grown = realloc(page->bad, (page->nbad + 1) * sizeof(*grown));
+		if (!grown)
+			return sq_fail(err, SQ_ENOMEM, "out of memory");
+		page->bad = grown;
+		b.raw = r->raw;
+		r->raw = NULL;
+		b.source_id = r->source_id;
+		r->source_id = NULL;
+		b.reason = sq_strdup(e.msg);
+		if (!b.reason) {
+			r->raw = b.raw;
+			r->source_id = b.source_id;
+			return sq_fail(err, SQ_ENOMEM, "out of memory");
+		}
+		if (!b.raw && !(b.raw = sq_strdup(""))) {
+			free(b.reason);
+			r->source_id = b.source_id;
+			return sq_fail(err, SQ_ENOMEM, "out of memory");
+		}
+		page->bad[page->nbad++] = b;
+		record_release(r);
+		memmove(r, r + 1, (page->nrecords - i - 1) * sizeof(*r));
+		page->nrecords--;
+	}
+	return SQ_OK;
+}
+
+/*
+ * Store one parsed page — records, quarantine and (when cursor is not NULL)
+ * the source's new cursor — in one transaction, then call after_page.
+ */
+static sq_err store_page(const struct poller *p, const struct sq_source_config *src,
+			 struct sq_conn_page *page, const char *cursor,
+			 struct store_run_source *stats, struct sq_error *err)
+{
+	struct id_list changed = { 0 };
+	int64_t now = now_s(p), n_new = 0, n_upd = 0, n_same = 0;
+	size_t i;
+	sq_err rc;
+
+	rc = normalize_page(p, page, err);
+	if (rc)
+		return rc;
+	rc = store_begin(p->st, err);
+	if (rc)
+		return rc;
+	for (i = 0; i < page->nrecords; i++) {
+		enum store_change change;
+		int64_t id = 0;
+
+		rc = store_put_complaint(p->st, &page->records[i], now, &change, &id, err);
+		if (rc)
+			goto fail;
+		fault(p, "mid_page");
+		if (change == STORE_NEW)
+			n_new++;
+		else if (change == STORE_UPDATED)
+			n_upd++;
+		else
+			n_same++;
+		if (change != STORE_UNCHANGED && ids_add(&changed, id)) {
+			rc = sq_fail(err, SQ_ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	for (i = 0; i < page->nbad; i++) {
+		rc = store_quarantine(p->st, src->name, page->bad[i].source_id, page->bad[i].raw,
+				      page->bad[i].reason, now, err);
+		if (rc)
+			goto fail;
+	}
+	if (cursor) {
+		rc = store_set_cursor(p->st, src->name, cursor, now, err);
+		if (rc)
+			goto fail;
+	}
+	fault(p, "before_commit");
+	rc = store_commit(p->st, err);
+	if (rc)
+		goto fail;
+	fault(p, "after_commit");
+	stats->pages++;
+	stats->fetched += (int64_t)(page->nrecords + page->nbad);
+	stats->new_records += n_new;
+	stats->updated += n_upd;
+	stats->unchanged += n_same;
+	stats->quarantined += (int64_t)page->nbad;
+	if (p->opt->after_page)
+		rc = p->opt->after_page(p->opt->after_page_ctx, changed.ids, changed.n, err);
+	free(changed.ids);
+	return rc;
+fail:
+	store_rollback(p->st);
+	free(changed.ids);
+	return rc;
+}
+
+/* Replace every occurrence of secret in msg by "***" (in place, one line). */
+static void redact(char *msg, const char *secret)
+{
+	size_t slen = secret ? strlen(secret) : 0;
+	char *at;
+
+	if (!slen)
+		return;
+	while ((at = strstr(msg, secret))) {
+		size_t tail = strlen(at + slen);
+
+		if (slen >= 3) {
+			memcpy(at, "***", 3);
+			memmove(at + 3, at + slen, tail + 1);
+		} else {
+			memset(at, '*', slen);
+		}
+	}
+}
+
+/* How many attempts and how long a source may spend, from the http section. */
+static int max_attempts(const struct sq_config *cfg)
+{
+	int64_t n = cfg->http.max_attempts;
+
+	return n < 1 ? 1 : n > 1000 ? 1000 : (int)n;
+}
+
+/*
+ * Fetch and parse one page, with the retry loop.  *cursor is the page's
+ * cursor (replaced on a RESTART).  On success page holds a PAGE or
+ * NOT_MODIFIED verdict, or *idle is set.  On failure err says why, with
+ * the page's description in *what.
+ */
+static sq_err fetch_page(const struct poller *p, const struct sq_source_config *src,
+			 int page_no, char **cursor, int *restarted, int64_t started,
+			 struct sq_conn_page *page, int *idle, char **what,
+			 struct poll_source_result *res, struct sq_error *err)
+{
+	const struct sq_connector *conn = src->connector;
+	const struct poll_clock *clk = &p->opt->clock;
+	int attempt = 1, resigned = 0;
+	sq_err rc;
+
+	for (;;) {
+		struct sq_conn_env env = { clk->now_ms(clk->ctx), clk->wall_ms(clk->ctx), NULL };
+		struct sq_conn_request req = { 0 };
+		struct sq_http_request hreq;
+		struct sq_http_response resp = { 0 };
+		enum sq_verdict verdict;
+		int64_t hint = -1, delay, spent;
+
+		memset(page, 0, sizeof(*page));
+		rc = conn->build_request(src, *cursor, &env, &req, err);
+		if (rc) {
+			conn_request_release(&req);
+			return rc;
+		}
+		free(*what);
+		*what = req.what;
+		req.what = NULL;
+		if (req.idle) {
+			conn_request_release(&req);
+			*idle = 1;
+			return SQ_OK;
+		}
+		hreq.url = req.url;
+		hreq.headers = (const char *const *)req.headers;
+		hreq.nheaders = req.nheaders;
+		sq_error_clear(err);
+		resp.retry_after_ms = -1;
+		rc = http_get(p->http, &hreq, &resp, err);
+		redact(err->msg, req.redact);
+		conn_request_release(&req);
+		if (rc == SQ_OK) {
+			fault(p, "after_fetch");
+			rc = conn->parse_page(src, *cursor, &env, &resp, page, err);
+			if (rc) {
+				http_response_release(&resp);
+				return rc;
+			}
+			verdict = page->verdict;
+			hint = page->retry_after_ms;
+		} else if (rc == SQ_ERETRY || rc == SQ_ECHARSET) {
+			/* A failed fetch of this page (timeout, cut short, bad bytes). */
+			verdict = SQ_VERDICT_RETRY;
+		} else {
+			verdict = SQ_VERDICT_FATAL;
+		}
+		http_response_release(&resp);
+
+		switch (verdict) {
+		case SQ_VERDICT_PAGE:
+		case SQ_VERDICT_NOT_MODIFIED:
+			return SQ_OK;
+		case SQ_VERDICT_FATAL:
+			conn_page_release(page);
+			return err->code ? err->code : SQ_EFATAL;
+		case SQ_VERDICT_RESIGN:
+			conn_page_release(page);
+			if (resigned)
+				return sq_error_prefix(err, "refused again after signing afresh: ");
+			resigned = 1;
+			res->retries++;
+			note(p, "%s: page %d (%s): %s; signing afresh and trying once more",
+			     src->name, page_no, *what ? *what : "", err->msg);
+			continue;
+		case SQ_VERDICT_RESTART:
+			if (*restarted) {
+				conn_page_release(page);
+				return sq_error_prefix(err, "refused again after restarting the walk: ");
+			}
+			*restarted = 1;
+			res->retries++;
+			note(p, "%s: page %d (%s): %s; restarting the walk from %s", src->name,
+			     page_no, *what ? *what : "", err->msg,
+			     page->cursor ? page->cursor : "the start");
+			free(*cursor);
+			*cursor = page->cursor;
+			page->cursor = NULL;
+			conn_page_release(page);
+			continue;
+		case SQ_VERDICT_RETRY:
+			break;
+		}
+		conn_page_release(page);
+		if (attempt >= max_attempts(p->cfg)) {
+			sq_err code = err->code ? err->code : SQ_ERETRY;
+
+			sq_error_prefix(err, "gave up after %d attempts: ", attempt);
+			err->code = code;
+			return code;
+		}
+		delay = http_retry_delay_ms(&p->cfg->http, attempt, hint, clk->rand01(clk->ctx));
+		spent = clk->mono_ms(clk->ctx) - started;
+		if (p->cfg->http.budget_ms > 0 && spent + delay > p->cfg->http.budget_ms) {
+			sq_err code = err->code ? err->code : SQ_ERETRY;
+
+			sq_error_prefix(err, "gave up after %d attempts (retry budget of %lld ms spent): ",
+					attempt, (long long)p->cfg->http.budget_ms);
+			err->code = code;
+			return code;
+		}
+		note(p, "%s: page %d (%s): %s; retry %d in %lld ms", src->name, page_no,
+		     *what ? *what : "", err->msg, attempt, (long long)delay);
+		res->retries++;
+		attempt++;
+		clk->sleep_ms(clk->ctx, delay);
+	}
+}
+
+static sq_err poll_source(const struct poller *p, const struct sq_source_config *src,
+			  struct poll_source_result *res)
+{
+	const struct poll_clock *clk = &p->opt->clock;
+	struct sq_error *err = &res->err;
+	int64_t started = clk->mono_ms(clk->ctx);
+	char *cursor = NULL, *what = NULL;
+	int page_no = 0, restarted = 0;
+	sq_err rc;
+
+	res->src = src;
+	res->stats.source = src->name;
+	if (!src->connector || !src->connector->build_request || !src->connector->parse_page) {
+		rc = sq_fail(err, SQ_ECONFIG, "%s: no connector for type '%s'", src->name,
+			     src->type ? src->type : "?");
+		goto out;
+	}
+	rc = store_get_cursor(p->st, src->name, &cursor, err);
+	if (rc) {
+		sq_error_prefix(err, "%s: ", src->name);
+		goto out;
+	}
+	for (;;) {
+		struct sq_conn_page page = { 0 };
+		int idle = 0;
+
+		page_no++;
+		rc = fetch_page(p, src, page_no, &cursor, &restarted, started, &page, &idle, &what,
+				res, err);
+		if (!rc && idle)
+			break;
+		if (!rc) {
+			rc = store_page(p, src, &page, page.cursor, &res->stats, err);
+			if (!rc) {
+				free(cursor);
+				cursor = page.cursor;
+				page.cursor = NULL;
+			}
+		}
+		if (rc) {
+			conn_page_release(&page);
+			sq_error_prefix(err, "%s: page %d%s%s%s: ", src->name, page_no,
+					what ? " (" : "", what ? what : "", what ? ")" : "");
+			goto out;
+		}
+		if (!page.more) {
+			conn_page_release(&page);
+			break;
+		}
+		conn_page_release(&page);
+	}
+out:
+	free(cursor);
+	free(what);
+	res->rc = rc;
+	res->stats.duration_ms = clk->mono_ms(clk->ctx) - started;
+	if (rc) {
+		res->stats.errors = 1;
+		res->stats.error = err->msg;
+	} else {
+		sq_error_clear(err);
+	}
+	return rc;
+}
+
+/* ---- the run ------------------------------------------------------------------- */
+
+static int wanted(const struct poll_options *opt, const struct sq_source_config *src)
+{
+	size_t i;
+
+	if (!opt->nonly)
+		return src->enabled;
+	for (i = 0; i < opt->nonly; i++)
+		if (!strcmp(opt->only[i], src->name))
+			return 1;
+	return 0;
+}
+
+sq_err poll_run(const struct sq_config *cfg, struct sq_store *st, struct sq_http *http,
+		const struct sq_normalizer *norm, const struct poll_options *opt,
+		struct poll_result *out, struct sq_error *err)
+{
+	struct poller p = { cfg, st, http, norm, opt };
+	size_t i, n = 0;
+	sq_err rc;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < opt->nonly; i++)
+		if (!config_find_source(cfg, opt->only[i]))
+			return sq_fail(err, SQ_ENOTFOUND, "no source named '%s' in %s", opt->only[i],
+				       cfg->path ? cfg->path : "the configuration");
+	for (i = 0; i < cfg->nsources; i++)
+		n += wanted(opt, &cfg->sources[i]) ? 1 : 0;
+	if (n && !(out->sources = calloc(n, sizeof(*out->sources))))
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	for (i = 0; i < cfg->nsources; i++) {
+		struct poll_source_result *res;
+
+		if (!wanted(opt, &cfg->sources[i]))
+			continue;
+		res = &out->sources[out->n++];
+		if (poll_source(&p, &cfg->sources[i], res))
+			out->failed++;
+		if (res->rc == SQ_ENOMEM)
+			return sq_fail(err, SQ_ENOMEM, "%s", res->err.msg);
+		if (opt->run_id) {
+			rc = store_run_source(st, opt->run_id, &res->stats, err);
+			if (rc)
+				return rc;
+		}
+	}
+	return SQ_OK;
+}
+
+void poll_result_release(struct poll_result *r)
+{
+	free(r->sources);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- import ------------------------------------------------------------------- */
+
+struct importer {
+	const struct poller *p;
+	const struct sq_source_config *src;
+	const char *file;
+	struct poll_import_result *out;
+	struct sq_error *err;
+};
+
+static sq_err import_one(void *ctx, const char *text, size_t len, int number)
+{
+	struct importer *im = ctx;
+	const struct poll_clock *clk = &im->p->opt->clock;
+	struct sq_conn_env env = { clk->now_ms(clk->ctx), clk->wall_ms(clk->ctx), NULL };
+	struct sq_http_response resp = { 0 };
+	struct sq_conn_page page = { 0 };
+	struct sq_error e = { 0 };
+	sq_err rc;
+
+	resp.status = 200;
+	resp.retry_after_ms = -1;
+	resp.body.data = (char *)text;
+	resp.body.len = len;
+	rc = im->src->connector->parse_page(im->src, NULL, &env, &resp, &page, &e);
+	if (rc) {
+		*im->err = e;
+		return rc;
+	}
+	if (page.verdict != SQ_VERDICT_PAGE) {
+		conn_page_release(&page);
+		im->out->failed_pages++;
+		im->out->stats.errors++;
+		im->out->err = e;
+		sq_error_prefix(&im->out->err, "%s: %s: page %d: ", im->src->name, im->file, number);
+		return SQ_OK;
+	}
+	rc = store_page(im->p, im->src, &page, NULL, &im->out->stats, &e);
+	conn_page_release(&page);
+	if (rc) {
+		*im->err = e;
+		sq_error_prefix(im->err, "%s: %s: page %d: ", im->src->name, im->file, number);
+	}
+	return rc;
+}
+
+sq_err poll_import(const struct sq_source_config *src, struct sq_store *st,
+		   const struct sq_normalizer *norm, const struct poll_options *opt,
+		   const char *file, const char *text, size_t len,
+		   struct poll_import_result *out, struct sq_error *err)
+{
+	struct poller p = { NULL, st, NULL, norm, opt };
+	struct importer im = { &p, src, file, out, err };
+	const struct poll_clock *clk = &opt->clock;
+	int64_t started = clk->mono_ms(clk->ctx);
+	sq_err rc;
+
+	memset(out, 0, sizeof(*out));
+	out->stats.source = src->name;
+	if (!src->connector || !src->connector->parse_page)
+		return sq_fail(err, SQ_ECONFIG, "%s: no connector for type '%s'", src->name,
+			       src->type ? src->type : "?");
+	rc = conn_split_pages(text, len, src->connector->array_is_page, import_one, &im);
+	if (rc == SQ_ENOMEM && !err->msg[0])
+		sq_fail(err, SQ_ENOMEM, "%s: %s: out of memory", src->name, file);
+	out->stats.duration_ms = clk->mono_ms(clk->ctx) - started;
+	if (out->failed_pages)
+		out->stats.error = out->err.msg;
+	return rc;
+}

@@ -1,0 +1,737 @@
+/* Early warning in the store: what the detectors read, and the flags they
+ * raise with their members and history. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_private.h"
+#include "banned.h"
+
+static sq_err step_done(struct sq_store *st, sqlite3_stmt *s, const char *what,
+			struct sq_error *err)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_db_error(st, what, err);
+	return SQ_OK;
+}
+
+/* Make room for one more element of size elem in *arr (n used, *cap allocated). */
+static int grow_array(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	if (ncap > SIZE_MAX / elem)
+		return -1;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return -1;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+static int64_t col_i64(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_int64(s, i);
+}
+
+/* ---- detector input ------------------------------------------------------ */
+
+#define DETECT_COLUMNS \
+	"SELECT c.id, COALESCE(c.incident_id, 0), c.received_at, c.first_seen_at," \
+	" COALESCE(i.opened_at, c.received_at), COALESCE(c.deadline, 0)," \
+	" c.source, c.source_id, COALESCE(i.category, c.category)," \
+	" COALESCE(i.community, c.community), c.grid, c.contact_hash, c.title, c.text," \
+	" c.status, c.lat, c.lon, c.community" \
+	" FROM complaints c LEFT JOIN incidents i ON i.id = c.incident_id"
+
+static const char sql_detect_load[] =
+	DETECT_COLUMNS
+	" WHERE c.received_at >= ?1 AND c.received_at <= ?2"
+	" AND c.kind <> 'praise' AND c.status <> 'void'"
+	" ORDER BY c.received_at, c.id";
+
+static const char sql_detect_overdue[] =
+	DETECT_COLUMNS
+	" WHERE c.status IN ('open', 'in_progress') AND c.deadline IS NOT NULL"
+	" AND c.deadline < ?1 AND c.kind <> 'praise'"
+	" ORDER BY c.deadline, c.id";
+
+static void detect_row_release(struct store_detect_row *r)
+{
+	free(r->source);
+	free(r->source_id);
+	free(r->category);
+	free(r->community);
+	free(r->own_community);
+	free(r->grid);
+	free(r->contact_hash);
+	free(r->title);
+	free(r->text);
+	free(r->status);
+	memset(r, 0, sizeof(*r));
+}
+
+void store_detect_rows_release(struct store_detect_rows *rows)
+{
+	size_t i;
+
+	if (!rows)
+		return;
+	for (i = 0; i < rows->n; i++)
+		detect_row_release(&rows->rows[i]);
+	free(rows->rows);
+	rows->rows = NULL;
+	rows->n = 0;
+}
+
+static void read_detect_row(sqlite3_stmt *s, struct store_detect_row *r, int *oom)
+{
+	r->id = col_i64(s, 0);
+	r->incident_id = col_i64(s, 1);
+	r->received_at = col_i64(s, 2);
+	r->first_seen_at = col_i64(s, 3);
+	r->unit_at = col_i64(s, 4);
+	r->deadline = col_i64(s, 5);
+	r->source = store_col_text(s, 6, oom);
+	r->source_id = store_col_text(s, 7, oom);
+	r->category = store_col_text(s, 8, oom);
+	r->community = store_col_text(s, 9, oom);
+	r->grid = store_col_text(s, 10, oom);
+	r->contact_hash = store_col_text(s, 11, oom);
+	r->title = store_col_text(s, 12, oom);
+	r->text = store_col_text(s, 13, oom);
+	r->status = store_col_text(s, 14, oom);
+	r->has_pos = sqlite3_column_type(s, 15) != SQLITE_NULL &&
+		     sqlite3_column_type(s, 16) != SQLITE_NULL;
+	if (r->has_pos) {
+		r->lat = sqlite3_column_double(s, 15);
+		r->lon = sqlite3_column_double(s, 16);
+	}
+	r->own_community = store_col_text(s, 17, oom);
+}
+
+static sq_err load_rows(struct sq_store *st, const char *sql, int64_t a, int64_t b, int nbind,
+			struct store_detect_rows *out, struct sq_error *err)
+{
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int step, oom = 0;
+	sq_err rc;
+
+	out->rows = NULL;
+	out->n = 0;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, a);
+	if (nbind > 1)
+		sqlite3_bind_int64(s, 2, b);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (grow_array((void **)&out->rows, &cap, out->n, sizeof(*out->rows))) {
+			oom = 1;
+			break;
+		}
+		memset(&out->rows[out->n], 0, sizeof(out->rows[0]));
+		read_detect_row(s, &out->rows[out->n], &oom);
+		out->n++;
+		if (oom)
+			break;
+	}
+	sqlite3_reset(s);
+	if (oom) {
+		store_detect_rows_release(out);
+		return sq_fail(err, SQ_ENOMEM, "out of memory reading complaints for detection");
+	}
+	if (step != SQLITE_DONE) {
+		store_detect_rows_release(out);
+		return store_db_error(st, "reading complaints for detection", err);
+	}
+	return SQ_OK;
+}
+
+sq_err store_detect_load(struct sq_store *st, int64_t since, int64_t until,
+			 struct store_detect_rows *out, struct sq_error *err)
+{
+	return load_rows(st, sql_detect_load, since, until, 2, out, err);
+}
+
+sq_err store_detect_overdue(struct sq_store *st, int64_t now, struct store_detect_rows *out,
+			    struct sq_error *err)
+{
+	return load_rows(st, sql_detect_overdue, now, 0, 1, out, err);
+}
+
+sq_err store_detect_link_incident(struct sq_store *st, int64_t complaint_id,
+				  int64_t *incident_id, struct sq_error *err)
+{
+	static const char sql_new[] =
+		"INSERT INTO incidents (opened_at, last_at, category, community, size, created_at)"
+		" SELECT received_at, received_at, category, community, 0, received_at"
+		" FROM complaints WHERE id = ?1";
+	static const char sql_link[] = "UPDATE complaints SET incident_id = ?2 WHERE id = ?1";
+	static const char sql_sum[] =
+		"UPDATE incidents SET"
+		" size = (SELECT count(*) FROM complaints WHERE incident_id = ?1),"
+		" opened_at = (SELECT min(received_at) FROM complaints WHERE incident_id = ?1),"
+		" last_at = (SELECT max(received_at) FROM complaints WHERE incident_id = ?1)"
+		" WHERE id = ?1";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	if (!*incident_id) {
+		rc = store_stmt(st, sql_new, &s, err);
+		if (rc)
+			return rc;
+		sqlite3_bind_int64(s, 1, complaint_id);
+		rc = step_done(st, s, "opening an incident", err);
+		if (rc)
+			return rc;
+		if (sqlite3_changes(st->db) != 1)
+			return sq_fail(err, SQ_ENOTFOUND, "complaint %lld not found",
+				       (long long)complaint_id);
+		*incident_id = sqlite3_last_insert_rowid(st->db);
+	}
+	rc = store_stmt(st, sql_link, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, complaint_id);
+	sqlite3_bind_int64(s, 2, *incident_id);
+	rc = step_done(st, s, "linking a complaint to an incident", err);
+	if (rc)
+		return rc;
+	rc = store_stmt(st, sql_sum, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, *incident_id);
+	return step_done(st, s, "updating an incident", err);
+}
+
+sq_err store_detector_last_run(struct sq_store *st, const char *name, int64_t *at,
+			       struct sq_error *err)
+{
+	static const char sql[] = "SELECT last_run_at FROM detector_state WHERE name = ?1";
+	sqlite3_stmt *s;
+	int step;
+	sq_err rc;
+
+	*at = 0;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	store_bind_text(s, 1, name);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		*at = col_i64(s, 0);
+	sqlite3_reset(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_db_error(st, "reading detector state", err);
+	return SQ_OK;
+}
+
+sq_err store_detector_mark_run(struct sq_store *st, const char *name, int64_t at,
+			       struct sq_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO detector_state (name, last_run_at) VALUES (?1, ?2)"
+		" ON CONFLICT (name) DO UPDATE SET last_run_at = excluded.last_run_at";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	store_bind_text(s, 1, name);
+	sqlite3_bind_int64(s, 2, at);
+	return step_done(st, s, "saving detector state", err);
+}
+
+/* ---- flags ------------------------------------------------------------- */
+
+#define FLAG_COLUMNS \
+	"SELECT f.id, f.kind, f.cause_key, f.severity, f.state, f.summary, f.detail," \
+	" f.category, f.community, f.level, f.revision, f.opened_at, f.updated_at," \
+	" f.active_at, COALESCE(f.closed_at, 0)," \
+	" (SELECT count(*) FROM flag_members m WHERE m.flag_id = f.id)," \
+	" (SELECT count(DISTINCT COALESCE(c.incident_id, -c.id)) FROM flag_members m" \
+	"  JOIN complaints c ON c.id = m.complaint_id WHERE m.flag_id = f.id)" \
+	" FROM flags f"
+
+void store_flag_release(struct store_flag *f)
+{
+	if (!f)
+		return;
+	free(f->kind);
+	free(f->cause_key);
+	free(f->severity);
+	free(f->state);
+	free(f->summary);
+	free(f->detail);
+	free(f->category);
+	free(f->community);
+	memset(f, 0, sizeof(*f));
+}
+
+static void read_flag(sqlite3_stmt *s, struct store_flag *f, int *oom)
+{
+	f->id = col_i64(s, 0);
+	f->kind = store_col_text(s, 1, oom);
+	f->cause_key = store_col_text(s, 2, oom);
+	f->severity = store_col_text(s, 3, oom);
+	f->state = store_col_text(s, 4, oom);
+	f->summary = store_col_text(s, 5, oom);
+	f->detail = store_col_text(s, 6, oom);
+	f->category = store_col_text(s, 7, oom);
+	f->community = store_col_text(s, 8, oom);
+	f->level = col_i64(s, 9);
+	f->revision = col_i64(s, 10);
+	f->opened_at = col_i64(s, 11);
+	f->updated_at = col_i64(s, 12);
+	f->active_at = col_i64(s, 13);
+	f->closed_at = col_i64(s, 14);
+	f->nmembers = col_i64(s, 15);
+	f->nunits = col_i64(s, 16);
+}
+
+/* Run a statement expected to give at most one flag row. */
+static sq_err one_flag(struct sq_store *st, sqlite3_stmt *s, struct store_flag *f,
+		       struct sq_error *err)
+{
+	int step, oom = 0;
+
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		read_flag(s, f, &oom);
+	sqlite3_reset(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_db_error(st, "reading a flag", err);
+	if (oom) {
+		store_flag_release(f);
+		return sq_fail(err, SQ_ENOMEM, "out of memory reading a flag");
+	}
+	return SQ_OK;
+}
+
+sq_err store_flag_find_live(struct sq_store *st, const char *cause_key, struct store_flag *f,
+			    struct sq_error *err)
+{
+	static const char sql[] = FLAG_COLUMNS " WHERE f.cause_key = ?1 AND f.state <> 'closed'";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	store_flag_release(f);
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	store_bind_text(s, 1, cause_key);
+	return one_flag(st, s, f, err);
+}
+
+sq_err store_flag_get(struct sq_store *st, int64_t id, struct store_flag *f,
+		      struct sq_error *err)
+{
+	static const char sql[] = FLAG_COLUMNS " WHERE f.id = ?1";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	store_flag_release(f);
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = one_flag(st, s, f, err);
+	if (!rc && !f->id)
+		rc = sq_fail(err, SQ_ENOTFOUND, "no flag %lld", (long long)id);
+	return rc;
+}
+
+sq_err store_flag_list(struct sq_store *st, const char *state, struct store_flag **flags,
+		       size_t *n, struct sq_error *err)
+{
+	static const char sql[] = FLAG_COLUMNS " WHERE ?1 IS NULL OR f.state = ?1 ORDER BY f.id DESC";
+	struct store_flag *arr = NULL;
+	size_t cap = 0, i;
+	sqlite3_stmt *s;
+	int step, oom = 0;
+	sq_err rc;
+
+	*flags = NULL;
+	*n = 0;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	store_bind_text(s, 1, state);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (grow_array((void **)&arr, &cap, *n, sizeof(*arr))) {
+			oom = 1;
+			break;
+		}
+		memset(&arr[*n], 0, sizeof(arr[0]));
+		read_flag(s, &arr[*n], &oom);
+		(*n)++;
+		if (oom)
+			break;
+	}
+	sqlite3_reset(s);
+	if (oom || step != SQLITE_DONE) {
+		for (i = 0; i < *n; i++)
+			store_flag_release(&arr[i]);
+		free(arr);
+		*n = 0;
+		return oom ? sq_fail(err, SQ_ENOMEM, "out of memory listing flags")
+			   : store_db_error(st, "listing flags", err);
+	}
+	*flags = arr;
+	return SQ_OK;
+}
+
+sq_err store_flag_find_overlap(struct sq_store *st, const char *kind, const char *category,
+			       const int64_t *complaints, size_t n, int64_t *flag_id,
+			       struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT f.id FROM flag_members m JOIN flags f ON f.id = m.flag_id"
+		" WHERE m.complaint_id = ?1 AND f.kind = ?2 AND f.state <> 'closed'"
+		" AND (?3 IS NULL OR f.category = ?3) ORDER BY f.id DESC LIMIT 1";
+	sqlite3_stmt *s;
+	size_t i;
+	int step;
+	sq_err rc;
+
+	*flag_id = 0;
+	for (i = 0; i < n && !*flag_id; i++) {
+		rc = store_stmt(st, sql, &s, err);
+		if (rc)
+			return rc;
+		sqlite3_bind_int64(s, 1, complaints[i]);
+		store_bind_text(s, 2, kind);
+		store_bind_text(s, 3, category);
+		step = sqlite3_step(s);
+		if (step == SQLITE_ROW)
+			*flag_id = col_i64(s, 0);
+		sqlite3_reset(s);
+		if (step != SQLITE_ROW && step != SQLITE_DONE)
+			return store_db_error(st, "looking for an overlapping flag", err);
+	}
+	return SQ_OK;
+}
+
+sq_err store_flag_count_known(struct sq_store *st, const char *cause_key, const char *kind,
+			      const int64_t *complaints, size_t n, size_t *known,
+			      struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT 1 FROM flag_members m JOIN flags f ON f.id = m.flag_id"
+		" WHERE m.complaint_id = ?1 AND (f.cause_key = ?2 OR f.kind = ?3) LIMIT 1";
+	sqlite3_stmt *s;
+	size_t i;
+	int step;
+	sq_err rc;
+
+	*known = 0;
+	for (i = 0; i < n; i++) {
+		rc = store_stmt(st, sql, &s, err);
+		if (rc)
+			return rc;
+		sqlite3_bind_int64(s, 1, complaints[i]);
+		store_bind_text(s, 2, cause_key);
+		store_bind_text(s, 3, kind);
+		step = sqlite3_step(s);
+		if (step == SQLITE_ROW)
+			(*known)++;
+		sqlite3_reset(s);
+		if (step != SQLITE_ROW && step != SQLITE_DONE)
+			return store_db_error(st, "checking flag members", err);
+	}
+	return SQ_OK;
+}
+
+sq_err store_flag_create(struct sq_store *st, const struct store_flag *f, int64_t now,
+			 int64_t *id, struct sq_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO flags (kind, cause_key, severity, level, revision, state, summary,"
+		" detail, category, community, opened_at, updated_at, active_at)"
+		" VALUES (?1, ?2, ?3, ?4, 1, 'open', ?5, ?6, ?7, ?8, ?9, ?9, ?9)";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	store_bind_text(s, 1, f->kind);
+	store_bind_text(s, 2, f->cause_key);
+	store_bind_text(s, 3, f->severity);
+	sqlite3_bind_int64(s, 4, f->level > 0 ? f->level : 1);
+	store_bind_text(s, 5, f->summary ? f->summary : "");
+	store_bind_text(s, 6, f->detail);
+	store_bind_text(s, 7, f->category);
+	store_bind_text(s, 8, f->community);
+	sqlite3_bind_int64(s, 9, now);
+	rc = step_done(st, s, "raising a flag", err);
+	if (!rc)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+sq_err store_flag_add_members(struct sq_store *st, int64_t flag_id, const int64_t *complaints,
+			      size_t n, int64_t now, int64_t *added, struct sq_error *err)
+{
+	static const char sql_add[] =
+		"INSERT OR IGNORE INTO flag_members (flag_id, complaint_id, revision, added_at)"
+		" SELECT id, ?2, revision, ?3 FROM flags WHERE id = ?1";
+	static const char sql_active[] = "UPDATE flags SET active_at = ?2 WHERE id = ?1";
+	sqlite3_stmt *s;
+	size_t i;
+	sq_err rc;
+
+	*added = 0;
+	for (i = 0; i < n; i++) {
+		rc = store_stmt(st, sql_add, &s, err);
+		if (rc)
+			return rc;
+		sqlite3_bind_int64(s, 1, flag_id);
+		sqlite3_bind_int64(s, 2, complaints[i]);
+		sqlite3_bind_int64(s, 3, now);
+		rc = step_done(st, s, "adding a flag member", err);
+		if (rc)
+			return rc;
+		*added += sqlite3_changes(st->db);
+	}
+	if (!*added)
+		return SQ_OK;
+	rc = store_stmt(st, sql_active, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, flag_id);
+	sqlite3_bind_int64(s, 2, now);
+	return step_done(st, s, "updating a flag", err);
+}
+
+sq_err store_flag_log(struct sq_store *st, int64_t flag_id, const char *event, const char *note,
+		      int64_t now, struct sq_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO flag_history (flag_id, at, event, revision, state, severity, members, note)"
+		" SELECT id, ?2, ?3, revision, state, severity,"
+		" (SELECT count(*) FROM flag_members WHERE flag_id = ?1), ?4 FROM flags WHERE id = ?1";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, flag_id);
+	sqlite3_bind_int64(s, 2, now);
+	store_bind_text(s, 3, event);
+	store_bind_text(s, 4, note);
+	return step_done(st, s, "recording flag history", err);
+}
+
+sq_err store_flag_update(struct sq_store *st, const struct store_flag *f, const char *event,
+			 const char *note, int64_t now, struct sq_error *err)
+{
+	static const char sql[] =
+		"UPDATE flags SET severity = ?2, level = ?3, revision = ?4, state = ?5,"
+		" summary = ?6, detail = ?7, updated_at = ?8,"
+		" closed_at = CASE WHEN ?5 = 'closed' THEN ?8 END WHERE id = ?1";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, f->id);
+	store_bind_text(s, 2, f->severity);
+	sqlite3_bind_int64(s, 3, f->level);
+	sqlite3_bind_int64(s, 4, f->revision);
+	store_bind_text(s, 5, f->state);
+	store_bind_text(s, 6, f->summary ? f->summary : "");
+	store_bind_text(s, 7, f->detail);
+	sqlite3_bind_int64(s, 8, now);
+	rc = step_done(st, s, "updating a flag", err);
+	if (rc)
+		return rc;
+	if (sqlite3_changes(st->db) != 1)
+		return sq_fail(err, SQ_ENOTFOUND, "no flag %lld", (long long)f->id);
+	return store_flag_log(st, f->id, event, note, now, err);
+}
+
+sq_err store_flag_expire(struct sq_store *st, int64_t before, int64_t now, int64_t *n,
+			 struct sq_error *err)
+{
+	static const char sql_log[] =
+		"INSERT INTO flag_history (flag_id, at, event, revision, state, severity, members, note)"
+		" SELECT id, ?2, 'expired', revision, 'closed', severity,"
+		" (SELECT count(*) FROM flag_members m WHERE m.flag_id = flags.id), NULL"
+		" FROM flags WHERE state <> 'closed' AND active_at < ?1";
+	static const char sql_close[] =
+		"UPDATE flags SET state = 'closed', closed_at = ?2, updated_at = ?2"
+		" WHERE state <> 'closed' AND active_at < ?1";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	*n = 0;
+	rc = store_stmt(st, sql_log, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, before);
+	sqlite3_bind_int64(s, 2, now);
+	rc = step_done(st, s, "recording flag expiry", err);
+	if (rc)
+		return rc;
+	rc = store_stmt(st, sql_close, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, before);
+	sqlite3_bind_int64(s, 2, now);
+	rc = step_done(st, s, "closing quiet flags", err);
+	if (!rc)
+		*n = sqlite3_changes(st->db);
+	return rc;
+}
+
+/* ---- members and history ------------------------------------------------ */
+
+void store_flag_members_free(struct store_flag_member *m, size_t n)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < n; i++) {
+		free(m[i].source);
+		free(m[i].source_id);
+		free(m[i].category);
+		free(m[i].community);
+		free(m[i].contact_masked);
+		free(m[i].title);
+		free(m[i].status);
+	}
+	free(m);
+}
+
+sq_err store_flag_members(struct sq_store *st, int64_t flag_id, struct store_flag_member **out,
+			  size_t *n, struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT c.id, COALESCE(c.incident_id, 0), c.received_at, m.revision, c.source,"
+		" c.source_id, c.category, c.community, c.contact_masked, c.title, c.status"
+		" FROM flag_members m JOIN complaints c ON c.id = m.complaint_id"
+		" WHERE m.flag_id = ?1 ORDER BY c.received_at, c.id";
+	struct store_flag_member *arr = NULL;
+	size_t cap = 0;
+	sqlite3_stmt *s;
+	int step, oom = 0;
+	sq_err rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, flag_id);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_flag_member *m;
+
+		if (grow_array((void **)&arr, &cap, *n, sizeof(*arr))) {
+			oom = 1;
+			break;
+		}
+		m = &arr[(*n)++];
+		memset(m, 0, sizeof(*m));
+		m->complaint_id = col_i64(s, 0);
+		m->incident_id = col_i64(s, 1);
+		m->received_at = col_i64(s, 2);
+		m->revision = col_i64(s, 3);
+		m->source = store_col_text(s, 4, &oom);
+		m->source_id = store_col_text(s, 5, &oom);
+		m->category = store_col_text(s, 6, &oom);
+		m->community = store_col_text(s, 7, &oom);
+		m->contact_masked = store_col_text(s, 8, &oom);
+		m->title = store_col_text(s, 9, &oom);
+		m->status = store_col_text(s, 10, &oom);
+		if (oom)
+			break;
+	}
+	sqlite3_reset(s);
+	if (oom || step != SQLITE_DONE) {
+		store_flag_members_free(arr, *n);
+		*n = 0;
+		return oom ? sq_fail(err, SQ_ENOMEM, "out of memory reading flag members")
+			   : store_db_error(st, "reading flag members", err);
+	}
+	*out = arr;
+	return SQ_OK;
+}
+
+void store_flag_events_free(struct store_flag_event *e, size_t n)
+{
+	size_t i;
+
+	if (!e)
+		return;
+	for (i = 0; i < n; i++) {
+		free(e[i].event);
+		free(e[i].state);
+		free(e[i].severity);
+		free(e[i].note);
+	}
+	free(e);
+}
+
+sq_err store_flag_history(struct sq_store *st, int64_t flag_id, struct store_flag_event **out,
+			  size_t *n, struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT at, revision, members, event, state, severity, note FROM flag_history"
+		" WHERE flag_id = ?1 ORDER BY id";
+	struct store_flag_event *arr = NULL;
+	size_t cap = 0;
+	sqlite3_stmt *s;
+	int step, oom = 0;
+	sq_err rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, flag_id);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_flag_event *e;
+
+		if (grow_array((void **)&arr, &cap, *n, sizeof(*arr))) {
+			oom = 1;
+			break;
+		}
+		e = &arr[(*n)++];
+		memset(e, 0, sizeof(*e));
+		e->at = col_i64(s, 0);
+		e->revision = col_i64(s, 1);
+		e->members = col_i64(s, 2);
+		e->event = store_col_text(s, 3, &oom);
+		e->state = store_col_text(s, 4, &oom);
+		e->severity = store_col_text(s, 5, &oom);
+		e->note = store_col_text(s, 6, &oom);
+		if (oom)
+			break;
+	}
+	sqlite3_reset(s);
+	if (oom || step != SQLITE_DONE) {
+		store_flag_events_free(arr, *n);
+		*n = 0;
+		return oom ? sq_fail(err, SQ_ENOMEM, "out of memory reading flag history")
+			   : store_db_error(st, "reading flag history", err);
+	}
+	*out = arr;
+	return SQ_OK;
+}

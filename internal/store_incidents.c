@@ -1,0 +1,971 @@
+/*
+ * Incidents and the record-linkage index (store.h, "incidents and record
+ * linkage"), and the read side that show and export use.  Every look-up
+ * here is by an index on the key it names: linking one complaint must cost
+ * the same in a store of ten thousand as of a million.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_private.h"
+#include "banned.h"
+
+/* ---- small helpers ------------------------------------------------------- */
+
+sq_err store_ids_add(struct store_ids *ids, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < ids->n; i++)
+		if (ids->v[i] == id)
+			return SQ_OK;
+	if (ids->n == ids->cap) {
+		size_t cap = ids->cap ? ids->cap * 2 : 16;
+		int64_t *v = realloc(ids->v, cap * sizeof(*v));
+
+		if (!v)
+			return SQ_ENOMEM;
+		ids->v = v;
+		ids->cap = cap;
+	}
+	ids->v[ids->n++] = id;
+	return SQ_OK;
+}
+
+void store_ids_release(struct store_ids *ids)
+{
+	free(ids->v);
+	memset(ids, 0, sizeof(*ids));
+}
+
+static sq_err done(struct sq_store *st, sqlite3_stmt *s, const char *what,
+		   struct sq_error *err)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_db_error(st, what, err);
+	return SQ_OK;
+}
+
+/* Run a prepared one-id statement to completion. */
+static sq_err exec_id(struct sq_store *st, const char *sql, int64_t a, int64_t b,
+		      const char *what, struct sq_error *err)
+{
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, a);
+	if (b)
+		sqlite3_bind_int64(s, 2, b);
+	return done(st, s, what, err);
+}
+
+/* Append the first column of every row of s (already bound) to ids. */
+static sq_err collect_ids(struct sq_store *st, sqlite3_stmt *s, struct store_ids *ids,
+			  const char *what, struct sq_error *err)
+{
+	int step;
+
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (store_ids_add(ids, sqlite3_column_int64(s, 0))) {
+			sqlite3_reset(s);
+			return sq_fail(err, SQ_ENOMEM, "out of memory %s", what);
+		}
+	}
+	sqlite3_reset(s);
+	if (step != SQLITE_DONE)
+		return store_db_error(st, what, err);
+	return SQ_OK;
+}
+
+static int64_t col_time(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, i);
+}
+
+static const char *col_str(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+/* ---- the linkage index --------------------------------------------------- */
+
+sq_err store_dedup_doc(struct sq_store *st, int64_t id, struct dedup_doc *d, int *found,
+		       struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT c.id, c.incident_id, c.received_at, c.source, c.source_type, c.source_id,"
+		" c.category, c.community, c.grid, c.contact_hash, c.contact_masked, c.lat, c.lon,"
+		" d.folded, d.addr_key, d.road_key"
+		" FROM complaints c LEFT JOIN dedup_docs d ON d.complaint_id = c.id WHERE c.id = ?1";
+	sqlite3_stmt *s;
+	int step, oom = 0;
+	sq_err rc;
+
+	dedup_doc_release(d);
+	*found = 0;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		*found = 1;
+		d->id = sqlite3_column_int64(s, 0);
+		d->incident_id = col_time(s, 1);
+		d->received_at = sqlite3_column_int64(s, 2);
+		d->source = store_col_text(s, 3, &oom);
+		d->source_type = store_col_text(s, 4, &oom);
+		d->source_id = store_col_text(s, 5, &oom);
+		d->category = store_col_text(s, 6, &oom);
+		d->community = store_col_text(s, 7, &oom);
+		d->grid = store_col_text(s, 8, &oom);
+		d->contact_hash = store_col_text(s, 9, &oom);
+		d->contact_masked = store_col_text(s, 10, &oom);
+		if (sqlite3_column_type(s, 11) != SQLITE_NULL &&
+		    sqlite3_column_type(s, 12) != SQLITE_NULL) {
+			d->has_pos = 1;
+			d->lat = sqlite3_column_double(s, 11);
+			d->lon = sqlite3_column_double(s, 12);
+		}
+		d->folded = store_col_text(s, 13, &oom);
+		d->addr_key = store_col_text(s, 14, &oom);
+		d->road_key = store_col_text(s, 15, &oom);
+	}
+	sqlite3_reset(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_db_error(st, "loading a complaint for linkage", err);
+	if (oom) {
+		dedup_doc_release(d);
+		return sq_fail(err, SQ_ENOMEM, "out of memory loading a complaint for linkage");
+	}
+	return SQ_OK;
+}
+
+sq_err store_dedup_text(struct sq_store *st, int64_t id, char **title, char **text,
+			char **address, struct sq_error *err)
+{
+	static const char sql[] = "SELECT title, text, address FROM complaints WHERE id = ?1";
+	sqlite3_stmt *s;
+	int step, oom = 0;
+	sq_err rc;
+
+	*title = *text = *address = NULL;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		*title = store_col_text(s, 0, &oom);
+		*text = store_col_text(s, 1, &oom);
+		*address = store_col_text(s, 2, &oom);
+	}
+	sqlite3_reset(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_db_error(st, "reading a complaint's text", err);
+	if (step == SQLITE_DONE)
+		return sq_fail(err, SQ_ENOTFOUND, "complaint %lld not found", (long long)id);
+	if (oom) {
+		free(*title);
+		free(*text);
+		free(*address);
+		*title = *text = *address = NULL;
+		return sq_fail(err, SQ_ENOMEM, "out of memory reading a complaint's text");
+	}
+	return SQ_OK;
+}
+
+sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d,
+			 const char *const *keys, size_t nkeys,
+			 const int64_t *bands, size_t nbands, struct sq_error *err)
+{
+	static const char sql_doc[] =
+		"INSERT OR REPLACE INTO dedup_docs (complaint_id, folded, addr_key, road_key)"
+		" VALUES (?1, ?2, ?3, ?4)";
+	static const char sql_keys_clear[] = "DELETE FROM dedup_keys WHERE complaint_id = ?1";
+	static const char sql_bands_clear[] = "DELETE FROM dedup_bands WHERE complaint_id = ?1";
+	static const char sql_key[] =
+		"INSERT INTO dedup_keys (key, at, complaint_id) VALUES (?1, ?2, ?3)";
+	static const char sql_band[] =
+		"INSERT INTO dedup_bands (band, hash, at, complaint_id) VALUES (?1, ?2, ?3, ?4)";
+	sqlite3_stmt *s;
+	size_t i;
+	sq_err rc;
+
+	rc = store_stmt(st, sql_doc, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, d->id);
+	store_bind_text(s, 2, d->folded ? d->folded : "");
+	store_bind_text(s, 3, d->addr_key);
+	store_bind_text(s, 4, d->road_key);
+	rc = done(st, s, "indexing a complaint", err);
+	if (!rc)
+		rc = exec_id(st, sql_keys_clear, d->id, 0, "clearing blocking keys", err);
+	if (!rc)
+		rc = exec_id(st, sql_bands_clear, d->id, 0, "clearing band hashes", err);
+	for (i = 0; !rc && i < nkeys; i++) {
+		rc = store_stmt(st, sql_key, &s, err);
+		if (rc)
+			break;
+		store_bind_text(s, 1, keys[i]);
+		sqlite3_bind_int64(s, 2, d->received_at);
+		sqlite3_bind_int64(s, 3, d->id);
+		rc = done(st, s, "storing a blocking key", err);
+	}
+	for (i = 0; !rc && i < nbands; i++) {
+		rc = store_stmt(st, sql_band, &s, err);
+		if (rc)
+			break;
+		sqlite3_bind_int(s, 1, (int)i);
+		sqlite3_bind_int64(s, 2, bands[i]);
+		sqlite3_bind_int64(s, 3, d->received_at);
+		sqlite3_bind_int64(s, 4, d->id);
+		rc = done(st, s, "storing a band hash", err);
+	}
+	return rc;
+}
+
+sq_err store_dedup_block(struct sq_store *st, const char *key, int64_t from, int64_t to,
+			 int limit, struct store_ids *ids, struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT complaint_id FROM dedup_keys WHERE key = ?1 AND at BETWEEN ?2 AND ?3"
+		" ORDER BY at DESC LIMIT ?4";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	store_bind_text(s, 1, key);
+	sqlite3_bind_int64(s, 2, from);
+	sqlite3_bind_int64(s, 3, to);
+	sqlite3_bind_int(s, 4, limit);
+	return collect_ids(st, s, ids, "looking up blocking candidates", err);
+}
+
+sq_err store_dedup_band(struct sq_store *st, int band, int64_t hash, int64_t from,
+			int64_t to, int limit, struct store_ids *ids, struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT complaint_id FROM dedup_bands WHERE band = ?1 AND hash = ?2"
+		" AND at BETWEEN ?3 AND ?4 ORDER BY at DESC LIMIT ?5";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int(s, 1, band);
+	sqlite3_bind_int64(s, 2, hash);
+	sqlite3_bind_int64(s, 3, from);
+	sqlite3_bind_int64(s, 4, to);
+	sqlite3_bind_int(s, 5, limit);
+	return collect_ids(st, s, ids, "looking up band candidates", err);
+}
+
+sq_err store_dedup_df(struct sq_store *st, uint64_t term, int64_t *df, struct sq_error *err)
+{
+	static const char sql[] = "SELECT df FROM dedup_df WHERE term = ?1";
+	sqlite3_stmt *s;
+	int step;
+	sq_err rc;
+
+	*df = 0;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, (int64_t)term);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		*df = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_db_error(st, "reading a document frequency", err);
+	return SQ_OK;
+}
+
+sq_err store_dedup_df_add(struct sq_store *st, const uint64_t *terms, size_t n, int delta,
+			  struct sq_error *err)
+{
+	static const char sql_term[] =
+		"INSERT INTO dedup_df (term, df) VALUES (?1, max(?2, 0))"
+		" ON CONFLICT (term) DO UPDATE SET df = max(df + ?2, 0)";
+	static const char sql_docs[] =
+		"INSERT INTO dedup_stats (name, value) VALUES ('docs', max(?1, 0))"
+		" ON CONFLICT (name) DO UPDATE SET value = max(value + ?1, 0)";
+	sqlite3_stmt *s;
+	size_t i;
+	sq_err rc = SQ_OK;
+
+	for (i = 0; !rc && i < n; i++) {
+		rc = store_stmt(st, sql_term, &s, err);
+		if (rc)
+			break;
+		sqlite3_bind_int64(s, 1, (int64_t)terms[i]);
+		sqlite3_bind_int(s, 2, delta);
+		rc = done(st, s, "counting a term", err);
+	}
+	if (rc)
+		return rc;
+	rc = store_stmt(st, sql_docs, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int(s, 1, delta);
+	return done(st, s, "counting documents", err);
+}
+
+sq_err store_dedup_ndocs(struct sq_store *st, int64_t *n, struct sq_error *err)
+{
+	static const char sql[] = "SELECT value FROM dedup_stats WHERE name = 'docs'";
+	sqlite3_stmt *s;
+	int step;
+	sq_err rc;
+
+	*n = 0;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_db_error(st, "reading the document count", err);
+	return SQ_OK;
+}
+
+sq_err store_declared_neighbours(struct sq_store *st, int64_t id, struct store_ids *ids,
+				 struct sq_error *err)
+{
+	/* Both directions, each by an index: complaints_source_id for the
+	 * targets this complaint names, complaint_links_target for those that
+	 * name it. */
+	static const char sql_out[] =
+		"SELECT t.id FROM complaint_links l JOIN complaints t ON t.source_id = l.target_id"
+		" WHERE l.complaint_id = ?1 AND t.id != ?1"
+		" AND (t.source_type = l.target_type OR t.source = l.target_type)"
+		" ORDER BY t.id";
+	static const char sql_in[] =
+		"SELECT l.complaint_id FROM complaints c JOIN complaint_links l"
+		" ON l.target_id = c.source_id AND l.target_type IN (c.source_type, c.source)"
+		" WHERE c.id = ?1 AND l.complaint_id != ?1 ORDER BY l.complaint_id";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql_out, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = collect_ids(st, s, ids, "following declared links", err);
+	if (rc)
+		return rc;
+	rc = store_stmt(st, sql_in, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	return collect_ids(st, s, ids, "following declared links", err);
+}
+
+sq_err store_unlinked(struct sq_store *st, int64_t after, int limit, struct store_ids *ids,
+		      struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT id FROM complaints WHERE incident_id IS NULL AND id > ?1 ORDER BY id LIMIT ?2";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int(s, 2, limit);
+	return collect_ids(st, s, ids, "listing unlinked complaints", err);
+}
+
+/* ---- incidents ----------------------------------------------------------- */
+
+/*
+ * Recompute an incident from its members (after a move, merge or split;
+ * costs the incident's size, not the store's), and delete it when it has
+ * none left.
+ */
+static sq_err incident_refresh(struct sq_store *st, int64_t id, struct sq_error *err)
+{
+	static const char sql[] =
+		"UPDATE incidents SET"
+		" opened_at = coalesce((SELECT min(received_at) FROM complaints WHERE incident_id = ?1), opened_at),"
+		" last_at = coalesce((SELECT max(received_at) FROM complaints WHERE incident_id = ?1), last_at),"
+		" size = (SELECT count(*) FROM complaints WHERE incident_id = ?1),"
+		" category = (SELECT category FROM complaints WHERE incident_id = ?1"
+		"   AND category IS NOT NULL GROUP BY category ORDER BY count(*) DESC, min(received_at)"
+		"   LIMIT 1),"
+		" community = (SELECT community FROM complaints WHERE incident_id = ?1"
+		"   AND community IS NOT NULL AND community != ''"
+		"   GROUP BY community ORDER BY count(*) DESC, min(received_at) LIMIT 1)"
+		" WHERE id = ?1";
+	static const char sql_empty[] = "DELETE FROM incidents WHERE id = ?1 AND size = 0";
+	sq_err rc;
+
+	rc = exec_id(st, sql, id, 0, "recomputing an incident", err);
+	if (!rc)
+		rc = exec_id(st, sql_empty, id, 0, "deleting an empty incident", err);
+	return rc;
+}
+
+sq_err store_incident_new(struct sq_store *st, int64_t complaint_id, int64_t now,
+			  int64_t *incident_id, struct sq_error *err)
+{
+	static const char sql_new[] =
+		"INSERT INTO incidents (opened_at, last_at, category, community, size, created_at)"
+		" SELECT received_at, received_at, category, nullif(community, ''), 0, ?2"
+		" FROM complaints WHERE id = ?1";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql_new, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, complaint_id);
+	sqlite3_bind_int64(s, 2, now);
+	rc = done(st, s, "creating an incident", err);
+	if (rc)
+		return rc;
+	if (sqlite3_changes(st->db) != 1)
+		return sq_fail(err, SQ_ENOTFOUND, "complaint %lld not found", (long long)complaint_id);
+	*incident_id = sqlite3_last_insert_rowid(st->db);
+	return store_incident_add(st, *incident_id, complaint_id, err);
+}
+
+sq_err store_incident_add(struct sq_store *st, int64_t incident_id, int64_t complaint_id,
+			  struct sq_error *err)
+{
+	static const char sql_old[] = "SELECT incident_id FROM complaints WHERE id = ?1";
+	static const char sql_set[] = "UPDATE complaints SET incident_id = ?2 WHERE id = ?1";
+	/* The common case, a new complaint joining: no need to read the
+	 * members again. */
+	static const char sql_join[] =
+		"UPDATE incidents SET opened_at = min(opened_at, c.received_at),"
+		" last_at = max(last_at, c.received_at), size = size + 1,"
+		" category = coalesce(incidents.category, c.category),"
+		" community = coalesce(incidents.community, nullif(c.community, ''))"
+		" FROM complaints c WHERE c.id = ?1 AND incidents.id = ?2";
+	sqlite3_stmt *s;
+	int64_t old = 0;
+	int step;
+	sq_err rc;
+
+	rc = store_stmt(st, sql_old, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, complaint_id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		old = col_time(s, 0);
+	sqlite3_reset(s);
+	if (step == SQLITE_DONE)
+		return sq_fail(err, SQ_ENOTFOUND, "complaint %lld not found", (long long)complaint_id);
+	if (step != SQLITE_ROW)
+		return store_db_error(st, "reading a complaint's incident", err);
+	if (old == incident_id)
+		return SQ_OK;
+	rc = exec_id(st, sql_set, complaint_id, incident_id, "linking a complaint", err);
+	if (rc)
+		return rc;
+	if (!old)
+		return exec_id(st, sql_join, complaint_id, incident_id, "growing an incident", err);
+	rc = incident_refresh(st, old, err);
+	if (!rc)
+		rc = incident_refresh(st, incident_id, err);
+	return rc;
+}
+
+sq_err store_incident_merge(struct sq_store *st, int64_t keep, int64_t gone,
+			    struct sq_error *err)
+{
+	static const char sql_move[] = "UPDATE complaints SET incident_id = ?1 WHERE incident_id = ?2";
+	/* A separation from `gone` now means one from `keep`. */
+	static const char sql_apart_move[] =
+		"UPDATE OR IGNORE dedup_apart SET incident_id = ?1 WHERE incident_id = ?2";
+	static const char sql_apart_drop[] = "DELETE FROM dedup_apart WHERE incident_id = ?1";
+	sq_err rc;
+
+	if (keep == gone)
+		return SQ_OK;
+	rc = exec_id(st, sql_move, keep, gone, "merging incidents", err);
+	if (!rc)
+		rc = exec_id(st, sql_apart_move, keep, gone, "merging incidents", err);
+	if (!rc)
+		rc = exec_id(st, sql_apart_drop, gone, 0, "merging incidents", err);
+	if (!rc)
+		rc = incident_refresh(st, gone, err);
+	if (!rc)
+		rc = incident_refresh(st, keep, err);
+	return rc;
+}
+
+sq_err store_link_set(struct sq_store *st, int64_t complaint_id, const char *method,
+		      int64_t matched_id, double score, const char *comparisons, int64_t now,
+		      struct sq_error *err)
+{
+	static const char sql[] =
+		"INSERT OR REPLACE INTO dedup_links (complaint_id, method, matched_id, score,"
+		" comparisons, linked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, complaint_id);
+	store_bind_text(s, 2, method);
+	if (matched_id) {
+		sqlite3_bind_int64(s, 3, matched_id);
+		sqlite3_bind_double(s, 4, score);
+	}
+	store_bind_text(s, 5, comparisons);
+	sqlite3_bind_int64(s, 6, now);
+	return done(st, s, "recording a link", err);
+}
+
+sq_err store_decision_add(struct sq_store *st, const char *kind, int64_t complaint_id,
+			  int64_t incident_id, int64_t other_id, int64_t now, const char *note,
+			  struct sq_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO dedup_decisions (kind, complaint_id, incident_id, other_id, decided_at,"
+		" note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	store_bind_text(s, 1, kind);
+	if (complaint_id)
+		sqlite3_bind_int64(s, 2, complaint_id);
+	sqlite3_bind_int64(s, 3, incident_id);
+	if (other_id)
+		sqlite3_bind_int64(s, 4, other_id);
+	sqlite3_bind_int64(s, 5, now);
+	store_bind_text(s, 6, note);
+	return done(st, s, "recording a decision", err);
+}
+
+sq_err store_apart_add(struct sq_store *st, int64_t complaint_id, int64_t incident_id,
+		       struct sq_error *err)
+{
+	static const char sql[] =
+		"INSERT OR IGNORE INTO dedup_apart (complaint_id, incident_id) VALUES (?1, ?2)";
+
+	return exec_id(st, sql, complaint_id, incident_id, "recording a separation", err);
+}
+
+sq_err store_apart_check(struct sq_store *st, int64_t a, int64_t b, int *apart,
+			 struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT 1 FROM dedup_apart p JOIN complaints c ON c.id = p.complaint_id"
+		" WHERE (p.incident_id = ?2 AND c.incident_id = ?1)"
+		"    OR (p.incident_id = ?1 AND c.incident_id = ?2) LIMIT 1";
+	sqlite3_stmt *s;
+	int step;
+	sq_err rc;
+
+	*apart = 0;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, a);
+	sqlite3_bind_int64(s, 2, b);
+	step = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (step == SQLITE_ROW)
+		*apart = 1;
+	else if (step != SQLITE_DONE)
+		return store_db_error(st, "checking separations", err);
+	return SQ_OK;
+}
+
+sq_err store_apart_clear(struct sq_store *st, int64_t a, int64_t b, struct sq_error *err)
+{
+	static const char sql[] =
+		"DELETE FROM dedup_apart WHERE rowid IN (SELECT p.rowid FROM dedup_apart p"
+		" JOIN complaints c ON c.id = p.complaint_id"
+		" WHERE (p.incident_id = ?2 AND c.incident_id = ?1)"
+		"    OR (p.incident_id = ?1 AND c.incident_id = ?2))";
+
+	return exec_id(st, sql, a, b, "clearing separations", err);
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+void store_incident_release(struct store_incident *inc)
+{
+	free(inc->category);
+	free(inc->community);
+	memset(inc, 0, sizeof(*inc));
+}
+
+sq_err store_incident_get(struct sq_store *st, int64_t id, struct store_incident *inc,
+			  int *found, struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT id, opened_at, last_at, size, created_at, category, community"
+		" FROM incidents WHERE id = ?1";
+	sqlite3_stmt *s;
+	int step, oom = 0;
+	sq_err rc;
+
+	memset(inc, 0, sizeof(*inc));
+	*found = 0;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		*found = 1;
+		inc->id = sqlite3_column_int64(s, 0);
+		inc->opened_at = sqlite3_column_int64(s, 1);
+		inc->last_at = sqlite3_column_int64(s, 2);
+		inc->size = sqlite3_column_int64(s, 3);
+		inc->created_at = sqlite3_column_int64(s, 4);
+		inc->category = store_col_text(s, 5, &oom);
+		inc->community = store_col_text(s, 6, &oom);
+	}
+	sqlite3_reset(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_db_error(st, "reading an incident", err);
+	if (oom) {
+		store_incident_release(inc);
+		return sq_fail(err, SQ_ENOMEM, "out of memory reading an incident");
+	}
+	return SQ_OK;
+}
+
+sq_err store_complaint_find(struct sq_store *st, const char *source, const char *source_id,
+			    int64_t *id, struct sq_error *err)
+{
+	static const char sql[] = "SELECT id FROM complaints WHERE source = ?1 AND source_id = ?2";
+	sqlite3_stmt *s;
+	int step;
+	sq_err rc;
+
+	*id = 0;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	store_bind_text(s, 1, source);
+	store_bind_text(s, 2, source_id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_db_error(st, "looking up a complaint", err);
+	return SQ_OK;
+}
+
+sq_err store_complaint_source(struct sq_store *st, int64_t id, char **source,
+			      char **source_id, struct sq_error *err)
+{
+	static const char sql[] = "SELECT source, source_id FROM complaints WHERE id = ?1";
+	sqlite3_stmt *s;
+	int step, oom = 0;
+	sq_err rc;
+
+	*source = *source_id = NULL;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		*source = store_col_text(s, 0, &oom);
+		*source_id = store_col_text(s, 1, &oom);
+	}
+	sqlite3_reset(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_db_error(st, "looking up a complaint", err);
+	if (oom) {
+		free(*source);
+		free(*source_id);
+		*source = *source_id = NULL;
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	}
+	return SQ_OK;
+}
+
+/*
+ * Flags come from the early-warning module, which may not exist in this
+ * database: its flag_members table is used when present, keyed by
+ * complaint or, failing that, by incident.
+ */
+enum flag_key { FLAGS_NONE = 0, FLAGS_BY_COMPLAINT, FLAGS_BY_INCIDENT };
+
+static sq_err flag_key_kind(struct sq_store *st, enum flag_key *kind, struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT name FROM pragma_table_info('flag_members')"
+		" WHERE name IN ('flag_id', 'complaint_id', 'incident_id')";
+	int has_flag = 0, has_complaint = 0, has_incident = 0, step;
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	*kind = FLAGS_NONE;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *n = col_str(s, 0);
+
+		has_flag |= !strcmp(n, "flag_id");
+		has_complaint |= !strcmp(n, "complaint_id");
+		has_incident |= !strcmp(n, "incident_id");
+	}
+	sqlite3_reset(s);
+	if (step != SQLITE_DONE)
+		return store_db_error(st, "looking for flags", err);
+	if (has_flag && has_complaint)
+		*kind = FLAGS_BY_COMPLAINT;
+	else if (has_flag && has_incident)
+		*kind = FLAGS_BY_INCIDENT;
+	return SQ_OK;
+}
+
+static sq_err load_flags(struct sq_store *st, enum flag_key kind, int64_t complaint_id,
+			 int64_t incident_id, struct store_ids *flags, struct sq_error *err)
+{
+	/* Not prepared unless the table exists; the statement cache keys on
+	 * these pointers. */
+	static const char sql_complaint[] =
+		"SELECT DISTINCT flag_id FROM flag_members WHERE complaint_id = ?1 ORDER BY flag_id";
+	static const char sql_incident[] =
+		"SELECT DISTINCT flag_id FROM flag_members WHERE incident_id = ?1 ORDER BY flag_id";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	flags->n = 0;
+	if (kind == FLAGS_NONE || (kind == FLAGS_BY_INCIDENT && !incident_id))
+		return SQ_OK;
+	rc = store_stmt(st, kind == FLAGS_BY_COMPLAINT ? sql_complaint : sql_incident, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, kind == FLAGS_BY_COMPLAINT ? complaint_id : incident_id);
+	return collect_ids(st, s, flags, "reading flags", err);
+}
+
+#define COMPLAINT_COLUMNS \
+	"SELECT c.id, c.incident_id, c.source, c.source_type, c.source_id, c.received_at," \
+	" c.updated_at, c.first_seen_at, c.deadline, c.resolved_at, c.kind, c.channel," \
+	" c.title, c.text, c.category, c.category_raw, c.street, c.community, c.grid," \
+	" c.address, c.lat, c.lon, c.contact_masked, c.status, c.status_raw, c.satisfaction," \
+	" c.handler, l.method, l.matched_id, l.linked_at, l.score, l.comparisons" \
+	" FROM complaints c LEFT JOIN dedup_links l ON l.complaint_id = c.id"
+
+static void fill_row(sqlite3_stmt *s, struct store_complaint_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(s, 0);
+	r->incident_id = col_time(s, 1);
+	r->source = col_str(s, 2);
+	r->source_type = col_str(s, 3);
+	r->source_id = col_str(s, 4);
+	r->received_at = col_time(s, 5);
+	r->updated_at = col_time(s, 6);
+	r->first_seen_at = col_time(s, 7);
+	r->deadline = col_time(s, 8);
+	r->resolved_at = col_time(s, 9);
+	r->kind = col_str(s, 10);
+	r->channel = col_str(s, 11);
+	r->title = col_str(s, 12);
+	r->text = col_str(s, 13);
+	r->category = col_str(s, 14);
+	r->category_raw = col_str(s, 15);
+	r->street = col_str(s, 16);
+	r->community = col_str(s, 17);
+	r->grid = col_str(s, 18);
+	r->address = col_str(s, 19);
+	if (sqlite3_column_type(s, 20) != SQLITE_NULL && sqlite3_column_type(s, 21) != SQLITE_NULL) {
+		r->has_pos = 1;
+		r->lat = sqlite3_column_double(s, 20);
+		r->lon = sqlite3_column_double(s, 21);
+	}
+	r->contact_masked = col_str(s, 22);
+	r->status = col_str(s, 23);
+	r->status_raw = col_str(s, 24);
+	r->satisfaction = col_str(s, 25);
+	r->handler = col_str(s, 26);
+	r->link_method = col_str(s, 27);
+	r->link_matched = col_time(s, 28);
+	r->linked_at = col_time(s, 29);
+	if (sqlite3_column_type(s, 30) != SQLITE_NULL) {
+		r->has_score = 1;
+		r->link_score = sqlite3_column_double(s, 30);
+	}
+	r->link_comparisons = col_str(s, 31);
+}
+
+sq_err store_complaint_each(struct sq_store *st, const struct store_complaint_filter *filter,
+			    sq_err (*cb)(void *ctx, const struct store_complaint_row *row),
+			    void *ctx, struct sq_error *err)
+{
+	static const char sql_id[] = COMPLAINT_COLUMNS " WHERE c.id = ?1";
+	static const char sql_incident[] =
+		COMPLAINT_COLUMNS " WHERE c.incident_id = ?1 ORDER BY c.received_at, c.id";
+	static const char sql_since[] =
+		COMPLAINT_COLUMNS " WHERE c.received_at >= ?1 ORDER BY c.received_at, c.id";
+	struct store_ids flags = { 0 };
+	struct store_complaint_row row;
+	enum flag_key fk;
+	sqlite3_stmt *s;
+	const char *sql;
+	int64_t arg;
+	sq_err rc, stop = SQ_OK;
+	int step = SQLITE_DONE;
+
+	if (filter->id) {
+		sql = sql_id;
+		arg = filter->id;
+	} else if (filter->incident_id) {
+		sql = sql_incident;
+		arg = filter->incident_id;
+	} else {
+		sql = sql_since;
+		arg = filter->since;
+	}
+	rc = flag_key_kind(st, &fk, err);
+	if (rc)
+		return rc;
+	/* The flag look-up runs while the walk is open: two statements. */
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, arg);
+	while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		fill_row(s, &row);
+		rc = load_flags(st, fk, row.id, row.incident_id, &flags, err);
+		if (rc)
+			break;
+		row.flags = flags.v;
+		row.nflags = flags.n;
+		stop = cb(ctx, &row);
+	}
+	if (!rc && !stop && step != SQLITE_DONE)
+		rc = store_db_error(st, "reading complaints", err);
+	sqlite3_reset(s);
+	store_ids_release(&flags);
+	return rc ? rc : stop;
+}
+
+sq_err store_history_each(struct sq_store *st, int64_t id,
+			  sq_err (*cb)(void *ctx, const struct store_history_row *row), void *ctx,
+			  struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT replaced_at, updated_at, deadline, status, status_raw, title, text,"
+		" category, community, satisfaction, handler FROM complaint_history"
+		" WHERE complaint_id = ?1 ORDER BY updated_at, id";
+	struct store_history_row row;
+	sqlite3_stmt *s;
+	int step = SQLITE_DONE;
+	sq_err rc, stop = SQ_OK;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		row.replaced_at = col_time(s, 0);
+		row.updated_at = col_time(s, 1);
+		row.deadline = col_time(s, 2);
+		row.status = col_str(s, 3);
+		row.status_raw = col_str(s, 4);
+		row.title = col_str(s, 5);
+		row.text = col_str(s, 6);
+		row.category = col_str(s, 7);
+		row.community = col_str(s, 8);
+		row.satisfaction = col_str(s, 9);
+		row.handler = col_str(s, 10);
+		stop = cb(ctx, &row);
+	}
+	if (!stop && step != SQLITE_DONE)
+		rc = store_db_error(st, "reading a complaint's history", err);
+	sqlite3_reset(s);
+	return rc ? rc : stop;
+}
+
+sq_err store_decision_each(struct sq_store *st, int64_t incident_id, int64_t complaint_id,
+			   sq_err (*cb)(void *ctx, const struct store_decision_row *row),
+			   void *ctx, struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT id, complaint_id, incident_id, other_id, decided_at, kind, note"
+		" FROM dedup_decisions WHERE incident_id = ?1 OR other_id = ?1 OR complaint_id = ?2"
+		" ORDER BY id";
+	struct store_decision_row row;
+	sqlite3_stmt *s;
+	int step = SQLITE_DONE;
+	sq_err rc, stop = SQ_OK;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	/* 0 matches nothing: ids start at 1. */
+	sqlite3_bind_int64(s, 1, incident_id);
+	sqlite3_bind_int64(s, 2, complaint_id);
+	while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		row.id = sqlite3_column_int64(s, 0);
+		row.complaint_id = col_time(s, 1);
+		row.incident_id = col_time(s, 2);
+		row.other_id = col_time(s, 3);
+		row.decided_at = col_time(s, 4);
+		row.kind = col_str(s, 5);
+		row.note = col_str(s, 6);
+		stop = cb(ctx, &row);
+	}
+	if (!stop && step != SQLITE_DONE)
+		rc = store_db_error(st, "reading decisions", err);
+	sqlite3_reset(s);
+	return rc ? rc : stop;
+}
+
+sq_err store_declared_each(struct sq_store *st, int64_t id,
+			   sq_err (*cb)(void *ctx, const struct store_declared_row *row),
+			   void *ctx, struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT l.kind, l.target_type, l.target_id,"
+		" (SELECT t.id FROM complaints t WHERE t.source_id = l.target_id"
+		"   AND l.target_type IN (t.source_type, t.source) ORDER BY t.id LIMIT 1)"
+		" FROM complaint_links l WHERE l.complaint_id = ?1 ORDER BY l.kind, l.target_id";
+	struct store_declared_row row;
+	sqlite3_stmt *s;
+	int step = SQLITE_DONE;
+	sq_err rc, stop = SQ_OK;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		row.kind = col_str(s, 0);
+		row.target_type = col_str(s, 1);
+		row.target_id = col_str(s, 2);
+		row.target = col_time(s, 3);
+		stop = cb(ctx, &row);
+	}
+	if (!stop && step != SQLITE_DONE)
+		rc = store_db_error(st, "reading declared links", err);
+	sqlite3_reset(s);
+	return rc ? rc : stop;
+}

@@ -1,0 +1,6 @@
+# mk/poll-fuzz.mk — seeds of the connectors' fuzz targets: the recorded
+# pages of the data-driven unit tests (tests/data/pages/<type>/).
+FUZZ_SEEDS_fuzz_page_hotline12345 := tests/data/pages/hotline12345
+FUZZ_SEEDS_fuzz_page_deputy_liaison := tests/data/pages/deputy_liaison
+FUZZ_SEEDS_fuzz_page_city_mgmt := tests/data/pages/city_mgmt
+FUZZ_SEEDS_fuzz_page_open311 := tests/data/pages/open311

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# suqiu show: a complaint with its incident, why it was linked, its
+# declared links and its history; an incident with every member.
+. "$(dirname "$0")/lib-dedup.sh"
+
+import hotline hotline-1.json
+import liaison liaison-1.json
+import citymgmt citymgmt-1.json
+import hotline hotline-2.json
+
+# a complaint, by source:source_id
+suqiu show liaison:98765 >"$T/l1"
+expect_in "$T/l1" "complaint C"
+expect_in "$T/l1" "liaison:98765"
+expect_in "$T/l1" "2024-05-01T20:40:00+08:00"
+expect_in "$T/l1" "尊敬的代表"
+expect_in "$T/l1" "138****5678"
+expect_in "$T/l1" "linked by score"
+expect_in "$T/l1" "(hotline:2024050112345000001)"
+# the comparisons, one per line, with the folded-numeral address match
+grep -E '^ +address +exact +\+[0-9.]+' "$T/l1" >/dev/null || { cat "$T/l1"; fail "no address comparison"; }
+grep -E '^ +text +[a-z_]+ +[+-][0-9.]+ +\(0\.[0-9]+\)' "$T/l1" >/dev/null || { cat "$T/l1"; fail "no text comparison"; }
+
+# H1 was updated: its earlier state is in the history, the current one last
+suqiu show hotline:2024050112345000001 >"$T/h1"
+expect_in "$T/h1" "history"
+expect_in "$T/h1" "in_progress (办理中)"
+expect_in "$T/h1" "(已办结)  current"
+expect_in "$T/h1" "started this incident"
+if grep -E '(^|[^0-9.])1[3-9][0-9]{9}([^0-9]|$)' "$T/h1"; then fail "show printed a full phone number"; fi
+
+# the declared link, in both directions
+suqiu show citymgmt:CG440103202405020001 >"$T/cg"
+expect_in "$T/cg" "declares"
+expect_in "$T/cg" "ref -> hotline12345:2024050212345000003 = C"
+suqiu show hotline:2024050212345000003 >"$T/h3"
+expect_in "$T/h3" "linked by a source-declared link with C"
+
+# by C<id>, and the incident with its members
+cid=$(sed -n 's/^complaint C\([0-9]*\) .*/\1/p' "$T/l1")
+suqiu show "C$cid" | grep -q "liaison:98765" || fail "show C$cid"
+inc=$(incident liaison:98765)
+suqiu show "I$inc" >"$T/inc"
+expect_in "$T/inc" "incident I$inc  2 complaints"
+expect_in "$T/inc" "hotline:2024050112345000001"
+expect_in "$T/inc" "liaison:98765"
+expect_in "$T/inc" "category construction"
+
+# what does not exist, or cannot be parsed, is a usage error
+set +e
+suqiu show I99999 2>"$T/err"; [ $? -eq 2 ] || fail "show I99999: want exit 2"
+expect_in "$T/err" "no such incident"
+suqiu show hotline:nope 2>/dev/null; [ $? -eq 2 ] || fail "show hotline:nope: want exit 2"
+suqiu show 42 2>/dev/null; [ $? -eq 2 ] || fail "show 42: want exit 2"
+suqiu show 2>/dev/null; [ $? -eq 2 ] || fail "show without ID: want exit 2"
+exit 0

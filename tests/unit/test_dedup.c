@@ -1,0 +1,589 @@
+/*
+ * test_dedup.c — the linking engine against a real store in a temporary
+ * directory: incremental linking across runs, declared links in both
+ * arrival orders, updates staying put, analysts' merges and splits
+ * surviving later runs, the sweep of unlinked complaints, references.
+ */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "dedup.h"
+#include "record.h"
+#include "store.h"
+#include "banned.h"
+
+#define T0 1714525200   /* 2024-05-01 09:00 +08:00 */
+#define HOUR 3600
+
+struct fx {
+	char dir[64];
+	char path[96];
+	struct sq_store *st;
+	struct sq_config cfg;
+	int64_t next_update;
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct sq_error err = { 0 };
+
+	assert_non_null(fx);
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/suqiu-dedup-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->path, sizeof(fx->path), "%s/t.db", fx->dir);
+	if (store_open(fx->path, &fx->st, &err))
+		fail_msg("store_open: %s", err.msg);
+	if (config_defaults(&fx->cfg, &err))
+		fail_msg("config_defaults: %s", err.msg);
+	fx->next_update = T0;
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+	char cmd[160];
+
+	store_close(fx->st);
+	config_release(&fx->cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", fx->dir);
+	free(fx);
+	return 0;
+}
+
+/* A complaint as a connector and the normalizer would leave it. */
+struct spec {
+	const char *source, *type, *id;
+	int64_t at;
+	const char *title, *text, *community, *address, *category, *phone;
+	const char *link_kind, *link_type, *link_id;
+	enum sq_status status;
+};
+
+static int64_t put(struct fx *fx, const struct spec *s, enum store_change *change)
+{
+	struct sq_record r;
+	struct sq_error err = { 0 };
+	enum store_change ch;
+	int64_t id = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.source = strdup(s->source);
+	r.source_type = strdup(s->type);
+	r.source_id = strdup(s->id);
+	r.received_at = s->at;
+	r.updated_at = ++fx->next_update;
+	r.title = s->title ? strdup(s->title) : NULL;
+	r.text = s->text ? strdup(s->text) : NULL;
+	r.community = s->community ? strdup(s->community) : NULL;
+	r.address = s->address ? strdup(s->address) : NULL;
+	r.category = s->category ? strdup(s->category) : NULL;
+	if (s->phone) {
+		char masked[32];
+
+		snprintf(masked, sizeof(masked), "%.3s****%s", s->phone, s->phone + 7);
+		r.contact_hash = strdup(s->phone);   /* stands in for the keyed hash */
+		r.contact_masked = strdup(masked);
+	}
+	r.status = s->status;
+	if (s->link_kind)
+		assert_int_equal(record_add_link(&r, s->link_kind, s->link_type, s->link_id), 0);
+	assert_int_equal(store_begin(fx->st, &err), SQ_OK);
+	if (store_put_complaint(fx->st, &r, T0, change ? change : &ch, &id, &err))
+		fail_msg("put: %s", err.msg);
+	assert_int_equal(store_commit(fx->st, &err), SQ_OK);
+	record_release(&r);
+	return id;
+}
+
+/* One run: a fresh context linking ids, as one poll would. */
+static struct dedup_stats link_run(struct fx *fx, const int64_t *ids, size_t n)
+{
+	struct sq_dedup *dd = NULL;
+	struct sq_error err = { 0 };
+	struct dedup_stats s;
+
+	if (dedup_new(fx->st, &fx->cfg.dedup, NULL, &dd, &err))
+		fail_msg("dedup_new: %s", err.msg);
+	if (dedup_link(dd, ids, n, T0 + 100 * HOUR, &err))
+		fail_msg("dedup_link: %s", err.msg);
+	s = *dedup_get_stats(dd);
+	dedup_free(dd);
+	return s;
+}
+
+static int64_t incident_of(struct fx *fx, int64_t id)
+{
+	struct dedup_doc d = { 0 };
+	struct sq_error err = { 0 };
+	int found = 0;
+	int64_t inc;
+
+	assert_int_equal(store_dedup_doc(fx->st, id, &d, &found, &err), SQ_OK);
+	assert_true(found);
+	inc = d.incident_id;
+	dedup_doc_release(&d);
+	return inc;
+}
+
+static int64_t incident_size(struct fx *fx, int64_t incident)
+{
+	struct store_incident inc;
+	struct sq_error err = { 0 };
+	int found = 0;
+	int64_t size;
+
+	assert_int_equal(store_incident_get(fx->st, incident, &inc, &found, &err), SQ_OK);
+	size = found ? inc.size : -1;
+	store_incident_release(&inc);
+	return size;
+}
+
+/* The link method stored for a complaint. */
+struct method_ctx {
+	char method[16];
+	double score;
+	int has_score;
+	char comparisons[1024];
+};
+
+static sq_err method_cb(void *ctx, const struct store_complaint_row *r)
+{
+	struct method_ctx *m = ctx;
+
+	snprintf(m->method, sizeof(m->method), "%s", r->link_method ? r->link_method : "");
+	snprintf(m->comparisons, sizeof(m->comparisons), "%s",
+		 r->link_comparisons ? r->link_comparisons : "");
+	m->score = r->link_score;
+	m->has_score = r->has_score;
+	return SQ_OK;
+}
+
+static struct method_ctx link_of(struct fx *fx, int64_t id)
+{
+	struct store_complaint_filter f = { .id = id };
+	struct method_ctx m;
+	struct sq_error err = { 0 };
+
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(store_complaint_each(fx->st, &f, method_cb, &m, &err), SQ_OK);
+	return m;
+}
+
+/* Residents describing one building site, and an unrelated complaint. */
+static const struct spec site_a = {
+	"hotline", "hotline12345", "H1", T0, "恩宁路工地夜间施工扰民",
+	"市民来电反映:恩宁路88号附近工地连续多晚施工至凌晨两点,噪音很大,影响休息,请相关部门处理。",
+	"恩宁路社区", "广州市荔湾区恩宁路88号", "construction", "13812345678", NULL, NULL, NULL,
+	SQ_STATUS_IN_PROGRESS,
+};
+static const struct spec site_b = {
+	"liaison", "deputy_liaison", "L1", T0 + 5 * HOUR, "反映恩宁路工地夜间施工扰民问题",
+	"尊敬的代表:恩宁路八十八号旁边的工地最近每天晚上都施工到凌晨,机器声音很吵,老人小孩都睡不好。",
+	"恩宁路社区", "恩宁路88號", "construction", NULL, NULL, NULL, NULL, SQ_STATUS_OPEN,
+};
+static const struct spec water = {
+	"hotline", "hotline12345", "H2", T0 + 2 * HOUR, "耀华小区停水",
+	"市民反映:耀华小区七栋从昨晚十点多开始停水,没有任何通知,希望尽快恢复供水。",
+	"昌华社区", "耀华大街12号", "water_power_gas", "13900001111", NULL, NULL, NULL,
+	SQ_STATUS_OPEN,
+};
+
+static void test_links_same_site_across_runs(void **state)
+{
+	struct fx *fx = *state;
+	int64_t a, b, w;
+	struct dedup_stats s;
+	struct method_ctx m;
+
+	a = put(fx, &site_a, NULL);
+	s = link_run(fx, &a, 1);
+	assert_int_equal(s.started, 1);
+	assert_int_not_equal(incident_of(fx, a), 0);
+	assert_string_equal(link_of(fx, a).method, "new");
+
+	/* Separate runs: the second learns of the first only through the store. */
+	w = put(fx, &water, NULL);
+	s = link_run(fx, &w, 1);
+	assert_int_equal(s.started, 1);
+	assert_int_not_equal(incident_of(fx, w), incident_of(fx, a));
+
+	b = put(fx, &site_b, NULL);
+	s = link_run(fx, &b, 1);
+	assert_int_equal(s.scored, 1);
+	assert_int_equal(incident_of(fx, b), incident_of(fx, a));
+	assert_int_equal(incident_size(fx, incident_of(fx, a)), 2);
+	m = link_of(fx, b);
+	assert_string_equal(m.method, "score");
+	assert_true(m.has_score);
+	assert_true(m.score >= fx->cfg.dedup.threshold);
+	/* the explanation names the folded-numeral address match */
+	assert_non_null(strstr(m.comparisons, "\"field\":\"address\",\"level\":\"exact\""));
+	assert_non_null(strstr(m.comparisons, "\"field\":\"text\""));
+}
+
+static void test_same_road_other_number_stays_apart(void **state)
+{
+	struct fx *fx = *state;
+	struct spec other = site_b;
+	int64_t a, b;
+
+	other.id = "L2";
+	other.address = "恩宁路120号";
+	other.text = "尊敬的代表:恩宁路120号旁边的工地最近每天晚上都施工到凌晨,机器声音很吵。";
+	a = put(fx, &site_a, NULL);
+	b = put(fx, &other, NULL);
+	link_run(fx, (int64_t[]){ a, b }, 2);
+	assert_int_not_equal(incident_of(fx, a), incident_of(fx, b));
+	/* the best candidate is still recorded, to explain why not */
+	assert_string_equal(link_of(fx, b).method, "new");
+	assert_non_null(strstr(link_of(fx, b).comparisons, "other_number"));
+}
+
+static void test_declared_link_target_first(void **state)
+{
+	struct fx *fx = *state;
+	struct spec cm = {
+		"citymgmt", "city_mgmt", "CG1", T0 + 30 * HOUR, NULL, "路面坑洼", "多宝路社区",
+		"宝源路3号", "municipal_facilities", NULL, "ref", "hotline12345", "H1",
+		SQ_STATUS_OPEN,
+	};
+	int64_t a, c;
+
+	a = put(fx, &site_a, NULL);
+	link_run(fx, &a, 1);
+	c = put(fx, &cm, NULL);
+	link_run(fx, &c, 1);
+	/* nothing alike but the declared link, which decides */
+	assert_int_equal(incident_of(fx, c), incident_of(fx, a));
+	assert_string_equal(link_of(fx, c).method, "declared");
+}
+
+static void test_declared_link_target_later(void **state)
+{
+	struct fx *fx = *state;
+	struct spec cm = {
+		"citymgmt", "city_mgmt", "CG1", T0 - 2 * HOUR, NULL, "路面坑洼", "多宝路社区",
+		"宝源路3号", "municipal_facilities", NULL, "ref", "hotline12345", "H1",
+		SQ_STATUS_OPEN,
+	};
+	int64_t a, c, w;
+	struct dedup_stats s;
+
+	/* The declaring case arrives first and starts its own incident ... */
+	c = put(fx, &cm, NULL);
+	link_run(fx, &c, 1);
+	w = put(fx, &water, NULL);
+	link_run(fx, &w, 1);
+	/* ... and the hotline order it names arrives in a later run. */
+	a = put(fx, &site_a, NULL);
+	s = link_run(fx, &a, 1);
+	assert_int_equal(s.declared, 1);
+	assert_int_equal(incident_of(fx, a), incident_of(fx, c));
+	assert_int_not_equal(incident_of(fx, a), incident_of(fx, w));
+	assert_string_equal(link_of(fx, a).method, "declared");
+}
+
+static void test_declared_link_merges_incidents(void **state)
+{
+	struct fx *fx = *state;
+	struct spec h2 = water, h3 = site_a;
+	int64_t a, b, c, keep;
+	struct dedup_stats s;
+
+	/* H3 says it repeats H2; H2 and H3 both arrive before ... */
+	h3.id = "H3";
+	h3.at = T0 + 50 * HOUR;
+	h3.link_kind = "related";
+	h3.link_type = "hotline12345";
+	h3.link_id = "H2";
+	a = put(fx, &site_a, NULL);
+	link_run(fx, &a, 1);
+	b = put(fx, &h2, NULL);
+	link_run(fx, &b, 1);
+	assert_int_not_equal(incident_of(fx, a), incident_of(fx, b));
+	/* ... H3 joins H2 by declaration; its text would have matched H1.
+	 * An update of H1 declaring H2 then makes the two incidents one. */
+	c = put(fx, &h3, NULL);
+	link_run(fx, &c, 1);
+	assert_int_equal(incident_of(fx, c), incident_of(fx, b));
+	h3 = site_a;
+	h3.link_kind = "related";
+	h3.link_type = "hotline12345";
+	h3.link_id = "H2";
+	put(fx, &h3, NULL);
+	s = link_run(fx, &a, 1);
+	assert_int_equal(s.merged, 1);
+	keep = incident_of(fx, a);
+	assert_int_equal(incident_of(fx, b), keep);
+	assert_int_equal(incident_of(fx, c), keep);
+	assert_int_equal(incident_size(fx, keep), 3);
+}
+
+static void test_update_stays_in_incident(void **state)
+{
+	struct fx *fx = *state;
+	struct spec later = site_a;
+	enum store_change change;
+	int64_t a, b, inc, again;
+	struct dedup_stats s;
+
+	a = put(fx, &site_a, NULL);
+	b = put(fx, &site_b, NULL);
+	link_run(fx, (int64_t[]){ a, b }, 2);
+	inc = incident_of(fx, a);
+	assert_int_equal(incident_of(fx, b), inc);
+	/* a status change, and even a rewritten text, keep the incident */
+	later.status = SQ_STATUS_RESOLVED;
+	later.text = "已处理完毕";
+	again = put(fx, &later, &change);
+	assert_int_equal(change, STORE_UPDATED);
+	assert_int_equal(again, a);
+	s = link_run(fx, &a, 1);
+	assert_int_equal(s.refreshed, 1);
+	assert_int_equal(s.started + s.scored + s.declared, 0);
+	assert_int_equal(incident_of(fx, a), inc);
+	assert_int_equal(incident_size(fx, inc), 2);
+}
+
+static void test_split_survives_later_runs(void **state)
+{
+	struct fx *fx = *state;
+	struct spec third = site_b, h = site_a;
+	struct sq_error err = { 0 };
+	int64_t a, b, c, old, alone, none;
+
+	a = put(fx, &site_a, NULL);
+	b = put(fx, &site_b, NULL);
+	link_run(fx, (int64_t[]){ a, b }, 2);
+	old = incident_of(fx, a);
+	assert_int_equal(dedup_split(fx->st, b, T0, "not the same site", &alone, &err), SQ_OK);
+	assert_int_equal(incident_of(fx, b), alone);
+	assert_int_not_equal(alone, old);
+	assert_int_equal(incident_size(fx, old), 1);
+	assert_string_equal(link_of(fx, b).method, "split");
+	/* splitting what is alone is refused */
+	assert_int_equal(dedup_split(fx->st, b, T0, NULL, &none, &err), SQ_EUSAGE);
+	assert_int_equal(none, 0);
+
+	/* A later run: b's update declares a link to a; the analyst wins. */
+	third.link_kind = "related";
+	third.link_type = "hotline12345";
+	third.link_id = "H1";
+	put(fx, &third, NULL);
+	link_run(fx, &b, 1);
+	assert_int_equal(incident_of(fx, b), alone);
+	/* A new complaint may join either, but never makes them one again. */
+	h.id = "H9";
+	h.at = T0 + HOUR;
+	h.link_kind = "related";
+	h.link_type = "deputy_liaison";
+	h.link_id = "L1";
+	c = put(fx, &h, NULL);
+	link_run(fx, &c, 1);
+	assert_int_equal(incident_of(fx, c), alone);
+	assert_int_equal(incident_of(fx, a), old);
+	assert_int_not_equal(incident_of(fx, a), incident_of(fx, b));
+}
+
+static void test_merge_survives_later_runs(void **state)
+{
+	struct fx *fx = *state;
+	struct spec more = water;
+	struct sq_error err = { 0 };
+	int64_t a, w, m, ia, iw;
+
+	a = put(fx, &site_a, NULL);
+	w = put(fx, &water, NULL);
+	link_run(fx, (int64_t[]){ a, w }, 2);
+	ia = incident_of(fx, a);
+	iw = incident_of(fx, w);
+	assert_int_not_equal(ia, iw);
+	assert_int_equal(dedup_merge(fx->st, ia, ia, T0, NULL, &err), SQ_EUSAGE);
+	assert_int_equal(dedup_merge(fx->st, ia, iw, T0, "one landlord", &err), SQ_OK);
+	assert_int_equal(incident_of(fx, w), ia);
+	assert_int_equal(incident_size(fx, ia), 2);
+	assert_int_equal(incident_size(fx, iw), -1);   /* gone */
+	/* later runs: updates and new members leave the merge alone */
+	more.id = "H7";
+	more.at = T0 + 3 * HOUR;
+	m = put(fx, &more, NULL);
+	put(fx, &water, NULL);
+	link_run(fx, (int64_t[]){ m, w }, 2);
+	assert_int_equal(incident_of(fx, a), ia);
+	assert_int_equal(incident_of(fx, w), ia);
+	assert_int_equal(incident_of(fx, m), ia);
+	assert_int_equal(incident_size(fx, ia), 3);
+}
+
+static void test_merge_forgets_split(void **state)
+{
+	struct fx *fx = *state;
+	struct sq_error err = { 0 };
+	struct spec again = site_b;
+	int64_t a, b, alone, old;
+	int apart = 0;
+
+	a = put(fx, &site_a, NULL);
+	b = put(fx, &site_b, NULL);
+	link_run(fx, (int64_t[]){ a, b }, 2);
+	old = incident_of(fx, a);
+	assert_int_equal(dedup_split(fx->st, b, T0, NULL, &alone, &err), SQ_OK);
+	assert_int_equal(store_apart_check(fx->st, old, alone, &apart, &err), SQ_OK);
+	assert_true(apart);
+	/* The analyst changes their mind: the later merge wins. */
+	assert_int_equal(dedup_merge(fx->st, alone, old, T0, NULL, &err), SQ_OK);
+	assert_int_equal(incident_of(fx, a), alone);
+	assert_int_equal(store_apart_check(fx->st, alone, alone, &apart, &err), SQ_OK);
+	assert_false(apart);
+	again.link_kind = "related";
+	again.link_type = "hotline12345";
+	again.link_id = "H1";
+	put(fx, &again, NULL);
+	link_run(fx, &b, 1);
+	assert_int_equal(incident_of(fx, b), incident_of(fx, a));
+}
+
+static void test_sweeps_unlinked(void **state)
+{
+	struct fx *fx = *state;
+	int64_t a, b, w;
+	struct dedup_stats s;
+
+	/* A run that died after the commit never linked these. */
+	a = put(fx, &site_a, NULL);
+	b = put(fx, &site_b, NULL);
+	w = put(fx, &water, NULL);
+	s = link_run(fx, NULL, 0);
+	assert_int_equal(s.started + s.scored, 3);
+	assert_int_equal(incident_of(fx, a), incident_of(fx, b));
+	assert_int_not_equal(incident_of(fx, w), 0);
+	/* unknown ids are ignored */
+	s = link_run(fx, (int64_t[]){ 99999 }, 1);
+	assert_int_equal(s.started + s.scored + s.refreshed, 0);
+}
+
+static void test_text_only_candidates(void **state)
+{
+	struct fx *fx = *state;
+	struct spec x = site_a, y = site_a;
+	int64_t a, b;
+
+	/* No place, no phone, no category: only the MinHash bands find them. */
+	x.id = "X1";
+	x.community = x.address = x.category = x.phone = NULL;
+	x.title = NULL;
+	x.text = "金花小学门口每天早上七点有流动摊贩占道经营炸油条,油烟很大,学生上学不安全";
+	y = x;
+	y.id = "X2";
+	y.at = T0 + 3 * HOUR;
+	y.text = "金花小学门口每天早上七点有流动摊贩占道经营炸油条,油烟很大,孩子上学很不安全";
+	a = put(fx, &x, NULL);
+	link_run(fx, &a, 1);
+	b = put(fx, &y, NULL);
+	link_run(fx, &b, 1);
+	assert_int_equal(incident_of(fx, a), incident_of(fx, b));
+}
+
+static void test_naive_mode(void **state)
+{
+	struct fx *fx = *state;
+	struct spec again = water, late = water, other = site_b;
+	struct sq_error err = { 0 };
+	struct sq_dedup *dd = NULL;
+	int64_t w, w2, w3, o;
+
+	free(fx->cfg.dedup.mode);
+	fx->cfg.dedup.mode = strdup("naive");
+	again.id = "N2";
+	again.at = water.at + 20 * HOUR;
+	again.text = "完全不同的内容";
+	late.id = "N3";
+	late.at = water.at + 50 * HOUR;
+	other.phone = NULL;
+	w = put(fx, &water, NULL);
+	w2 = put(fx, &again, NULL);
+	w3 = put(fx, &late, NULL);
+	o = put(fx, &other, NULL);
+	link_run(fx, (int64_t[]){ w, w2, w3, o }, 4);
+	/* same phone within 24 h links whatever the text says ... */
+	assert_int_equal(incident_of(fx, w2), incident_of(fx, w));
+	assert_string_equal(link_of(fx, w2).method, "naive");
+	/* ... but not after, and nothing else does */
+	assert_int_not_equal(incident_of(fx, w3), incident_of(fx, w));
+	assert_int_not_equal(incident_of(fx, o), incident_of(fx, w));
+	free(fx->cfg.dedup.mode);
+	fx->cfg.dedup.mode = strdup("fuzzy");
+	assert_int_equal(dedup_new(fx->st, &fx->cfg.dedup, NULL, &dd, &err), SQ_ECONFIG);
+	assert_null(dd);
+}
+
+static void test_resolve(void **state)
+{
+	struct fx *fx = *state;
+	struct sq_error err = { 0 };
+	int64_t a, c, i, inc;
+
+	a = put(fx, &site_a, NULL);
+	link_run(fx, &a, 1);
+	inc = incident_of(fx, a);
+	assert_int_equal(dedup_resolve(fx->st, "hotline:H1", &c, &i, &err), SQ_OK);
+	assert_int_equal(c, a);
+	assert_int_equal(i, 0);
+	{
+		char ref[32];
+
+		snprintf(ref, sizeof(ref), "C%" PRId64, a);
+		assert_int_equal(dedup_resolve(fx->st, ref, &c, &i, &err), SQ_OK);
+		assert_int_equal(c, a);
+		assert_int_equal(dedup_resolve_incident(fx->st, ref, &i, &err), SQ_OK);
+		assert_int_equal(i, inc);
+		snprintf(ref, sizeof(ref), "I%" PRId64, inc);
+		assert_int_equal(dedup_resolve(fx->st, ref, &c, &i, &err), SQ_OK);
+		assert_int_equal(i, inc);
+		assert_int_equal(c, 0);
+	}
+	assert_int_equal(dedup_resolve(fx->st, "C99999", &c, &i, &err), SQ_ENOTFOUND);
+	assert_int_equal(dedup_resolve(fx->st, "I99999", &c, &i, &err), SQ_ENOTFOUND);
+	assert_int_equal(dedup_resolve(fx->st, "hotline:nope", &c, &i, &err), SQ_ENOTFOUND);
+	assert_int_equal(dedup_resolve(fx->st, "C12x", &c, &i, &err), SQ_EUSAGE);
+	assert_int_equal(dedup_resolve(fx->st, "42", &c, &i, &err), SQ_EUSAGE);
+	assert_int_equal(dedup_resolve(fx->st, ":x", &c, &i, &err), SQ_EUSAGE);
+	assert_int_equal(dedup_resolve(fx->st, "C99999999999999999999", &c, &i, &err), SQ_EUSAGE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_links_same_site_across_runs),
+		T(test_same_road_other_number_stays_apart),
+		T(test_declared_link_target_first),
+		T(test_declared_link_target_later),
+		T(test_declared_link_merges_incidents),
+		T(test_update_stays_in_incident),
+		T(test_split_survives_later_runs),
+		T(test_merge_survives_later_runs),
+		T(test_merge_forgets_split),
+		T(test_sweeps_unlinked),
+		T(test_text_only_candidates),
+		T(test_naive_mode),
+		T(test_resolve),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

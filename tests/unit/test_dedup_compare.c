@@ -1,0 +1,517 @@
+/*
+ * test_dedup_compare.c — the pure half of record linkage: text folding,
+ * boilerplate, bigram terms, TF-IDF cosine, MinHash bands, and every level
+ * of every field comparison (dedup_compare.h), table-driven.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "dedup_compare.h"
+#include "normalize.h"
+#include "taxonomy.h"
+#include "banned.h"
+
+/* Weights equal to 1 + the level's index, so a test can tell levels apart
+ * by weight alone. */
+static double weights[DEDUP_LEVEL_COUNT];
+
+static int setup_weights(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < DEDUP_LEVEL_COUNT; i++)
+		weights[i] = 1.0 + (double)i;
+	return 0;
+}
+
+/* ---- folding ----------------------------------------------------------- */
+
+static char *fold(const char *title, const char *text, const char *const *phrases, size_t n)
+{
+	struct sq_strlist list = { (char **)phrases, n };
+	struct dedup_boilerplate bp;
+	char *out = NULL;
+
+	assert_int_equal(dedup_boilerplate_init(&bp, &list), SQ_OK);
+	assert_int_equal(dedup_fold_text(title, text, &bp, &out), SQ_OK);
+	dedup_boilerplate_release(&bp);
+	assert_non_null(out);
+	return out;
+}
+
+struct fold_case {
+	const char *title, *text, *want;
+};
+
+static void test_fold(void **state)
+{
+	static const char *const phrases[] = {
+		"来电反映", "市民来电反映:", "尊敬的代表：", "请相关部门处理。", "",
+	};
+	static const struct fold_case cases[] = {
+		/* punctuation and spaces separate runs */
+		{ NULL, "恩宁路88号工地,夜间 施工。", "恩宁路88号工地 夜间 施工" },
+		/* boilerplate, whatever its punctuation, longest phrase first */
+		{ NULL, "市民来电反映：恩宁路工地噪音。请相关部门处理", "恩宁路工地噪音" },
+		{ NULL, "市民来电反映:恩宁路工地噪音", "恩宁路工地噪音" },
+		{ NULL, "来电反映恩宁路工地噪音", "恩宁路工地噪音" },
+		{ NULL, "尊敬的代表:您好", "您好" },
+		/* boilerplate in the middle splits the run */
+		{ NULL, "工地噪音来电反映很吵", "工地噪音 很吵" },
+		/* full-width digits and letters, ASCII case */
+		{ NULL, "ＡＢＣ１２３号 Abc", "abc123号 abc" },
+		/* title first, then text */
+		{ "夜间施工", "恩宁路", "夜间施工 恩宁路" },
+		{ NULL, NULL, "" },
+		{ "", "，。！", "" },
+		/* invalid UTF-8 acts as a separator */
+		{ NULL, "工地\xff\xfe噪音", "工地 噪音" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = fold(cases[i].title, cases[i].text, phrases,
+				 sizeof(phrases) / sizeof(phrases[0]));
+
+		if (strcmp(got, cases[i].want))
+			fail_msg("case %zu: got '%s', want '%s'", i, got, cases[i].want);
+		free(got);
+	}
+}
+
+static void test_fold_without_boilerplate(void **state)
+{
+	char *out = NULL;
+
+	(void)state;
+	assert_int_equal(dedup_fold_text(NULL, "市民来电反映:噪音", NULL, &out), SQ_OK);
+	assert_string_equal(out, "市民来电反映 噪音");
+	free(out);
+}
+
+/* ---- terms --------------------------------------------------------------- */
+
+static uint64_t term2(uint32_t a, uint32_t b)
+{
+	return (uint64_t)a << 21 | b;
+}
+
+static void test_terms(void **state)
+{
+	struct dedup_terms t;
+
+	(void)state;
+	/* 工地 工地 地吵 + the unigram 吵 of a run of one */
+	assert_int_equal(dedup_terms_from_folded("工地工地 吵", &t), SQ_OK);
+	assert_int_equal(t.n, 3);
+	/* sorted, distinct, counted */
+	assert_true(t.term[0] < t.term[1] && t.term[1] < t.term[2]);
+	{
+		size_t i, found = 0;
+
+		for (i = 0; i < t.n; i++) {
+			if (t.term[i] == term2(0x5de5, 0x5730)) {       /* 工地 */
+				assert_int_equal(t.count[i], 2);
+				found++;
+			} else if (t.term[i] == term2(0x5730, 0x5de5)) { /* 地工 */
+				assert_int_equal(t.count[i], 1);
+				found++;
+			} else if (t.term[i] == term2(0x5435, 0)) {      /* 吵 */
+				assert_int_equal(t.count[i], 1);
+				found++;
+			}
+		}
+		assert_int_equal(found, 3);
+	}
+	dedup_terms_release(&t);
+	assert_int_equal(dedup_terms_from_folded("", &t), SQ_OK);
+	assert_int_equal(t.n, 0);
+	dedup_terms_release(&t);
+}
+
+/* ---- cosine -------------------------------------------------------------- */
+
+static double cosine_of(const char *a, const char *b, int64_t (*df)(uint64_t), int64_t ndocs)
+{
+	struct dedup_terms ta, tb;
+	double *ia, *ib, c;
+	size_t i;
+
+	assert_int_equal(dedup_terms_from_folded(a, &ta), SQ_OK);
+	assert_int_equal(dedup_terms_from_folded(b, &tb), SQ_OK);
+	ia = calloc(ta.n + 1, sizeof(*ia));
+	ib = calloc(tb.n + 1, sizeof(*ib));
+	assert_non_null(ia);
+	assert_non_null(ib);
+	for (i = 0; i < ta.n; i++)
+		ia[i] = dedup_idf(df(ta.term[i]), ndocs);
+	for (i = 0; i < tb.n; i++)
+		ib[i] = dedup_idf(df(tb.term[i]), ndocs);
+	c = dedup_cosine(&ta, ia, &tb, ib);
+	free(ia);
+	free(ib);
+	dedup_terms_release(&ta);
+	dedup_terms_release(&tb);
+	return c;
+}
+
+static int64_t df_flat(uint64_t term)
+{
+	(void)term;
+	return 1;
+}
+
+/* 噪音 is in nearly every document; everything else is rare. */
+static int64_t df_noise_common(uint64_t term)
+{
+	return term == term2(0x566a, 0x97f3) ? 900 : 1;
+}
+
+static void test_cosine(void **state)
+{
+	double same, none, common, rare;
+
+	(void)state;
+	same = cosine_of("恩宁路工地噪音", "恩宁路工地噪音", df_flat, 1000);
+	assert_true(fabs(same - 1.0) < 1e-9);
+	none = cosine_of("恩宁路工地", "宝华路停水", df_flat, 1000);
+	assert_true(none == 0.0);
+	assert_true(cosine_of("", "宝华路停水", df_flat, 1000) == 0.0);
+	/* Sharing only a common bigram counts less than sharing a rare one. */
+	common = cosine_of("噪音扰民", "噪音很大", df_noise_common, 1000);
+	rare = cosine_of("噪音扰民", "噪音很大", df_flat, 1000);
+	assert_true(common < rare);
+	assert_true(common > 0.0);
+	/* idf: rarer is heavier, smoothed, never below 1 */
+	assert_true(dedup_idf(1, 1000) > dedup_idf(100, 1000));
+	assert_true(dedup_idf(1000, 1000) >= 1.0);
+	assert_true(dedup_idf(5, 0) >= 1.0);
+}
+
+/* ---- MinHash ------------------------------------------------------------- */
+
+static void bands_of(const char *folded, int64_t bands[DEDUP_LSH_BANDS], int *ok)
+{
+	struct dedup_terms t;
+
+	assert_int_equal(dedup_terms_from_folded(folded, &t), SQ_OK);
+	*ok = dedup_minhash_bands(&t, bands);
+	dedup_terms_release(&t);
+}
+
+static void test_minhash(void **state)
+{
+	int64_t a[DEDUP_LSH_BANDS], b[DEDUP_LSH_BANDS], c[DEDUP_LSH_BANDS];
+	int ok, i, shared_close = 0, shared_far = 0;
+
+	(void)state;
+	bands_of("恩宁路88号旁边的工地每天晚上施工到凌晨", a, &ok);
+	assert_true(ok);
+	bands_of("恩宁路88号旁边的工地每天晚上施工到凌晨", b, &ok);
+	assert_memory_equal(a, b, sizeof(a));
+	/* A paraphrase shares some band; an unrelated text almost surely none. */
+	bands_of("恩宁路88号工地每天晚上施工到凌晨两点", b, &ok);
+	bands_of("耀华小区七栋从昨晚十点多开始停水没有通知", c, &ok);
+	for (i = 0; i < DEDUP_LSH_BANDS; i++) {
+		shared_close += a[i] == b[i];
+		shared_far += a[i] == c[i];
+	}
+	assert_true(shared_close > 0);
+	assert_int_equal(shared_far, 0);
+	bands_of("", c, &ok);
+	assert_false(ok);
+}
+
+/* ---- field comparisons --------------------------------------------------- */
+
+static struct dedup_doc doc(const char *community, const char *grid, const char *address,
+			    const char *category, const char *hash, const char *masked,
+			    int64_t at)
+{
+	struct dedup_doc d;
+
+	memset(&d, 0, sizeof(d));
+	d.community = (char *)community;
+	d.grid = (char *)grid;
+	d.category = (char *)category;
+	d.contact_hash = (char *)hash;
+	d.contact_masked = (char *)masked;
+	d.received_at = at;
+	if (address) {
+		assert_int_equal(norm_address_key(address, &d.addr_key), SQ_OK);
+		assert_int_equal(norm_road_key(address, &d.road_key), SQ_OK);
+	}
+	return d;
+}
+
+static void doc_done(struct dedup_doc *d)
+{
+	free(d->addr_key);
+	free(d->road_key);
+}
+
+/* The level field `field` got, or -1 when it was left out. */
+static int level_of(const struct dedup_comparison *c, size_t n, const char *field)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(dedup_level_field(c[i].level), field))
+			return (int)c[i].level;
+	return -1;
+}
+
+static int compare_field(const struct dedup_doc *a, const struct dedup_doc *b, double cosine,
+			 const struct sq_taxonomy *tax, const char *field)
+{
+	struct dedup_comparison c[DEDUP_F_COUNT];
+	double score, sum = 0;
+	size_t n, i;
+
+	n = dedup_compare(a, b, cosine, weights, tax, c, &score);
+	assert_true(n <= DEDUP_F_COUNT);
+	for (i = 0; i < n; i++) {
+		assert_true(c[i].weight == weights[c[i].level]);
+		sum += c[i].weight;
+	}
+	assert_true(fabs(sum - score) < 1e-9);
+	return level_of(c, n, field);
+}
+
+static void test_text_levels(void **state)
+{
+	static const struct { double cosine; int level; } cases[] = {
+		{ 0.90, DEDUP_L_TEXT_VERY_HIGH }, { 0.50, DEDUP_L_TEXT_VERY_HIGH },
+		{ 0.35, DEDUP_L_TEXT_HIGH }, { 0.20, DEDUP_L_TEXT_MEDIUM },
+		{ 0.10, DEDUP_L_TEXT_LOW }, { 0.02, DEDUP_L_TEXT_NONE }, { 0.0, DEDUP_L_TEXT_NONE },
+		{ -1.0, -1 },   /* an empty text: no comparison */
+	};
+	struct dedup_doc a = doc(NULL, NULL, NULL, NULL, NULL, NULL, 0);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(compare_field(&a, &a, cases[i].cosine, NULL, "text"), cases[i].level);
+}
+
+static void test_address_levels(void **state)
+{
+	static const struct { const char *a, *b; int level; } cases[] = {
+		{ "恩宁路88号", "恩宁路88号", DEDUP_L_ADDRESS_EXACT },
+		/* folded numerals, 號, administrative prefix, trailing words */
+		{ "广州市荔湾区恩宁路八十八号", "恩宁路88號旁边", DEDUP_L_ADDRESS_EXACT },
+		{ "恩宁路８８号", "恩宁路八八号", DEDUP_L_ADDRESS_EXACT },
+		{ "恩宁路88号", "恩宁路附近", DEDUP_L_ADDRESS_SAME_ROAD },
+		{ "恩宁路88号", "恩宁路90号", DEDUP_L_ADDRESS_OTHER_NUMBER },
+		{ "逢源路22号", "逢源路二十九号", DEDUP_L_ADDRESS_OTHER_NUMBER },
+		{ "恩宁路88号", "宝华路88号", DEDUP_L_ADDRESS_OTHER_ROAD },
+		{ "恩宁路88号", NULL, -1 },
+		{ "小区门口", "恩宁路88号", -1 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dedup_doc a = doc(NULL, NULL, cases[i].a, NULL, NULL, NULL, 0);
+		struct dedup_doc b = doc(NULL, NULL, cases[i].b, NULL, NULL, NULL, 0);
+		int got = compare_field(&a, &b, -1, NULL, "address");
+
+		if (got != cases[i].level)
+			fail_msg("case %zu (%s | %s): level %d, want %d (keys %s/%s, %s/%s)", i,
+				 cases[i].a, cases[i].b ? cases[i].b : "NULL", got, cases[i].level,
+				 a.addr_key ? a.addr_key : "-", a.road_key ? a.road_key : "-",
+				 b.addr_key ? b.addr_key : "-", b.road_key ? b.road_key : "-");
+		/* symmetric */
+		assert_int_equal(compare_field(&b, &a, -1, NULL, "address"), got);
+		doc_done(&a);
+		doc_done(&b);
+	}
+}
+
+static void test_distance_levels(void **state)
+{
+	/* metres north of a point, at about 111.2 km per degree of latitude */
+	static const struct { double metres; int level; } cases[] = {
+		{ 0, DEDUP_L_DISTANCE_50M }, { 40, DEDUP_L_DISTANCE_50M },
+		{ 100, DEDUP_L_DISTANCE_150M }, { 400, DEDUP_L_DISTANCE_500M },
+		{ 2000, DEDUP_L_DISTANCE_FAR },
+	};
+	struct dedup_doc a = doc(NULL, NULL, NULL, NULL, NULL, NULL, 0), b = a;
+	size_t i;
+
+	(void)state;
+	a.has_pos = b.has_pos = 1;
+	a.lat = 23.1260;
+	a.lon = b.lon = 113.2470;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		b.lat = a.lat + cases[i].metres / 111195.0;
+		assert_int_equal(compare_field(&a, &b, -1, NULL, "distance"), cases[i].level);
+	}
+	b.has_pos = 0;
+	assert_int_equal(compare_field(&a, &b, -1, NULL, "distance"), -1);
+}
+
+static void test_place_levels(void **state)
+{
+	struct dedup_doc a = doc("恩宁路社区", "440103009002012", NULL, NULL, NULL, NULL, 0);
+	struct dedup_doc b = doc("恩宁路社区", "440103009002012", NULL, NULL, NULL, NULL, 0);
+	struct dedup_doc c = doc("恩宁路社区", "440103009002013", NULL, NULL, NULL, NULL, 0);
+	struct dedup_doc d = doc("多宝路社区", NULL, NULL, NULL, NULL, NULL, 0);
+	struct dedup_doc e = doc(NULL, NULL, NULL, NULL, NULL, NULL, 0);
+
+	(void)state;
+	assert_int_equal(compare_field(&a, &b, -1, NULL, "place"), DEDUP_L_PLACE_SAME_GRID);
+	assert_int_equal(compare_field(&a, &c, -1, NULL, "place"), DEDUP_L_PLACE_SAME_COMMUNITY);
+	assert_int_equal(compare_field(&a, &d, -1, NULL, "place"), DEDUP_L_PLACE_OTHER_COMMUNITY);
+	assert_int_equal(compare_field(&a, &e, -1, NULL, "place"), -1);
+}
+
+static void test_category_levels(void **state)
+{
+	static const char yaml[] =
+		"categories:\n"
+		"  noise: 噪声扰民\n"
+		"  construction: 施工管理\n"
+		"  water_power_gas: 水电气\n"
+		"related:\n"
+		"  - [noise, construction]\n"
+		"feeds: {}\n";
+	struct sq_taxonomy *tax = NULL;
+	struct sq_error err = { 0 };
+	struct dedup_doc noise = doc(NULL, NULL, NULL, "noise", NULL, NULL, 0);
+	struct dedup_doc construction = doc(NULL, NULL, NULL, "construction", NULL, NULL, 0);
+	struct dedup_doc water = doc(NULL, NULL, NULL, "water_power_gas", NULL, NULL, 0);
+	struct dedup_doc odd = doc(NULL, NULL, NULL, "undeclared", NULL, NULL, 0);
+	struct dedup_doc none = doc(NULL, NULL, NULL, NULL, NULL, NULL, 0);
+
+	(void)state;
+	if (taxonomy_load_buffer("test", yaml, sizeof(yaml) - 1, &tax, &err))
+		fail_msg("taxonomy: %s", err.msg);
+	assert_int_equal(compare_field(&noise, &noise, -1, tax, "category"), DEDUP_L_CATEGORY_SAME);
+	assert_int_equal(compare_field(&noise, &construction, -1, tax, "category"),
+			 DEDUP_L_CATEGORY_COMPATIBLE);
+	assert_int_equal(compare_field(&noise, &water, -1, tax, "category"), DEDUP_L_CATEGORY_OTHER);
+	assert_int_equal(compare_field(&noise, &odd, -1, tax, "category"), -1);
+	assert_int_equal(compare_field(&noise, &none, -1, tax, "category"), -1);
+	/* Without a taxonomy only equal keys are compatible. */
+	assert_int_equal(compare_field(&noise, &construction, -1, NULL, "category"),
+			 DEDUP_L_CATEGORY_OTHER);
+	taxonomy_free(tax);
+}
+
+static void test_contact_levels(void **state)
+{
+	struct dedup_doc full = doc(NULL, NULL, NULL, NULL, "aa11", "138****5678", 0);
+	struct dedup_doc same = doc(NULL, NULL, NULL, NULL, "aa11", "138****5678", 0);
+	struct dedup_doc other = doc(NULL, NULL, NULL, NULL, "bb22", "138****5678", 0);
+	struct dedup_doc masked = doc(NULL, NULL, NULL, NULL, NULL, "138****5678", 0);
+	struct dedup_doc masked_other = doc(NULL, NULL, NULL, NULL, NULL, "139****0000", 0);
+	struct dedup_doc none = doc(NULL, NULL, NULL, NULL, NULL, NULL, 0);
+
+	(void)state;
+	assert_int_equal(compare_field(&full, &same, -1, NULL, "contact"), DEDUP_L_CONTACT_SAME);
+	/* Two full numbers that differ, even with the same masked form. */
+	assert_int_equal(compare_field(&full, &other, -1, NULL, "contact"), DEDUP_L_CONTACT_OTHER);
+	assert_int_equal(compare_field(&full, &masked, -1, NULL, "contact"),
+			 DEDUP_L_CONTACT_SAME_MASKED);
+	assert_int_equal(compare_field(&masked, &masked_other, -1, NULL, "contact"),
+			 DEDUP_L_CONTACT_OTHER);
+	assert_int_equal(compare_field(&full, &none, -1, NULL, "contact"), -1);
+}
+
+static void test_time_levels(void **state)
+{
+	static const struct { int64_t gap; int level; } cases[] = {
+		{ 0, DEDUP_L_TIME_HOUR }, { 3600, DEDUP_L_TIME_HOUR }, { 3601, DEDUP_L_TIME_DAY },
+		{ -86400, DEDUP_L_TIME_DAY }, { 2 * 86400, DEDUP_L_TIME_3DAYS },
+		{ 5 * 86400, DEDUP_L_TIME_WEEK }, { 30 * 86400, DEDUP_L_TIME_BEYOND },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dedup_doc a = doc(NULL, NULL, NULL, NULL, NULL, NULL, 1714500000);
+		struct dedup_doc b = doc(NULL, NULL, NULL, NULL, NULL, NULL, 1714500000 + cases[i].gap);
+
+		assert_int_equal(compare_field(&a, &b, -1, NULL, "time"), cases[i].level);
+	}
+}
+
+static void test_level_names_unique(void **state)
+{
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < DEDUP_LEVEL_COUNT; i++)
+		for (j = i + 1; j < DEDUP_LEVEL_COUNT; j++)
+			assert_false(!strcmp(dedup_level_field(i), dedup_level_field(j)) &&
+				     !strcmp(dedup_level_name(i), dedup_level_name(j)));
+	assert_string_equal(dedup_level_field(DEDUP_LEVEL_COUNT), "?");
+}
+
+static void test_json(void **state)
+{
+	struct dedup_doc a = doc("恩宁路社区", NULL, "恩宁路88号", "noise", "aa", NULL, 1714500000);
+	struct dedup_doc b = doc("恩宁路社区", NULL, "恩宁路88号", "noise", "aa", NULL, 1714503000);
+	struct dedup_comparison c[DEDUP_F_COUNT];
+	struct sq_buf json = SQ_BUF_INIT;
+	cJSON *arr, *first;
+	double score;
+	size_t n;
+
+	(void)state;
+	n = dedup_compare(&a, &b, 0.42, weights, NULL, c, &score);
+	assert_int_equal(dedup_comparisons_json(c, n, &json), SQ_OK);
+	arr = cJSON_Parse(json.data);
+	assert_non_null(arr);
+	assert_true(cJSON_IsArray(arr));
+	assert_int_equal(cJSON_GetArraySize(arr), (int)n);
+	first = cJSON_GetArrayItem(arr, 0);
+	assert_string_equal(cJSON_GetObjectItem(first, "field")->valuestring, "text");
+	assert_string_equal(cJSON_GetObjectItem(first, "level")->valuestring, "high");
+	assert_true(fabs(cJSON_GetObjectItem(first, "value")->valuedouble - 0.42) < 1e-9);
+	assert_true(cJSON_IsNumber(cJSON_GetObjectItem(first, "weight")));
+	/* the address comparison carries no value */
+	assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 1), "value"));
+	cJSON_Delete(arr);
+	sq_buf_release(&json);
+	json.len = 0;
+	assert_int_equal(dedup_comparisons_json(c, 0, &json), SQ_OK);
+	assert_string_equal(json.data, "[]");
+	sq_buf_release(&json);
+	doc_done(&a);
+	doc_done(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fold),
+		cmocka_unit_test(test_fold_without_boilerplate),
+		cmocka_unit_test(test_terms),
+		cmocka_unit_test(test_cosine),
+		cmocka_unit_test(test_minhash),
+		cmocka_unit_test(test_text_levels),
+		cmocka_unit_test(test_address_levels),
+		cmocka_unit_test(test_distance_levels),
+		cmocka_unit_test(test_place_levels),
+		cmocka_unit_test(test_category_levels),
+		cmocka_unit_test(test_contact_levels),
+		cmocka_unit_test(test_time_levels),
+		cmocka_unit_test(test_level_names_unique),
+		cmocka_unit_test(test_json),
+	};
+
+	return cmocka_run_group_tests(tests, setup_weights, NULL);
+}

@@ -1,0 +1,720 @@
+/* The detectors and the flag lifecycle, on real SQLite stores filled with
+ * complaints: every detector finds what it should and stays quiet on
+ * ordinary traffic; flags grow, escalate, expire, and never reopen for
+ * members already flagged. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "alerts_fixture.h"
+#include "detect.h"
+#include "detect/entities.h"
+#include "flag.h"
+#include "store.h"
+#include "testutil.h"
+#include "banned.h"
+
+struct fx {
+	char *dir, *db;
+	struct sq_store *st;
+	struct sq_config cfg;
+	int seq;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct sq_error err = { 0 };
+
+	f->dir = test_tmpdir();
+	f->db = test_path(f->dir, "suqiu.db");
+	if (store_open(f->db, &f->st, &err))
+		return -1;
+	fixture_config(&f->cfg);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(f->st);
+	fixture_config_release(&f->cfg);
+	test_rmtree(f->dir);
+	free(f->dir);
+	free(f->db);
+	free(f);
+	return 0;
+}
+
+/* One complaint; hash NULL makes a distinct complainant per call. */
+static int64_t put(struct fx *f, int64_t t, const char *cat, const char *comm,
+		   const char *title, const char *hash)
+{
+	struct fixture_complaint c = { 0 };
+	char id[32], h[32];
+
+	snprintf(id, sizeof(id), "T%06d", ++f->seq);
+	snprintf(h, sizeof(h), "h%06d", f->seq);
+	c.source_id = id;
+	c.received_at = t;
+	c.category = cat;
+	c.community = comm;
+	c.title = title ? title : "反映问题";
+	c.text = title ? title : "反映问题";
+	c.contact_hash = hash ? hash : h;
+	c.contact_masked = "138****0000";
+	return fixture_put(f->st, &c);
+}
+
+static void run(struct fx *f, int64_t now, struct detect_stats *stats)
+{
+	struct sq_error err = { 0 };
+	sq_err rc = detect_run(f->st, &f->cfg, now, stats, &err);
+
+	if (rc)
+		fail_msg("detect_run: %s", err.msg);
+}
+
+/* Flags of a kind (NULL: all), any state. */
+static size_t flags_of(struct fx *f, const char *kind, struct store_flag *first)
+{
+	struct sq_error err = { 0 };
+	struct store_flag *fl = NULL;
+	size_t n = 0, i, k = 0;
+
+	assert_int_equal(store_flag_list(f->st, NULL, &fl, &n, &err), SQ_OK);
+	for (i = 0; i < n; i++) {
+		if (kind && strcmp(fl[i].kind, kind))
+			continue;
+		if (k++ == 0 && first)
+			assert_int_equal(store_flag_get(f->st, fl[i].id, first, &err), SQ_OK);
+	}
+	for (i = 0; i < n; i++)
+		store_flag_release(&fl[i]);
+	free(fl);
+	return k;
+}
+
+static size_t outbox_rows(struct fx *f)
+{
+	struct sq_error err = { 0 };
+	struct store_outbox_msg *m = NULL;
+	size_t n = 0, i;
+
+	assert_int_equal(store_outbox_list(f->st, &m, &n, &err), SQ_OK);
+	for (i = 0; i < n; i++)
+		store_outbox_msg_release(&m[i]);
+	free(m);
+	return n;
+}
+
+/* Run only the named detector (the others would flag the same data too). */
+static void only(struct fx *f, const char *name)
+{
+	const char *const *all = detect_detector_names();
+	struct sq_strlist *l = &f->cfg.detect.disable;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = calloc(8, sizeof(char *));
+	l->n = 0;
+	for (i = 0; all[i]; i++)
+		if (strcmp(all[i], name))
+			l->items[l->n++] = strdup(all[i]);
+}
+
+/* ---- urgent ----------------------------------------------------------- */
+
+static void test_urgent_flags_in_the_run_that_stores_it(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t t = fixture_time(10, 14, 0), c1, inc = 0;
+
+	put(f, t - 3600, "noise", "西华路社区", "楼上装修噪音", NULL);
+	c1 = put(f, t, "wages", "恩宁路社区", "工地老板欠薪三个月，工人说要跳楼", NULL);
+	run(f, t + 60, &s);
+	assert_int_equal(s.urgent, 1);
+	assert_int_equal(flags_of(f, "urgent", &fl), 1);
+	assert_string_equal(fl.severity, "high");
+	assert_string_equal(fl.state, "open");
+	assert_int_equal(fl.nmembers, 1);
+	assert_non_null(strstr(fl.summary, "跳楼"));
+	assert_non_null(strstr(fl.summary, "恩宁路社区"));
+	assert_int_equal(outbox_rows(f), 1);
+
+	/* The next run finds the same complaint: nothing new. */
+	run(f, t + 360, &s);
+	assert_int_equal(s.opened + s.grown + s.escalated, 0);
+
+	/* A later urgent report of the same incident joins the flag. */
+	fixture_link(f->st, c1, &inc);
+	fixture_link(f->st, put(f, t + 600, "wages", "恩宁路社区", "又有工人扬言跳楼讨薪", NULL), &inc);
+	run(f, t + 700, &s);
+	assert_int_equal(s.opened, 0);
+	assert_int_equal(s.grown, 1);
+	assert_int_equal(flags_of(f, "urgent", &fl), 1);
+	assert_int_equal(fl.nmembers, 2);
+	assert_int_equal(outbox_rows(f), 1);
+	store_flag_release(&fl);
+}
+
+static void test_urgent_ignores_old_items_and_closed_flags(void **state)
+{
+	struct fx *f = *state;
+	struct sq_error err = { 0 };
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t t = fixture_time(20, 9, 0);
+
+	put(f, t - 5 * 86400, "fire_safety", "多宝路社区", "上周楼道着火", NULL);
+	run(f, t, &s);
+	assert_int_equal(flags_of(f, "urgent", NULL), 0);
+
+	put(f, t + 60, "water_power_gas", "多宝路社区", "闻到煤气泄漏的味道", NULL);
+	run(f, t + 120, &s);
+	assert_int_equal(flags_of(f, "urgent", &fl), 1);
+	assert_int_equal(flag_close(f->st, fl.id, "已处置", t + 200, &err), SQ_OK);
+	run(f, t + 300, &s);
+	assert_int_equal(s.opened, 0);
+	assert_int_equal(flags_of(f, "urgent", NULL), 1);
+	store_flag_release(&fl);
+}
+
+static void test_summary_never_shows_a_phone_number(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t t = fixture_time(3, 22, 0);
+
+	put(f, t, "housing_safety", "昌华社区", "邻居说要自杀，请联系13812345678", NULL);
+	run(f, t + 60, &s);
+	assert_int_equal(flags_of(f, "urgent", &fl), 1);
+	assert_null(strstr(fl.summary, "13812345678"));
+	assert_non_null(strstr(fl.summary, "138****5678"));
+	store_flag_release(&fl);
+}
+
+static void test_disabled_detector_does_not_run(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	int64_t t = fixture_time(3, 10, 0);
+
+	free(f->cfg.detect.disable.items);
+	f->cfg.detect.disable.items = calloc(1, sizeof(char *));
+	f->cfg.detect.disable.items[0] = strdup("urgent");
+	f->cfg.detect.disable.n = 1;
+	put(f, t, "fire_safety", "昌华社区", "楼下着火了", NULL);
+	run(f, t + 60, &s);
+	assert_int_equal(flags_of(f, "urgent", NULL), 0);
+}
+
+/* ---- cluster ------------------------------------------------------------ */
+
+static void background_every(struct fx *f, const char *cat, const char *comm, int64_t from,
+			     int64_t to, int64_t step)
+{
+	int64_t t;
+
+	for (t = from; t < to; t += step)
+		put(f, t, cat, comm, "日常反映", NULL);
+}
+
+static void test_cluster_in_a_quiet_community(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t t = fixture_time(40, 20, 0);
+
+	/* Once a fortnight before: three in three days (p = 0.0014) is not
+	 * yet beyond alpha = 0.001, four (p = 0.00008) is. */
+	background_every(f, "noise", "西华路社区", t - 31 * 86400, t - 4 * 86400, 14 * 86400);
+	put(f, t - 30 * 3600, "noise", "西华路社区", "西华二巷酒吧深夜噪音", NULL);
+	put(f, t - 20 * 3600, "noise", "西华路社区", "凌晨音响太吵", NULL);
+	put(f, t - 10 * 3600, "noise", "西华路社区", "楼上跳舞", NULL);
+	run(f, t - 9 * 3600, &s);
+	assert_int_equal(flags_of(f, "cluster", NULL), 0);
+	put(f, t - 2 * 3600, "noise", "西华路社区", "夜里唱歌扰民", NULL);
+	run(f, t, &s);
+	assert_int_equal(flags_of(f, "cluster", &fl), 1);
+	assert_string_equal(fl.cause_key, "cluster:noise:community:西华路社区");
+	assert_string_equal(fl.category, "noise");
+	assert_string_equal(fl.community, "西华路社区");
+	assert_int_equal(fl.nunits, 4);
+	assert_non_null(strstr(fl.summary, "4 起「噪声」事件"));
+	assert_non_null(strstr(fl.detail, "泊松"));
+	store_flag_release(&fl);
+}
+
+static void test_cluster_needs_distinct_complainants(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	int64_t t = fixture_time(40, 20, 0);
+
+	put(f, t - 40 * 3600, "noise", "西华路社区", "噪音一", "same-person");
+	put(f, t - 30 * 3600, "noise", "西华路社区", "噪音二", "same-person");
+	put(f, t - 20 * 3600, "noise", "西华路社区", "噪音三", "same-person");
+	put(f, t - 10 * 3600, "noise", "西华路社区", "噪音四", "same-person");
+	run(f, t, &s);
+	assert_int_equal(flags_of(f, "cluster", NULL), 0);
+}
+
+static void test_cluster_counts_incidents_not_calls(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	int64_t t = fixture_time(40, 20, 0), inc = 0;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		fixture_link(f->st, put(f, t - (10 - i) * 3600, "municipal_facilities", "宝华路社区",
+					"宝华路井盖缺失", NULL), &inc);
+	run(f, t, &s);
+	assert_int_equal(s.units, 1);
+	assert_int_equal(flags_of(f, "cluster", NULL), 0);
+}
+
+static void test_cluster_busy_community_is_not_surprising(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	int64_t t = fixture_time(40, 20, 0);
+
+	/* Two a day for four weeks: three in three days is an ordinary week. */
+	background_every(f, "sanitation", "恩宁路社区", t - 31 * 86400, t - 3 * 86400, 43200);
+	put(f, t - 50 * 3600, "sanitation", "恩宁路社区", "垃圾没清运", NULL);
+	put(f, t - 26 * 3600, "sanitation", "恩宁路社区", "垃圾桶满了", NULL);
+	put(f, t - 2 * 3600, "sanitation", "恩宁路社区", "垃圾堆放", NULL);
+	run(f, t, &s);
+	assert_int_equal(flags_of(f, "cluster", NULL), 0);
+}
+
+static void test_cluster_grows_then_escalates(void **state)
+{
+	struct fx *f = *state;
+	struct sq_error err = { 0 };
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	struct store_flag_event *ev = NULL;
+	size_t nev = 0;
+	int64_t t = fixture_time(40, 8, 0);
+	int i;
+
+	only(f, "cluster");
+	for (i = 0; i < 3; i++)
+		put(f, t + i * 600, "construction", "龙津西路社区", "夜间施工", NULL);
+	run(f, t + 1800, &s);
+	assert_int_equal(s.opened, 1);
+	assert_int_equal(flags_of(f, "cluster", &fl), 1);
+	assert_int_equal(fl.revision, 1);
+	assert_string_equal(fl.severity, "medium");
+
+	put(f, t + 3600, "construction", "龙津西路社区", "夜间施工", NULL);
+	run(f, t + 3700, &s);
+	assert_int_equal(s.grown, 1);
+	assert_int_equal(s.escalated, 0);
+	assert_int_equal(outbox_rows(f), 1);
+
+	put(f, t + 7200, "construction", "龙津西路社区", "夜间施工", NULL);
+	put(f, t + 7300, "construction", "龙津西路社区", "夜间施工", NULL);
+	run(f, t + 7400, &s);
+	assert_int_equal(s.escalated, 1);
+	assert_int_equal(outbox_rows(f), 2);
+	assert_int_equal(flags_of(f, "cluster", &fl), 1);
+	assert_int_equal(fl.revision, 2);
+	assert_int_equal(fl.level, 2);
+	assert_string_equal(fl.severity, "high");
+	assert_int_equal(fl.nunits, 6);
+
+	assert_int_equal(store_flag_history(f->st, fl.id, &ev, &nev, &err), SQ_OK);
+	assert_int_equal(nev, 3);
+	assert_string_equal(ev[0].event, "opened");
+	assert_int_equal(ev[0].members, 3);
+	assert_string_equal(ev[1].event, "grew");
+	assert_string_equal(ev[2].event, "escalated");
+	assert_int_equal(ev[2].revision, 2);
+	store_flag_events_free(ev, nev);
+	store_flag_release(&fl);
+}
+
+static void test_cluster_by_radius_across_a_boundary(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t t = fixture_time(30, 12, 0);
+	static const struct {
+		const char *comm;
+		double lat, lon;
+	} pts[] = {
+		{ "多宝路社区", 23.12500, 113.24300 },
+		{ "多宝路社区", 23.12520, 113.24320 },
+		{ "逢源路社区", 23.12510, 113.24270 },
+		{ "逢源路社区", 23.12530, 113.24290 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(pts) / sizeof(pts[0]); i++) {
+		struct fixture_complaint c = { 0 };
+		char id[16], h[16];
+
+		snprintf(id, sizeof(id), "R%zu", i);
+		snprintf(h, sizeof(h), "rh%zu", i);
+		c.source_id = id;
+		c.received_at = t - (int64_t)i * 3600;
+		c.category = "pollution";
+		c.community = pts[i].comm;
+		c.title = "烧烤油烟";
+		c.contact_hash = h;
+		c.has_pos = 1;
+		c.lat = pts[i].lat;
+		c.lon = pts[i].lon;
+		fixture_put(f->st, &c);
+	}
+	run(f, t + 60, &s);
+	assert_int_equal(flags_of(f, "cluster", &fl), 1);
+	assert_non_null(strstr(fl.cause_key, "cluster:pollution:radius:"));
+	assert_int_equal(fl.nunits, 4);
+	store_flag_release(&fl);
+}
+
+/* ---- surge ------------------------------------------------------------ */
+
+static void test_surge_above_own_history(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t today = fixture_time(20, 0, 0);
+	int d, i;
+
+	for (d = 1; d <= 12; d++)
+		for (i = 0; i < 1 + d % 2; i++)
+			put(f, today - d * 86400 + 9 * 3600 + i * 3600, "water_power_gas", "华贵路社区",
+			    "停水", NULL);
+	for (i = 0; i < 7; i++)
+		put(f, today + 8 * 3600 + i * 600, "water_power_gas", "华贵路社区", "又停水了", NULL);
+	run(f, today + 10 * 3600, &s);
+	assert_int_equal(flags_of(f, "surge", &fl), 1);
+	assert_string_equal(fl.cause_key, "surge:water_power_gas:华贵路社区");
+	assert_non_null(strstr(fl.summary, "今日已有 7 起"));
+	assert_non_null(strstr(fl.detail, "EARS C2"));
+	store_flag_release(&fl);
+}
+
+static void test_surge_quiet_at_usual_level(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	int64_t today = fixture_time(20, 0, 0);
+	int d, i;
+
+	for (d = 1; d <= 12; d++)
+		for (i = 0; i < 6 + d % 3; i++)
+			put(f, today - d * 86400 + 8 * 3600 + i * 1800, "parking", "逢源路社区",
+			    "乱停车", NULL);
+	for (i = 0; i < 7; i++)
+		put(f, today + 8 * 3600 + i * 600, "parking", "逢源路社区", "乱停车", NULL);
+	run(f, today + 12 * 3600, &s);
+	assert_int_equal(flags_of(f, "surge", NULL), 0);
+}
+
+/* ---- space-time scan ------------------------------------------------------ */
+
+static uint64_t next_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Background: ~0.6 a day per community in two categories, 56 days. */
+static void scan_background(struct fx *f, int64_t today)
+{
+	static const char *const comms[] = { "西华路社区", "恩宁路社区", "多宝路社区", "宝华路社区",
+					     "龙津西路社区", "华贵路社区", "逢源路社区", "昌华社区" };
+	static const char *const cats[] = { "sanitation", "noise" };
+	uint64_t x = 88172645463325252ull;
+	int d, c, k;
+
+	for (d = 1; d <= 55; d++)
+		for (c = 0; c < 8; c++)
+			for (k = 0; k < 2; k++)
+				if (next_rand(&x) % 100 < 60)
+					put(f, today - d * 86400 + (int64_t)(next_rand(&x) % 86400),
+					    cats[k], comms[c], "日常", NULL);
+}
+
+static void test_spacetime_finds_an_injected_cluster(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t today = fixture_time(60, 0, 0);
+	int i;
+
+	scan_background(f, today);
+	run(f, today + 6 * 3600, &s);
+	assert_int_equal(s.scans, 1);
+	assert_int_equal(flags_of(f, "spacetime", NULL), 0);
+
+	for (i = 0; i < 8; i++)
+		put(f, today + 7 * 3600 + i * 1200, "sanitation", "多宝路社区", "垃圾", NULL);
+	/* Not due yet: the scan runs at most every 6 hours. */
+	run(f, today + 11 * 3600, &s);
+	assert_int_equal(s.scans, 0);
+	run(f, today + 13 * 3600, &s);
+	assert_int_equal(s.scans, 1);
+	assert_int_equal(flags_of(f, "spacetime", &fl), 1);
+	assert_string_equal(fl.category, "sanitation");
+	assert_non_null(strstr(fl.summary, "多宝路社区"));
+	assert_non_null(strstr(fl.summary, "重现间隔"));
+	assert_true(fl.nunits >= 8);
+	store_flag_release(&fl);
+}
+
+/* ---- common cause --------------------------------------------------------- */
+
+static void put_text(struct fx *f, int64_t t, const char *cat, const char *comm,
+		     const char *text, const char *hash)
+{
+	put(f, t, cat, comm, text, hash);
+}
+
+static void test_common_cause_across_communities(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t t = fixture_time(30, 10, 0);
+
+	put_text(f, t - 5 * 86400, "wages", "西华路社区", "广州市宏达建筑工程有限公司拖欠工资三个月", NULL);
+	put_text(f, t - 3 * 86400, "labour", "恩宁路社区", "我在宏达公司干活，老板一直不发工资", NULL);
+	run(f, t - 3 * 86400 + 60, &s);
+	assert_int_equal(flags_of(f, "common_cause", NULL), 0);
+	put_text(f, t, "wages", "多宝路社区", "投诉宏达建筑公司欠薪", NULL);
+	run(f, t + 60, &s);
+	assert_int_equal(flags_of(f, "common_cause", &fl), 1);
+	assert_string_equal(fl.cause_key, "common_cause:employer:宏达");
+	assert_non_null(strstr(fl.summary, "宏达建筑工程有限公司"));
+	assert_non_null(strstr(fl.summary, "3 个社区"));
+	assert_null(fl.community);
+	assert_int_equal(fl.nmembers, 3);
+	store_flag_release(&fl);
+}
+
+static void test_common_cause_needs_distinct_people(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	int64_t t = fixture_time(30, 10, 0);
+
+	put_text(f, t - 5 * 86400, "wages", "西华路社区", "宏达公司拖欠工资", "one");
+	put_text(f, t - 3 * 86400, "wages", "恩宁路社区", "宏达公司还是不发工资", "one");
+	put_text(f, t, "wages", "多宝路社区", "宏达公司欠薪", "one");
+	run(f, t + 60, &s);
+	assert_int_equal(flags_of(f, "common_cause", NULL), 0);
+}
+
+struct entity_case {
+	const char *text;
+	const char *keys[4];
+};
+
+static void test_entity_names(void **state)
+{
+	static const struct entity_case cases[] = {
+		{ "广州市宏达建筑工程有限公司拖欠工资", { "employer:宏达" } },
+		{ "我是宏达公司的员工", { "employer:宏达" } },
+		{ "投诉宏达建筑公司欠薪", { "employer:宏达" } },
+		{ "我在恒大华府小区住，楼下的好运来酒楼油烟很大",
+		  { "estate:恒大华府", "employer:好运来" } },
+		{ "锦绣花园停水", { "estate:锦绣" } },
+		{ "锦绣苑三栋停电", { "estate:锦绣" } },
+		{ "地铁十一号线西华路站项目工地夜间施工", { "site:地铁十一号线西华路站" } },
+		{ "楼下新开的烧烤店油烟大", { NULL } },
+		{ "这个小区的物业不作为", { NULL } },
+		{ "施工工地噪音", { NULL } },
+		{ "劳务公司不给工资", { NULL } },
+		{ "美宜佳便利店门口乱摆卖", { "employer:美宜佳" } },
+		{ "和平小区门口积水", { "estate:和平" } },
+		{ "大家乐酒楼噪音", { "employer:大家乐" } },
+		{ "荔湾广场跳广场舞太吵", { "estate:荔湾" } },
+		{ "华侨大厦电梯坏了", { "estate:华侨" } },
+		{ "", { NULL } },
+	};
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct detect_entity e[8];
+		size_t n = detect_extract_entities(cases[i].text, e, 8), want = 0;
+
+		while (want < 4 && cases[i].keys[want])
+			want++;
+		if (n != want) {
+			for (j = 0; j < n; j++)
+				fprintf(stderr, "  got %s (%s)\n", e[j].key, e[j].name);
+			fail_msg("%s: %zu names, want %zu", cases[i].text, n, want);
+		}
+		for (j = 0; j < n; j++)
+			assert_string_equal(e[j].key, cases[i].keys[j]);
+	}
+}
+
+/* ---- overdue -------------------------------------------------------------- */
+
+static void test_overdue_open_items(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	struct fixture_complaint c = { 0 };
+	int64_t t = fixture_time(30, 10, 0);
+
+	c.source_id = "OD1";
+	c.received_at = t - 10 * 86400;
+	c.category = "property";
+	c.community = "华贵路社区";
+	c.title = "物业不维修";
+	c.deadline = t - 2 * 86400;
+	fixture_put(f->st, &c);
+	c.source_id = "OD2";
+	c.status = "resolved";
+	fixture_put(f->st, &c);
+	c.source_id = "OD3";
+	c.status = "in_progress";
+	c.deadline = t + 86400;
+	fixture_put(f->st, &c);
+	run(f, t, &s);
+	assert_int_equal(flags_of(f, "overdue", &fl), 1);
+	assert_string_equal(fl.cause_key, "overdue:华贵路社区");
+	assert_string_equal(fl.severity, "low");
+	assert_int_equal(fl.nmembers, 1);
+	assert_non_null(strstr(fl.summary, "超期 2 天"));
+	store_flag_release(&fl);
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+static void test_ack_and_close(void **state)
+{
+	struct fx *f = *state;
+	struct sq_error err = { 0 };
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	struct store_flag_event *ev = NULL;
+	size_t nev = 0;
+	int64_t t = fixture_time(5, 10, 0);
+
+	put(f, t, "fire_safety", "昌华社区", "楼道着火", NULL);
+	run(f, t + 60, &s);
+	assert_int_equal(flags_of(f, "urgent", &fl), 1);
+	assert_int_equal(flag_ack(f->st, fl.id, "已派人处置", t + 120, &err), SQ_OK);
+	assert_int_equal(store_flag_get(f->st, fl.id, &fl, &err), SQ_OK);
+	assert_string_equal(fl.state, "acknowledged");
+	assert_int_equal(flag_close(f->st, fl.id, NULL, t + 180, &err), SQ_OK);
+	assert_int_equal(store_flag_get(f->st, fl.id, &fl, &err), SQ_OK);
+	assert_string_equal(fl.state, "closed");
+	assert_int_equal(fl.closed_at, t + 180);
+	assert_int_equal(flag_ack(f->st, fl.id, "x", t + 200, &err), SQ_EUSAGE);
+	assert_int_equal(flag_close(f->st, fl.id, NULL, t + 200, &err), SQ_EUSAGE);
+	assert_int_equal(flag_ack(f->st, 9999, "x", t + 200, &err), SQ_ENOTFOUND);
+	assert_int_equal(store_flag_history(f->st, fl.id, &ev, &nev, &err), SQ_OK);
+	assert_int_equal(nev, 3);
+	assert_string_equal(ev[1].event, "acknowledged");
+	assert_string_equal(ev[1].note, "已派人处置");
+	assert_string_equal(ev[2].event, "closed");
+	store_flag_events_free(ev, nev);
+	store_flag_release(&fl);
+}
+
+static void test_quiet_flag_expires_and_new_members_open_a_new_one(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t t = fixture_time(10, 8, 0);
+	int i;
+
+	only(f, "cluster");
+	for (i = 0; i < 3; i++)
+		put(f, t + i * 600, "street_vending", "宝华路社区", "占道经营", NULL);
+	run(f, t + 3600, &s);
+	assert_int_equal(flags_of(f, "cluster", NULL), 1);
+	run(f, t + 8 * 86400, &s);
+	assert_int_equal(s.expired, 1);
+	assert_int_equal(flags_of(f, "cluster", &fl), 1);
+	assert_string_equal(fl.state, "closed");
+	/* The same cause later, with new members: a new flag, not the old one.
+	 * (Five, since the first three are now part of the place's history.) */
+	for (i = 0; i < 5; i++)
+		put(f, t + 20 * 86400 + i * 600, "street_vending", "宝华路社区", "占道经营", NULL);
+	run(f, t + 20 * 86400 + 3600, &s);
+	assert_int_equal(s.opened, 1);
+	assert_int_equal(flags_of(f, "cluster", &fl), 2);
+	assert_string_equal(fl.state, "open");
+	assert_int_equal(fl.nmembers, 5);
+	store_flag_release(&fl);
+}
+
+static void test_names_round_trip(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < FLAG_KIND_LAST; i++)
+		assert_int_equal(flag_kind_parse(flag_kind_name((enum flag_kind)i)), i);
+	for (i = 0; i < FLAG_STATE_LAST; i++)
+		assert_int_equal(flag_state_parse(flag_state_name((enum flag_state)i)), i);
+	for (i = 0; i < FLAG_SEVERITY_LAST; i++)
+		assert_int_equal(flag_severity_parse(flag_severity_name((enum flag_severity)i)), i);
+	assert_int_equal(flag_kind_parse("nonsense"), -1);
+	assert_string_equal(flag_kind_name(FLAG_COMMON_CAUSE), "common_cause");
+	assert_string_equal(flag_category_label("noise"), "噪声");
+	assert_string_equal(flag_category_label("unknown_key"), "unknown_key");
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_urgent_flags_in_the_run_that_stores_it),
+		T(test_urgent_ignores_old_items_and_closed_flags),
+		T(test_summary_never_shows_a_phone_number),
+		T(test_disabled_detector_does_not_run),
+		T(test_cluster_in_a_quiet_community),
+		T(test_cluster_needs_distinct_complainants),
+		T(test_cluster_counts_incidents_not_calls),
+		T(test_cluster_busy_community_is_not_surprising),
+		T(test_cluster_grows_then_escalates),
+		T(test_cluster_by_radius_across_a_boundary),
+		T(test_surge_above_own_history),
+		T(test_surge_quiet_at_usual_level),
+		T(test_spacetime_finds_an_injected_cluster),
+		T(test_common_cause_across_communities),
+		T(test_common_cause_needs_distinct_people),
+		T(test_overdue_open_items),
+		T(test_ack_and_close),
+		T(test_quiet_flag_expires_and_new_members_open_a_new_one),
+		cmocka_unit_test(test_entity_names),
+		cmocka_unit_test(test_names_round_trip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
