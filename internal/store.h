@@ -431,7 +431,8 @@ struct store_flag {
 
 void store_flag_release(struct store_flag *f);
 
-/* A member complaint of a flag, for listings and mail; owned strings. */
+/* A member complaint of a flag, for listings and mail; owned strings.
+ * title is the complaint's title, or the start of its text when it has none. */
 struct store_flag_member {
 	int64_t complaint_id, incident_id, received_at, revision;
 	char *source, *source_id, *category, *community, *contact_masked, *title, *status;

@@ -624,7 +624,8 @@ sq_err store_flag_members(struct sq_store *st, int64_t flag_id, struct store_fla
 {
 	static const char sql[] =
 		"SELECT c.id, COALESCE(c.incident_id, 0), c.received_at, m.revision, c.source,"
-		" c.source_id, c.category, c.community, c.contact_masked, c.title, c.status"
+		" c.source_id, c.category, c.community, c.contact_masked,"
+		" COALESCE(NULLIF(c.title, ''), substr(c.text, 1, 40)), c.status"
 		" FROM flag_members m JOIN complaints c ON c.id = m.complaint_id"
 		" WHERE m.flag_id = ?1 ORDER BY c.received_at, c.id";
 	struct store_flag_member *arr = NULL;

@@ -82,5 +82,6 @@ CMD(merge);
 CMD(split);
 CMD(export);
 CMD(search);
+CMD(alerts);
 
 #endif

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cmd_alerts.h"
+#include "fault.h"
 #include "pollenv.h"
 #include "http.h"
 #include "normalize.h"
@@ -41,7 +43,8 @@ static const char poll_usage[] =
 	"                          stored times (signatures still use the real clock)\n"
 	"  SUQIU_CRASH_AT=POINT:N  end the process abruptly the Nth time POINT is\n"
 	"                          reached: after_fetch, mid_page, before_commit,\n"
-	"                          after_commit (crash tests)\n";
+	"                          after_commit, after_detect, after_claim,\n"
+	"                          after_send (crash tests)\n";
 
 static void print_note(void *ctx, const char *msg)
 {
@@ -107,7 +110,6 @@ int cmd_poll(struct cli *cli, int argc, char **argv)
 			return cli_usage_error("poll", "unknown argument '%s'\n%s", a, poll_usage);
 		}
 	}
-	(void)no_notify;   /* alerts are sent by the notify module once it runs here */
 	for (i = 0; i < nonly; i++) {
 		if (!config_find_source(&cli->cfg, only[i])) {
 			int st = cli_usage_error("poll", "no source named '%s' in %s", only[i],
@@ -170,6 +172,20 @@ int cmd_poll(struct cli *cli, int argc, char **argv)
 		status = rc == SQ_ENOTFOUND ? EXIT_USAGE : EXIT_PARTIAL;
 	} else if (result.failed) {
 		status = EXIT_PARTIAL;
+	}
+	if (!rc) {
+		/* Early warning over what is stored, even when a feed failed: the
+		 * others' complaints are in, and an urgent one must not wait. */
+		int64_t now = env.clock.now_ms(env.clock.ctx) / 1000;
+		struct sq_faults faults;
+		int st = alerts_detect(cli, "poll", &env, now);
+
+		pollenv_faults(&env, &faults);
+		sq_fault_hit(&faults, "after_detect");
+		if (!st && !no_notify)
+			st = alerts_send_outbox(cli, "poll", &env, now, 0, 1);
+		if (st && !status)
+			status = st;
 	}
 	if (store_run_end(env.store, run_id, env.clock.now_ms(env.clock.ctx) / 1000, status,
 			  &err)) {

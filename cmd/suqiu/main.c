@@ -32,6 +32,7 @@ static const struct command commands[] = {
 	{ "merge", cmd_merge, NEEDS_CONFIG, "merge two incidents (an analyst's correction)" },
 	{ "split", cmd_split, NEEDS_CONFIG, "take a complaint out of its incident (an analyst's correction)" },
 	{ "export", cmd_export, NEEDS_CONFIG, "every complaint with its incident and flags, as JSON lines or CSV" },
+	{ "alerts", cmd_alerts, NEEDS_CONFIG, "early-warning flags: list, show, ack, close; send the alert mail" },
 	{ "backup", cmd_backup, NEEDS_CONFIG, "write an online copy of the database" },
 	{ "doctor", cmd_doctor, NEEDS_CONFIG, "check the configuration, database, feeds and SMTP server" },
 };

@@ -10,7 +10,9 @@
 #include "banned.h"
 
 static const char *const crash_points[] = {
-	"after_fetch", "mid_page", "before_commit", "after_commit", NULL,
+	"after_fetch", "mid_page", "before_commit", "after_commit",
+	/* early warning and alert mail (fault.h) */
+	"after_detect", "after_claim", "after_send", NULL,
 };
 
 static int parse_crash(const char *text, struct pollenv_crash *c)
@@ -50,7 +52,8 @@ int pollenv_open(struct cli *cli, const char *command, struct pollenv *env)
 	if (crash && *crash && parse_crash(crash, &env->crash))
 		return cli_usage_error(command,
 				       "SUQIU_CRASH_AT: want POINT:N with POINT one of after_fetch, "
-				       "mid_page, before_commit, after_commit and N >= 1");
+				       "mid_page, before_commit, after_commit, after_detect, "
+				       "after_claim, after_send and N >= 1");
 	poll_clock_system(&env->clock, &env->clock_state, fixed);
 	env->db_path = cli_db_path(cli);
 	if (!env->db_path || !*env->db_path)
@@ -144,4 +147,26 @@ void pollenv_crash_point(void *ctx, const char *point)
 	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
 		_exit(137);
 	_exit(137);
+}
+
+/* sq_faults' crash callback: the same abrupt end as pollenv_crash_point. */
+static void crash_now(void *ctx, const char *point)
+{
+	static const char msg[] = "suqiu: SUQIU_CRASH_AT reached; ending abruptly\n";
+
+	(void)ctx;
+	(void)point;
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(137);
+	_exit(137);
+}
+
+void pollenv_faults(const struct pollenv *env, struct sq_faults *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (!env->crash.point[0])
+		return;
+	snprintf(f->point, sizeof(f->point), "%s", env->crash.point);
+	f->count = env->crash.n;
+	f->crash = crash_now;
 }

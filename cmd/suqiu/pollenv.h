@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "dedup.h"
+#include "fault.h"
 #include "normalize.h"
 #include "poll.h"
 #include "store.h"
@@ -62,5 +63,11 @@ void pollenv_close(struct pollenv *env);
 
 /* poll_fault_fn for struct pollenv_crash: _exit(137) at the chosen point. */
 void pollenv_crash_point(void *ctx, const char *point);
+
+/*
+ * The same SUQIU_CRASH_AT as a struct sq_faults for the notifier (fault.h):
+ * its points (after_claim, after_send) end the process the same way.
+ */
+void pollenv_faults(const struct pollenv *env, struct sq_faults *f);
 
 #endif

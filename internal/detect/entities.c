@@ -175,19 +175,25 @@ static void strip_tails(const struct chars *c, size_t start, size_t *end,
 	}
 }
 
-/* A leading city, district or county ("广州市", "荔湾区") before a name. */
+/*
+ * A leading city, district, county, road or house number ("广州市",
+ * "荔湾区", "宝源路", "88号") before a name: residents write 宝源路宝源花园
+ * and 宝源花园 for one estate.
+ */
 static void strip_region(const struct chars *c, size_t *start, size_t end)
 {
 	int rounds;
 
-	for (rounds = 0; rounds < 3; rounds++) {
+	for (rounds = 0; rounds < 4; rounds++) {
 		size_t k, found = 0;
 
-		for (k = *start + 1; k < end && k <= *start + 4; k++) {
+		for (k = *start + 1; k < end && k <= *start + 5; k++) {
 			uint32_t v = c->cp[k];
 
 			if (v == 0x7701 /* 省 */ || v == 0x5e02 /* 市 */ || v == 0x533a /* 区 */ ||
-			    v == 0x53bf /* 县 */) {
+			    v == 0x53bf /* 县 */ || v == 0x8def /* 路 */ || v == 0x8857 /* 街 */ ||
+			    v == 0x5df7 /* 巷 */ || v == 0x9053 /* 道 */ ||
+			    (v == 0x53f7 /* 号 */ && c->cp[k - 1] >= '0' && c->cp[k - 1] <= '9')) {
 				found = k;
 				break;
 			}

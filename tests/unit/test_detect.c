@@ -556,6 +556,9 @@ static void test_entity_names(void **state)
 		{ "大家乐酒楼噪音", { "employer:大家乐" } },
 		{ "荔湾广场跳广场舞太吵", { "estate:荔湾" } },
 		{ "华侨大厦电梯坏了", { "estate:华侨" } },
+		{ "宝源路宝源花园停水", { "estate:宝源" } },
+		{ "恩宁路88号永庆苑外墙脱落", { "estate:永庆" } },
+		{ "荔湾区西华路恒达建筑劳务有限公司欠薪", { "employer:恒达" } },
 		{ "", { NULL } },
 	};
 	size_t i, j;
