@@ -578,6 +578,7 @@ static sq_err import_one(void *ctx, const char *text, size_t len, int number)
 		im->out->stats.errors++;
 		im->out->err = e;
 		sq_error_prefix(&im->out->err, "%s: %s: page %d: ", im->src->name, im->file, number);
+		note(im->p, "%s", im->out->err.msg);
 		return SQ_OK;
 	}
 	rc = store_page(im->p, im->src, &page, NULL, &im->out->stats, &e);

@@ -140,8 +140,8 @@ struct poll_import_result {
  * another, or a JSON array of pages: conn_split_pages) as pages of source
  * src, through parse_page, normalize_record and the store, one transaction
  * per page — but leaving the source's cursor alone.  A page that is refused
- * whole is reported in out->err ("NAME: FILE: page N: message"), counted,
- * and the next page is read.  file names the input in messages.  Returns
+ * whole is reported through opt->note and in out->err (the last one:
+ * "NAME: FILE: page N: message"), counted, and the next page is read.  file names the input in messages.  Returns
  * SQ_OK unless something stopped the import (SQ_ENOMEM, SQ_EDB, an
  * after_page failure).
  */

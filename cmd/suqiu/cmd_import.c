@@ -31,6 +31,13 @@ static const char import_usage[] =
 	"Exit status: 0 every page was stored; 1 a page was refused or storing\n"
 	"failed; 2 usage or configuration error, or FILE cannot be read.\n";
 
+/* Each refused page gets its own line. */
+static void print_refused(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "suqiu: import: %s\n", msg);
+}
+
 static int read_input(const char *path, struct sq_buf *out)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
@@ -125,6 +132,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	opt.clock = env.clock;
 	opt.fault = pollenv_crash_point;
 	opt.fault_ctx = &env.crash;
+	opt.note = print_refused;
 	status = pollenv_dedup(cli, "import", &env, &opt);
 	if (status)
 		goto out;
@@ -136,8 +144,6 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	}
 	rc = poll_import(src, env.store, &env.norm, &opt, file, sq_buf_str(&text), text.len,
 			 &result, &err);
-	if (result.failed_pages)
-		fprintf(stderr, "suqiu: import: %s\n", result.err.msg);
 	if (rc)
 		cli_error("import", &err);
 	pollenv_dedup_summary(cli, "import", &env);
