@@ -472,6 +472,14 @@ static sq_err poll_source(const struct poller *p, const struct sq_source_config 
 			break;
 		}
 		conn_page_release(&page);
+		if (p->cfg->http.budget_ms > 0 &&
+		    clk->mono_ms(clk->ctx) - started >= p->cfg->http.budget_ms) {
+			/* Committed pages are safe; the cursor says where to go on. */
+			res->more_left = 1;
+			note(p, "%s: budget of %lld ms spent after page %d; the next run goes on",
+			     src->name, (long long)p->cfg->http.budget_ms, page_no);
+			break;
+		}
 	}
 out:
 	free(cursor);

@@ -25,7 +25,9 @@
  *   until the page says there is no more now
  *
  * A source that fails stops where it is — its committed pages stay — and
- * the next source runs.  Nothing here prints or exits: results come back
+ * the next source runs.  A source that has spent http.budget stops after
+ * its current page even when more pages are there (a long backfill goes on
+ * in the next run); that is not a failure.  Nothing here prints or exits: results come back
  * in struct poll_result, progress notes through an optional callback.
  * Time, sleeping and randomness come from struct poll_clock so that tests
  * run the retry paths in milliseconds.
@@ -104,6 +106,8 @@ struct poll_source_result {
 	const struct sq_source_config *src;
 	struct store_run_source stats;   /* stats.error points into err.msg when failed */
 	int64_t retries;                 /* attempts repeated (retry, re-sign, restart) */
+	int more_left;                   /* stopped at http.budget with pages still to read:
+					  * not a failure, the next run goes on from the cursor */
 	sq_err rc;                       /* SQ_OK, or why the source stopped */
 	struct sq_error err;             /* "NAME: page N (what): message" */
 };

@@ -62,12 +62,13 @@ static void print_summary(const char *command, const struct poll_source_result *
 		fprintf(stderr, "suqiu: %s: %s\n", command, r->err.msg);
 	fprintf(stderr,
 		"suqiu: %s: %s: %s%lld page%s, %lld fetched: %lld new, %lld updated, "
-		"%lld unchanged, %lld quarantined; %lld retr%s; %lld.%01lld s\n",
+		"%lld unchanged, %lld quarantined; %lld retr%s; %lld.%01lld s%s\n",
 		command, r->src->name, r->rc ? "FAILED after " : "", (long long)s->pages,
 		s->pages == 1 ? "" : "s", (long long)s->fetched, (long long)s->new_records,
 		(long long)s->updated, (long long)s->unchanged, (long long)s->quarantined,
 		(long long)r->retries, r->retries == 1 ? "y" : "ies",
-		(long long)(s->duration_ms / 1000), (long long)(s->duration_ms % 1000 / 100));
+		(long long)(s->duration_ms / 1000), (long long)(s->duration_ms % 1000 / 100),
+		r->more_left ? "; budget spent, more next run" : "");
 }
 
 int cmd_poll(struct cli *cli, int argc, char **argv)
