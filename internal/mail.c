@@ -1,7 +1,9 @@
 /* Alert messages: MIME building and SMTP delivery with libcurl. */
 #include "mail.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,8 +276,21 @@ int mail_url_is_loopback(const char *url)
 		return 0;
 	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
-		yes = !strcasecmp(host, "localhost") || !strcmp(host, "[::1]") ||
-		      !strcmp(host, "::1") || !strncmp(host, "127.", 4);
+		struct in_addr a4;
+		struct in6_addr a6;
+		char bare[64];
+		size_t n = strlen(host);
+
+		/* Literal addresses only: "127.example.com" is somebody's server. */
+		if (n > 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(bare)) {
+			memcpy(bare, host + 1, n - 2);
+			bare[n - 2] = '\0';
+			yes = inet_pton(AF_INET6, bare, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+		} else if (inet_pton(AF_INET, host, &a4) == 1) {
+			yes = (ntohl(a4.s_addr) >> 24) == 127;
+		} else {
+			yes = !strcasecmp(host, "localhost");
+		}
 	}
 	curl_free(host);
 	curl_url_cleanup(u);
@@ -306,6 +321,14 @@ static int is_scheme(const char *url, const char *scheme)
 	return !strncasecmp(url, scheme, n) && !strncmp(url + n, "://", 3);
 }
 
+int mail_tls_required(const struct mail_smtp *s)
+{
+	if (!s->url)
+		return 1;
+	return is_scheme(s->url, "smtps") || s->require_tls == 1 ||
+	       (s->require_tls < 0 && !mail_url_is_loopback(s->url));
+}
+
 sq_err mail_send(const struct mail_smtp *s, const char *from, const char *const *rcpt,
 		 size_t n, const char *data, size_t len, int *unreachable, struct sq_error *err)
 {
@@ -323,11 +346,7 @@ sq_err mail_send(const struct mail_smtp *s, const char *from, const char *const 
 	if (!s->url || !(is_scheme(s->url, "smtp") || is_scheme(s->url, "smtps")))
 		return sq_fail(err, SQ_EFATAL, "alerts.smtp.url: '%s' is not smtp:// or smtps://",
 			       s->url ? s->url : "");
-	if (is_scheme(s->url, "smtps") || s->require_tls == 1 ||
-	    (s->require_tls < 0 && !mail_url_is_loopback(s->url)))
-		use_ssl = CURLUSESSL_ALL;
-	else
-		use_ssl = CURLUSESSL_TRY;
+	use_ssl = mail_tls_required(s) ? CURLUSESSL_ALL : CURLUSESSL_TRY;
 	if (sq_buf_addf(&mfrom, "<%s>", from ? from : ""))
 		goto oom;
 	for (i = 0; i < n; i++) {

@@ -77,6 +77,13 @@ struct mail_smtp {
 int mail_url_is_loopback(const char *url);
 
 /*
+ * Whether TLS is required for s (1) or only used when the server offers it
+ * (0): smtps:// always; smtp:// when require_tls is 1, or is -1 (auto) and
+ * the host is not loopback.
+ */
+int mail_tls_required(const struct mail_smtp *s);
+
+/*
  * Deliver data (a built message) from `from` to the n recipients.
  * SQ_OK: the server accepted it.  SQ_ERETRY: try again later (connection
  * refused or lost, timeout, 4xx).  SQ_EFATAL: it will not work without a

@@ -30,6 +30,24 @@ static int is_sep(char c)
 	return c == ' ' || c == '-';
 }
 
+/*
+ * Is a run of digit groups (lengths g[0..ng), digits d) written like a
+ * phone number?  Mobile: 11 digits from 1, as 11, 3-4-4 or 3-8.  Fixed
+ * line: 7 or 8 digits, or an area code (0 + 2..3 digits) and 7 or 8.
+ * Dates (2024-05-01) and order numbers (longer runs) are not.
+ */
+static int phone_like(const size_t *g, size_t ng, const char *d, size_t nd, int *mobile)
+{
+	*mobile = nd == 11 && d[0] == '1' &&
+		  (ng == 1 || (ng == 3 && g[0] == 3 && g[1] == 4 && g[2] == 4) ||
+		   (ng == 2 && g[0] == 3 && g[1] == 8));
+	if (*mobile)
+		return 1;
+	if (ng == 1)
+		return nd >= 7 && nd <= 12;
+	return ng == 2 && d[0] == '0' && (g[0] == 3 || g[0] == 4) && (g[1] == 7 || g[1] == 8);
+}
+
 sq_err notify_mask_phones(struct sq_buf *out, const char *s)
 {
 	const char *p = s ? s : "";
@@ -37,40 +55,43 @@ sq_err notify_mask_phones(struct sq_buf *out, const char *s)
 	while (*p) {
 		const char *q = p, *end;
 		char digits[32];
-		size_t nd = 0, i, keep_head, keep_tail;
+		size_t groups[8], ng = 0, nd = 0, i, keep_head, keep_tail;
+		int mobile;
 
 		if (!isdigit((unsigned char)*p)) {
 			if (sq_buf_addc(out, *p++))
 				return SQ_ENOMEM;
 			continue;
 		}
-		/* A run of digits, single separators allowed between them. */
+		/* Digit groups joined by single separators. */
 		end = q;
+		groups[0] = 0;
 		while (*q) {
 			if (isdigit((unsigned char)*q)) {
 				if (nd < sizeof(digits))
 					digits[nd] = *q;
 				nd++;
+				if (ng < 8)
+					groups[ng]++;
 				end = ++q;
 			} else if (is_sep(*q) && isdigit((unsigned char)q[1])) {
+				if (++ng < 8)
+					groups[ng] = 0;
 				q++;
 			} else {
 				break;
 			}
 		}
-		if (nd == 11 && digits[0] == '1') {
-			keep_head = 3;
-			keep_tail = 4;
-		} else if (nd >= 7 && nd <= 12) {
-			keep_head = 0;
-			keep_tail = 2;
-		} else {
+		ng++;
+		if (nd > sizeof(digits) || ng > 8 || !phone_like(groups, ng, digits, nd, &mobile)) {
 			/* Not a phone number (a date, an order number): as it was. */
 			if (sq_buf_add(out, p, (size_t)(end - p)))
 				return SQ_ENOMEM;
 			p = end;
 			continue;
 		}
+		keep_head = mobile ? 3 : 0;
+		keep_tail = mobile ? 4 : 2;
 		for (i = 0; i < nd; i++)
 			if (sq_buf_addc(out, i < keep_head || i >= nd - keep_tail ? digits[i] : '*'))
 				return SQ_ENOMEM;

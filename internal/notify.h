@@ -73,9 +73,11 @@ sq_err notify_recipients(const struct sq_config *cfg, int64_t now, const char *c
 			 const char *category, char **out, struct sq_error *err);
 
 /*
- * Append s with every phone-number-like run masked: 11 digits starting
- * with 1 (separators ' ' and '-' allowed) keep their first 3 and last 4
- * digits ("138****5678"); other runs of 7 to 12 digits keep their last 2.
+ * Append s with every phone-number-like run masked: a mobile number (11
+ * digits from 1, also written 3-4-4 or 3-8 with ' ' or '-') keeps its first
+ * 3 and last 4 digits ("138****5678"); a fixed line (7 or 8 digits, with
+ * or without an area code 0xx-) and any other run of 7 to 12 digits keep
+ * their last 2.  Dates and longer order numbers are left alone.
  */
 sq_err notify_mask_phones(struct sq_buf *out, const char *s);
 

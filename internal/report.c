@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flag.h"
 #include "normalize.h"
 #include "taxonomy.h"
 #include "uwidth.h"
@@ -50,6 +51,21 @@ sq_err report_pad(struct sq_buf *out, const char *s, size_t width, int right)
 			if (sq_buf_addc(out, ' '))
 				return SQ_ENOMEM;
 	return SQ_OK;
+}
+
+static const char *status_label(const char *status)
+{
+	static const char *const names[][2] = {
+		{ "open", "待办" }, { "in_progress", "办理中" }, { "resolved", "已办结" },
+		{ "closed", "已关闭" }, { "rejected", "不予受理" }, { "withdrawn", "已撤回" },
+		{ "void", "作废" },
+	};
+	size_t i;
+
+	for (i = 0; status && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(status, names[i][0]))
+			return names[i][1];
+	return status ? status : "";
 }
 
 /* ---- building tables ---------------------------------------------------- */
@@ -217,6 +233,13 @@ static void put_or(struct bld *b, struct report_table *t, size_t r, size_t c, co
 		   const char *none)
 {
 	put_text(b, t, r, c, v ? v : none, v ? v : "");
+}
+
+/* A stored key shown by its label (the key itself when there is none). */
+static void put_label(struct bld *b, struct report_table *t, size_t r, size_t c, const char *key,
+		      const char *label)
+{
+	put_text(b, t, r, c, label ? label : (key ? key : ""), key ? key : "");
 }
 
 static void line(struct bld *b, char *s)
@@ -515,9 +538,12 @@ static void flags(struct bld *b, const struct digest *d)
 
 		r = row(b, t);
 		put(b, t, r, 0, dupf(b, "F%" PRId64, f->id), NULL);
-		put_or(b, t, r, 1, f->kind, "");
-		put_or(b, t, r, 2, f->severity, "");
-		put_or(b, t, r, 3, f->state, "");
+		put_label(b, t, r, 1, f->kind, flag_kind_parse(f->kind) < 0 ? NULL
+				: flag_kind_label((enum flag_kind)flag_kind_parse(f->kind)));
+		put_label(b, t, r, 2, f->severity, flag_severity_parse(f->severity) < 0 ? NULL
+				: flag_severity_label((enum flag_severity)flag_severity_parse(f->severity)));
+		put_label(b, t, r, 3, f->state, flag_state_parse(f->state) < 0 ? NULL
+				: flag_state_label((enum flag_state)flag_state_parse(f->state)));
 		put_int(b, t, r, 4, f->revision);
 		put_int(b, t, r, 5, f->members);
 		put_time(b, t, r, 6, f->updated_at);
@@ -545,7 +571,7 @@ static void overdue(struct bld *b, const struct digest *d)
 		put(b, t, r, 1, dupf(b, "%s:%s", it->source ? it->source : "",
 				     it->source_id ? it->source_id : ""), NULL);
 		put_time(b, t, r, 2, it->deadline);
-		put_or(b, t, r, 3, it->status, "");
+		put_label(b, t, r, 3, it->status, status_label(it->status));
 		put_or(b, t, r, 4, it->community, NONE_COMMUNITY);
 		put_category(b, t, r, 5, it->category);
 		put_or(b, t, r, 6, it->title, "");

@@ -35,10 +35,12 @@ static const char css[] =
 	"table{border-collapse:collapse;width:100%;font-size:9.5pt}"
 	"th,td{border-bottom:1px solid var(--line);padding:1.2mm 2mm;text-align:left;vertical-align:top}"
 	"th{background:#f1f3f5;font-weight:600}"
+	"th,td{white-space:nowrap}td:last-child{white-space:normal}"
 	".n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
 	".up{color:var(--up)}.down{color:var(--down)}"
 	".note,.empty{color:var(--muted);font-size:9pt;margin:1mm 0 0}"
 	".chart{break-inside:avoid;margin:0 0 2mm}"
+	".trends{display:grid;grid-template-columns:1fr 1fr;gap:0 6mm}"
 	"svg{display:block;width:100%;height:auto}"
 	"svg text{font-size:10px;fill:var(--muted)}"
 	"svg .label{fill:var(--ink);font-size:11px}"
@@ -243,7 +245,7 @@ static int seen(char **v, size_t n, const char *s)
 static void trend_chart(struct html *h, const struct digest *d, const char *source,
 			const int64_t *counts)
 {
-	const double W = 640, H = 120, L = 34, R = 8, T = 10, B = 22;
+	const double W = 320, H = 112, L = 26, R = 4, T = 8, B = 20;
 	double pw = W - L - R, ph = H - T - B, x, y;
 	int64_t max = 1, total = 0;
 	size_t i, n = d->ndays;
@@ -312,12 +314,13 @@ static void trends(struct html *h, const struct digest *d)
 			sources[ns++] = d->trend.v[i].key2;
 	if (!ns)
 		raw(h, "<p class=\"empty\">这段时间没有诉求。</p>\n");
+	raw(h, "<div class=\"trends\">\n");
 	for (i = 0; i < ns; i++) {
 		for (j = 0; j < d->ndays; j++)
 			counts[j] = day_count(d, d->days[j], sources[i]);
 		trend_chart(h, d, sources[i], counts);
 	}
-	raw(h, "</section>\n");
+	raw(h, "</div></section>\n");
 out:
 	free(sources);
 	free(counts);

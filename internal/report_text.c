@@ -54,6 +54,14 @@ static const char *change_color(const struct report_table *t, size_t c, const ch
 	return plain[0] == '-' ? GREEN : RED;
 }
 
+/* Empty trailing cells must not leave spaces at the end of a line. */
+static sq_err end_line(struct sq_buf *out)
+{
+	while (out->len && out->data[out->len - 1] == ' ')
+		out->data[--out->len] = '\0';
+	return sq_buf_addc(out, '\n');
+}
+
 static sq_err table_text(const struct report_table *t, const struct report_ctx *ctx,
 			 struct sq_buf *out)
 {
@@ -80,7 +88,7 @@ static sq_err table_text(const struct report_table *t, const struct report_ctx *
 		    add_cell(out, t->heads[c], width[c], (t->right >> c) & 1, c + 1 == t->ncols,
 			     ctx->color ? BOLD : NULL))
 			return SQ_ENOMEM;
-	if (sq_buf_addc(out, '\n'))
+	if (end_line(out))
 		return SQ_ENOMEM;
 	for (r = 0; r < t->nrows; r++) {
 		for (c = 0; c < t->ncols; c++) {
@@ -92,7 +100,7 @@ static sq_err table_text(const struct report_table *t, const struct report_ctx *
 				     c + 1 == t->ncols, color))
 				return SQ_ENOMEM;
 		}
-		if (sq_buf_addc(out, '\n'))
+		if (end_line(out))
 			return SQ_ENOMEM;
 	}
 	if (t->note && sq_buf_addf(out, "  %s\n", t->note))

@@ -712,7 +712,8 @@ sq_err store_digest_ids(struct sq_store *st, const struct store_span *span,
 			enum store_group group, const char *key, const char *key2,
 			enum store_figure figure, int64_t **ids, size_t *n, struct sq_error *err);
 
-/* One complaint in a digest list (overdue items); owned strings. */
+/* One complaint in a digest list (overdue items); owned strings.  title is
+ * the start of the text when the complaint has none (city management). */
 struct store_item {
 	int64_t id, received_at, deadline;
 	char *source, *source_id, *category, *community, *status, *title;

@@ -420,7 +420,7 @@ sq_err store_digest_overdue(struct sq_store *st, const struct store_span *span, 
 		" AND deadline < :now";
 	static const char sql_list[] =
 		"SELECT id, received_at, deadline, source, source_id, category, community, status,"
-		" title FROM complaints WHERE status IN ('open', 'in_progress') AND deadline < :now"
+		" coalesce(title, substr(text, 1, 40)) FROM complaints WHERE status IN ('open', 'in_progress') AND deadline < :now"
 		" ORDER BY deadline, id LIMIT :limit";
 	sqlite3_stmt *s;
 	size_t cap = 0;
