@@ -102,6 +102,8 @@ struct sq_dedup {
 	int64_t ndocs;
 	int ndocs_known;
 	struct dedup_stats stats;
+	dedup_trace_fn trace;
+	void *trace_ctx;
 };
 
 sq_err dedup_new(struct sq_store *st, const struct sq_dedup_config *cfg,
@@ -135,6 +137,12 @@ void dedup_free(struct sq_dedup *dd)
 	dedup_boilerplate_release(&dd->bp);
 	df_cache_release(&dd->cache);
 	free(dd);
+}
+
+void dedup_set_trace(struct sq_dedup *dd, dedup_trace_fn fn, void *ctx)
+{
+	dd->trace = fn;
+	dd->trace_ctx = ctx;
 }
 
 const struct dedup_stats *dedup_get_stats(const struct sq_dedup *dd)
@@ -269,10 +277,108 @@ static sq_err address_keys(const char *s, struct dedup_doc *d)
 	return SQ_OK;
 }
 
+/* Clause punctuation: where an address written inside a sentence starts. */
+static size_t clause_break(const char *p)
+{
+	static const char *const marks[] = { "，", "。", "；", "：", "！", "？", "、", "（", "）" };
+	size_t i;
+
+	if (*p == ',' || *p == '.' || *p == ';' || *p == ':' || *p == '!' || *p == '?' ||
+	    *p == ' ' || *p == '(' || *p == ')')
+		return 1;
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (!strncmp(p, marks[i], strlen(marks[i])))
+			return strlen(marks[i]);
+	return 0;
+}
+
+/*
+ * The address keys of free text: norm_address_key strips administrative
+ * names (广州市荔湾区) only where its input starts, so each clause is given
+ * to it on its own; the last clause with a road wins, as in one address.
+ */
+static sq_err text_address_keys(const char *text, const char *field_road, struct dedup_doc *d)
+{
+	struct dedup_doc clause = { 0 };
+	const char *p = text, *start = text;
+	char *seg;
+	size_t n;
+	sq_err rc = SQ_OK;
+
+	for (;;) {
+		n = *p ? clause_break(p) : 1;
+		if (!n) {
+			p++;
+			continue;
+		}
+		if (p > start) {
+			seg = sq_strndup(start, (size_t)(p - start));
+			rc = seg ? address_keys(seg, &clause) : SQ_ENOMEM;
+			free(seg);
+			if (rc)
+				break;
+			/* the address field's road wins; within the text, a clause
+			 * with a number wins over a bare road */
+			if (clause.road_key && (!field_road || dedup_road_same(field_road, clause.road_key)) &&
+			    (!d->road_key || clause.addr_key)) {
+				free(d->road_key);
+				d->road_key = clause.road_key;
+				clause.road_key = NULL;
+				/* a number with an earlier road is still this clause's */
+				free(d->addr_key);
+				d->addr_key = clause.addr_key;
+				clause.addr_key = NULL;
+			}
+		}
+		if (!*p)
+			break;
+		p += n;
+		start = p;
+	}
+	dedup_doc_release(&clause);
+	return rc;
+}
+
+/* Replace d->folded by its problem words: without d's own place words. */
+static sq_err problem_text(struct dedup_doc *d)
+{
+	char *words[24], *copy = NULL, *p, *out = NULL;
+	struct sq_strlist list = { words, 0 };
+	sq_err rc = SQ_OK;
+
+	if (d->road_key)
+		words[list.n++] = d->road_key;
+	if (d->addr_key)
+		words[list.n++] = d->addr_key;
+	if (d->community && *d->community)
+		words[list.n++] = d->community;
+	if (d->landmarks && *d->landmarks) {
+		copy = sq_strdup(d->landmarks);
+		if (!copy)
+			return SQ_ENOMEM;
+		for (p = copy; *p && list.n < sizeof(words) / sizeof(words[0]);) {
+			size_t len = strcspn(p, " ");
+
+			words[list.n++] = p;
+			if (!p[len])
+				break;
+			p[len] = '\0';
+			p += len + 1;
+		}
+	}
+	rc = dedup_problem_text(d->folded, &list, &out);
+	free(copy);
+	if (!rc) {
+		free(d->folded);
+		d->folded = out;
+	}
+	return rc;
+}
+
 /* Fold the text and derive the address keys of d from the stored complaint. */
 static sq_err features(struct sq_dedup *dd, struct dedup_doc *d, struct sq_error *err)
 {
-	char *title = NULL, *text = NULL, *address = NULL;
+	char *title = NULL, *text = NULL, *address = NULL, *field_road;
 	sq_err rc;
 
 	rc = store_dedup_text(dd->st, d->id, &title, &text, &address, err);
@@ -281,14 +387,26 @@ static sq_err features(struct sq_dedup *dd, struct dedup_doc *d, struct sq_error
 	free(d->folded);
 	free(d->addr_key);
 	free(d->road_key);
-	d->folded = d->addr_key = d->road_key = NULL;
-	if (dedup_fold_text(title, text, &dd->bp, &d->folded))
+	free(d->landmarks);
+	free(d->buildings);
+	d->folded = d->addr_key = d->road_key = d->landmarks = d->buildings = NULL;
+	if (dedup_fold_text(title, text, &dd->bp, &d->folded) ||
+	    dedup_extract_places(title, text, &d->landmarks, &d->buildings))
 		rc = SQ_ENOMEM;
 	/* The address field first; residents often put it in the text only. */
 	if (!rc && address)
 		rc = address_keys(address, d);
-	if (!rc && !d->road_key && text)
-		rc = address_keys(text, d);
+	/* The text may say the number the address field left out. */
+	field_road = d->road_key ? sq_strdup(d->road_key) : NULL;
+	if (d->road_key && !field_road)
+		rc = SQ_ENOMEM;
+	if (!rc && !d->addr_key && text)
+		rc = text_address_keys(text, field_road, d);
+	if (!rc && !d->addr_key && title)
+		rc = text_address_keys(title, field_road, d);
+	free(field_road);
+	if (!rc)
+		rc = problem_text(d);
 	if (rc)
 		rc = sq_fail(err, SQ_ENOMEM, "out of memory");
 	free(title);
@@ -309,6 +427,14 @@ static long cell_of(double deg)
 	return lround(floor(deg / CELL_DEG));
 }
 
+/* What follows the road in the address key: the house number. */
+static const char *house_number_of(const struct dedup_doc *d)
+{
+	size_t lr = strlen(d->road_key);
+
+	return strncmp(d->addr_key, d->road_key, lr) ? d->addr_key : d->addr_key + lr;
+}
+
 /*
  * The blocking keys of d, NUL-separated in keys->data; *n receives their
  * number.  Place keys first: they are the strongest.
@@ -316,6 +442,8 @@ static long cell_of(double deg)
 static sq_err block_keys(const struct dedup_doc *d, struct sq_buf *keys, size_t *n)
 {
 	struct sq_buf cell = SQ_BUF_INIT;
+	const char *p;
+	size_t i;
 	sq_err rc = SQ_OK;
 
 	*n = 0;
@@ -329,7 +457,26 @@ static sq_err block_keys(const struct dedup_doc *d, struct sq_buf *keys, size_t 
 			(*n)++; \
 		} \
 	} while (0)
-	ADD_KEY("a:", d->addr_key);
+	if (d->road_key) {
+		/* short forms: 晚上上九路73号 and 上九路73号 meet */
+		char shortkey[96];
+
+		if (d->addr_key)
+			ADD_KEY("a:", dedup_road_short(d->road_key, house_number_of(d), shortkey,
+						       sizeof(shortkey)));
+		ADD_KEY("r:", dedup_road_short(d->road_key, NULL, shortkey, sizeof(shortkey)));
+	}
+	for (p = d->landmarks, i = 0; !rc && p && *p && i < 3; i++) {
+		size_t len = strcspn(p, " ");
+
+		rc = sq_buf_add(keys, "l:", 2);
+		if (!rc)
+			rc = sq_buf_add(keys, p, len);
+		if (!rc)
+			rc = sq_buf_addc(keys, '\0');
+		(*n)++;
+		p += len + (p[len] == ' ');
+	}
 	if (d->grid && strlen(d->grid) >= 15)
 		ADD_KEY("g:", d->grid);
 	ADD_KEY("c:", d->community);
@@ -355,7 +502,7 @@ static sq_err index_doc(struct sq_dedup *dd, const struct dedup_doc *d,
 			const struct dedup_terms *t, struct sq_error *err)
 {
 	struct sq_buf keys = SQ_BUF_INIT;
-	const char *list[8];
+	const char *list[16];
 	int64_t bands[DEDUP_LSH_BANDS];
 	const char *k = NULL;
 	size_t n = 0, i = 0, nb;
@@ -565,6 +712,8 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 			break;
 		dd->stats.candidates++;
 		score_pair(dd, d, wd, &c, &wc, cmp, &ncmp, &score);
+		if (dd->trace)
+			dd->trace(dd->trace_ctx, d, &c, cmp, ncmp, score);
 		if (dd->naive) {
 			if (!naive_match(d, &c))
 				continue;
@@ -622,7 +771,7 @@ static sq_err link_new(struct sq_dedup *dd, struct dedup_doc *d, const struct we
 	int linked;
 
 	rc = link_declared(dd, d, wd, now, &linked, err);
-	if (rc || (linked && !dd->naive))
+	if (rc)
 		return rc;
 	rc = best_candidate(dd, d, wd, &b, &matches, err);
 	if (rc)
@@ -630,7 +779,16 @@ static sq_err link_new(struct sq_dedup *dd, struct dedup_doc *d, const struct we
 	if (dd->naive && matches.n) {
 		rc = link_naive(dd, d, &b, &matches, now, err);
 	} else if (linked) {
-		/* declared already (naive mode, no other match) */
+		/*
+		 * Placed by a declared link; if it also matches another incident
+		 * by score, the two incidents are one: the link bridges them.
+		 */
+		if (!dd->naive && b.matched_id && b.score >= dd->cfg->threshold &&
+		    b.incident_id != d->incident_id) {
+			into = d->incident_id;
+			rc = auto_merge(dd, &into, b.incident_id, now, "declared link and score", err);
+			d->incident_id = into;
+		}
 	} else if (!dd->naive && b.matched_id && b.score >= dd->cfg->threshold) {
 		rc = store_incident_add(dd->st, b.incident_id, d->id, err);
 		if (!rc)

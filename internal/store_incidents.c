@@ -102,7 +102,7 @@ sq_err store_dedup_doc(struct sq_store *st, int64_t id, struct dedup_doc *d, int
 	static const char sql[] =
 		"SELECT c.id, c.incident_id, c.received_at, c.source, c.source_type, c.source_id,"
 		" c.category, c.community, c.grid, c.contact_hash, c.contact_masked, c.lat, c.lon,"
-		" d.folded, d.addr_key, d.road_key"
+		" d.folded, d.addr_key, d.road_key, d.landmarks, d.buildings, c.category_raw"
 		" FROM complaints c LEFT JOIN dedup_docs d ON d.complaint_id = c.id WHERE c.id = ?1";
 	sqlite3_stmt *s;
 	int step, oom = 0;
@@ -137,6 +137,9 @@ sq_err store_dedup_doc(struct sq_store *st, int64_t id, struct dedup_doc *d, int
 		d->folded = store_col_text(s, 13, &oom);
 		d->addr_key = store_col_text(s, 14, &oom);
 		d->road_key = store_col_text(s, 15, &oom);
+		d->landmarks = store_col_text(s, 16, &oom);
+		d->buildings = store_col_text(s, 17, &oom);
+		d->category_raw = store_col_text(s, 18, &oom);
 	}
 	sqlite3_reset(s);
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
@@ -187,8 +190,8 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d,
 			 const int64_t *bands, size_t nbands, struct sq_error *err)
 {
 	static const char sql_doc[] =
-		"INSERT OR REPLACE INTO dedup_docs (complaint_id, folded, addr_key, road_key)"
-		" VALUES (?1, ?2, ?3, ?4)";
+		"INSERT OR REPLACE INTO dedup_docs (complaint_id, folded, addr_key, road_key,"
+		" landmarks, buildings) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 	static const char sql_keys_clear[] = "DELETE FROM dedup_keys WHERE complaint_id = ?1";
 	static const char sql_bands_clear[] = "DELETE FROM dedup_bands WHERE complaint_id = ?1";
 	static const char sql_key[] =
@@ -206,6 +209,8 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d,
 	store_bind_text(s, 2, d->folded ? d->folded : "");
 	store_bind_text(s, 3, d->addr_key);
 	store_bind_text(s, 4, d->road_key);
+	store_bind_text(s, 5, d->landmarks);
+	store_bind_text(s, 6, d->buildings);
 	rc = done(st, s, "indexing a complaint", err);
 	if (!rc)
 		rc = exec_id(st, sql_keys_clear, d->id, 0, "clearing blocking keys", err);

@@ -140,7 +140,9 @@ static const char *const migrations[] = {
 	"  complaint_id INTEGER PRIMARY KEY REFERENCES complaints(id) ON DELETE CASCADE,"
 	"  folded TEXT NOT NULL,"
 	"  addr_key TEXT,"
-	"  road_key TEXT"
+	"  road_key TEXT,"
+	"  landmarks TEXT,"                   /* named places, space-separated */
+	"  buildings TEXT"                    /* building numbers, space-separated */
 	");"
 	"CREATE TABLE dedup_keys ("
 	"  key TEXT NOT NULL,"

@@ -1,14 +1,16 @@
 /*
  * pollenv.h — what `suqiu poll` and `suqiu import` both set up before they
  * store pages: the database path, the store, the taxonomy and site key the
- * normalizer needs, the clock (SUQIU_NOW) and the crash-test fault point
- * (SUQIU_CRASH_AT).  The environment is read here, once, in cmd/, and
+ * normalizer needs, the clock (SUQIU_NOW), the crash-test fault point
+ * (SUQIU_CRASH_AT) and the linkage trace (SUQIU_DEDUP_TRACE=FILE appends
+ * one line per scored candidate pair, for scripts/dedup_fit.py).  The environment is read here, once, in cmd/, and
  * handed down; internal/ never reads it.
  */
 #ifndef SUQIU_CMD_POLLENV_H
 #define SUQIU_CMD_POLLENV_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "cli.h"
 #include "dedup.h"
@@ -36,6 +38,7 @@ struct pollenv {
 	struct poll_clock clock;
 	struct pollenv_crash crash;
 	struct sq_dedup *dedup;
+	FILE *trace;              /* SUQIU_DEDUP_TRACE: scored pairs, for fitting weights */
 };
 
 /*

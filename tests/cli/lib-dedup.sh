@@ -16,17 +16,14 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # import SOURCE FILE: one saved page, as the poll would store and link it.
 import() { suqiu import --source "$1" "$DATA/$2" 2>>"$T/import.log" || fail "import $1 $2: $(tail -n 3 "$T/import.log")"; }
 
-# incident SOURCE:ID — the incident id export gives the complaint.
+# incident SOURCE:ID — the incident id export gives the complaint (the first
+# five CSV columns are id, source, source_type, source_id, incident_id).
 incident() {
-	suqiu export --format jsonl | python3 -c '
-import json, sys
-src, sid = sys.argv[1].split(":", 1)
-for line in sys.stdin:
-    o = json.loads(line)
-    if o["source"] == src and o["source_id"] == sid:
-        print(o["incident_id"]); break
-else:
-    sys.exit("no complaint " + sys.argv[1])' "$1"
+	local id
+	id=$(suqiu export --format csv | awk -F, -v s="${1%%:*}" -v i="${1#*:}" \
+		'$2 == s && ($4 "") == (i "") { print $5; exit }')
+	[ -n "$id" ] || fail "no complaint $1"
+	echo "$id"
 }
 
 # same A B / apart A B: whether two complaints share an incident.

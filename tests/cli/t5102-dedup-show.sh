@@ -18,7 +18,7 @@ expect_in "$T/l1" "138****5678"
 expect_in "$T/l1" "linked by score"
 expect_in "$T/l1" "(hotline:2024050112345000001)"
 # the comparisons, one per line, with the folded-numeral address match
-grep -E '^ +address +exact +\+[0-9.]+' "$T/l1" >/dev/null || { cat "$T/l1"; fail "no address comparison"; }
+grep -E '^ +place +same_spot +\+[0-9.]+' "$T/l1" >/dev/null || { cat "$T/l1"; fail "no place comparison"; }
 grep -E '^ +text +[a-z_]+ +[+-][0-9.]+ +\(0\.[0-9]+\)' "$T/l1" >/dev/null || { cat "$T/l1"; fail "no text comparison"; }
 
 # H1 was updated: its earlier state is in the history, the current one last
