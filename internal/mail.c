@@ -408,10 +408,12 @@ sq_err mail_send(const struct mail_smtp *s, const char *from, const char *const 
 		rc = sq_fail(err, SQ_ERETRY, "%s: cannot connect: %s", s->url, errbuf);
 		goto out;
 	case CURLE_LOGIN_DENIED:
+		*unreachable = 1;
 		rc = sq_fail(err, SQ_EFATAL, "%s: authentication refused (SMTP %ld): %s", s->url,
 			     code, errbuf);
 		goto out;
 	case CURLE_USE_SSL_FAILED:
+		*unreachable = 1;
 		rc = sq_fail(err, SQ_EFATAL, "%s: the server does not offer STARTTLS, which is "
 			     "required off the loopback interface (alerts.smtp.require_tls): %s",
 			     s->url, errbuf);
@@ -419,6 +421,7 @@ sq_err mail_send(const struct mail_smtp *s, const char *from, const char *const 
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
+		*unreachable = 1;
 		rc = sq_fail(err, SQ_EFATAL, "%s: TLS certificate rejected: %s", s->url, errbuf);
 		goto out;
 	default:

@@ -88,8 +88,9 @@ int mail_tls_required(const struct mail_smtp *s);
  * SQ_OK: the server accepted it.  SQ_ERETRY: try again later (connection
  * refused or lost, timeout, 4xx).  SQ_EFATAL: it will not work without a
  * change (5xx, authentication refused, TLS required but not offered,
- * certificate rejected).  *unreachable is set when no SMTP conversation
- * took place, so the caller need not try its other messages now.
+ * certificate rejected).  *unreachable is set when the failure is the
+ * server's or the connection's, not this message's (no connection, TLS,
+ * authentication), so the caller need not try its other messages now.
  */
 sq_err mail_send(const struct mail_smtp *s, const char *from, const char *const *rcpt,
 		 size_t n, const char *data, size_t len, int *unreachable, struct sq_error *err);

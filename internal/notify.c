@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,7 +510,7 @@ static int split_recipients(const char *list, char **copy, const char ***out, si
 	return 0;
 }
 
-/* Run fn in its own transaction. */
+/* Commit what rc says succeeded in the open transaction, or roll it back. */
 static sq_err in_tx(struct sq_store *st, sq_err rc, struct sq_error *err)
 {
 	if (rc) {
@@ -591,9 +592,13 @@ static sq_err deliver(struct sq_store *st, const struct sq_config *cfg, int64_t 
 }
 
 sq_err notify_send(struct sq_store *st, const struct sq_config *cfg, int64_t now,
-		   int max_messages, struct sq_faults *faults, struct notify_stats *stats,
+		   const struct notify_send_opts *opts, struct notify_stats *stats,
 		   struct sq_error *err)
 {
+	int max_messages = opts ? opts->max_messages : 0;
+	struct sq_faults *faults = opts ? opts->faults : NULL;
+	/* Rows due by this time are claimed; a later one only with ignore_backoff. */
+	int64_t due_by = opts && opts->ignore_backoff ? INT64_MAX : now;
 	const struct sq_smtp_config *sc = &cfg->alerts.smtp;
 	struct store_outbox_msg m = { 0 };
 	struct sq_error last = { 0 };
@@ -624,7 +629,7 @@ sq_err notify_send(struct sq_store *st, const struct sq_config *cfg, int64_t now
 
 		rc = store_begin(st, err);
 		if (!rc)
-			rc = in_tx(st, store_outbox_claim(st, now, &m, err), err);
+			rc = in_tx(st, store_outbox_claim(st, due_by, now, &m, err), err);
 		if (rc)
 			goto out;
 		if (!m.id)

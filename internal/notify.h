@@ -49,16 +49,24 @@ struct notify_stats {
 	int64_t next_due;    /* earliest next attempt of those (0: none) */
 };
 
+struct notify_send_opts {
+	int max_messages;           /* 0: no limit */
+	int ignore_backoff;         /* also rows waiting for their retry time (an
+				     * operator's `alerts send --now` after a fix) */
+	struct sq_faults *faults;   /* may be NULL */
+};
+
 /*
- * Deliver the due rows of the outbox at `now` (at most max_messages; 0: no
- * limit).  faults may be NULL.  Returns SQ_OK when every due row was sent
- * (or there was nothing to do), SQ_EMAIL when some attempt failed (err
- * names the last failure; the rows stay queued for a later run), or a
- * store error.  SQ_ECONFIG when alerts.smtp.url is not configured and
- * something is waiting.
+ * Deliver the due rows of the outbox at `now`.  opts may be NULL (all due
+ * rows, no faults).  Returns SQ_OK when every row tried was sent (or there
+ * was nothing to do), SQ_EMAIL when some attempt failed (err names the last
+ * failure; the rows stay queued for a later run), or a store error.
+ * SQ_ECONFIG when alerts.smtp.url is not configured and something is
+ * waiting.  A failure of the server rather than of one message (no
+ * connection, TLS, authentication) ends the run: the rest would fail too.
  */
 sq_err notify_send(struct sq_store *st, const struct sq_config *cfg, int64_t now,
-		   int max_messages, struct sq_faults *faults, struct notify_stats *stats,
+		   const struct notify_send_opts *opts, struct notify_stats *stats,
 		   struct sq_error *err);
 
 /*

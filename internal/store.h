@@ -570,12 +570,13 @@ sq_err store_outbox_recover(struct sq_store *st, int64_t stale_before, int64_t *
 			    struct sq_error *err);
 
 /*
- * Claim the oldest pending row due at now: it becomes `sending` since now
- * with attempts + 1, and *m receives it (m->id 0 when nothing is due).
- * Inside the caller's transaction; commit before talking to the server.
+ * Claim the pending row due first, if it is due by due_by: it becomes
+ * `sending` since now with attempts + 1, and *m receives it (m->id 0 when
+ * nothing is due).  Inside the caller's transaction; commit before talking
+ * to the server.
  */
-sq_err store_outbox_claim(struct sq_store *st, int64_t now, struct store_outbox_msg *m,
-			  struct sq_error *err);
+sq_err store_outbox_claim(struct sq_store *st, int64_t due_by, int64_t now,
+			  struct store_outbox_msg *m, struct sq_error *err);
 
 /* Mark a claimed row sent at now. */
 sq_err store_outbox_mark_sent(struct sq_store *st, int64_t id, int64_t now,

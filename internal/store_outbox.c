@@ -109,8 +109,8 @@ sq_err store_outbox_recover(struct sq_store *st, int64_t stale_before, int64_t *
 	return rc;
 }
 
-sq_err store_outbox_claim(struct sq_store *st, int64_t now, struct store_outbox_msg *m,
-			  struct sq_error *err)
+sq_err store_outbox_claim(struct sq_store *st, int64_t due_by, int64_t now,
+			  struct store_outbox_msg *m, struct sq_error *err)
 {
 	static const char sql_next[] =
 		OUTBOX_COLUMNS " WHERE o.state = 'pending' AND o.next_attempt_at <= ?1"
@@ -126,7 +126,7 @@ sq_err store_outbox_claim(struct sq_store *st, int64_t now, struct store_outbox_
 	rc = store_stmt(st, sql_next, &s, err);
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 1, due_by);
 	step = sqlite3_step(s);
 	if (step == SQLITE_ROW)
 		read_msg(s, m, &oom);

@@ -51,12 +51,16 @@ class Handler:
         tmp = base + ".eml.tmp"
         with open(tmp, "wb") as f:
             f.write(data)
+        login = None
+        if session.authenticated and isinstance(session.auth_data, LoginPassword):
+            login = session.auth_data.login.decode()
         meta = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
-            "tls": session.ssl is not None,
-            "auth": (session.login_data.decode() if isinstance(session.login_data, bytes)
-                     else session.login_data) if session.authenticated else None,
+            # STARTTLS sets session.ssl; implicit TLS shows on the transport.
+            "tls": session.ssl is not None
+                   or server.transport.get_extra_info("ssl_object") is not None,
+            "auth": login,
         }
         with open(base + ".json", "w") as f:
             json.dump(meta, f, ensure_ascii=False)
@@ -108,7 +112,9 @@ def main():
         ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user
               and auth_data.password.decode() == password)
         log(f"AUTH {mechanism} {'accepted' if ok else 'refused'}")
-        return AuthResult(success=ok)
+        # handled=False: let aiosmtpd answer 535 (handled=True would leave the
+        # client waiting for a reply nobody sends).
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
     def factory():
         return SMTP(handler, hostname="suqiu-test-smtpd", tls_context=starttls_ctx,

@@ -25,7 +25,7 @@ static const char usage[] =
 	"       suqiu alerts show ID\n"
 	"       suqiu alerts ack ID [--note TEXT]\n"
 	"       suqiu alerts close ID [--note TEXT]\n"
-	"       suqiu alerts send [--max N]\n"
+	"       suqiu alerts send [--max N] [--now]\n"
 	"       suqiu alerts detect [--no-notify]\n"
 	"\n"
 	"Without a subcommand, list the early-warning flags, newest first:\n"
@@ -36,8 +36,9 @@ static const char usage[] =
 	"show ID            one flag with its members, history and alert mail\n"
 	"ack ID             a duty officer has seen it (--note: what is being done)\n"
 	"close ID           the matter is dealt with; new reports open a new flag\n"
-	"send               deliver the alert mail waiting in the outbox now\n"
-	"                   (poll does this at the end of every run)\n"
+	"send               deliver the alert mail that is due (poll does this at the\n"
+	"                   end of every run); --now: also what waits for its retry\n"
+	"                   time, e.g. after fixing the SMTP settings; --max N: at most N\n"
 	"detect             run the detectors now, as poll does after storing\n"
 	"                   (after an import, say), then send unless --no-notify\n"
 	"\n"
@@ -294,11 +295,12 @@ static int change(struct ctx *c, const char *what, int64_t id, const char *note)
 
 /* Deliver the outbox; shared with poll through alerts_send_outbox. */
 int alerts_send_outbox(struct cli *cli, const char *command, struct pollenv *env, int64_t now,
-		       int max, int quiet_when_idle)
+		       int max, int ignore_backoff, int quiet_when_idle)
 {
 	struct sq_error err = { 0 };
 	struct notify_stats ns;
 	struct sq_faults faults;
+	struct notify_send_opts opts = { max, ignore_backoff, &faults };
 	sq_err rc;
 
 	pollenv_faults(env, &faults);
@@ -306,7 +308,7 @@ int alerts_send_outbox(struct cli *cli, const char *command, struct pollenv *env
 		fprintf(stderr, "suqiu: %s: cannot initialise libcurl\n", command);
 		return EXIT_PARTIAL;
 	}
-	rc = notify_send(env->store, &cli->cfg, now, max, &faults, &ns, &err);
+	rc = notify_send(env->store, &cli->cfg, now, &opts, &ns, &err);
 	curl_global_cleanup();
 	if (rc == SQ_ECONFIG) {
 		/* No SMTP server configured: flags are kept, nothing is mailed. */
@@ -372,7 +374,7 @@ static int detect_cmd(struct ctx *c, int no_notify)
 	pollenv_faults(&c->env, &faults);
 	sq_fault_hit(&faults, "after_detect");
 	if (!status && !no_notify)
-		status = alerts_send_outbox(c->cli, "alerts detect", &c->env, c->now, 0, 1);
+		status = alerts_send_outbox(c->cli, "alerts detect", &c->env, c->now, 0, 0, 1);
 	store_unlock_poll(lock_fd);
 	return status;
 }
@@ -385,7 +387,7 @@ int cmd_alerts(struct cli *cli, int argc, char **argv)
 	const char *state = NULL, *format = "text", *note = NULL, *sub = NULL;
 	int64_t id = 0;
 	long max = 0;
-	int i, status, no_notify = 0;
+	int i, status, no_notify = 0, send_now = 0;
 
 	if (cli_wants_help(argc, argv)) {
 		fputs(usage, stdout);
@@ -427,6 +429,8 @@ int cmd_alerts(struct cli *cli, int argc, char **argv)
 			max = strtol(argv[++i], &end, 10);
 			if (errno || *end || max < 1 || max > 1000000)
 				return cli_usage_error("alerts", "--max needs a positive number");
+		} else if (sub && !strcmp(sub, "send") && !strcmp(a, "--now")) {
+			send_now = 1;
 		} else if (sub && !strcmp(sub, "detect") && !strcmp(a, "--no-notify")) {
 			no_notify = 1;
 		} else {
@@ -449,7 +453,7 @@ int cmd_alerts(struct cli *cli, int argc, char **argv)
 	else if (!strcmp(sub, "ack") || !strcmp(sub, "close"))
 		status = change(&c, sub, id, note);
 	else if (!strcmp(sub, "send"))
-		status = alerts_send_outbox(cli, "alerts send", &c.env, c.now, (int)max, 0);
+		status = alerts_send_outbox(cli, "alerts send", &c.env, c.now, (int)max, send_now, 0);
 	else
 		status = detect_cmd(&c, no_notify);
 out:

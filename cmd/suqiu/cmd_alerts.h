@@ -17,13 +17,14 @@
 int alerts_detect(struct cli *cli, const char *command, struct pollenv *env, int64_t now);
 
 /*
- * Deliver the outbox (at most max messages; 0: all due).  One line of
+ * Deliver the outbox (at most max messages; 0: all due; ignore_backoff:
+ * also those waiting for their retry time).  One line of
  * figures (always, or with quiet_when_idle only when something happened).
  * EXIT_PARTIAL when a message could not be delivered (it stays queued).
  * With no SMTP server configured: EXIT_USAGE, or EXIT_OK and a note at -v
  * when quiet_when_idle (poll: flags are kept, mail is off).
  */
 int alerts_send_outbox(struct cli *cli, const char *command, struct pollenv *env, int64_t now,
-		       int max, int quiet_when_idle);
+		       int max, int ignore_backoff, int quiet_when_idle);
 
 #endif

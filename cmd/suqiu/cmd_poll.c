@@ -184,7 +184,7 @@ int cmd_poll(struct cli *cli, int argc, char **argv)
 		pollenv_faults(&env, &faults);
 		sq_fault_hit(&faults, "after_detect");
 		if (!st && !no_notify)
-			st = alerts_send_outbox(cli, "poll", &env, now, 0, 1);
+			st = alerts_send_outbox(cli, "poll", &env, now, 0, 0, 1);
 		if (st && !status)
 			status = st;
 	}

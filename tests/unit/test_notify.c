@@ -293,7 +293,7 @@ static void test_no_server_configured_keeps_everything(void **state)
 	int64_t t = fixture_time(2, 9, 0);
 
 	raise_one(f, t);
-	assert_int_equal(notify_send(f->st, &f->cfg, t + 120, 0, NULL, &ns, &err), SQ_ECONFIG);
+	assert_int_equal(notify_send(f->st, &f->cfg, t + 120, NULL, &ns, &err), SQ_ECONFIG);
 	assert_non_null(strstr(err.msg, "alerts.smtp.url"));
 	m = outbox(f, &n);
 	assert_int_equal(n, 1);
@@ -315,7 +315,7 @@ static void test_server_down_retries_later_nothing_lost(void **state)
 	fixture_add_duty(&f->cfg, "duty@x.cn", ALL, 0, 24, NULL, NULL);
 	raise_one(f, t);
 	point_at_nothing(f);
-	assert_int_equal(notify_send(f->st, &f->cfg, t + 120, 0, NULL, &ns, &err), SQ_EMAIL);
+	assert_int_equal(notify_send(f->st, &f->cfg, t + 120, NULL, &ns, &err), SQ_EMAIL);
 	assert_non_null(strstr(err.msg, "cannot connect"));
 	assert_int_equal(ns.failed, 1);
 	assert_int_equal(ns.sent, 0);
@@ -330,10 +330,10 @@ static void test_server_down_retries_later_nothing_lost(void **state)
 	outbox_free(m, n);
 
 	/* Not due yet: nothing is attempted. */
-	assert_int_equal(notify_send(f->st, &f->cfg, due - 1, 0, NULL, &ns, &err), SQ_OK);
+	assert_int_equal(notify_send(f->st, &f->cfg, due - 1, NULL, &ns, &err), SQ_OK);
 	assert_int_equal(ns.failed, 0);
 	/* Due: tried again, and the wait doubles. */
-	assert_int_equal(notify_send(f->st, &f->cfg, due, 0, NULL, &ns, &err), SQ_EMAIL);
+	assert_int_equal(notify_send(f->st, &f->cfg, due, NULL, &ns, &err), SQ_EMAIL);
 	m = outbox(f, &n);
 	assert_int_equal(m[0].attempts, 2);
 	assert_true(m[0].next_attempt_at >= due + 120 && m[0].next_attempt_at <= due + 150);
@@ -365,6 +365,7 @@ static void test_unfinished_send_is_resent_after_the_grace_period(void **state)
 	struct store_outbox_msg *m;
 	struct crash_probe p = { 0 };
 	struct sq_faults faults;
+	struct notify_send_opts opts = { 0 };
 	size_t n;
 	int64_t t = fixture_time(2, 9, 0);
 	char *mid;
@@ -375,8 +376,9 @@ static void test_unfinished_send_is_resent_after_the_grace_period(void **state)
 	assert_int_equal(sq_faults_parse(&faults, "after_claim:1", &err), SQ_OK);
 	faults.crash = probe;
 	faults.arg = &p;
+	opts.faults = &faults;
 	/* The "crash" (the probe returns) leaves the row claimed: sending. */
-	assert_int_equal(notify_send(f->st, &f->cfg, t + 120, 0, &faults, &ns, &err), SQ_EIO);
+	assert_int_equal(notify_send(f->st, &f->cfg, t + 120, &opts, &ns, &err), SQ_EIO);
 	assert_int_equal(p.hits, 1);
 	assert_string_equal(p.point, "after_claim");
 	m = outbox(f, &n);
@@ -386,14 +388,14 @@ static void test_unfinished_send_is_resent_after_the_grace_period(void **state)
 	outbox_free(m, n);
 
 	/* Within the grace period another run leaves it alone. */
-	assert_int_equal(notify_send(f->st, &f->cfg, t + 120 + 599, 0, NULL, &ns, &err), SQ_OK);
+	assert_int_equal(notify_send(f->st, &f->cfg, t + 120 + 599, NULL, &ns, &err), SQ_OK);
 	assert_int_equal(ns.recovered, 0);
 	m = outbox(f, &n);
 	assert_string_equal(m[0].state, "sending");
 	outbox_free(m, n);
 
 	/* After it, the row is in doubt and tried again, same Message-ID. */
-	assert_int_equal(notify_send(f->st, &f->cfg, t + 120 + 601, 0, NULL, &ns, &err), SQ_EMAIL);
+	assert_int_equal(notify_send(f->st, &f->cfg, t + 120 + 601, NULL, &ns, &err), SQ_EMAIL);
 	assert_int_equal(ns.recovered, 1);
 	m = outbox(f, &n);
 	assert_int_equal(m[0].in_doubt, 1);
