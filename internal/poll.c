@@ -459,6 +459,8 @@ static sq_err poll_source(const struct poller *p, const struct sq_source_config 
 				free(cursor);
 				cursor = page.cursor;
 				page.cursor = NULL;
+				if (p->opt->progress)
+					p->opt->progress(p->opt->progress_ctx, res);
 			}
 		}
 		if (rc) {
@@ -591,6 +593,13 @@ static sq_err import_one(void *ctx, const char *text, size_t len, int number)
 	}
 	rc = store_page(im->p, im->src, &page, NULL, &im->out->stats, &e);
 	conn_page_release(&page);
+	if (!rc && im->p->opt->progress) {
+		struct poll_source_result so_far = { 0 };
+
+		so_far.src = im->src;
+		so_far.stats = im->out->stats;
+		im->p->opt->progress(im->p->opt->progress_ctx, &so_far);
+	}
 	if (rc) {
 		*im->err = e;
 		sq_error_prefix(im->err, "%s: %s: page %d: ", im->src->name, im->file, number);

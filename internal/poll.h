@@ -89,6 +89,11 @@ typedef void (*poll_fault_fn)(void *ctx, const char *point);
 /* A progress note ("hotline: page 2: HTTP 503; retry 1 in 250 ms"). */
 typedef void (*poll_note_fn)(void *ctx, const char *msg);
 
+struct poll_source_result;
+
+/* After each committed page: the source's figures so far (for a progress line). */
+typedef void (*poll_progress_fn)(void *ctx, const struct poll_source_result *res);
+
 struct poll_options {
 	const char *const *only;    /* source names (--source); NULL/0: every enabled source */
 	size_t nonly;
@@ -100,6 +105,8 @@ struct poll_options {
 	void *fault_ctx;
 	poll_note_fn note;
 	void *note_ctx;
+	poll_progress_fn progress;
+	void *progress_ctx;
 };
 
 struct poll_source_result {
@@ -132,7 +139,7 @@ sq_err poll_run(const struct sq_config *cfg, struct sq_store *st, struct sq_http
 
 void poll_result_release(struct poll_result *r);
 
-/* Totals of one import (`suqiu import`). */
+/* Totals of one import (`suqiu import`); progress gets them as a source result. */
 struct poll_import_result {
 	struct store_run_source stats;   /* pages stored, records, ... */
 	int64_t failed_pages;            /* pages refused whole */

@@ -13,6 +13,7 @@
 #include "http.h"
 #include "poll.h"
 #include "pollenv.h"
+#include "progress.h"
 #include "store.h"
 #include "banned.h"
 
@@ -31,11 +32,24 @@ static const char import_usage[] =
 	"Exit status: 0 every page was stored; 1 a page was refused or storing\n"
 	"failed; 2 usage or configuration error, or FILE cannot be read.\n";
 
+struct import_ui {
+	const struct cli *cli;
+	struct progress bar;
+};
+
 /* Each refused page gets its own line. */
 static void print_refused(void *ctx, const char *msg)
 {
-	(void)ctx;
-	fprintf(stderr, "suqiu: import: %s\n", msg);
+	const struct import_ui *ui = ctx;
+
+	cli_log(ui->cli, CLI_ERR, "suqiu: import: %s", msg);
+}
+
+static void show_progress(void *ctx, const struct poll_source_result *r)
+{
+	struct import_ui *ui = ctx;
+
+	progress_update(&ui->bar, r->stats.fetched);
 }
 
 static int read_input(const char *path, struct sq_buf *out)
@@ -74,6 +88,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	struct poll_options opt = { 0 };
 	struct sq_error err = { 0 };
 	struct pollenv env;
+	struct import_ui ui = { 0 };
 	int64_t run_id = 0;
 	int status, i;
 	sq_err rc;
@@ -112,14 +127,14 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("import", "no source named '%s' in %s", name,
 				       cli->cfg.path ? cli->cfg.path : cli->config_path);
 	if (read_input(file, &raw)) {
-		fprintf(stderr, "suqiu: import: %s: %s\n", file, strerror(errno));
+		cli_log(cli, CLI_ERR, "suqiu: import: %s: %s", file, strerror(errno));
 		sq_buf_release(&raw);
 		return EXIT_USAGE;
 	}
 	rc = http_decode_charset(charset, raw.data, raw.len, &text, &err);
 	sq_buf_release(&raw);
 	if (rc) {
-		fprintf(stderr, "suqiu: import: %s: %s: %s\n", name, file, err.msg);
+		cli_log(cli, CLI_ERR, "suqiu: import: %s: %s: %s", name, file, err.msg);
 		sq_buf_release(&text);
 		return rc == SQ_ENOMEM ? EXIT_PARTIAL : EXIT_USAGE;
 	}
@@ -132,10 +147,15 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	opt.clock = env.clock;
 	opt.fault = pollenv_crash_point;
 	opt.fault_ctx = &env.crash;
+	ui.cli = cli;
 	opt.note = print_refused;
+	opt.note_ctx = &ui;
+	opt.progress = show_progress;
+	opt.progress_ctx = &ui;
 	status = pollenv_dedup(cli, "import", &env, &opt);
 	if (status)
 		goto out;
+	progress_start(&ui.bar, "import: records", 0, cli->verbosity < 1);
 	if (store_run_begin(env.store, "import", env.clock.now_ms(env.clock.ctx) / 1000, &run_id,
 			    &err)) {
 		cli_error("import", &err);
@@ -144,12 +164,13 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	}
 	rc = poll_import(src, env.store, &env.norm, &opt, file, sq_buf_str(&text), text.len,
 			 &result, &err);
+	progress_finish(&ui.bar);
 	if (rc)
 		cli_error("import", &err);
 	pollenv_dedup_summary(cli, "import", &env);
-	fprintf(stderr,
+	cli_log(cli, rc || result.failed_pages ? CLI_WARNING : CLI_NOTICE,
 		"suqiu: import: %s: %s: %lld page%s stored, %lld fetched: %lld new, %lld updated, "
-		"%lld unchanged, %lld quarantined; %lld page%s refused\n",
+		"%lld unchanged, %lld quarantined; %lld page%s refused",
 		name, file, (long long)result.stats.pages, result.stats.pages == 1 ? "" : "s",
 		(long long)result.stats.fetched, (long long)result.stats.new_records,
 		(long long)result.stats.updated, (long long)result.stats.unchanged,

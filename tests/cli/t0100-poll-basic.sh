@@ -81,6 +81,13 @@ expect_eq "$(canonical_dump "$T/suqiu.db")" "$before" "store after a poll with n
 sim_log >"$T/log2"
 grep -q '^304 /citymgmt/.* "' "$T/log2" || fail "no If-None-Match/304 for city_mgmt on the second poll"
 
+say "--quiet: nothing on stderr when all is well"
+SUQIU_NOW=$SIM_NOW "$SUQIU_BIN" --quiet --config "$T/suqiu.yaml" poll >"$T/out" 2>"$T/err"
+status=$?
+expect_status 0 "quiet poll"
+[ -s "$T/err" ] && fail "--quiet poll printed: $(head -2 "$T/err")"
+[ -s "$T/out" ] && fail "poll printed to stdout"
+
 say "--source polls only the sources named"
 sim_reset
 run_suqiu poll --source liaison --source=open311

@@ -29,8 +29,8 @@ crash_then_recover() {  # point n [what]
 
 for point in after_fetch mid_page before_commit after_commit; do
 	case $point in
-	mid_page) ns="1 9 37 $((puts / 2)) $puts" ;;
-	*) ns="1 4 11 $((pages - 2)) $pages" ;;
+	mid_page) ns="1 37 $((puts / 2)) $puts" ;;
+	*) ns="1 4 $((pages / 2 + 1)) $pages" ;;
 	esac
 	for n in $ns; do
 		fresh_db
