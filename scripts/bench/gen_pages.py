@@ -58,7 +58,10 @@ def communities():
         comm = 1 + i % 8
         stem = ROAD_STEMS[(i * 2) % len(ROAD_STEMS)] + ROAD_STEMS[(i * 2 + 1) % len(ROAD_STEMS)]
         out.append({
-            "name": f"{stem}{comm}社区",
+            # The stem is the (i % 22)th of the 22 two-character stems, so
+            # stem and i // 22 together are unique; stem + comm repeats
+            # every 88 communities and the configuration refuses duplicates.
+            "name": f"{stem}{1 + i // 22}社区",
             "street": f"第{street}街道",
             "grid_prefix": f"440103{street:03d}{comm:03d}",
             "road": stem + ROAD_SUFFIX[i % len(ROAD_SUFFIX)],
