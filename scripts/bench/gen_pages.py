@@ -5,7 +5,8 @@
 
 Writes OUTDIR/page-000001.json ... in the hotline12345 response format
 (feeds/hotline12345.md), N work orders in all, plus OUTDIR/areas.yaml with
-the communities used.  Realistic: operator summaries of 60-220 characters
+the communities used and OUTDIR/meta.json (counts; first and last accept
+and update times, China time) for the benchmark driver.  Realistic: operator summaries of 60-220 characters
 with boilerplate, 20 categories, 240 communities with grid-coded addresses,
 15% of incidents reported several times (paraphrased, other callers, some
 repeat callers), 10% of orders appearing again later with a newer state.
@@ -164,6 +165,13 @@ def main():
         for c in comms:
             f.write(f"    - name: {c['name']}\n      grid_prefix: \"{c['grid_prefix']}\"\n"
                     f"      center: [{c['center'][0]:.4f}, {c['center'][1]:.4f}]\n")
+    meta = {"complaints": a.n, "records": len(recs), "pages": len(pages),
+            "first_accept": min(r["acceptTime"] for r in recs),
+            "last_accept": max(r["acceptTime"] for r in recs),
+            "last_update": recs[-1]["updateTime"] if recs else None}
+    with open(os.path.join(a.outdir, "meta.json"), "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=1)
+        f.write("\n")
     print(f"{len(recs)} records ({a.n} complaints + {len(recs) - a.n} updates) in {len(pages)} pages")
 
 
