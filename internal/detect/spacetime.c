@@ -130,6 +130,8 @@ struct scan {
 	int *case_day;            /* days before today */
 	int *perm_day;            /* scratch for a replicate */
 	double *recent;           /* [ncomm][W]: counts in the last days, for one category */
+	double *cum;              /* [ncomm][W]: the same summed over the last w days */
+	double *zone_recent;      /* [W]: one zone's counts in the last w days */
 };
 
 static double llr(double c, double mu, double total)
@@ -144,38 +146,63 @@ static double llr(double c, double mu, double total)
 	return r;
 }
 
-/* Largest ratio over the zones and windows of one category's recent counts. */
+/*
+ * Largest ratio over the zones and windows of one category's recent counts.
+ * This runs (replicates + 1) times per category and scan, so it must not
+ * walk every community for every zone and window: zones come in runs that
+ * grow one neighbour at a time (build_zones), so each zone's totals are
+ * the previous zone's plus the communities it adds, and a window's count
+ * is a running sum over days.  Every count is a whole number, so the sums
+ * are exact in any order and the result is the same as summing each zone
+ * afresh.
+ */
 static double best_cylinder(const struct scan *sc, const struct cat *k, const double *recent,
 			    size_t *best_zone, int64_t *best_w, double *best_c, double *best_mu)
 {
-	double best = 0.0, min_cases = (double)sc->ctx->dc->spacetime_min_cases;
-	size_t z, b;
+	double best = 0.0, min_cases = (double)sc->ctx->dc->spacetime_min_cases, zone_total = 0.0;
+	double *cum = sc->cum, *c = sc->zone_recent;
+	size_t z, b, W = (size_t)sc->W, d;
 	int64_t w;
 
-	for (z = 0; z < sc->nzones; z++) {
-		double zone_total = 0.0, c = 0.0;
+	/* cum[b][w - 1]: community b's cases in the last w days */
+	for (b = 0; b < sc->ncomm; b++) {
+		double s = 0.0;
 
-		for (b = 0; b < sc->ncomm; b++)
-			if (sc->zones[z] & (1ull << b))
-				zone_total += k->by_comm[b];
+		for (d = 0; d < W; d++) {
+			s += recent[b * W + d];
+			cum[b * W + d] = s;
+		}
+	}
+	for (z = 0; z < sc->nzones; z++) {
+		uint64_t add = sc->zones[z];
+
+		if (z > 0 && !(sc->zones[z - 1] & ~add)) {
+			add &= ~sc->zones[z - 1];
+		} else {
+			zone_total = 0.0;
+			memset(c, 0, W * sizeof(*c));
+		}
+		for (; add; add &= add - 1) {
+			b = (size_t)__builtin_ctzll(add);
+			zone_total += k->by_comm[b];
+			for (d = 0; d < W; d++)
+				c[d] += cum[b * W + d];
+		}
 		if (zone_total < min_cases)
 			continue;
 		for (w = 1; w <= sc->W; w++) {
-			double mu, r;
+			double mu, r, cw = c[w - 1];
 
-			for (b = 0; b < sc->ncomm; b++)
-				if (sc->zones[z] & (1ull << b))
-					c += recent[b * (size_t)sc->W + (size_t)(w - 1)];
-			if (c < min_cases)
+			if (cw < min_cases)
 				continue;
 			mu = zone_total * k->recent_total[w] / k->total;
-			r = llr(c, mu, k->total);
+			r = llr(cw, mu, k->total);
 			if (r > best) {
 				best = r;
 				if (best_zone) {
 					*best_zone = z;
 					*best_w = w;
-					*best_c = c;
+					*best_c = cw;
 					*best_mu = mu;
 				}
 			}
@@ -409,6 +436,8 @@ static void scan_release(struct scan *sc)
 	free(sc->case_day);
 	free(sc->perm_day);
 	free(sc->recent);
+	free(sc->cum);
+	free(sc->zone_recent);
 }
 
 static sq_err run(struct detect_ctx *ctx)
@@ -461,13 +490,15 @@ static sq_err run(struct detect_ctx *ctx)
 		}
 	}
 	sc.recent = malloc(sc.ncomm * (size_t)sc.W * sizeof(*sc.recent) + sizeof(double));
+	sc.cum = malloc(sc.ncomm * (size_t)sc.W * sizeof(*sc.cum) + sizeof(double));
+	sc.zone_recent = malloc((size_t)sc.W * sizeof(*sc.zone_recent) + sizeof(double));
 	observed = calloc(sc.ncats, sizeof(*observed));
 	bz = calloc(sc.ncats, sizeof(*bz));
 	bw = calloc(sc.ncats, sizeof(*bw));
 	bc = calloc(sc.ncats, sizeof(*bc));
 	bmu = calloc(sc.ncats, sizeof(*bmu));
 	maxima = malloc((size_t)R * sizeof(*maxima));
-	if (!sc.recent || !observed || !bz || !bw || !bc || !bmu || !maxima)
+	if (!sc.recent || !sc.cum || !sc.zone_recent || !observed || !bz || !bw || !bc || !bmu || !maxima)
 		goto oom;
 	for (k = 0; k < sc.ncats; k++) {
 		if (sc.cats[k].total < (double)dc->spacetime_min_cases)
