@@ -30,13 +30,15 @@
 
 /*
  * term -> df for the terms this run has looked up, kept in step with the
- * increments this run writes (only one poll runs at a time, under the poll
- * lock, so nobody else changes them meanwhile).  Open addressing; term 0
+ * increments this run writes.  Only one poll runs at a time (the poll
+ * lock); an import beside it can leave a cached count a little behind,
+ * which blurs an idf slightly and decides nothing.  Open addressing; term 0
  * never occurs (a term's first code point is non-zero), so it marks empty.
  */
 struct df_cache {
 	uint64_t *term;
 	int64_t *df;
+	double *ldf;              /* log(1 + df): spares a log per term and pair */
 	size_t cap, n;
 };
 
@@ -55,6 +57,7 @@ static void df_cache_release(struct df_cache *c)
 {
 	free(c->term);
 	free(c->df);
+	free(c->ldf);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -72,7 +75,8 @@ static sq_err df_cache_grow(struct df_cache *c)
 	}
 	bigger.term = calloc(bigger.cap, sizeof(*bigger.term));
 	bigger.df = calloc(bigger.cap, sizeof(*bigger.df));
-	if (!bigger.term || !bigger.df) {
+	bigger.ldf = calloc(bigger.cap, sizeof(*bigger.ldf));
+	if (!bigger.term || !bigger.df || !bigger.ldf) {
 		df_cache_release(&bigger);
 		return SQ_ENOMEM;
 	}
@@ -82,6 +86,7 @@ static sq_err df_cache_grow(struct df_cache *c)
 
 			bigger.term[j] = c->term[i];
 			bigger.df[j] = c->df[i];
+			bigger.ldf[j] = c->ldf[i];
 			bigger.n++;
 		}
 	}
@@ -89,6 +94,22 @@ static sq_err df_cache_grow(struct df_cache *c)
 	*c = bigger;
 	return SQ_OK;
 }
+
+/* ---- the candidate cache ------------------------------------------------- */
+
+/*
+ * Complaints of one page share most of their candidates, so a run keeps the
+ * candidates it compared, parsed, in a fixed number of slots (direct-mapped
+ * by id: bounded memory, no eviction policy to get wrong).  Only linked
+ * complaints are kept; a complaint's slot is forgotten when it is linked or
+ * re-indexed, and every slot when incidents merge (members move).
+ */
+#define DOC_CACHE 4096
+
+struct cached {
+	struct dedup_doc doc;     /* doc.id 0: empty */
+	struct dedup_terms terms;
+};
 
 /* ---- the context --------------------------------------------------------- */
 
@@ -102,9 +123,32 @@ struct sq_dedup {
 	int64_t ndocs;
 	int ndocs_known;
 	struct dedup_stats stats;
+	struct cached *docs;      /* DOC_CACHE slots, direct-mapped by complaint id */
 	dedup_trace_fn trace;
 	void *trace_ctx;
 };
+
+static void cached_release(struct cached *c)
+{
+	dedup_doc_release(&c->doc);
+	dedup_terms_release(&c->terms);
+}
+
+static void cache_forget(struct sq_dedup *dd, int64_t id)
+{
+	struct cached *c = &dd->docs[(uint64_t)id % DOC_CACHE];
+
+	if (c->doc.id == id)
+		cached_release(c);
+}
+
+static void cache_clear(struct sq_dedup *dd)
+{
+	size_t i;
+
+	for (i = 0; dd->docs && i < DOC_CACHE; i++)
+		cached_release(&dd->docs[i]);
+}
 
 sq_err dedup_new(struct sq_store *st, const struct sq_dedup_config *cfg,
 		 const struct sq_taxonomy *tax, struct sq_dedup **out, struct sq_error *err)
@@ -122,7 +166,9 @@ sq_err dedup_new(struct sq_store *st, const struct sq_dedup_config *cfg,
 	dd->cfg = cfg;
 	dd->tax = tax;
 	dd->naive = cfg->mode && !strcmp(cfg->mode, "naive");
-	if (dedup_boilerplate_init(&dd->bp, &cfg->boilerplate)) {
+	dd->docs = calloc(DOC_CACHE, sizeof(*dd->docs));
+	if (!dd->docs || dedup_boilerplate_init(&dd->bp, &cfg->boilerplate)) {
+		free(dd->docs);
 		free(dd);
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
 	}
@@ -136,6 +182,8 @@ void dedup_free(struct sq_dedup *dd)
 		return;
 	dedup_boilerplate_release(&dd->bp);
 	df_cache_release(&dd->cache);
+	cache_clear(dd);
+	free(dd->docs);
 	free(dd);
 }
 
@@ -171,8 +219,10 @@ static sq_err ndocs(struct sq_dedup *dd, int64_t *n, struct sq_error *err)
 	return SQ_OK;
 }
 
-static sq_err df_get(struct sq_dedup *dd, uint64_t term, int64_t *df, struct sq_error *err)
+/* log(1 + df) of term, from the cache or the store. */
+static sq_err df_get(struct sq_dedup *dd, uint64_t term, double *ldf, struct sq_error *err)
 {
+	int64_t df;
 	size_t i;
 	sq_err rc;
 
@@ -180,14 +230,15 @@ static sq_err df_get(struct sq_dedup *dd, uint64_t term, int64_t *df, struct sq_
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
 	i = df_slot(&dd->cache, term);
 	if (dd->cache.term[i]) {
-		*df = dd->cache.df[i];
+		*ldf = dd->cache.ldf[i];
 		return SQ_OK;
 	}
-	rc = store_dedup_df(dd->st, term, df, err);
+	rc = store_dedup_df(dd->st, term, &df, err);
 	if (rc)
 		return rc;
 	dd->cache.term[i] = term;
-	dd->cache.df[i] = *df;
+	dd->cache.df[i] = df;
+	dd->cache.ldf[i] = *ldf = log1p((double)df);
 	dd->cache.n++;
 	return SQ_OK;
 }
@@ -209,8 +260,10 @@ static sq_err df_add(struct sq_dedup *dd, const struct dedup_terms *t, int delta
 	for (k = 0; dd->cache.cap && k < t->n; k++) {
 		size_t i = df_slot(&dd->cache, t->term[k]);
 
-		if (dd->cache.term[i])
+		if (dd->cache.term[i]) {
 			dd->cache.df[i] = dd->cache.df[i] + delta < 0 ? 0 : dd->cache.df[i] + delta;
+			dd->cache.ldf[i] = log1p((double)dd->cache.df[i]);
+		}
 	}
 	return SQ_OK;
 }
@@ -219,7 +272,8 @@ static sq_err df_add(struct sq_dedup *dd, const struct dedup_terms *t, int delta
 static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **idf,
 		     struct sq_error *err)
 {
-	int64_t n, df;
+	double ldf = 0, ln;
+	int64_t n;
 	size_t i;
 	sq_err rc;
 
@@ -230,14 +284,16 @@ static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **
 	*idf = malloc((t->n ? t->n : 1) * sizeof(**idf));
 	if (!*idf)
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	ln = log1p((double)n);
 	for (i = 0; i < t->n; i++) {
-		rc = df_get(dd, t->term[i], &df, err);
+		rc = df_get(dd, t->term[i], &ldf, err);
 		if (rc) {
 			free(*idf);
 			*idf = NULL;
 			return rc;
 		}
-		(*idf)[i] = dedup_idf(df, n);
+		/* dedup_idf(df, n) with both logarithms precomputed; keep in step */
+		(*idf)[i] = (ldf > ln ? 0 : ln - ldf) + 1.0;
 	}
 	return SQ_OK;
 }
@@ -255,13 +311,27 @@ static void weighted_release(struct weighted *w)
 	w->idf = NULL;
 }
 
-static sq_err weighted_of(struct sq_dedup *dd, const char *folded, struct weighted *w,
-			  struct sq_error *err)
+/*
+ * Candidate id with its terms: *out borrowed until the next look-up that
+ * maps to the same slot.  *found 0 when there is no such complaint.
+ */
+static sq_err candidate(struct sq_dedup *dd, int64_t id, struct cached **out, int *found,
+			struct sq_error *err)
 {
-	memset(w, 0, sizeof(*w));
-	if (dedup_terms_from_folded(folded ? folded : "", &w->t))
-		return sq_fail(err, SQ_ENOMEM, "out of memory");
-	return idf_of(dd, &w->t, &w->idf, err);
+	struct cached *c = &dd->docs[(uint64_t)id % DOC_CACHE];
+	sq_err rc;
+
+	*out = c;
+	*found = 1;
+	if (c->doc.id == id)
+		return SQ_OK;
+	cached_release(c);
+	rc = store_dedup_doc(dd->st, id, &c->doc, found, err);
+	if (!rc && *found && dedup_terms_from_folded(c->doc.folded ? c->doc.folded : "", &c->terms))
+		rc = sq_fail(err, SQ_ENOMEM, "out of memory");
+	if (rc || !*found)
+		cached_release(c);
+	return rc;
 }
 
 /* ---- features and index -------------------------------------------------- */
@@ -317,14 +387,14 @@ static sq_err text_address_keys(const char *text, const char *field_road, struct
 			free(seg);
 			if (rc)
 				break;
-			/* the address field's road wins; within the text, a clause
-			 * with a number wins over a bare road */
+			/* the address field's road wins; within the text the last
+			 * clause with a road and number wins, a bare road only
+			 * when nothing better was found */
 			if (clause.road_key && (!field_road || dedup_road_same(field_road, clause.road_key)) &&
 			    (!d->road_key || clause.addr_key)) {
 				free(d->road_key);
 				d->road_key = clause.road_key;
 				clause.road_key = NULL;
-				/* a number with an earlier road is still this clause's */
 				free(d->addr_key);
 				d->addr_key = clause.addr_key;
 				clause.addr_key = NULL;
@@ -555,6 +625,7 @@ static sq_err candidates(struct sq_dedup *dd, const struct dedup_doc *d,
 	if (!rc && !dd->naive && dedup_minhash_bands(t, bands))
 		for (b = 0; !rc && b < DEDUP_LSH_BANDS && ids->n < MAX_CANDIDATES; b++)
 			rc = store_dedup_band(dd->st, (int)b, bands[b], from, to, BAND_LIMIT, ids, err);
+	store_ids_unique(ids);
 	sq_buf_release(&keys);
 	sq_buf_release(&cell);
 	return rc;
@@ -570,16 +641,23 @@ struct best {
 	size_t ncmp;
 };
 
-/* Compare d with candidate c (loaded), both with weighted terms. */
-static void score_pair(struct sq_dedup *dd, const struct dedup_doc *d, const struct weighted *wd,
-		       const struct dedup_doc *c, const struct weighted *wc,
-		       struct dedup_comparison *cmp, size_t *ncmp, double *score)
+/* Compare d (with weighted terms) with candidate c. */
+static sq_err score_pair(struct sq_dedup *dd, const struct dedup_doc *d, const struct weighted *wd,
+			 const struct cached *c, struct dedup_comparison *cmp, size_t *ncmp,
+			 double *score, struct sq_error *err)
 {
-	double cosine = -1;
+	double cosine = -1, *idf = NULL;
+	sq_err rc;
 
-	if (wd->t.n && wc->t.n)
-		cosine = dedup_cosine(&wd->t, wd->idf, &wc->t, wc->idf);
-	*ncmp = dedup_compare(d, c, cosine, dd->cfg->weights, dd->tax, cmp, score);
+	if (wd->t.n && c->terms.n) {
+		rc = idf_of(dd, &c->terms, &idf, err);
+		if (rc)
+			return rc;
+		cosine = dedup_cosine(&wd->t, wd->idf, &c->terms, idf);
+		free(idf);
+	}
+	*ncmp = dedup_compare(d, &c->doc, cosine, dd->cfg->weights, dd->tax, cmp, score);
+	return SQ_OK;
 }
 
 /* The naive rule: same full phone number within 24 hours. */
@@ -623,6 +701,7 @@ static sq_err auto_merge(struct sq_dedup *dd, int64_t *into, int64_t other, int6
 	if (rc || apart)
 		return rc;
 	rc = store_incident_merge(dd->st, keep, gone, err);
+	cache_clear(dd);   /* members of `gone` moved */
 	if (!rc)
 		rc = store_decision_add(dd->st, "link_merge", 0, keep, gone, now, why, err);
 	if (!rc) {
@@ -641,44 +720,39 @@ static sq_err link_declared(struct sq_dedup *dd, struct dedup_doc *d, const stru
 			    int64_t now, int *linked, struct sq_error *err)
 {
 	struct store_ids ids = { 0 };
-	struct dedup_doc c = { 0 };
-	struct weighted wc = { 0 };
+	struct cached *c;
 	struct best b = { 0 };
-	int64_t into = d->incident_id;
+	int64_t into = d->incident_id, other;
 	size_t i;
 	int found;
 	sq_err rc;
 
 	rc = store_declared_neighbours(dd->st, d->id, &ids, err);
 	for (i = 0; !rc && i < ids.n; i++) {
-		rc = store_dedup_doc(dd->st, ids.v[i], &c, &found, err);
-		if (rc || !found || !c.incident_id || c.incident_id == into)
+		rc = candidate(dd, ids.v[i], &c, &found, err);
+		if (rc || !found || !c->doc.incident_id || c->doc.incident_id == into)
 			continue;
 		if (!into) {
 			/* Declared is decisive; the comparisons are kept only to
 			 * show what else the two have in common. */
-			weighted_release(&wc);
-			rc = weighted_of(dd, c.folded, &wc, err);
-			if (rc)
-				break;
-			b.matched_id = c.id;
-			b.incident_id = c.incident_id;
-			score_pair(dd, d, wd, &c, &wc, b.cmp, &b.ncmp, &b.score);
-			rc = store_incident_add(dd->st, c.incident_id, d->id, err);
+			b.matched_id = c->doc.id;
+			b.incident_id = c->doc.incident_id;
+			rc = score_pair(dd, d, wd, c, b.cmp, &b.ncmp, &b.score, err);
+			if (!rc)
+				rc = store_incident_add(dd->st, b.incident_id, d->id, err);
 			if (!rc)
 				rc = record_link(dd, d->id, "declared", &b, now, err);
 			if (!rc) {
-				into = d->incident_id = c.incident_id;
+				into = d->incident_id = b.incident_id;
 				dd->stats.declared++;
 			}
 			continue;
 		}
-		rc = auto_merge(dd, &into, c.incident_id, now, "source-declared link", err);
+		other = c->doc.incident_id;
+		rc = auto_merge(dd, &into, other, now, "source-declared link", err);
 		d->incident_id = into;
 	}
 	*linked = d->incident_id != 0;
-	weighted_release(&wc);
-	dedup_doc_release(&c);
 	store_ids_release(&ids);
 	return rc;
 }
@@ -689,8 +763,7 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 			     struct sq_error *err)
 {
 	struct store_ids ids = { 0 };
-	struct dedup_doc c = { 0 };
-	struct weighted wc = { 0 };
+	struct cached *c;
 	struct dedup_comparison cmp[DEDUP_F_COUNT];
 	size_t i, ncmp;
 	double score;
@@ -703,36 +776,36 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 	for (i = 0; !rc && i < ids.n; i++) {
 		if (ids.v[i] == d->id)
 			continue;
-		rc = store_dedup_doc(dd->st, ids.v[i], &c, &found, err);
-		if (rc || !found || !c.incident_id)
-			continue;   /* not linked yet: it will find d when it is */
-		weighted_release(&wc);
-		rc = weighted_of(dd, c.folded, &wc, err);
+		rc = candidate(dd, ids.v[i], &c, &found, err);
+		if (rc || !found)
+			continue;
+		if (!c->doc.incident_id) {
+			/* not linked yet: it will find d when it is */
+			cached_release(c);
+			continue;
+		}
+		dd->stats.candidates++;
+		rc = score_pair(dd, d, wd, c, cmp, &ncmp, &score, err);
 		if (rc)
 			break;
-		dd->stats.candidates++;
-		score_pair(dd, d, wd, &c, &wc, cmp, &ncmp, &score);
 		if (dd->trace)
-			dd->trace(dd->trace_ctx, d, &c, cmp, ncmp, score);
+			dd->trace(dd->trace_ctx, d, &c->doc, cmp, ncmp, score);
 		if (dd->naive) {
-			if (!naive_match(d, &c))
+			if (!naive_match(d, &c->doc))
 				continue;
-			rc = store_ids_add(matches, c.incident_id) ? SQ_ENOMEM : SQ_OK;
-			if (rc) {
-				sq_fail(err, rc, "out of memory");
+			if (store_ids_add(matches, c->doc.incident_id)) {
+				rc = sq_fail(err, SQ_ENOMEM, "out of memory");
 				break;
 			}
 		}
-		if (score > b->score || (score == b->score && c.incident_id < b->incident_id)) {
+		if (score > b->score || (score == b->score && c->doc.incident_id < b->incident_id)) {
 			b->score = score;
-			b->matched_id = c.id;
-			b->incident_id = c.incident_id;
+			b->matched_id = c->doc.id;
+			b->incident_id = c->doc.incident_id;
 			memcpy(b->cmp, cmp, ncmp * sizeof(cmp[0]));
 			b->ncmp = ncmp;
 		}
 	}
-	weighted_release(&wc);
-	dedup_doc_release(&c);
 	store_ids_release(&ids);
 	return rc;
 }
@@ -815,6 +888,7 @@ static sq_err link_one(struct sq_dedup *dd, int64_t id, int64_t now, struct sq_e
 	int found, linked;
 	sq_err rc;
 
+	cache_forget(dd, id);   /* its text, place or incident is about to change */
 	rc = store_dedup_doc(dd->st, id, &d, &found, err);
 	if (rc || !found)
 		goto out;
@@ -888,8 +962,9 @@ sq_err dedup_link(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now
 		rc = store_commit(dd->st, err);
 	if (rc) {
 		store_rollback(dd->st);
-		/* The cache may hold counts the rollback undid. */
+		/* The caches may hold what the rollback undid. */
 		df_cache_release(&dd->cache);
+		cache_clear(dd);
 		dd->ndocs_known = 0;
 		return sq_error_prefix(err, "linking complaints: ");
 	}

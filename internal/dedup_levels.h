@@ -22,8 +22,8 @@
 #define SUQIU_DEDUP_LEVELS_H
 
 #define DEDUP_LEVELS(X) \
-	X(TEXT_VERY_HIGH,     "text", "very_high",     "2.0",  "TF-IDF cosine of the problem words >= 0.45") \
-	X(TEXT_HIGH,          "text", "high",          "2.0",  "cosine >= 0.30") \
+	X(TEXT_VERY_HIGH,     "text", "very_high",     "1.5",  "TF-IDF cosine of the problem words >= 0.45") \
+	X(TEXT_HIGH,          "text", "high",          "1.5",  "cosine >= 0.30") \
 	X(TEXT_MEDIUM,        "text", "medium",        "1.0",  "cosine >= 0.20") \
 	X(TEXT_LOW,           "text", "low",           "1.0",  "cosine >= 0.10") \
 	X(TEXT_SLIGHT,        "text", "slight",        "-1.5",  "cosine >= 0.05") \
@@ -34,10 +34,10 @@
 	X(PLACE_FAR,          "place", "far",          "-3.5", "positions more than 500 m apart") \
 	X(PLACE_SAME_BUILDING, "place", "same_building", "7.5", "same building number at the same address or named place") \
 	X(PLACE_SAME_SPOT,    "place", "same_spot",    "7.0",  "same road and number, same named place, or within 50 m") \
-	X(PLACE_OTHER_LANDMARK, "place", "other_landmark", "-3.5", "named places on both sides, none in common") \
-	X(PLACE_NEAR,         "place", "near",         "4.5",  "same road (a number on one side only), same grid cell, or within 150 m") \
+	X(PLACE_OTHER_LANDMARK, "place", "other_landmark", "-1.5", "named places on both sides, none in common") \
+	X(PLACE_NEAR,         "place", "near",         "4.0",  "same road (a number on one side only), same grid cell, or within 150 m") \
 	X(PLACE_OTHER_ROAD,   "place", "other_road",   "-3.0", "different roads") \
-	X(PLACE_SAME_COMMUNITY, "place", "same_community", "1.5", "same community, nothing finer known") \
+	X(PLACE_SAME_COMMUNITY, "place", "same_community", "1.0", "same community, nothing finer known") \
 	X(CATEGORY_OTHER,     "category", "other",     "-5.5", "unrelated categories") \
 	X(CATEGORY_OTHER_LABEL, "category", "other_label", "-3.5", "one feed, different labels (燃气泄漏 / 停水), neither a prefix of the other") \
 	X(CATEGORY_SAME_LABEL, "category", "same_label", "3.0", "one feed, the same label or one a prefix of the other") \
@@ -51,7 +51,7 @@
 	X(TIME_3DAYS,         "time", "3days",         "0.5",  "within 72 hours") \
 	X(TIME_5DAYS,         "time", "5days",         "-0.5", "within 5 days") \
 	X(TIME_WEEK,          "time", "week",          "-4.0", "within 7 days") \
-	X(TIME_BEYOND,        "time", "beyond",        "-3.0", "more than 7 days apart")
+	X(TIME_BEYOND,        "time", "beyond",        "-4.0", "more than 7 days apart")
 
 enum dedup_level {
 #define DEDUP_LEVEL_ENUM(id, field, level, def, help) DEDUP_L_##id,

@@ -572,7 +572,7 @@ static int name_stop(uint32_t cp)
 {
 	static const char stops[] =
 		"的在了是有到和与及住边旁近附对向给从把被就都也还又那这该个各每号號市区县镇省"
-		"我你他她们说去来看找让叫称反映问题情况隔壁楼栋座幢层间户家位些";
+		"我你他她们说去来看找让叫称反映问题情况隔壁栋座幢层间户家位些";
 	char u[4];
 	size_t len;
 
@@ -593,15 +593,21 @@ struct suffix {
 /* Longest first where one ends another (有限公司 before 公司). */
 static const struct suffix place_suffixes[] = {
 	{ "有限责任公司", 1 }, { "有限公司", 1 }, { "公司", 1 },
-	{ "小区", 0 }, { "花园", 0 }, { "新村", 0 }, { "大厦", 0 }, { "公寓", 0 },
-	{ "广场", 0 }, { "雅居", 0 }, { "雅轩", 0 }, { "雅苑", 0 }, { "花苑", 0 }, { "苑", 0 },
-	{ "大院", 0 }, { "商场", 0 }, { "市场", 0 }, { "酒楼", 0 }, { "酒家", 0 },
-	{ "茶餐厅", 0 }, { "餐厅", 0 }, { "饭店", 0 }, { "茶楼", 0 }, { "宵夜", 0 },
-	{ "大排档", 0 }, { "排档", 0 }, { "牛杂", 0 }, { "海鲜", 0 }, { "烧烤", 0 },
-	{ "火锅", 0 }, { "超市", 0 }, { "医院", 0 }, { "诊所", 0 }, { "卫生院", 0 },
-	{ "中学", 0 }, { "小学", 0 }, { "幼儿园", 0 }, { "学校", 0 }, { "公园", 0 },
-	{ "网吧", 0 }, { "宾馆", 0 }, { "酒店", 0 }, { "旅馆", 0 }, { "菜市场", 0 },
-	{ "农贸市场", 0 },
+	/* where people live */
+	{ "小区", 0 }, { "花园", 0 }, { "家园", 0 }, { "新村", 0 }, { "山庄", 0 }, { "公馆", 0 },
+	{ "大厦", 0 }, { "大楼", 0 }, { "公寓", 0 }, { "宿舍", 0 }, { "大院", 0 }, { "华庭", 0 },
+	{ "雅居", 0 }, { "雅轩", 0 }, { "雅苑", 0 }, { "花苑", 0 }, { "名苑", 0 }, { "苑", 0 },
+	/* where people go */
+	{ "广场", 0 }, { "商场", 0 }, { "商城", 0 }, { "商厦", 0 }, { "百货", 0 }, { "农贸市场", 0 },
+	{ "菜市场", 0 }, { "批发市场", 0 }, { "市场", 0 }, { "菜场", 0 }, { "超市", 0 },
+	{ "便利店", 0 }, { "药店", 0 }, { "药房", 0 }, { "酒楼", 0 }, { "酒家", 0 }, { "食府", 0 },
+	{ "茶餐厅", 0 }, { "餐厅", 0 }, { "饭店", 0 }, { "饭馆", 0 }, { "面馆", 0 }, { "茶楼", 0 },
+	{ "宵夜", 0 }, { "大排档", 0 }, { "排档", 0 }, { "炒档", 0 }, { "牛杂", 0 }, { "海鲜", 0 },
+	{ "烧烤", 0 }, { "火锅", 0 }, { "网吧", 0 }, { "会所", 0 }, { "宾馆", 0 }, { "酒店", 0 },
+	{ "旅馆", 0 }, { "招待所", 0 }, { "医院", 0 }, { "诊所", 0 }, { "门诊", 0 }, { "卫生院", 0 },
+	{ "卫生站", 0 }, { "中学", 0 }, { "小学", 0 }, { "幼儿园", 0 }, { "学校", 0 }, { "公园", 0 },
+	{ "体育馆", 0 }, { "停车场", 0 }, { "加油站", 0 }, { "工业园", 0 }, { "产业园", 0 },
+	{ "写字楼", 0 }, { "综合楼", 0 },
 };
 
 #define NSUFFIXES (sizeof(place_suffixes) / sizeof(place_suffixes[0]))
@@ -648,35 +654,37 @@ static const char *const generic_stems[] = {
 };
 
 /*
- * The canonical form of a named place: the last two characters of its stem
- * and its suffix.  Names found in running text drag words in front of them
- * (昨天夜里开始宝源花园, 有人打过燃气公司); the two characters nearest the
- * suffix are the name proper in most place names (宝源花园, 恩宁雅居,
- * 金鼎公司).  Empties name when the stem is shorter or generic.
+ * The canonical form of a named place: at most its last four characters,
+ * at least three.  Names found in running text drag words in front of them
+ * (昨天夜里开始宝源花园, 有人打过燃气公司); the characters nearest the end
+ * are the name proper in most place names (宝源花园, 恩宁雅居, 西华楼,
+ * 金鼎公司), whether the name was recognised by its suffix or by standing
+ * before a building number.  Empties name when it is too short or generic.
  */
-static sq_err canonical_name(struct sq_buf *name, const char *suffix)
+static sq_err canonical_name(struct sq_buf *name)
 {
-	size_t start = name->len, chars = 0, i;
-	char stem[16];
+	size_t start = name->len, chars = 0, i, glen;
+	char last[24];
 
-	while (start > 0 && chars < 2) {
+	while (start > 0 && chars < 4) {
 		start--;
 		if (((unsigned char)name->data[start] & 0xc0) != 0x80)
 			chars++;
 	}
-	if (chars < 2 || name->len - start >= sizeof(stem)) {
+	if (chars < 3 || name->len - start >= sizeof(last)) {
 		sq_buf_reset(name);
 		return SQ_OK;
 	}
-	memcpy(stem, name->data + start, name->len - start);
-	stem[name->len - start] = '\0';
+	memcpy(last, name->data + start, name->len - start);
+	last[name->len - start] = '\0';
 	sq_buf_reset(name);
-	for (i = 0; i < sizeof(generic_stems) / sizeof(generic_stems[0]); i++)
-		if (!strcmp(stem, generic_stems[i]))
+	/* a generic word where the name proper would be: 附近小区, 燃气公司 */
+	for (i = 0; i < sizeof(generic_stems) / sizeof(generic_stems[0]); i++) {
+		glen = strlen(generic_stems[i]);
+		if (!strncmp(last, generic_stems[i], glen))
 			return SQ_OK;
-	if (sq_buf_adds(name, stem) || sq_buf_adds(name, suffix))
-		return SQ_ENOMEM;
-	return SQ_OK;
+	}
+	return sq_buf_adds(name, last) ? SQ_ENOMEM : SQ_OK;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -708,6 +716,39 @@ static sq_err join_sorted(char **items, size_t n, char **out)
 }
 
 #define MAX_PLACES 32
+
+static int road_suffix(uint32_t cp)
+{
+	return cp == 0x8def || cp == 0x8857 || cp == 0x5df7 || cp == 0x9053;   /* 路街巷道 */
+}
+
+/*
+ * The name (canonical form) ending just before cps[end], appended as
+ * *slot (and *count incremented) when there is one.
+ */
+static sq_err name_before(const uint32_t *cps, size_t end, struct sq_buf *name, char **slot,
+			  size_t *count)
+{
+	size_t j;
+	sq_err rc;
+
+	for (j = end; j > 0 && end - j < 8 && !name_stop(cps[j - 1]); j--)
+		;
+	/* a road is an address, not a complex */
+	if (end - j < 3 || road_suffix(cps[end - 1]))
+		return SQ_OK;
+	sq_buf_reset(name);
+	rc = put_cps(name, cps, j, end);
+	if (!rc)
+		rc = canonical_name(name);
+	if (rc || !name->len)
+		return rc;
+	*slot = sq_strdup(sq_buf_str(name));
+	if (!*slot)
+		return SQ_ENOMEM;
+	(*count)++;
+	return SQ_OK;
+}
 
 sq_err dedup_extract_places(const char *title, const char *text, char **landmarks,
 			    char **buildings)
@@ -758,6 +799,10 @@ sq_err dedup_extract_places(const char *title, const char *text, char **landmark
 					rc = SQ_ENOMEM;
 				else
 					nnums++;
+				/* what stands before a building number names its
+				 * complex, whatever its suffix (西华楼7栋) */
+				if (!rc && nnames < MAX_PLACES)
+					rc = name_before(cps, start, &name, &names[nnames], &nnames);
 			}
 		}
 		/* named places */
@@ -778,9 +823,12 @@ sq_err dedup_extract_places(const char *title, const char *text, char **landmark
 			rc = put_cps(&name, cps, from, i);
 			if (!rc && place_suffixes[k].company)
 				rc = company_name(&name);
+			if (!rc && place_suffixes[k].company)
+				rc = sq_buf_adds(&name, "公司") ? SQ_ENOMEM : SQ_OK;
+			else if (!rc)
+				rc = put_cps(&name, cps, i, i + sl);
 			if (!rc)
-				rc = canonical_name(&name, place_suffixes[k].company ? "公司"
-										      : place_suffixes[k].utf8);
+				rc = canonical_name(&name);
 			if (!rc && name.len) {
 				names[nnames] = sq_strdup(sq_buf_str(&name));
 				if (!names[nnames])

@@ -147,6 +147,10 @@ struct store_ids {
 
 /* Append id unless already present (lists are short).  SQ_ENOMEM only. */
 sq_err store_ids_add(struct store_ids *ids, int64_t id);
+/* Append id even if present (store_ids_unique removes repeats).  SQ_ENOMEM only. */
+sq_err store_ids_push(struct store_ids *ids, int64_t id);
+/* Sort the list and drop repeated ids. */
+void store_ids_unique(struct store_ids *ids);
 void store_ids_release(struct store_ids *ids);
 
 /*
@@ -174,7 +178,7 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d,
 /*
  * Candidates: complaints indexed under key (resp. with band hash `hash` in
  * band `band`) received in [from, to], most recent first, at most limit,
- * appended to ids.
+ * appended to ids (which may then hold an id twice: store_ids_unique).
  */
 sq_err store_dedup_block(struct sq_store *st, const char *key, int64_t from, int64_t to,
 			 int limit, struct store_ids *ids, struct sq_error *err);

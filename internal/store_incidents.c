@@ -20,6 +20,31 @@ sq_err store_ids_add(struct store_ids *ids, int64_t id)
 	for (i = 0; i < ids->n; i++)
 		if (ids->v[i] == id)
 			return SQ_OK;
+	return store_ids_push(ids, id);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void store_ids_unique(struct store_ids *ids)
+{
+	size_t i, n = 0;
+
+	if (!ids->n)
+		return;
+	qsort(ids->v, ids->n, sizeof(*ids->v), cmp_id);
+	for (i = 0; i < ids->n; i++)
+		if (!n || ids->v[i] != ids->v[n - 1])
+			ids->v[n++] = ids->v[i];
+	ids->n = n;
+}
+
+sq_err store_ids_push(struct store_ids *ids, int64_t id)
+{
 	if (ids->n == ids->cap) {
 		size_t cap = ids->cap ? ids->cap * 2 : 16;
 		int64_t *v = realloc(ids->v, cap * sizeof(*v));
@@ -73,7 +98,7 @@ static sq_err collect_ids(struct sq_store *st, sqlite3_stmt *s, struct store_ids
 	int step;
 
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (store_ids_add(ids, sqlite3_column_int64(s, 0))) {
+		if (store_ids_push(ids, sqlite3_column_int64(s, 0))) {
 			sqlite3_reset(s);
 			return sq_fail(err, SQ_ENOMEM, "out of memory %s", what);
 		}
@@ -377,7 +402,10 @@ sq_err store_declared_neighbours(struct sq_store *st, int64_t id, struct store_i
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
-	return collect_ids(st, s, ids, "following declared links", err);
+	rc = collect_ids(st, s, ids, "following declared links", err);
+	if (!rc)
+		store_ids_unique(ids);
+	return rc;
 }
 
 sq_err store_unlinked(struct sq_store *st, int64_t after, int limit, struct store_ids *ids,

@@ -38,6 +38,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import eval_score  # noqa: E402
 
+# Fields whose levels run from most to least alike in dedup_levels.h order.
+ORDERED = ("text", "time")
+
+
 def load_levels():
     """[(field, level, default)] in internal/dedup_levels.h order."""
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -133,6 +137,7 @@ def main():
         coef = {n: b / math.log(2) for n, b in zip(names, beta)}
         print("# logistic regression, intercept %.2f (log2 odds of a match for a pair "
               "with no known field)" % (beta[-1] / math.log(2)))
+    weights = []
     for field, level, default in levels_all:
         per_field = sum(1 for f, _, _ in levels_all if f == field)
         cm, cu = count[True][(field, level)], count[False][(field, level)]
@@ -147,6 +152,21 @@ def main():
         else:
             w = max(-a.cap, min(a.cap, math.log2(m / u)))
             w, note = round(w / a.round) * a.round, "m %.3f u %.3f" % (m, u)
+        weights.append([field, level, w, note, cm, cu])
+    # Ordered fields (more similar first): a less similar level never
+    # weighs more than a more similar one; sparse levels would say so.
+    for field in ORDERED:
+        rows = [r for r in weights if r[0] == field]
+        for upper, lower in zip(rows, rows[1:]):
+            if lower[2] <= upper[2]:
+                continue
+            if lower[3].startswith("default"):      # no data below: lower the prior
+                lower[2] = upper[2]
+                lower[3] += "; lowered to the level above"
+            else:
+                upper[2] = lower[2]
+                upper[3] += "; raised to the level below"
+    for field, level, w, note, cm, cu in weights:
         print("weight_%s_%s: %.1f    # %s (%d/%d)" % (field, level, w, note, cm, cu))
     print("# traced pairs above each threshold (current weights):")
     for t in range(0, 21, 2):

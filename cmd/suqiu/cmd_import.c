@@ -194,14 +194,14 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	opt.clock = env.clock;
 	opt.fault = pollenv_crash_point;
 	opt.fault_ctx = &env.crash;
+	status = pollenv_dedup(cli, "import", &env, &opt);
+	if (status)
+		goto out;
 	ui.cli = cli;
 	opt.note = print_refused;
 	opt.note_ctx = &ui;
 	opt.progress = show_progress;
 	opt.progress_ctx = &ui;
-	status = pollenv_dedup(cli, "import", &env, &opt);
-	if (status)
-		goto out;
 	progress_start(&ui.bar, "import: records", 0, cli->verbosity < 1);
 	if (store_run_begin(env.store, "import", env.clock.now_ms(env.clock.ctx) / 1000, &run_id,
 			    &err)) {

@@ -157,7 +157,7 @@ void pollenv_dedup_summary(const struct cli *cli, const char *command,
 	if (!env->dedup)
 		return;
 	s = dedup_get_stats(env->dedup);
-	cli_info(cli, "suqiu: %s: linking: %lld new incident%s, %lld joined by score, "
+	cli_log(cli, CLI_INFO, "suqiu: %s: linking: %lld new incident%s, %lld joined by score, "
 		 "%lld by declared link, %lld updated, %lld incident%s merged by declared links",
 		 command, (long long)s->started, s->started == 1 ? "" : "s",
 		 (long long)s->scored, (long long)s->declared, (long long)s->refreshed,

@@ -64,7 +64,7 @@ int pollenv_store(struct cli *cli, const char *command, struct pollenv *env);
 int pollenv_dedup(struct cli *cli, const char *command, struct pollenv *env,
 		  struct poll_options *opt);
 
-/* One line of what linking did, unless quiet. */
+/* One line of what linking did (at info: shown with --verbose). */
 void pollenv_dedup_summary(const struct cli *cli, const char *command,
 			   const struct pollenv *env);
 
