@@ -314,24 +314,16 @@ static const enum store_group pivot_group[DIGEST_BY_LAST] = {
 	STORE_GROUP_DAY,
 };
 
+/* The lists and figures of the summary that are not groupings. */
 static sq_err summary(struct sq_store *st, const struct store_span *span, struct digest *d,
 		      struct sq_error *err)
 {
 	size_t i;
 	sq_err rc;
 
-	rc = store_digest_groups(st, span, STORE_GROUP_SOURCE_CHANNEL, 0, &d->by_source_channel,
-				 err);
-	if (!rc)
-		rc = store_digest_groups(st, span, STORE_GROUP_CATEGORY, 0, &d->categories, err);
-	if (!rc)
-		rc = store_digest_groups(st, span, STORE_GROUP_COMMUNITY, 0, &d->communities, err);
-	if (!rc)
-		rc = store_digest_groups(st, span, STORE_GROUP_UNMAPPED, 0, &d->unmapped, err);
-	for (i = 0; !rc && i < d->unmapped.n; i++)
+	for (i = 0; i < d->unmapped.n; i++)
 		d->unmapped_total += d->unmapped.v[i].complaints;
-	if (!rc)
-		rc = store_digest_quarantine(st, span, &d->quarantine, err);
+	rc = store_digest_quarantine(st, span, &d->quarantine, err);
 	for (i = 0; !rc && i < d->quarantine.n; i++)
 		d->quarantine_total += d->quarantine.v[i].complaints;
 	if (!rc)
@@ -348,10 +340,59 @@ static sq_err summary(struct sq_store *st, const struct store_span *span, struct
 	return rc;
 }
 
+/* Ask for one grouping of the batch; *out receives its rows afterwards. */
+static void want(struct store_grouping *g, struct store_group_rows **outs, size_t *n,
+		 enum store_group group, unsigned sums, struct store_group_rows *out)
+{
+	g[*n] = (struct store_grouping){ .group = group, .sums = sums };
+	outs[(*n)++] = out;
+}
+
+/*
+ * Every grouping of the period in one read of it (store_digest_groupings):
+ * the totals, then what the mode shows.
+ */
+static sq_err groupings(struct sq_store *st, const struct store_span *span, struct digest *d,
+			struct sq_error *err)
+{
+	struct store_grouping g[8];
+	struct store_group_rows *outs[8], total = { 0 };
+	size_t n = 0, i;
+	sq_err rc;
+
+	want(g, outs, &n, STORE_GROUP_ALL, STORE_SUM_ALL, &total);
+	if (d->o.by != DIGEST_BY_NONE)
+		/* Days have no previous row of their own to compare with. */
+		want(g, outs, &n, pivot_group[d->o.by],
+		     d->o.by == DIGEST_BY_DAY ? STORE_SUM_INCIDENTS | STORE_SUM_RESOLUTION
+					      : STORE_SUM_ALL, &d->pivot);
+	if (d->o.period) {
+		want(g, outs, &n, STORE_GROUP_CHANNEL, STORE_SUM_RESOLUTION, &d->channels);
+		want(g, outs, &n, STORE_GROUP_SOURCE, STORE_SUM_RESOLUTION, &d->sources);
+	}
+	if (d->o.by == DIGEST_BY_NONE && !d->o.period) {
+		want(g, outs, &n, STORE_GROUP_SOURCE_CHANNEL, STORE_SUM_INCIDENTS,
+		     &d->by_source_channel);
+		want(g, outs, &n, STORE_GROUP_CATEGORY, STORE_SUM_PREVIOUS, &d->categories);
+		want(g, outs, &n, STORE_GROUP_COMMUNITY, STORE_SUM_PREVIOUS, &d->communities);
+		want(g, outs, &n, STORE_GROUP_UNMAPPED, 0, &d->unmapped);
+	}
+	if (d->o.charts)
+		want(g, outs, &n, STORE_GROUP_COMMUNITY_CATEGORY, 0, &d->heat);
+	rc = store_digest_groupings(st, span, g, n, err);
+	for (i = 0; i < n; i++)
+		*outs[i] = g[i].rows;
+	if (!rc && total.n) {
+		d->total = total.v[0];
+		total.v[0].key = total.v[0].key2 = NULL;
+	}
+	store_group_rows_release(&total);
+	return rc;
+}
+
 sq_err digest_compute(struct sq_store *st, const struct digest_opts *o, struct digest *d,
 		       struct sq_error *err)
 {
-	struct store_group_rows total = { 0 };
 	struct store_span span;
 	sq_err rc;
 
@@ -376,66 +417,27 @@ sq_err digest_compute(struct sq_store *st, const struct digest_opts *o, struct d
 		.enterprise = d->o.enterprise, .nenterprise = d->o.nenterprise,
 	};
 
-	rc = store_digest_groups(st, &span, STORE_GROUP_ALL, STORE_SUM_RESOLUTION, &total, err);
-	if (rc)
-		return rc;
-	if (total.n) {
-		d->total = total.v[0];
-		total.v[0].key = total.v[0].key2 = NULL;
-	}
-	store_group_rows_release(&total);
-
-	if (d->o.by != DIGEST_BY_NONE) {
-		struct store_span ps = span;
-
-		/* Days have no "previous" row of their own to compare with. */
-		if (d->o.by == DIGEST_BY_DAY)
-			ps.prev_since = ps.since;
-		rc = store_digest_groups(st, &ps, pivot_group[d->o.by], STORE_SUM_RESOLUTION,
-					 &d->pivot, err);
-		if (!rc && d->o.by == DIGEST_BY_DAY)
-			rc = fill_days(d, err);
-		if (rc)
-			return rc;
-	}
-	if (d->o.period) {
-		rc = store_digest_groups(st, &span, STORE_GROUP_CHANNEL, STORE_SUM_RESOLUTION,
-					 &d->channels, err);
-		if (!rc)
-			rc = store_digest_groups(st, &span, STORE_GROUP_SOURCE, STORE_SUM_RESOLUTION,
-						 &d->sources, err);
-		if (!rc && d->o.explain)
-			rc = explain_all(st, &span, d, err);
-		if (rc)
-			return rc;
-	}
-	if (d->o.by == DIGEST_BY_NONE && !d->o.period) {
+	rc = groupings(st, &span, d, err);
+	if (!rc && d->o.by == DIGEST_BY_DAY)
+		rc = fill_days(d, err);
+	if (!rc && d->o.period && d->o.explain)
+		rc = explain_all(st, &span, d, err);
+	if (!rc && d->o.by == DIGEST_BY_NONE && !d->o.period)
 		rc = summary(st, &span, d, err);
-		if (rc)
-			return rc;
-	}
-	if (d->o.charts) {
+	if (!rc && d->o.charts) {
 		struct store_span ts = span;
 		int64_t from = d->o.since;
 
+		/* The trend reaches back at least DIGEST_TREND_MIN_DAYS: its own read. */
 		if (d->o.until - from < (int64_t)DIGEST_TREND_MIN_DAYS * DAY)
 			from = d->o.until - (int64_t)DIGEST_TREND_MIN_DAYS * DAY;
 		free(d->days);
 		d->days = NULL;
 		rc = make_days(d, from, err);
-		if (rc)
-			return rc;
 		ts.since = d->trend_since;
 		ts.prev_since = ts.since;
-		rc = store_digest_groups(st, &ts, STORE_GROUP_DAY_SOURCE, 0, &d->trend, err);
-		if (!rc) {
-			ts = span;
-			ts.prev_since = ts.since;
-			rc = store_digest_groups(st, &ts, STORE_GROUP_COMMUNITY_CATEGORY, 0, &d->heat,
-						 err);
-		}
-		if (rc)
-			return rc;
+		if (!rc)
+			rc = store_digest_groups(st, &ts, STORE_GROUP_DAY_SOURCE, 0, &d->trend, err);
 	}
-	return SQ_OK;
+	return rc;
 }

@@ -51,7 +51,8 @@ sq_err report_search_json(const struct search_results *res, const char *query,
 	ok = ok && cJSON_AddStringToObject(root, "query", query ? query : "") &&
 	     cJSON_AddBoolToObject(root, "ranked", res->ranked) &&
 	     cJSON_AddBoolToObject(root, "fallback", res->fallback) &&
-	     cJSON_AddBoolToObject(root, "more", res->more);
+	     cJSON_AddBoolToObject(root, "more", res->more) &&
+	     cJSON_AddBoolToObject(root, "capped", res->capped);
 	for (i = 0; ok && i < res->n; i++) {
 		const struct search_hit *h = &res->v[i];
 		cJSON *o = cJSON_CreateObject();

@@ -316,7 +316,7 @@ sq_err search_run(struct sq_store *st, const struct search_terms *t,
 	q.hl_close = f->hl_close;
 	res->fallback = t->nlike > 0;
 	res->ranked = t->match != NULL;
-	rc = store_search(st, &q, collect_hit, &c, err);
+	rc = store_search(st, &q, collect_hit, &c, &res->capped, err);
 	if (rc == SQ_ENOMEM)
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
 	if (rc)

@@ -71,6 +71,7 @@ struct search_results {
 	int fallback;                   /* some term was too short for the index (LIKE) */
 	int ranked;                     /* ranked by bm25 (else newest first) */
 	int more;                       /* the limit was reached: there may be more */
+	int capped;                     /* too many matches: only the newest were ranked */
 };
 
 /*

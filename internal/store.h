@@ -678,18 +678,41 @@ struct store_group_rows {
 
 void store_group_rows_release(struct store_group_rows *rows);
 
-/* Figures a group query computes: the counts always, the rest on request. */
-#define STORE_SUM_RESOLUTION 1u  /* registered ... enterprise_resolved */
+/*
+ * Figures a group query computes: complaints always, the rest on request
+ * (each costs: the previous period doubles the rows read, distinct
+ * incidents need a sort).  Figures not asked for are 0.
+ */
+#define STORE_SUM_PREVIOUS 1u    /* previous */
+#define STORE_SUM_INCIDENTS 2u   /* incidents */
+#define STORE_SUM_RESOLUTION 4u  /* registered ... enterprise_resolved */
+#define STORE_SUM_ALL 7u
 
 /*
- * Group the complaints received in [span->prev_since, span->until) by
- * `group` and count them (rows released first).  Rows come ordered by
+ * Group the complaints received in [span->prev_since, span->until) (from
+ * span->since without STORE_SUM_PREVIOUS) by `group` and count `sums` of
+ * them (rows released first).  Rows come ordered by
  * complaints descending, then key (absent keys last); groups seen only in the previous period
  * are included (complaints 0).
  */
 sq_err store_digest_groups(struct sq_store *st, const struct store_span *span,
 			   enum store_group group, unsigned sums, struct store_group_rows *rows,
 			   struct sq_error *err);
+
+/* One of the groupings store_digest_groupings computes together. */
+struct store_grouping {
+	enum store_group group;
+	unsigned sums;
+	struct store_group_rows rows;  /* the result (release it) */
+};
+
+/*
+ * Several groupings from one read of the period (and one of the previous
+ * period when any asks for it): what store_digest_groups gives for each,
+ * at the cost of one.  Each g[i].rows is released first.
+ */
+sq_err store_digest_groupings(struct sq_store *st, const struct store_span *span,
+			      struct store_grouping *g, size_t n, struct sq_error *err);
 
 /* The figures whose complaints --explain can list (the columns above). */
 enum store_figure {
@@ -827,12 +850,22 @@ struct store_search_hit {
 };
 
 /*
- * Run q: hits ranked by bm25 when match is given (best first), else newest
- * first; at most q->limit.  cb's non-zero return stops and is returned.
+ * Most matches bm25 ranks.  Ranking reads every match's column sizes, so a
+ * phrase in 50 000 of a million complaints took a few hundred
+ * milliseconds; past this many matches (filters applied), only the most
+ * recently stored ones are ranked, and *capped says so.
+ */
+#define STORE_SEARCH_RANK_MAX 5000
+
+/*
+ * Run q: hits ranked by bm25 when match is given (best first, among the
+ * STORE_SEARCH_RANK_MAX most recently stored matches), else newest first;
+ * at most q->limit.  *capped is 1 when there were more matches than were
+ * ranked.  cb's non-zero return stops and is returned.
  */
 sq_err store_search(struct sq_store *st, const struct store_search_query *q,
 		    int (*cb)(void *ctx, const struct store_search_hit *hit), void *ctx,
-		    struct sq_error *err);
+		    int *capped, struct sq_error *err);
 
 /* ---- maintenance ------------------------------------------------------- */
 

@@ -8,6 +8,7 @@
  * Their parameters are named (:since, :until, ...) because the statements
  * are assembled from pieces.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,29 +130,6 @@ static sq_err prepare(struct sq_store *st, const struct sq_buf *sql, sqlite3_stm
 	return SQ_OK;
 }
 
-/* 1 when table has a column named column (0 when either is missing). */
-static sq_err has_column(struct sq_store *st, const char *table, const char *column, int *yes,
-			 struct sq_error *err)
-{
-	static const char sql[] =
-		"SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2";
-	sqlite3_stmt *s;
-	sq_err rc;
-
-	rc = store_stmt(st, sql, &s, err);
-	if (rc)
-		return rc;
-	store_bind_text(s, 1, table);
-	store_bind_text(s, 2, column);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return store_db_error(st, "reading the schema", err);
-	}
-	*yes = sqlite3_column_int(s, 0) > 0;
-	sqlite3_reset(s);
-	return SQ_OK;
-}
-
 static int grow(void **v, size_t *cap, size_t n, size_t size)
 {
 	void *p;
@@ -183,66 +161,310 @@ void store_group_rows_release(struct store_group_rows *rows)
 	rows->n = 0;
 }
 
-/* SUM(CASE WHEN <in period> AND <figure> ...) for one column. */
-static sq_err add_sum(struct sq_buf *b, enum store_figure fig, size_t nent)
+/*
+ * Grouping without GROUP BY.  A month is some 50 000 complaints, and
+ * SQLite's GROUP BY sorts them once per grouping: measured at 1M stored
+ * complaints, the sorts were most of a digest's time while reading the
+ * period's rows from the covering index took a few milliseconds.  So the
+ * period is read once: SQL computes each row's group keys and, from the
+ * figures' definitions above, one 0/1 column per figure; C adds them up
+ * per group in hash tables, for every grouping the caller asked for.  The
+ * definitions stay in SQL, shared with store_digest_ids.
+ */
+
+/* The figure columns of a scan, in struct store_group_row's order. */
+static const enum store_figure scan_figs[] = {
+	STORE_FIG_REGISTERED, STORE_FIG_RESOLVED, STORE_FIG_DUE, STORE_FIG_ON_TIME, STORE_FIG_RATED,
+};
+static const char *const sat_words[] = { "satisfied", "basically_satisfied", "dissatisfied" };
+static const enum store_figure scan_figs2[] = {
+	STORE_FIG_DISPUTES, STORE_FIG_DISPUTES_RESOLVED, STORE_FIG_ENTERPRISE,
+	STORE_FIG_ENTERPRISE_RESOLVED,
+};
+#define NFIGS 12
+
+/* One grouping being added up: rows plus a hash table of row index + 1. */
+struct agg {
+	struct store_grouping *g;
+	size_t cap;
+	size_t *slot;
+	size_t nslot;
+	int k1, k2, in;        /* its columns in the scan (in: 0 when every row counts) */
+	/* distinct incidents: (row index, incident) pairs seen */
+	struct pair { size_t row; int64_t inc; int used; } *seen;
+	size_t nseen, seen_cap;
+};
+
+static uint64_t hash_bytes(uint64_t h, const unsigned char *p, int n)
 {
-	if (sq_buf_adds(b, ", sum(CASE WHEN " IN_PERIOD " AND ") ||
-	    add_fragment(b, figure_sql[fig], nent) || sq_buf_adds(b, " THEN 1 ELSE 0 END)"))
+	int i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * UINT64_C(1099511628211);
+	return h;
+}
+
+static uint64_t hash_keys(const unsigned char *k1, int n1, const unsigned char *k2, int n2)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	/* NULL and "" differ: a marker byte before each key. */
+	h = hash_bytes(h, (const unsigned char *)(k1 ? "\1" : "\2"), 1);
+	h = hash_bytes(h, k1, n1);
+	h = hash_bytes(h, (const unsigned char *)(k2 ? "\1" : "\2"), 1);
+	return hash_bytes(h, k2, n2);
+}
+
+static int key_eq(const char *stored, const unsigned char *k, int n)
+{
+	if (!stored || !k)
+		return !stored && !k;
+	return strlen(stored) == (size_t)n && !memcmp(stored, k, (size_t)n);
+}
+
+static int agg_rehash(struct agg *a)
+{
+	size_t n = a->nslot ? a->nslot * 2 : 64, i, j;
+	size_t *slot = calloc(n, sizeof(*slot));
+
+	if (!slot)
+		return -1;
+	for (i = 0; i < a->g->rows.n; i++) {
+		const struct store_group_row *r = &a->g->rows.v[i];
+		uint64_t h = hash_keys((const unsigned char *)r->key, r->key ? (int)strlen(r->key) : 0,
+				       (const unsigned char *)r->key2,
+				       r->key2 ? (int)strlen(r->key2) : 0);
+
+		for (j = (size_t)(h & (n - 1)); slot[j]; j = (j + 1) & (n - 1))
+			;
+		slot[j] = i + 1;
+	}
+	free(a->slot);
+	a->slot = slot;
+	a->nslot = n;
+	return 0;
+}
+
+/* The row of (k1, k2), created (zeroed) when new; NULL when out of memory. */
+static struct store_group_row *agg_row(struct agg *a, const unsigned char *k1, int n1,
+				       const unsigned char *k2, int n2, size_t *index)
+{
+	struct store_group_rows *rows = &a->g->rows;
+	struct store_group_row *r;
+	uint64_t h;
+	size_t j;
+
+	if ((rows->n + 1) * 2 > a->nslot && agg_rehash(a))
+		return NULL;
+	h = hash_keys(k1, n1, k2, n2);
+	for (j = (size_t)(h & (a->nslot - 1)); a->slot[j]; j = (j + 1) & (a->nslot - 1)) {
+		r = &rows->v[a->slot[j] - 1];
+		if (key_eq(r->key, k1, n1) && key_eq(r->key2, k2, n2)) {
+			*index = a->slot[j] - 1;
+			return r;
+		}
+	}
+	if (grow((void **)&rows->v, &a->cap, rows->n, sizeof(*rows->v)))
+		return NULL;
+	r = &rows->v[rows->n];
+	memset(r, 0, sizeof(*r));
+	if ((k1 && !(r->key = sq_strndup((const char *)k1, (size_t)n1))) ||
+	    (k2 && !(r->key2 = sq_strndup((const char *)k2, (size_t)n2)))) {
+		free(r->key);
+		r->key = NULL;
+		return NULL;
+	}
+	*index = rows->n++;
+	a->slot[j] = rows->n;
+	return r;
+}
+
+/* Count incident inc for row index once; 1 when it was new, -1 out of memory. */
+static int agg_incident(struct agg *a, size_t row, int64_t inc)
+{
+	uint64_t h;
+	size_t j;
+
+	if ((a->nseen + 1) * 2 > a->seen_cap) {
+		size_t n = a->seen_cap ? a->seen_cap * 2 : 1024, i;
+		struct pair *v = calloc(n, sizeof(*v));
+
+		if (!v)
+			return -1;
+		for (i = 0; i < a->seen_cap; i++) {
+			if (!a->seen[i].used)
+				continue;
+			h = (uint64_t)a->seen[i].inc * UINT64_C(0x9E3779B97F4A7C15) ^ a->seen[i].row;
+			for (j = (size_t)(h * UINT64_C(1099511628211)) & (n - 1); v[j].used;
+			     j = (j + 1) & (n - 1))
+				;
+			v[j] = a->seen[i];
+		}
+		free(a->seen);
+		a->seen = v;
+		a->seen_cap = n;
+	}
+	h = (uint64_t)inc * UINT64_C(0x9E3779B97F4A7C15) ^ row;
+	for (j = (size_t)(h * UINT64_C(1099511628211)) & (a->seen_cap - 1); a->seen[j].used;
+	     j = (j + 1) & (a->seen_cap - 1))
+		if (a->seen[j].row == row && a->seen[j].inc == inc)
+			return 0;
+	a->seen[j].used = 1;
+	a->seen[j].row = row;
+	a->seen[j].inc = inc;
+	a->nseen++;
+	return 1;
+}
+
+static void agg_free(struct agg *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(a[i].slot);
+		free(a[i].seen);
+	}
+	free(a);
+}
+
+/* A 0/1 column for a figure: CASE WHEN <definition> THEN 1 ELSE 0 END. */
+static sq_err add_flag(struct sq_buf *b, const char *frag, size_t nent)
+{
+	if (sq_buf_adds(b, ", CASE WHEN ") || add_fragment(b, frag, nent) ||
+	    sq_buf_adds(b, " THEN 1 ELSE 0 END"))
 		return SQ_ENOMEM;
 	return SQ_OK;
 }
 
-static sq_err group_sql_text(struct sq_store *st, const struct store_span *span,
-			     enum store_group group, unsigned sums, struct sq_buf *b,
-			     struct sq_error *err)
+/*
+ * The scan of one period: id, incident, the figure columns (when any
+ * grouping wants them; never for the previous period), then each
+ * grouping's k1, k2 and, if it has one, its row filter.
+ */
+static sq_err scan_sql(const struct store_span *span, struct agg *a, size_t n, int prev,
+		       int figures, struct sq_buf *b)
 {
-	static const enum store_figure res_figs[] = {
-		STORE_FIG_REGISTERED, STORE_FIG_RESOLVED, STORE_FIG_DUE, STORE_FIG_ON_TIME,
-		STORE_FIG_RATED,
-	};
-	static const char *const sat_words[] = { "satisfied", "basically_satisfied", "dissatisfied" };
-	static const enum store_figure more_figs[] = {
-		STORE_FIG_DISPUTES, STORE_FIG_DISPUTES_RESOLVED, STORE_FIG_ENTERPRISE,
-		STORE_FIG_ENTERPRISE_RESOLVED,
-	};
 	size_t i, ne = span->nenterprise;
-	int linked = 0;
+	int col;
+
+	if (sq_buf_adds(b, "SELECT id, coalesce(incident_id, -id)"))
+		return SQ_ENOMEM;
+	col = 2;
+	if (figures) {
+		for (i = 0; i < sizeof(scan_figs) / sizeof(scan_figs[0]); i++)
+			if (add_flag(b, figure_sql[scan_figs[i]], ne))
+				return SQ_ENOMEM;
+		for (i = 0; i < 3; i++)
+			if (sq_buf_addf(b, ", CASE WHEN " IS_RATED " AND satisfaction = '%s'"
+					" THEN 1 ELSE 0 END", sat_words[i]))
+				return SQ_ENOMEM;
+		for (i = 0; i < sizeof(scan_figs2) / sizeof(scan_figs2[0]); i++)
+			if (add_flag(b, figure_sql[scan_figs2[i]], ne))
+				return SQ_ENOMEM;
+		col += NFIGS;
+	}
+	for (i = 0; i < n; i++) {
+		enum store_group g = a[i].g->group;
+
+		if (prev && !(a[i].g->sums & STORE_SUM_PREVIOUS)) {
+			a[i].k1 = -1;
+			continue;
+		}
+		if (sq_buf_addf(b, ", %s, %s", group_sql[g].key, group_sql[g].key2))
+			return SQ_ENOMEM;
+		a[i].k1 = col++;
+		a[i].k2 = col++;
+		a[i].in = 0;
+		if (group_sql[g].where) {
+			if (sq_buf_addf(b, ", CASE WHEN %s THEN 1 ELSE 0 END", group_sql[g].where))
+				return SQ_ENOMEM;
+			a[i].in = col++;
+		}
+	}
+	/* INDEXED BY: with ANALYZE statistics the planner may prefer another
+	 * index and then read every wide row; this one covers every column. */
+	return sq_buf_adds(b, prev ? " FROM complaints INDEXED BY complaints_digest"
+				     " WHERE received_at >= :prev AND received_at < :since"
+				   : " FROM complaints INDEXED BY complaints_digest WHERE " IN_PERIOD);
+}
+
+static const unsigned char *ktext(sqlite3_stmt *s, int c, int *n)
+{
+	const unsigned char *t = sqlite3_column_text(s, c);
+
+	*n = t ? sqlite3_column_bytes(s, c) : 0;
+	return t;
+}
+
+static sq_err scan(struct sq_store *st, const struct store_span *span, struct agg *a, size_t n,
+		   int prev, struct sq_error *err)
+{
+	struct sq_buf sql = SQ_BUF_INIT;
+	sqlite3_stmt *s = NULL;
+	int figures = 0, step, failed = 0;
+	size_t i;
 	sq_err rc;
 
-	rc = has_column(st, "complaints", "incident_id", &linked, err);
+	for (i = 0; i < n; i++)
+		figures |= !prev && (a[i].g->sums & STORE_SUM_RESOLUTION);
+	if (scan_sql(span, a, n, prev, figures, &sql)) {
+		sq_buf_release(&sql);
+		return oom(err);
+	}
+	rc = prepare(st, &sql, &s, err);
+	sq_buf_release(&sql);
 	if (rc)
 		return rc;
-	if (sq_buf_addf(b, "SELECT %s AS k1, %s AS k2, sum(" IN_PERIOD ") AS n,"
-			" sum(received_at >= :prev AND received_at < :since),",
-			group_sql[group].key, group_sql[group].key2))
-		return oom(err);
-	/* Before dedup has linked anything (or on a schema without incidents)
-	 * each complaint is an incident of its own. */
-	if (sq_buf_adds(b, linked ? " count(DISTINCT CASE WHEN " IN_PERIOD
-				    " THEN coalesce(incident_id, -id) END)"
-				  : " sum(" IN_PERIOD ")"))
-		return oom(err);
-	if (sums & STORE_SUM_RESOLUTION) {
-		for (i = 0; i < sizeof(res_figs) / sizeof(res_figs[0]); i++)
-			if (add_sum(b, res_figs[i], ne))
-				return oom(err);
-		for (i = 0; i < 3; i++)
-			if (sq_buf_addf(b, ", sum(CASE WHEN " IN_PERIOD " AND " IS_RATED
-					" AND satisfaction = '%s' THEN 1 ELSE 0 END)", sat_words[i]))
-				return oom(err);
-		for (i = 0; i < sizeof(more_figs) / sizeof(more_figs[0]); i++)
-			if (add_sum(b, more_figs[i], ne))
-				return oom(err);
+	bind_span(s, span);
+	while (!failed && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t inc = sqlite3_column_int64(s, 1);
+		int64_t f[NFIGS] = { 0 };
+		int c;
+
+		if (figures)
+			for (c = 0; c < NFIGS; c++)
+				f[c] = sqlite3_column_int(s, 2 + c);
+		for (i = 0; i < n && !failed; i++) {
+			struct store_group_row *r;
+			const unsigned char *k1, *k2;
+			int n1, n2, isnew;
+			size_t idx;
+
+			if (a[i].k1 < 0 || (a[i].in && !sqlite3_column_int(s, a[i].in)))
+				continue;
+			k1 = ktext(s, a[i].k1, &n1);
+			k2 = ktext(s, a[i].k2, &n2);
+			r = agg_row(&a[i], k1, n1, k2, n2, &idx);
+			if (!r) {
+				failed = 1;
+				break;
+			}
+			if (prev) {
+				r->previous++;
+				continue;
+			}
+			r->complaints++;
+			if (a[i].g->sums & STORE_SUM_INCIDENTS) {
+				isnew = agg_incident(&a[i], idx, inc);
+				if (isnew < 0)
+					failed = 1;
+				r->incidents += isnew > 0;
+			}
+			if (a[i].g->sums & STORE_SUM_RESOLUTION) {
+				r->registered += f[0], r->resolved += f[1], r->due += f[2];
+				r->on_time += f[3], r->rated += f[4], r->satisfied += f[5];
+				r->basically_satisfied += f[6], r->dissatisfied += f[7];
+				r->disputes += f[8], r->disputes_resolved += f[9];
+				r->enterprise += f[10], r->enterprise_resolved += f[11];
+			}
+		}
 	}
-	if (sq_buf_adds(b, " FROM complaints WHERE received_at >= min(:prev, :since)"
-			" AND received_at < :until"))
-		return oom(err);
-	if (group_sql[group].where && sq_buf_addf(b, " AND %s", group_sql[group].where))
-		return oom(err);
-	if (group != STORE_GROUP_ALL &&
-	    sq_buf_adds(b, " GROUP BY k1, k2 ORDER BY n DESC, k1 IS NULL, k1, k2 IS NULL, k2"))
-		return oom(err);
-	return SQ_OK;
+	if (failed)
+		rc = oom(err);
+	else if (step != SQLITE_DONE)
+		rc = store_db_error(st, "computing digest figures", err);
+	sqlite3_finalize(s);
+	return rc;
 }
 
 static char *col_dup(sqlite3_stmt *s, int i, int *failed)
@@ -250,66 +472,79 @@ static char *col_dup(sqlite3_stmt *s, int i, int *failed)
 	return store_col_text(s, i, failed);
 }
 
+/* NULL (absent) after any text; text in byte order, as SQLite's BINARY. */
+static int cmp_key(const char *a, const char *b)
+{
+	if (!a || !b)
+		return !a - !b;
+	return strcmp(a, b);
+}
+
+static int cmp_rows(const void *pa, const void *pb)
+{
+	const struct store_group_row *a = pa, *b = pb;
+	int c;
+
+	if (a->complaints != b->complaints)
+		return a->complaints > b->complaints ? -1 : 1;
+	c = cmp_key(a->key, b->key);
+	return c ? c : cmp_key(a->key2, b->key2);
+}
+
+sq_err store_digest_groupings(struct sq_store *st, const struct store_span *span,
+			      struct store_grouping *g, size_t n, struct sq_error *err)
+{
+	struct agg *a;
+	size_t i;
+	int prev = 0;
+	sq_err rc;
+
+	for (i = 0; i < n; i++) {
+		store_group_rows_release(&g[i].rows);
+		if ((unsigned)g[i].group >= STORE_GROUP_LAST)
+			return sq_fail(err, SQ_EUSAGE, "no such grouping");
+		prev |= (g[i].sums & STORE_SUM_PREVIOUS) && span->prev_since < span->since;
+	}
+	a = calloc(n + 1, sizeof(*a));
+	if (!a)
+		return oom(err);
+	for (i = 0; i < n; i++)
+		a[i].g = &g[i];
+	rc = scan(st, span, a, n, 0, err);
+	if (!rc && prev)
+		rc = scan(st, span, a, n, 1, err);
+	for (i = 0; !rc && i < n; i++) {
+		struct store_group_rows *rows = &g[i].rows;
+		size_t cap = a[i].cap;
+
+		/* The whole period is one row even when it is empty. */
+		if (g[i].group == STORE_GROUP_ALL && !rows->n) {
+			if (grow((void **)&rows->v, &cap, 0, sizeof(*rows->v))) {
+				rc = oom(err);
+				break;
+			}
+			memset(&rows->v[rows->n++], 0, sizeof(rows->v[0]));
+		}
+		if (rows->n > 1)
+			qsort(rows->v, rows->n, sizeof(*rows->v), cmp_rows);
+	}
+	agg_free(a, n);
+	if (rc)
+		for (i = 0; i < n; i++)
+			store_group_rows_release(&g[i].rows);
+	return rc;
+}
+
 sq_err store_digest_groups(struct sq_store *st, const struct store_span *span,
 			   enum store_group group, unsigned sums, struct store_group_rows *rows,
 			   struct sq_error *err)
 {
-	struct sq_buf sql = SQ_BUF_INIT;
-	sqlite3_stmt *s = NULL;
-	size_t cap = 0;
-	int step, failed = 0;
+	struct store_grouping g = { .group = group, .sums = sums };
 	sq_err rc;
 
 	store_group_rows_release(rows);
-	if ((unsigned)group >= STORE_GROUP_LAST)
-		return sq_fail(err, SQ_EUSAGE, "no such grouping");
-	rc = group_sql_text(st, span, group, sums, &sql, err);
-	if (!rc)
-		rc = prepare(st, &sql, &s, err);
-	sq_buf_release(&sql);
-	if (rc)
-		return rc;
-	bind_span(s, span);
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		struct store_group_row *r;
-		int c = 2;
-
-		/* An empty period still yields the one row of STORE_GROUP_ALL. */
-		if (grow((void **)&rows->v, &cap, rows->n, sizeof(*rows->v))) {
-			failed = 1;
-			break;
-		}
-		r = &rows->v[rows->n++];
-		memset(r, 0, sizeof(*r));
-		r->key = col_dup(s, 0, &failed);
-		r->key2 = col_dup(s, 1, &failed);
-		r->complaints = sqlite3_column_int64(s, c++);
-		r->previous = sqlite3_column_int64(s, c++);
-		r->incidents = sqlite3_column_int64(s, c++);
-		if (sums & STORE_SUM_RESOLUTION) {
-			r->registered = sqlite3_column_int64(s, c++);
-			r->resolved = sqlite3_column_int64(s, c++);
-			r->due = sqlite3_column_int64(s, c++);
-			r->on_time = sqlite3_column_int64(s, c++);
-			r->rated = sqlite3_column_int64(s, c++);
-			r->satisfied = sqlite3_column_int64(s, c++);
-			r->basically_satisfied = sqlite3_column_int64(s, c++);
-			r->dissatisfied = sqlite3_column_int64(s, c++);
-			r->disputes = sqlite3_column_int64(s, c++);
-			r->disputes_resolved = sqlite3_column_int64(s, c++);
-			r->enterprise = sqlite3_column_int64(s, c++);
-			r->enterprise_resolved = sqlite3_column_int64(s, c++);
-		}
-		if (failed)
-			break;
-	}
-	if (failed)
-		rc = oom(err);
-	else if (step != SQLITE_DONE && step != SQLITE_ROW)
-		rc = store_db_error(st, "computing digest figures", err);
-	sqlite3_finalize(s);
-	if (rc)
-		store_group_rows_release(rows);
+	rc = store_digest_groupings(st, span, &g, 1, err);
+	*rows = g.rows;
 	return rc;
 }
 
@@ -327,7 +562,8 @@ sq_err store_digest_ids(struct sq_store *st, const struct store_span *span,
 	*n = 0;
 	if ((unsigned)group >= STORE_GROUP_LAST || (unsigned)figure >= STORE_FIG_LAST)
 		return sq_fail(err, SQ_EUSAGE, "no such figure");
-	if (sq_buf_adds(&sql, "SELECT id FROM complaints WHERE " IN_PERIOD " AND ") ||
+	if (sq_buf_adds(&sql, "SELECT id FROM complaints INDEXED BY complaints_digest WHERE "
+			IN_PERIOD " AND ") ||
 	    add_fragment(&sql, figure_sql[figure], span->nenterprise))
 		failed = 1;
 	if (!failed && group != STORE_GROUP_ALL &&

@@ -119,6 +119,25 @@ static const char *col_str(sqlite3_stmt *s, int i)
 	return (const char *)sqlite3_column_text(s, i);
 }
 
+/*
+ * Step through s (prepared and bound), handing each row to row(s, ctx); a
+ * return other than SQ_OK stops the walk and is returned.  The row readers
+ * below turn rows into their struct and call the caller's callback.
+ */
+static sq_err walk(struct sq_store *st, sqlite3_stmt *s, sq_err (*row)(sqlite3_stmt *s, void *ctx),
+		   void *ctx, const char *what, struct sq_error *err)
+{
+	int step = SQLITE_DONE;
+	sq_err rc = SQ_OK, stop = SQ_OK;
+
+	while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW)
+		stop = row(s, ctx);
+	if (!stop && step != SQLITE_DONE)
+		rc = store_db_error(st, what, err);
+	sqlite3_reset(s);
+	return rc ? rc : stop;
+}
+
 /* ---- the linkage index --------------------------------------------------- */
 
 sq_err store_dedup_doc(struct sq_store *st, int64_t id, struct dedup_doc *d, int *found,
@@ -848,6 +867,31 @@ static void fill_row(sqlite3_stmt *s, struct store_complaint_row *r)
 	r->link_comparisons = col_str(s, 31);
 }
 
+struct complaint_walk {
+	sq_err (*cb)(void *ctx, const struct store_complaint_row *row);
+	void *ctx;
+	struct sq_store *st;
+	enum flag_key flags_by;
+	struct store_ids flags;
+	struct sq_error *err;
+};
+
+static sq_err complaint_row(sqlite3_stmt *s, void *ctx)
+{
+	struct complaint_walk *w = ctx;
+	struct store_complaint_row row;
+	sq_err rc;
+
+	fill_row(s, &row);
+	/* a second statement, stepped while this walk is open */
+	rc = load_flags(w->st, w->flags_by, row.id, row.incident_id, &w->flags, w->err);
+	if (rc)
+		return rc;
+	row.flags = w->flags.v;
+	row.nflags = w->flags.n;
+	return w->cb(w->ctx, &row);
+}
+
 sq_err store_complaint_each(struct sq_store *st, const struct store_complaint_filter *filter,
 			    sq_err (*cb)(void *ctx, const struct store_complaint_row *row),
 			    void *ctx, struct sq_error *err)
@@ -857,14 +901,11 @@ sq_err store_complaint_each(struct sq_store *st, const struct store_complaint_fi
 		COMPLAINT_COLUMNS " WHERE c.incident_id = ?1 ORDER BY c.received_at, c.id";
 	static const char sql_since[] =
 		COMPLAINT_COLUMNS " WHERE c.received_at >= ?1 ORDER BY c.received_at, c.id";
-	struct store_ids flags = { 0 };
-	struct store_complaint_row row;
-	enum flag_key fk;
+	struct complaint_walk w = { cb, ctx, st, FLAGS_NONE, { 0 }, err };
 	sqlite3_stmt *s;
 	const char *sql;
 	int64_t arg;
-	sq_err rc, stop = SQ_OK;
-	int step = SQLITE_DONE;
+	sq_err rc;
 
 	if (filter->id) {
 		sql = sql_id;
@@ -876,28 +917,40 @@ sq_err store_complaint_each(struct sq_store *st, const struct store_complaint_fi
 		sql = sql_since;
 		arg = filter->since;
 	}
-	rc = flag_key_kind(st, &fk, err);
+	rc = flag_key_kind(st, &w.flags_by, err);
 	if (rc)
 		return rc;
-	/* The flag look-up runs while the walk is open: two statements. */
 	rc = store_stmt(st, sql, &s, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, arg);
-	while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		fill_row(s, &row);
-		rc = load_flags(st, fk, row.id, row.incident_id, &flags, err);
-		if (rc)
-			break;
-		row.flags = flags.v;
-		row.nflags = flags.n;
-		stop = cb(ctx, &row);
-	}
-	if (!rc && !stop && step != SQLITE_DONE)
-		rc = store_db_error(st, "reading complaints", err);
-	sqlite3_reset(s);
-	store_ids_release(&flags);
-	return rc ? rc : stop;
+	rc = walk(st, s, complaint_row, &w, "reading complaints", err);
+	store_ids_release(&w.flags);
+	return rc;
+}
+
+struct history_walk {
+	sq_err (*cb)(void *ctx, const struct store_history_row *row);
+	void *ctx;
+};
+
+static sq_err history_row(sqlite3_stmt *s, void *ctx)
+{
+	struct history_walk *w = ctx;
+	struct store_history_row row;
+
+	row.replaced_at = col_time(s, 0);
+	row.updated_at = col_time(s, 1);
+	row.deadline = col_time(s, 2);
+	row.status = col_str(s, 3);
+	row.status_raw = col_str(s, 4);
+	row.title = col_str(s, 5);
+	row.text = col_str(s, 6);
+	row.category = col_str(s, 7);
+	row.community = col_str(s, 8);
+	row.satisfaction = col_str(s, 9);
+	row.handler = col_str(s, 10);
+	return w->cb(w->ctx, &row);
 }
 
 sq_err store_history_each(struct sq_store *st, int64_t id,
@@ -908,33 +961,35 @@ sq_err store_history_each(struct sq_store *st, int64_t id,
 		"SELECT replaced_at, updated_at, deadline, status, status_raw, title, text,"
 		" category, community, satisfaction, handler FROM complaint_history"
 		" WHERE complaint_id = ?1 ORDER BY updated_at, id";
-	struct store_history_row row;
+	struct history_walk w = { cb, ctx };
 	sqlite3_stmt *s;
-	int step = SQLITE_DONE;
-	sq_err rc, stop = SQ_OK;
+	sq_err rc;
 
 	rc = store_stmt(st, sql, &s, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
-	while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		row.replaced_at = col_time(s, 0);
-		row.updated_at = col_time(s, 1);
-		row.deadline = col_time(s, 2);
-		row.status = col_str(s, 3);
-		row.status_raw = col_str(s, 4);
-		row.title = col_str(s, 5);
-		row.text = col_str(s, 6);
-		row.category = col_str(s, 7);
-		row.community = col_str(s, 8);
-		row.satisfaction = col_str(s, 9);
-		row.handler = col_str(s, 10);
-		stop = cb(ctx, &row);
-	}
-	if (!stop && step != SQLITE_DONE)
-		rc = store_db_error(st, "reading a complaint's history", err);
-	sqlite3_reset(s);
-	return rc ? rc : stop;
+	return walk(st, s, history_row, &w, "reading a complaint's history", err);
+}
+
+struct decision_walk {
+	sq_err (*cb)(void *ctx, const struct store_decision_row *row);
+	void *ctx;
+};
+
+static sq_err decision_row(sqlite3_stmt *s, void *ctx)
+{
+	struct decision_walk *w = ctx;
+	struct store_decision_row row;
+
+	row.id = sqlite3_column_int64(s, 0);
+	row.complaint_id = col_time(s, 1);
+	row.incident_id = col_time(s, 2);
+	row.other_id = col_time(s, 3);
+	row.decided_at = col_time(s, 4);
+	row.kind = col_str(s, 5);
+	row.note = col_str(s, 6);
+	return w->cb(w->ctx, &row);
 }
 
 sq_err store_decision_each(struct sq_store *st, int64_t incident_id, int64_t complaint_id,
@@ -945,10 +1000,9 @@ sq_err store_decision_each(struct sq_store *st, int64_t incident_id, int64_t com
 		"SELECT id, complaint_id, incident_id, other_id, decided_at, kind, note"
 		" FROM dedup_decisions WHERE incident_id = ?1 OR other_id = ?1 OR complaint_id = ?2"
 		" ORDER BY id";
-	struct store_decision_row row;
+	struct decision_walk w = { cb, ctx };
 	sqlite3_stmt *s;
-	int step = SQLITE_DONE;
-	sq_err rc, stop = SQ_OK;
+	sq_err rc;
 
 	rc = store_stmt(st, sql, &s, err);
 	if (rc)
@@ -956,20 +1010,24 @@ sq_err store_decision_each(struct sq_store *st, int64_t incident_id, int64_t com
 	/* 0 matches nothing: ids start at 1. */
 	sqlite3_bind_int64(s, 1, incident_id);
 	sqlite3_bind_int64(s, 2, complaint_id);
-	while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		row.id = sqlite3_column_int64(s, 0);
-		row.complaint_id = col_time(s, 1);
-		row.incident_id = col_time(s, 2);
-		row.other_id = col_time(s, 3);
-		row.decided_at = col_time(s, 4);
-		row.kind = col_str(s, 5);
-		row.note = col_str(s, 6);
-		stop = cb(ctx, &row);
-	}
-	if (!stop && step != SQLITE_DONE)
-		rc = store_db_error(st, "reading decisions", err);
-	sqlite3_reset(s);
-	return rc ? rc : stop;
+	return walk(st, s, decision_row, &w, "reading decisions", err);
+}
+
+struct declared_walk {
+	sq_err (*cb)(void *ctx, const struct store_declared_row *row);
+	void *ctx;
+};
+
+static sq_err declared_row(sqlite3_stmt *s, void *ctx)
+{
+	struct declared_walk *w = ctx;
+	struct store_declared_row row;
+
+	row.kind = col_str(s, 0);
+	row.target_type = col_str(s, 1);
+	row.target_id = col_str(s, 2);
+	row.target = col_time(s, 3);
+	return w->cb(w->ctx, &row);
 }
 
 sq_err store_declared_each(struct sq_store *st, int64_t id,
@@ -981,24 +1039,13 @@ sq_err store_declared_each(struct sq_store *st, int64_t id,
 		" (SELECT t.id FROM complaints t WHERE t.source_id = l.target_id"
 		"   AND l.target_type IN (t.source_type, t.source) ORDER BY t.id LIMIT 1)"
 		" FROM complaint_links l WHERE l.complaint_id = ?1 ORDER BY l.kind, l.target_id";
-	struct store_declared_row row;
+	struct declared_walk w = { cb, ctx };
 	sqlite3_stmt *s;
-	int step = SQLITE_DONE;
-	sq_err rc, stop = SQ_OK;
+	sq_err rc;
 
 	rc = store_stmt(st, sql, &s, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
-	while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		row.kind = col_str(s, 0);
-		row.target_type = col_str(s, 1);
-		row.target_id = col_str(s, 2);
-		row.target = col_time(s, 3);
-		stop = cb(ctx, &row);
-	}
-	if (!stop && step != SQLITE_DONE)
-		rc = store_db_error(st, "reading declared links", err);
-	sqlite3_reset(s);
-	return rc ? rc : stop;
+	return walk(st, s, declared_row, &w, "reading declared links", err);
 }

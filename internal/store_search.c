@@ -26,24 +26,11 @@ static sq_err like_pattern(const char *s, struct sq_buf *b)
 	return sq_buf_addc(b, '%');
 }
 
-static sq_err build_sql(const struct store_search_query *q, struct sq_buf *b)
+/* The filters of q as SQL on c (complaints). */
+static sq_err add_filters(const struct store_search_query *q, struct sq_buf *b)
 {
 	size_t i;
 
-	if (q->match) {
-		if (sq_buf_adds(b,
-				"SELECT c.id, c.received_at, c.source, c.source_id, c.community,"
-				" c.category, c.status, c.title, c.text, c.address,"
-				" snippet(complaints_fts, -1, :open, :close, '…', 24), rank"
-				" FROM complaints_fts JOIN complaints c ON c.id = complaints_fts.rowid"
-				" WHERE complaints_fts MATCH :match"))
-			return SQ_ENOMEM;
-	} else if (sq_buf_adds(b,
-			       "SELECT c.id, c.received_at, c.source, c.source_id, c.community,"
-			       " c.category, c.status, c.title, c.text, c.address, NULL, 0"
-			       " FROM complaints c WHERE 1")) {
-		return SQ_ENOMEM;
-	}
 	for (i = 0; i < q->nlike; i++)
 		if (sq_buf_addf(b, " AND (c.title LIKE :l%zu ESCAPE '\\' OR c.text LIKE :l%zu"
 				" ESCAPE '\\' OR c.address LIKE :l%zu ESCAPE '\\')", i, i, i))
@@ -54,6 +41,49 @@ static sq_err build_sql(const struct store_search_query *q, struct sq_buf *b)
 	    (q->category && sq_buf_adds(b, " AND c.category = :category")) ||
 	    (q->source && sq_buf_adds(b, " AND c.source = :source")) ||
 	    (q->status && sq_buf_adds(b, " AND c.status = :status")))
+		return SQ_ENOMEM;
+	return SQ_OK;
+}
+
+/*
+ * The rowid of the STORE_SEARCH_RANK_MAX-th most recently stored match
+ * (filters applied): walking a doclist backwards by rowid is cheap, and
+ * stops there.
+ */
+static sq_err build_threshold_sql(const struct store_search_query *q, struct sq_buf *b)
+{
+	int filtered = q->nlike || q->since || q->until || q->community || q->category ||
+		       q->source || q->status;
+
+	/* Without filters the doclist alone answers: no complaint is read. */
+	if (sq_buf_adds(b, "SELECT complaints_fts.rowid FROM complaints_fts") ||
+	    (filtered && sq_buf_adds(b, " JOIN complaints c ON c.id = complaints_fts.rowid")) ||
+	    sq_buf_adds(b, " WHERE complaints_fts MATCH :match") ||
+	    (filtered && add_filters(q, b)) ||
+	    sq_buf_adds(b, " ORDER BY complaints_fts.rowid DESC LIMIT 1 OFFSET :offset"))
+		return SQ_ENOMEM;
+	return SQ_OK;
+}
+
+static sq_err build_sql(const struct store_search_query *q, int capped, struct sq_buf *b)
+{
+	if (q->match) {
+		if (sq_buf_adds(b,
+				"SELECT c.id, c.received_at, c.source, c.source_id, c.community,"
+				" c.category, c.status, c.title, c.text, c.address,"
+				" snippet(complaints_fts, -1, :open, :close, '…', 24), rank"
+				" FROM complaints_fts JOIN complaints c ON c.id = complaints_fts.rowid"
+				" WHERE complaints_fts MATCH :match"))
+			return SQ_ENOMEM;
+		if (capped && sq_buf_adds(b, " AND complaints_fts.rowid >= :minrow"))
+			return SQ_ENOMEM;
+	} else if (sq_buf_adds(b,
+			       "SELECT c.id, c.received_at, c.source, c.source_id, c.community,"
+			       " c.category, c.status, c.title, c.text, c.address, NULL, 0"
+			       " FROM complaints c WHERE 1")) {
+		return SQ_ENOMEM;
+	}
+	if (add_filters(q, b))
 		return SQ_ENOMEM;
 	/* Without a MATCH there is no relevance: the newest come first, and the
 	 * received_at index lets a common substring stop after `limit` rows. */
@@ -109,30 +139,79 @@ static const char *col(sqlite3_stmt *s, int i)
 	return (const char *)sqlite3_column_text(s, i);
 }
 
+/* Prepare sql and bind q; *s NULL on failure (err filled). */
+static sq_err prepare_query(struct sq_store *st, const struct store_search_query *q,
+			    const struct sq_buf *sql, sqlite3_stmt **s, struct sq_error *err)
+{
+	*s = NULL;
+	if (sqlite3_prepare_v2(st->db, sql->data, (int)sql->len, s, NULL) != SQLITE_OK)
+		return store_db_error(st, "preparing the search", err);
+	if (bind_query(*s, q)) {
+		sqlite3_finalize(*s);
+		*s = NULL;
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	}
+	return SQ_OK;
+}
+
+/* *minrow: the rank window's lowest rowid, 0 when every match fits in it. */
+static sq_err rank_window(struct sq_store *st, const struct store_search_query *q,
+			  int64_t *minrow, struct sq_error *err)
+{
+	struct sq_buf sql = SQ_BUF_INIT;
+	sqlite3_stmt *s;
+	sq_err rc;
+	int step;
+
+	*minrow = 0;
+	if (build_threshold_sql(q, &sql)) {
+		sq_buf_release(&sql);
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	}
+	rc = prepare_query(st, q, &sql, &s, err);
+	sq_buf_release(&sql);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":offset"),
+			   STORE_SEARCH_RANK_MAX - 1);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		*minrow = sqlite3_column_int64(s, 0);
+	else if (step != SQLITE_DONE)
+		rc = store_db_error(st, "searching", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 sq_err store_search(struct sq_store *st, const struct store_search_query *q,
 		    int (*cb)(void *ctx, const struct store_search_hit *hit), void *ctx,
-		    struct sq_error *err)
+		    int *capped, struct sq_error *err)
 {
 	struct sq_buf sql = SQ_BUF_INIT;
 	sqlite3_stmt *s = NULL;
+	int64_t minrow = 0;
 	int step, stop = 0;
 	sq_err rc = SQ_OK;
 
+	*capped = 0;
 	if (!q->match && !q->nlike)
 		return sq_fail(err, SQ_EUSAGE, "nothing to search for");
-	if (build_sql(q, &sql)) {
+	if (q->match) {
+		rc = rank_window(st, q, &minrow, err);
+		if (rc)
+			return rc;
+		*capped = minrow > 0;
+	}
+	if (build_sql(q, *capped, &sql)) {
 		sq_buf_release(&sql);
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
 	}
-	if (sqlite3_prepare_v2(st->db, sql.data, (int)sql.len, &s, NULL) != SQLITE_OK) {
-		sq_buf_release(&sql);
-		return store_db_error(st, "preparing the search", err);
-	}
+	rc = prepare_query(st, q, &sql, &s, err);
 	sq_buf_release(&sql);
-	if (bind_query(s, q)) {
-		sqlite3_finalize(s);
-		return sq_fail(err, SQ_ENOMEM, "out of memory");
-	}
+	if (rc)
+		return rc;
+	if (*capped)
+		sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":minrow"), minrow);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_search_hit h = {
 			.id = sqlite3_column_int64(s, 0),

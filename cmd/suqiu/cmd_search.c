@@ -26,8 +26,9 @@ static const char search_usage[] =
 	"three characters or more use the full-text index (trigrams); shorter ones\n"
 	"(噪音, 88) are matched as plain substrings, which reads every candidate\n"
 	"row: the command says so, and lists those results newest first unless a\n"
-	"longer word ranks them.  Matches are marked in colour on a terminal,\n"
-	"else between [brackets].\n"
+	"longer word ranks them.  When more than 5000 complaints match, the 5000\n"
+	"most recently stored are ranked (the command says so).  Matches are marked\n"
+	"in colour on a terminal, else between [brackets].\n"
 	"\n"
 	"  --since T, --until T  received in [since, until): 24h, 7d, 2024-05-01, ...\n"
 	"  --community NAME      a configured community (aliases work) or the name stored\n"
@@ -246,9 +247,9 @@ int cmd_search(struct cli *cli, int argc, char **argv)
 		for (i = 0; i < terms.nlike; i++)
 			if ((i && sq_buf_adds(&words, "、")) || sq_buf_adds(&words, terms.like[i]))
 				break;
-		fprintf(stderr,
+		cli_log(cli, CLI_NOTICE,
 			"suqiu: search: note: %s %s shorter than %d characters: matched as plain "
-			"substrings (LIKE), without the full-text index%s\n",
+			"substrings (LIKE), without the full-text index%s",
 			sq_buf_str(&words), terms.nlike > 1 ? "are" : "is", SEARCH_MIN_TRIGRAM,
 			terms.match ? "" : "; newest first");
 		sq_buf_release(&words);
@@ -258,6 +259,11 @@ int cmd_search(struct cli *cli, int argc, char **argv)
 		status = EXIT_PARTIAL;
 		goto out;
 	}
+	if (res.capped)
+		cli_log(cli, CLI_NOTICE,
+			"suqiu: search: note: more than %d matches: ranked among the %d most recently "
+			"stored; narrow with --since, --community, --category or more words",
+			STORE_SEARCH_RANK_MAX, STORE_SEARCH_RANK_MAX);
 	if (json ? report_search_json(&res, query, &ctx, &out) : report_search_text(&res, &ctx, &out)) {
 		fputs("suqiu: search: out of memory\n", stderr);
 		status = EXIT_PARTIAL;

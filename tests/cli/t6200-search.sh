@@ -78,6 +78,25 @@ script -qec "env NO_COLOR=1 TERM=xterm SUQIU_NOW=$SIM_NOW '$SUQIU_BIN' --config 
 grep -q $'\033' "$T/tty" && fail "colour despite NO_COLOR"
 grep -q '\[夜间施工\]' "$T/tty" || fail "no brackets with NO_COLOR"
 
+say "more matches than bm25 ranks: the newest 5000, with a note"
+sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5001)
+     INSERT INTO complaints (source, source_id, source_type, received_at, updated_at, first_seen_at,
+                             kind, title, text, status)
+     SELECT 'hotline', 'BULK' || i, 'hotline12345', 1714500000 + i, 1714500000 + i, 1714500000 + i,
+            'complaint', '批量测试工单', CASE WHEN i = 1 THEN '批量测试工单 批量测试工单 批量测试工单' ELSE '' END,
+            'open' FROM n"
+run_suqiu search 批量测试 --format json
+expect_status 0 "search 批量测试"
+expect_eq "$(py_json 'd["capped"], len(d["hits"]), d["more"]')" "True 20 True" "capped"
+expect_err "^suqiu: search: note: more than 5000 matches: ranked among the 5000 most recently stored"
+expect_eq "$(py_json '"BULK1" in [h["source_id"] for h in d["hits"]]')" False \
+	"the oldest match is outside the ranked window"
+run_suqiu search 批量测试 --until '2024-05-01 02:00:02' --format json
+expect_eq "$(py_json 'd["capped"], d["hits"][0]["source_id"]')" "False BULK1" \
+	"narrowed: every match ranked, the best first"
+run_suqiu search 西华路 --format json
+expect_eq "$(py_json 'd["capped"]')" False "a search with few matches is not capped"
+
 say "usage errors"
 run_suqiu search
 expect_status 2 "no text"

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <locale.h>
+#include <wchar.h>
 
 #include "digest.h"
 #include "normalize.h"
@@ -386,6 +388,83 @@ static void test_pivot_by_day_covers_every_day(void **state)
 	digest_release(&d);
 }
 
+/* Incidents from dedup's store API and flags from alerts': the digest
+ * counts distinct incidents per group, new incidents, open and escalated
+ * flags, most severe first. */
+static int64_t make_flag(struct sq_store *st, const char *kind, const char *severity,
+			 const char *state, int64_t revision, const int64_t *members, size_t n,
+			 int64_t now)
+{
+	struct store_flag f = { 0 };
+	struct sq_error err = { 0 };
+	int64_t id, added;
+	char key[64];
+
+	snprintf(key, sizeof(key), "%s:%s", kind, severity);
+	f.kind = (char *)kind;
+	f.cause_key = key;
+	f.severity = (char *)severity;
+	f.state = (char *)"open";
+	f.summary = (char *)"西华路社区噪声聚集";
+	f.level = 1;
+	f.revision = 1;
+	assert_int_equal(store_flag_create(st, &f, now, &id, &err), SQ_OK);
+	assert_int_equal(store_flag_add_members(st, id, members, n, now, &added, &err), SQ_OK);
+	f.id = id;
+	f.state = (char *)state;
+	f.revision = revision;
+	assert_int_equal(store_flag_update(st, &f, "test", NULL, now + revision, &err), SQ_OK);
+	return id;
+}
+
+static void test_incidents_and_flags(void **state)
+{
+	static const int64_t noise[] = { 1, 2, 9 }, late[] = { 8 }, old[] = { 7 };
+	struct state *s = *state;
+	struct digest_opts o = may(s);
+	struct sq_error err = { 0 };
+	struct digest d;
+	const struct store_group_row *g;
+	int64_t inc, high, medium;
+	size_t i;
+
+	assert_int_equal(store_begin(s->st, &err), SQ_OK);
+	assert_int_equal(store_incident_new(s->st, 1, s->now, &inc, &err), SQ_OK);
+	assert_int_equal(store_incident_add(s->st, inc, 2, &err), SQ_OK);
+	assert_int_equal(store_incident_add(s->st, inc, 9, &err), SQ_OK);
+	high = make_flag(s->st, "cluster", "high", "notified", 1, noise, 3, s->now);
+	medium = make_flag(s->st, "overdue", "medium", "acknowledged", 2, late, 1, s->now);
+	make_flag(s->st, "surge", "low", "closed", 1, old, 1, s->now);
+	assert_int_equal(store_commit(s->st, &err), SQ_OK);
+
+	assert_int_equal(digest_compute(s->st, &o, &d, &err), SQ_OK);
+	/* 1, 2 and 9 are one incident; 4, 5, 6 and 8 are their own. */
+	assert_int_equal(d.total.complaints, 7);
+	assert_int_equal(d.total.incidents, 5);
+	assert_true(d.has_incidents);
+	assert_int_equal(d.new_incidents, 1);
+	assert_int_equal(d.new_list.n, 1);
+	assert_int_equal(d.new_list.v[0].id, inc);
+	assert_int_equal(d.new_list.v[0].size, 3);
+	for (i = 0; i < d.by_source_channel.n; i++) {
+		g = &d.by_source_channel.v[i];
+		if (!strcmp(g->key, "hotline") && !strcmp(g->key2, "电话")) {
+			assert_int_equal(g->complaints, 4);  /* 1, 6, 8, 9 */
+			assert_int_equal(g->incidents, 3);   /* {1, 9}, 6, 8 */
+		}
+	}
+	assert_true(d.has_flags);
+	assert_int_equal(d.flags_open, 2);
+	assert_int_equal(d.flags_escalated, 1);
+	assert_int_equal(d.flags.n, 2);
+	assert_int_equal(d.flags.v[0].id, high);
+	assert_int_equal(d.flags.v[0].members, 3);
+	assert_string_equal(d.flags.v[0].state, "notified");
+	assert_int_equal(d.flags.v[1].id, medium);
+	assert_int_equal(d.flags.v[1].revision, 2);
+	digest_release(&d);
+}
+
 /* Every line of the table between `title` and the next blank line has its
  * column boundaries at the same display column as the header's. */
 static void assert_aligned(const char *text, const char *title, size_t ncols_right)
@@ -563,16 +642,47 @@ static void test_width(void **state)
 	assert_int_equal(uwidth_prefix("ab西", 4, &used), 5);
 }
 
+/* Our table agrees with the C library's wcwidth where Unicode is settled. */
+static void test_width_matches_wcwidth(void **state)
+{
+	static const struct { uint32_t lo, hi; } ranges[] = {
+		{ 0x20, 0x7E }, { 0xA0, 0x2FF }, { 0x300, 0x36F }, { 0x1100, 0x115F },
+		{ 0x2E80, 0x2EF3 }, { 0x3000, 0x303E }, { 0x3041, 0x30FF }, { 0x3400, 0x4DBF },
+		{ 0x4E00, 0x9FFF }, { 0xAC00, 0xD7A3 }, { 0xF900, 0xFAFF }, { 0xFE30, 0xFE4F },
+		{ 0xFF01, 0xFF60 }, { 0xFF61, 0xFFDC }, { 0xFFE0, 0xFFE6 }, { 0x20000, 0x2A6DF },
+	};
+	size_t i, checked = 0;
+	uint32_t cp;
+
+	(void)state;
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		skip();
+	for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		for (cp = ranges[i].lo; cp <= ranges[i].hi; cp++) {
+			int w = wcwidth((wchar_t)cp);
+
+			if (w < 0)
+				continue;   /* unassigned in the C library's tables */
+			if (w != uwidth_cp(cp))
+				fail_msg("U+%04X: wcwidth %d, uwidth %d", (unsigned)cp, w, uwidth_cp(cp));
+			checked++;
+		}
+	assert_true(checked > 50000);
+	setlocale(LC_CTYPE, "C");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_period_parse),
 		cmocka_unit_test(test_csv_quoting),
 		cmocka_unit_test(test_width),
+		cmocka_unit_test(test_width_matches_wcwidth),
 		cmocka_unit_test_setup_teardown(test_month_figures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_day_and_boundaries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_period_explain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pivot_by_day_covers_every_day, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incidents_and_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_alignment_with_chinese, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exact_text_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_renders_everywhere, setup, teardown),
