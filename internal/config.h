@@ -128,6 +128,7 @@ struct sq_detect_config {
 	double cluster_radius_m;             /* radius clusters; 0 turns them off */
 	int64_t surge_min;                   /* smallest daily count that can be a surge */
 	double surge_threshold;              /* EARS C2 statistic that flags */
+	double surge_alpha;                  /* ... and the day's Poisson tail against the baseline */
 	int64_t surge_baseline_days;         /* EARS baseline length (after a 2-day guard band) */
 	int64_t spacetime_days;              /* study period of the scan */
 	int64_t spacetime_max_days;          /* longest cylinder (days ending today) */
@@ -138,6 +139,7 @@ struct sq_detect_config {
 	int64_t spacetime_seed;              /* PRNG seed (with the day), for reproducible runs */
 	int64_t common_window_ms;            /* common-cause look-back */
 	int64_t common_min;                  /* distinct complainants naming one entity */
+	double common_alpha;                 /* Poisson tail against the entity's own history */
 	int64_t urgent_max_age_ms;           /* older items with urgent words are history, not news */
 	int64_t flag_quiet_ms;               /* a flag nothing joined for this long closes */
 };

@@ -219,6 +219,27 @@ double detect_poisson_sf(int64_t k, double lambda)
 	return sum > 1.0 ? 1.0 : sum;
 }
 
+double detect_surprise(int64_t k, double base, double blocks)
+{
+	double r = base + 0.5, q, term, sum = 0.0;
+	int64_t x;
+
+	if (k <= 0)
+		return 1.0;
+	if (blocks <= 0)
+		return 1.0;
+	q = 1.0 / (blocks + 1.0);   /* NB(r, p = blocks / (blocks + 1)) */
+	term = exp(lgamma((double)k + r) - lgamma(r) - lgamma((double)k + 1.0) +
+		   r * log(1.0 - q) + (double)k * log(q));
+	for (x = k; x < k + 100000; x++) {
+		sum += term;
+		term *= ((double)x + r) / ((double)x + 1.0) * q;
+		if (term < sum * 1e-15)
+			break;
+	}
+	return sum > 1.0 ? 1.0 : sum;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);

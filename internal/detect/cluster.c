@@ -8,9 +8,10 @@
  * the window, but never more than their distinct complainants — one
  * resident filing five reports is not five residents.  It flags when the
  * count reaches detect.cluster_min AND is improbable for that place: the
- * Poisson tail probability of the count, given the place's own rate over
- * the 28 days before the window (at least half an incident, so a quiet
- * place is not infinitely surprised), is below detect.cluster_alpha.
+ * probability of that many, given the place's own count over the 56 days
+ * before the window, is below detect.cluster_alpha — the negative-binomial
+ * posterior predictive of detect_surprise(), which also allows for how
+ * little a few weeks of a quiet place say about its rate.
  * That keeps busy communities from flagging every few days without a
  * threshold tuned per community.  A place whose incidents are mostly in a
  * cluster already found this run (a grid inside a flagged community) is
@@ -23,8 +24,7 @@
 #include "detect/detector.h"
 #include "banned.h"
 
-#define BASELINE_DAYS 28
-#define BASELINE_FLOOR 0.5
+#define BASELINE_DAYS 56
 
 enum scope { SCOPE_COMMUNITY, SCOPE_GRID, SCOPE_RADIUS };
 
@@ -94,7 +94,7 @@ static sq_err consider(struct cl *cl, const size_t *idx, size_t n, size_t baseli
 	const struct detect_unit *first = &in->units[idx[0]];
 	struct detect_finding f;
 	size_t i, covered = 0, people, count;
-	double lambda, p;
+	double lambda, p, blocks;
 	char win[32];
 	const char *comm = first->community;
 
@@ -110,9 +110,9 @@ static sq_err consider(struct cl *cl, const size_t *idx, size_t n, size_t baseli
 	count = people < n ? people : n;
 	if ((int64_t)count < ctx->dc->cluster_min)
 		return SQ_OK;
-	lambda = ((double)baseline > BASELINE_FLOOR ? (double)baseline : BASELINE_FLOOR) *
-		 (double)cl->window / (BASELINE_DAYS * 86400.0);
-	p = detect_poisson_sf((int64_t)count, lambda);
+	blocks = BASELINE_DAYS * 86400.0 / (double)cl->window;
+	lambda = ((double)baseline + 0.5) / blocks;
+	p = detect_surprise((int64_t)count, (double)baseline, blocks);
 	if (p >= ctx->dc->cluster_alpha)
 		return SQ_OK;
 
@@ -130,27 +130,27 @@ static sq_err consider(struct cl *cl, const size_t *idx, size_t n, size_t baseli
 	if (scope == SCOPE_RADIUS) {
 		if (detect_finding_key(&f, "cluster:%s:radius:%lld", first->category, (long long)seed) ||
 		    detect_finding_summary(&f, "%s一带 %.0f 米内%s内有 %zu 起「%s」事件（%zu 位诉求人），"
-					   "近四周同期平均 %.1f 起",
+					   "此前八周同期平均 %.1f 起",
 					   comm ? comm : "", ctx->dc->cluster_radius_m, win, n,
 					   flag_category_label(first->category), people, lambda))
 			goto oom;
 	} else if (scope == SCOPE_GRID) {
 		if (detect_finding_key(&f, "cluster:%s:grid:%s", first->category, key) ||
 		    detect_finding_summary(&f, "%s网格 %s %s内有 %zu 起「%s」事件（%zu 位诉求人），"
-					   "近四周同期平均 %.1f 起",
+					   "此前八周同期平均 %.1f 起",
 					   comm ? comm : "", grid, win, n,
 					   flag_category_label(first->category), people, lambda))
 			goto oom;
 	} else {
 		if (detect_finding_key(&f, "cluster:%s:community:%s", first->category, key) ||
 		    detect_finding_summary(&f, "%s%s内有 %zu 起「%s」事件（%zu 位诉求人），"
-					   "近四周同期平均 %.1f 起",
+					   "此前八周同期平均 %.1f 起",
 					   key, win, n, flag_category_label(first->category), people,
 					   lambda))
 			goto oom;
 	}
 	if (detect_finding_place(&f, first->category, comm) ||
-	    detect_finding_detail(&f, "%zu 起事件、%zu 位诉求人，期望 %.2f 起，泊松尾概率 %.2g（阈值 %.2g）",
+	    detect_finding_detail(&f, "%zu 起事件、%zu 位诉求人，期望 %.2f 起，尾概率 %.2g（阈值 %.2g）",
 				  n, people, lambda, p, ctx->dc->cluster_alpha))
 		goto oom;
 	return detect_emit(ctx, &f);

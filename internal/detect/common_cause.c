@@ -10,8 +10,10 @@
  * least detect.common_min distinct complainants name it, from two or more
  * communities or about two or more incidents (one incident with many
  * callers is dedup's business), and that many is improbable for it: the
- * Poisson tail of the count given how many complainants named it in the
- * eight weeks before the window (floor 0.5) is below detect.cluster_alpha.
+ * predictive tail (detect_surprise) of the count, given how many
+ * complainants named it in each window of the same length in the eight
+ * weeks before, is below detect.common_alpha, and it is at least three
+ * times that usual count.
  * A big estate that is always in the news does not flag every fortnight.
  */
 #include <stdlib.h>
@@ -24,7 +26,7 @@
 
 #define BASELINE_DAYS 56
 #define PER_ROW 8
-#define BASELINE_FLOOR 0.5
+#define RATIO_MIN 3.0
 
 static int64_t window_s(const struct sq_detect_config *dc)
 {
@@ -73,6 +75,7 @@ static size_t distinct(const char **s, size_t n)
 struct cc {
 	struct detect_ctx *ctx;
 	int64_t w0;
+	int64_t baseline_s;     /* history before the window */
 	size_t *unit_of_row;
 	const char **scratch;   /* nrows entries */
 	int64_t *keys;          /* nrows entries */
@@ -113,7 +116,8 @@ static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
 	const char *name = e->name, *comm = NULL, *cat = NULL;
 	const struct mention *w;
 	struct detect_finding f;
-	double lambda, p;
+	double lambda, p, blocks;
+	int64_t win_s;
 	char win[32];
 
 	/* Mentions are sorted by row, rows by time: the baseline comes first. */
@@ -145,11 +149,37 @@ static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
 	if (ncat == 1)
 		for (i = 0; i < n && !cat; i++)
 			cat = cc->scratch[i];
-	base_people = nb ? complainants(cc, m, nb) : 0;
-	lambda = ((double)base_people > BASELINE_FLOOR ? (double)base_people : BASELINE_FLOOR) *
-		 (double)(ctx->now - cc->w0) / (BASELINE_DAYS * 86400.0);
-	p = detect_poisson_sf((int64_t)people, lambda);
-	if (p >= ctx->dc->cluster_alpha)
+	/*
+	 * The history, in windows as long as the current one: distinct
+	 * complainants are not additive (a resident who calls every week is one
+	 * complainant a fortnight but still one in eight weeks), so each
+	 * earlier window is counted as the current one is, and summed.
+	 */
+	win_s = ctx->now - cc->w0;
+	blocks = (double)(cc->baseline_s / win_s);
+	base_people = 0;
+	if (blocks < 1) {
+		blocks = (double)cc->baseline_s / (double)win_s;
+		base_people = nb ? complainants(cc, m, nb) : 0;
+	} else {
+		size_t lo = nb, hi = nb, b;
+
+		for (b = 1; b <= (size_t)blocks; b++) {
+			int64_t from = cc->w0 - (int64_t)b * win_s;
+
+			while (lo > 0 && in->rows[m[lo - 1].row].received_at >= from)
+				lo--;
+			if (hi > lo)
+				base_people += complainants(cc, m + lo, hi - lo);
+			hi = lo;
+		}
+	}
+	lambda = ((double)base_people + 0.5) / blocks;
+	p = detect_surprise((int64_t)people, (double)base_people, blocks);
+	/* A name everybody uses (a big estate is in half its residents'
+	 * addresses) fluctuates more than chance: a burst is also at least
+	 * RATIO_MIN times its usual count. */
+	if (p >= ctx->dc->common_alpha || (double)people < RATIO_MIN * lambda)
 		return SQ_OK;
 	for (i = 0; i < n; i++)   /* the fullest spelling names it best */
 		if (strlen(w[i].e->name) > strlen(name))
@@ -169,10 +199,9 @@ static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
 				   win, people, ncomm, detect_entity_type_label(e->type), name,
 				   cat ? "，均为「" : "", cat ? flag_category_label(cat) : "",
 				   cat ? "」问题" : "") ||
-	    detect_finding_detail(&f, "%zu 起事件；此前 %d 周有 %zu 位诉求人提到，期望 %.2f，"
-				  "泊松尾概率 %.2g（阈值 %.2g）",
-				  nunits, BASELINE_DAYS / 7, base_people, lambda, p,
-				  ctx->dc->cluster_alpha))
+	    detect_finding_detail(&f, "%zu 起事件；此前 %.0f 个同样长的时段共有 %zu 位诉求人提到，"
+				  "期望 %.2f，尾概率 %.2g（阈值 %.2g）",
+				  nunits, blocks, base_people, lambda, p, ctx->dc->common_alpha))
 		goto oom;
 	return detect_emit(ctx, &f);
 oom:
@@ -196,6 +225,9 @@ static sq_err run(struct detect_ctx *ctx)
 		return SQ_OK;
 	cc.ctx = ctx;
 	cc.w0 = ctx->now - window_s(ctx->dc);
+	/* Eight weeks, also in a database younger than that: a name nobody
+	 * used yet counts as unnamed for those weeks (like cluster's places). */
+	cc.baseline_s = BASELINE_DAYS * 86400;
 	cc.unit_of_row = malloc(nr * sizeof(*cc.unit_of_row));
 	cc.scratch = malloc(nr * sizeof(*cc.scratch));
 	cc.keys = malloc(nr * sizeof(*cc.keys));

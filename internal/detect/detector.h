@@ -133,6 +133,16 @@ const char *detect_duration_label(int64_t ms, char *buf, size_t size);
 double detect_poisson_sf(int64_t k, double lambda);
 
 /*
+ * How surprising is a count of k in a window, given `base` events in the
+ * `blocks` windows of the same length before it?  The posterior-predictive
+ * (negative binomial) upper tail P(X >= k) of a Poisson rate with a
+ * Gamma(0.5) prior: unlike a Poisson with the estimated mean it allows for
+ * the estimate's own uncertainty, so a quiet month does not make an
+ * ordinary week look like a cluster.
+ */
+double detect_surprise(int64_t k, double base, double blocks);
+
+/*
  * Distinct complainants among the rows of the given units: contact hashes
  * counted once, rows without one each as their own.
  */

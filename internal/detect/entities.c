@@ -41,6 +41,9 @@ static const char *const boundaries[] = {
 	"联系", "导致", "造成", "因为", "由于", "所以", "但是", "而且", "并且", "以及", "或者",
 	"干活", "上班", "打工", "工作", "工资", "克扣", "讨要", "讨薪", "至今", "一些", "多名",
 	"几名", "名", "新开", "开了", "一家", "这家", "那家", "整个", "周边", "周围",
+	"交界处", "交界", "路口", "对出", "后巷",
+	/* another name's end: 西华苑好运来酒楼 is 好运来酒楼 in 西华苑 */
+	"苑", "花园", "小区", "大厦", "广场", "栋", "公司", "酒楼",
 };
 
 /* Leading words that are not part of a name. */
@@ -59,6 +62,7 @@ static const char *const employer_tails[] = {
 	"商", "药", "面包", "奶茶", "美容", "美发", "洗车", "维修", "快餐", "夜宵", "咖啡",
 	"网吧", "酒吧", "足浴", "按摩", "棋牌", "酒", "超市", "专卖", "连锁", "分", "总", "旗舰",
 	"大排档", "麻辣烫", "杂货", "副食", "烟酒", "手机", "电器", "建材", "宠物", "鲜花", "花",
+	"汽修", "修车", "洗车", "水果", "蔬菜", "肉", "菜", "粮油",
 };
 
 static const char *const estate_tails[] = {
@@ -140,8 +144,15 @@ static size_t nchars(const char *w)
 /* Does word w start at character k (and lie within [.., end))? */
 static int match_at(const struct chars *c, size_t k, size_t end, const char *w)
 {
-	size_t len = strlen(w), wl = nchars(w);
+	const char *t = c->text + c->off[k];
+	size_t len, wl;
 
+	/* Most candidates differ in their first two bytes: decide that cheaply
+	 * (t is NUL-terminated, so t[1] is readable when t[0] is not NUL). */
+	if (k >= end || t[0] != w[0] || t[1] != w[1])
+		return 0;
+	len = strlen(w);
+	wl = nchars(w);
 	if (k + wl > end)
 		return 0;
 	return c->off[k + wl] - c->off[k] == len && !memcmp(c->text + c->off[k], w, len);
@@ -284,6 +295,20 @@ static int name_before(const struct chars *c, size_t i, size_t sl, enum entity_t
 	return n > 0 && (size_t)n < sizeof(e->name);
 }
 
+/* The first characters of the suffixes: every other position is skipped. */
+static int may_start_suffix(uint32_t v)
+{
+	switch (v) {
+	case 0x80a1: /* 股 */ case 0x6709: /* 有 */ case 0x516c: /* 公 */ case 0x96c6: /* 集 */
+	case 0x9152: /* 酒 */ case 0x5382: /* 厂 */ case 0x5e97: /* 店 */ case 0x5c0f: /* 小 */
+	case 0x82b1: /* 花 */ case 0x5927: /* 大 */ case 0x5e7f: /* 广 */ case 0x82d1: /* 苑 */
+	case 0x5de5: /* 工 */ case 0x9879: /* 项 */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 size_t detect_extract_entities(const char *text, struct detect_entity *out, size_t max)
 {
 	struct chars *c;
@@ -296,6 +321,8 @@ size_t detect_extract_entities(const char *text, struct detect_entity *out, size
 		return 0;
 	decode(text, c);
 	for (i = 0; i < c->n && found < max; i++) {
+		if (!may_start_suffix(c->cp[i]))
+			continue;
 		for (s = 0; s < COUNT(suffixes); s++) {
 			size_t sl = nchars(suffixes[s].word);
 			struct detect_entity e;
@@ -303,8 +330,11 @@ size_t detect_extract_entities(const char *text, struct detect_entity *out, size
 
 			if (!match_at(c, i, c->n, suffixes[s].word))
 				continue;
-			/* 广场舞 is a dance, not a square. */
+			/* 广场舞 is a dance, not a square; 出店经营 is trading
+			 * outside one's shop, not a shop. */
 			if (!strcmp(suffixes[s].word, "广场") && i + 2 < c->n && c->cp[i + 2] == 0x821e)
+				break;
+			if (!strcmp(suffixes[s].word, "店") && i + 1 < c->n && c->cp[i + 1] == 0x7ecf)
 				break;
 			if (name_before(c, i, sl, suffixes[s].type, &e)) {
 				for (k = 0; k < found; k++)

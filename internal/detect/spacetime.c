@@ -4,20 +4,25 @@
  * permutation scan statistic for disease outbreak detection", PLoS Med
  * 2(3):e59; the model of SaTScan).
  *
- * Cases are incidents, dated by local day, placed by community, within
- * one category.  Over a study period of detect.spacetime_days (default 56)
- * ending today, the expected count of a cylinder — a zone of communities
- * (each community with its nearest neighbours, up to half of them) times
- * the last w days, w <= detect.spacetime_max_days — comes from the data's
- * own margins: mu = C(zone) * C(days) / C, so a community that is always
- * busy, or a weekday that always is, raises no alarm; only their
- * interaction does.  The cylinder's Poisson log-likelihood ratio is
- * compared with the largest one of each of detect.spacetime_replicates
- * (default 999) Monte Carlo data sets in which the days of each category's
- * cases are shuffled (a seeded xoshiro256** PRNG: the same data and seed
- * give the same answer).  All categories are scanned together and each
- * replicate keeps its largest ratio over all of them, so scanning twenty
- * categories does not give twenty chances of a false alarm.
+ * Cases are incidents, dated by local day and placed in a cell: their
+ * community and category.  Over a study period of detect.spacetime_days
+ * (default 56) ending today, the expected count of a cylinder — a zone
+ * (one category in a community and its nearest neighbours, up to half of
+ * the communities) times the last w days, w <= detect.spacetime_max_days —
+ * comes from the data's own margins: mu = C(zone) * C(days) / C, where
+ * C(days) counts every case of those days.  So a community's category that
+ * is always busy, or a day that is busy everywhere, raises no alarm; only
+ * their interaction does.  (Taking the days' margin over all categories is
+ * what lets the scan see a cluster in a small category at all: with the
+ * category's own days as the margin, the cluster's cases would make up
+ * most of both margins and explain themselves.)  The cylinder's Poisson
+ * log-likelihood ratio is compared with the largest one of each of
+ * detect.spacetime_replicates (default 999) Monte Carlo data sets in which
+ * the days of all cases are shuffled among them (a seeded xoshiro256**
+ * PRNG: the same data and seed give the same answer).  Every cell is
+ * scanned in the same analysis and each replicate keeps its largest ratio
+ * over all of them, so scanning twenty categories does not give twenty
+ * chances of a false alarm.
  *
  * Because the scan repeats, a p-value alone says little: at p = 0.01 and
  * four analyses a day a false signal comes every 25 days.  The threshold
@@ -108,16 +113,17 @@ static size_t rng_below(struct rng *r, size_t n)
 
 struct cat {
 	const char *name;
-	size_t first, n;          /* its cases: case_zone/case_day[first .. first+n) */
-	double total;             /* C */
-	double by_comm[MAX_COMMUNITIES];
-	double by_day[MAX_DAYS];  /* index: days before today (0 = today) */
-	double recent_total[MAX_WINDOW + 1];   /* C(last w days), w = 1..W */
+	size_t first, n;          /* its cases: case_comm/case_day[first .. first+n) */
+	double total;
+	double by_comm[MAX_COMMUNITIES];   /* the cells' totals: C(community, category) */
 };
 
 struct scan {
 	struct detect_ctx *ctx;
 	int64_t today, D, W;
+	double total;                          /* C: every case of the study period */
+	double by_day[MAX_DAYS];               /* index: days before today (0 = today) */
+	double recent_total[MAX_WINDOW + 1];   /* C(last w days), w = 1..W */
 	size_t ncomm;
 	const char *comm[MAX_COMMUNITIES];
 	uint64_t *zones;          /* community bit masks */
@@ -130,8 +136,6 @@ struct scan {
 	int *case_day;            /* days before today */
 	int *perm_day;            /* scratch for a replicate */
 	double *recent;           /* [ncomm][W]: counts in the last days, for one category */
-	double *cum;              /* [ncomm][W]: the same summed over the last w days */
-	double *zone_recent;      /* [W]: one zone's counts in the last w days */
 };
 
 static double llr(double c, double mu, double total)
@@ -147,62 +151,39 @@ static double llr(double c, double mu, double total)
 }
 
 /*
- * Largest ratio over the zones and windows of one category's recent counts.
- * This runs (replicates + 1) times per category and scan, so it must not
- * walk every community for every zone and window: zones come in runs that
- * grow one neighbour at a time (build_zones), so each zone's totals are
- * the previous zone's plus the communities it adds, and a window's count
- * is a running sum over days.  Every count is a whole number, so the sums
- * are exact in any order and the result is the same as summing each zone
- * afresh.
+ * Largest ratio over the zones and windows of one category's recent counts;
+ * zone_total[z] is the category's study-period count in zone z (the same
+ * in every replicate, so computed once).
  */
-static double best_cylinder(const struct scan *sc, const struct cat *k, const double *recent,
-			    size_t *best_zone, int64_t *best_w, double *best_c, double *best_mu)
+static double best_cylinder(const struct scan *sc, const double *zone_total,
+			    const double *recent, size_t *best_zone, int64_t *best_w,
+			    double *best_c, double *best_mu)
 {
-	double best = 0.0, min_cases = (double)sc->ctx->dc->spacetime_min_cases, zone_total = 0.0;
-	double *cum = sc->cum, *c = sc->zone_recent;
-	size_t z, b, W = (size_t)sc->W, d;
+	double best = 0.0, min_cases = (double)sc->ctx->dc->spacetime_min_cases;
+	size_t z;
 	int64_t w;
 
-	/* cum[b][w - 1]: community b's cases in the last w days */
-	for (b = 0; b < sc->ncomm; b++) {
-		double s = 0.0;
-
-		for (d = 0; d < W; d++) {
-			s += recent[b * W + d];
-			cum[b * W + d] = s;
-		}
-	}
 	for (z = 0; z < sc->nzones; z++) {
-		uint64_t add = sc->zones[z];
+		double c = 0.0;
 
-		if (z > 0 && !(sc->zones[z - 1] & ~add)) {
-			add &= ~sc->zones[z - 1];
-		} else {
-			zone_total = 0.0;
-			memset(c, 0, W * sizeof(*c));
-		}
-		for (; add; add &= add - 1) {
-			b = (size_t)__builtin_ctzll(add);
-			zone_total += k->by_comm[b];
-			for (d = 0; d < W; d++)
-				c[d] += cum[b * W + d];
-		}
-		if (zone_total < min_cases)
+		if (zone_total[z] < min_cases)
 			continue;
 		for (w = 1; w <= sc->W; w++) {
-			double mu, r, cw = c[w - 1];
+			double mu, r;
+			uint64_t m;
 
-			if (cw < min_cases)
+			for (m = sc->zones[z]; m; m &= m - 1)
+				c += recent[(size_t)__builtin_ctzll(m) * (size_t)sc->W + (size_t)(w - 1)];
+			if (c < min_cases)
 				continue;
-			mu = zone_total * k->recent_total[w] / k->total;
-			r = llr(cw, mu, k->total);
+			mu = zone_total[z] * sc->recent_total[w] / sc->total;
+			r = llr(c, mu, sc->total);
 			if (r > best) {
 				best = r;
 				if (best_zone) {
 					*best_zone = z;
 					*best_w = w;
-					*best_c = cw;
+					*best_c = c;
 					*best_mu = mu;
 				}
 			}
@@ -325,6 +306,7 @@ static sq_err collect(struct scan *sc)
 	const struct detect_input *in = sc->ctx->in;
 	struct case_ref *refs;
 	size_t i, j, n = 0, nc = 0;
+	int64_t w;
 
 	refs = malloc((in->nunits ? in->nunits : 1) * sizeof(*refs));
 	if (!refs)
@@ -356,7 +338,6 @@ static sq_err collect(struct scan *sc)
 	}
 	for (i = 0; i < n; i = j) {
 		struct cat *k = &sc->cats[sc->ncats++];
-		int64_t w;
 
 		k->name = refs[i].cat;
 		k->first = i;
@@ -365,13 +346,14 @@ static sq_err collect(struct scan *sc)
 			sc->case_comm[j] = refs[j].comm;
 			sc->case_day[j] = refs[j].day;
 			k->by_comm[refs[j].comm] += 1;
-			k->by_day[refs[j].day] += 1;
 			k->total += 1;
+			sc->by_day[refs[j].day] += 1;
+			sc->total += 1;
 		}
 		k->n = j - i;
-		for (w = 1; w <= sc->W; w++)
-			k->recent_total[w] = k->recent_total[w - 1] + k->by_day[w - 1];
 	}
+	for (w = 1; w <= sc->W; w++)
+		sc->recent_total[w] = sc->recent_total[w - 1] + sc->by_day[w - 1];
 	sc->ncases = n;
 	free(refs);
 	return SQ_OK;
@@ -436,8 +418,6 @@ static void scan_release(struct scan *sc)
 	free(sc->case_day);
 	free(sc->perm_day);
 	free(sc->recent);
-	free(sc->cum);
-	free(sc->zone_recent);
 }
 
 static sq_err run(struct detect_ctx *ctx)
@@ -445,7 +425,7 @@ static sq_err run(struct detect_ctx *ctx)
 	const struct sq_detect_config *dc = ctx->dc;
 	int64_t interval = dc->spacetime_interval_ms > 0 ? dc->spacetime_interval_ms / 1000 : 6 * 3600;
 	int64_t R = dc->spacetime_replicates > 0 ? dc->spacetime_replicates : 999;
-	double per_day, *observed = NULL, *maxima = NULL;
+	double per_day, *observed = NULL, *maxima = NULL, *ztot = NULL;
 	size_t *bz = NULL, k, i;
 	int64_t *bw = NULL, r;
 	double *bc = NULL, *bmu = NULL;
@@ -490,46 +470,50 @@ static sq_err run(struct detect_ctx *ctx)
 		}
 	}
 	sc.recent = malloc(sc.ncomm * (size_t)sc.W * sizeof(*sc.recent) + sizeof(double));
-	sc.cum = malloc(sc.ncomm * (size_t)sc.W * sizeof(*sc.cum) + sizeof(double));
-	sc.zone_recent = malloc((size_t)sc.W * sizeof(*sc.zone_recent) + sizeof(double));
 	observed = calloc(sc.ncats, sizeof(*observed));
 	bz = calloc(sc.ncats, sizeof(*bz));
 	bw = calloc(sc.ncats, sizeof(*bw));
 	bc = calloc(sc.ncats, sizeof(*bc));
 	bmu = calloc(sc.ncats, sizeof(*bmu));
 	maxima = malloc((size_t)R * sizeof(*maxima));
-	if (!sc.recent || !sc.cum || !sc.zone_recent || !observed || !bz || !bw || !bc || !bmu || !maxima)
+	ztot = calloc(sc.ncats * sc.nzones, sizeof(*ztot));
+	if (!sc.recent || !observed || !bz || !bw || !bc || !bmu || !maxima || !ztot)
 		goto oom;
 	for (k = 0; k < sc.ncats; k++) {
+		for (i = 0; i < sc.nzones; i++) {
+			uint64_t m;
+
+			for (m = sc.zones[i]; m; m &= m - 1)
+				ztot[k * sc.nzones + i] += sc.cats[k].by_comm[__builtin_ctzll(m)];
+		}
 		if (sc.cats[k].total < (double)dc->spacetime_min_cases)
 			continue;
 		count_recent(&sc, &sc.cats[k], sc.case_day, sc.recent);
-		observed[k] = best_cylinder(&sc, &sc.cats[k], sc.recent, &bz[k], &bw[k], &bc[k],
-					    &bmu[k]);
+		observed[k] = best_cylinder(&sc, ztot + k * sc.nzones, sc.recent,
+					    &bz[k], &bw[k], &bc[k], &bmu[k]);
 	}
 	rng_seed(&rng, (uint64_t)dc->spacetime_seed ^ ((uint64_t)sc.today * 0x9e3779b97f4a7c15ull));
 	memcpy(sc.perm_day, sc.case_day, sc.ncases * sizeof(*sc.perm_day));
 	for (r = 0; r < R; r++) {
 		double mx = 0.0;
 
+		/* Fisher-Yates over every case's day: cells and days keep their
+		 * totals, only their pairing is random. */
+		for (i = sc.ncases; i > 1; i--) {
+			size_t j = rng_below(&rng, i);
+			int t = sc.perm_day[i - 1];
+
+			sc.perm_day[i - 1] = sc.perm_day[j];
+			sc.perm_day[j] = t;
+		}
 		for (k = 0; k < sc.ncats; k++) {
 			struct cat *cat = &sc.cats[k];
-			int *days = sc.perm_day + cat->first;
 			double v;
 
 			if (cat->total < (double)dc->spacetime_min_cases)
 				continue;
-			/* Fisher-Yates over this category's days: zones and days keep
-			 * their totals, only their pairing is random. */
-			for (i = cat->n; i > 1; i--) {
-				size_t j = rng_below(&rng, i);
-				int t = days[i - 1];
-
-				days[i - 1] = days[j];
-				days[j] = t;
-			}
 			count_recent(&sc, cat, sc.perm_day, sc.recent);
-			v = best_cylinder(&sc, cat, sc.recent, NULL, NULL, NULL, NULL);
+			v = best_cylinder(&sc, ztot + k * sc.nzones, sc.recent, NULL, NULL, NULL, NULL);
 			if (v > mx)
 				mx = v;
 		}
@@ -560,6 +544,7 @@ out:
 	free(bc);
 	free(bmu);
 	free(maxima);
+	free(ztot);
 	scan_release(&sc);
 	return rc;
 }

@@ -1,17 +1,19 @@
 /*
- * surge — a category's count today well above its own recent history, per
- * community and for the whole street: the CDC's EARS C2 statistic.
+ * surge — a category's count today in a community well above its own
+ * recent history: the CDC's EARS C2 statistic, with a Poisson guard.
  *
  * Days are calendar days in the configured zone.  The baseline is the
  * detect.surge_baseline_days (default 7) days that end two days before
  * today — the guard band keeps the first days of a slowly starting surge
  * out of its own baseline.  C2 = (today - mean) / sd, with sd at least 0.5
- * so that a baseline of identical days cannot divide by zero, and today's
- * count must also reach detect.surge_min (a C2 of 6 from 0 to 2 cases is
- * noise, not a surge).  Today is still running: the count is what arrived
- * so far, so a surge is flagged as soon as it passes the bar.  A street-
- * wide surge whose category already surged in a community this run is not
- * reported twice.
+ * so that a baseline of identical days cannot divide by zero.  C2 alone
+ * misleads at the small counts of one community's category (0, 0, 1, 0, 0,
+ * 0, 0 then 3 is a C2 of 5.6), so today's count must also reach
+ * detect.surge_min and be improbable given the baseline days: the
+ * negative-binomial predictive tail of detect_surprise() below
+ * detect.surge_alpha.  Today is still
+ * running: the count is what arrived so far, so a surge is flagged as soon
+ * as it passes the bar.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -37,7 +39,7 @@ static int64_t lookback(const struct sq_detect_config *dc)
 }
 
 struct ref {
-	const char *cat, *comm;   /* comm "" for the whole street */
+	const char *cat, *comm;
 	size_t unit;
 	int64_t day;
 };
@@ -55,28 +57,11 @@ static int cmp_ref(const void *a, const void *b)
 	return x->unit < y->unit ? -1 : x->unit > y->unit;
 }
 
-/* Surged categories of this run, for the street-wide suppression. */
-struct surged {
-	const char **cats;
-	size_t n;
-};
-
-static int has_surged(const struct surged *s, const char *cat)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (!strcmp(s->cats[i], cat))
-			return 1;
-	return 0;
-}
-
-static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64_t today,
-		    struct surged *surged)
+static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64_t today)
 {
 	const struct detect_input *in = ctx->in;
 	int64_t B = baseline_days(ctx->dc), first = today - GUARD_DAYS - B;
-	double counts[MAX_BASELINE_DAYS], mean = 0, var = 0, sd, c2;
+	double counts[MAX_BASELINE_DAYS], mean = 0, var = 0, sd, c2, p;
 	int64_t d, c = 0;
 	const char *comm = r[0].comm;
 	struct detect_finding f;
@@ -91,8 +76,6 @@ static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64
 	}
 	if (c < ctx->dc->surge_min)
 		return SQ_OK;
-	if (!*comm && has_surged(surged, r[0].cat))
-		return SQ_OK;
 	for (d = 0; d < B; d++)
 		mean += counts[d];
 	mean /= (double)B;
@@ -102,6 +85,9 @@ static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64
 	c2 = ((double)c - mean) / (sd > SD_FLOOR ? sd : SD_FLOOR);
 	if (c2 <= ctx->dc->surge_threshold)
 		return SQ_OK;
+	p = detect_surprise(c, mean * (double)B, (double)B);
+	if (p >= ctx->dc->surge_alpha)
+		return SQ_OK;
 
 	detect_finding_init(&f, FLAG_SURGE);
 	f.severity = FLAG_MEDIUM;
@@ -110,24 +96,15 @@ static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64
 	for (i = 0; i < n; i++)
 		if (r[i].day == today && detect_finding_add_unit(&f, in, &in->units[r[i].unit]))
 			goto oom;
-	if (detect_finding_key(&f, "surge:%s:%s", r[0].cat, *comm ? comm : "*") ||
-	    detect_finding_place(&f, r[0].cat, *comm ? comm : NULL) ||
+	if (detect_finding_key(&f, "surge:%s:%s", r[0].cat, comm) ||
+	    detect_finding_place(&f, r[0].cat, comm) ||
 	    detect_finding_summary(&f, "%s「%s」今日已有 %lld 起，此前 %lld 天日均 %.1f 起",
-				   *comm ? comm : "全街道", flag_category_label(r[0].cat),
-				   (long long)c, (long long)B, mean) ||
+				   comm, flag_category_label(r[0].cat), (long long)c, (long long)B, mean) ||
 	    detect_finding_detail(&f, "EARS C2 = %.1f（阈值 %.1f）：今日 %lld，基线均值 %.2f、标准差 %.2f"
-				  "（%lld 天，间隔 %d 天）",
+				  "（%lld 天，间隔 %d 天）；尾概率 %.2g（阈值 %.2g）",
 				  c2, ctx->dc->surge_threshold, (long long)c, mean, sd, (long long)B,
-				  GUARD_DAYS))
+				  GUARD_DAYS, p, ctx->dc->surge_alpha))
 		goto oom;
-	if (*comm) {
-		const char **p = realloc(surged->cats, (surged->n + 1) * sizeof(*p));
-
-		if (!p)
-			goto oom;
-		surged->cats = p;
-		surged->cats[surged->n++] = r[0].cat;
-	}
 	return detect_emit(ctx, &f);
 oom:
 	detect_finding_release(&f);
@@ -139,39 +116,29 @@ static sq_err run(struct detect_ctx *ctx)
 	const struct detect_input *in = ctx->in;
 	int64_t today = detect_local_day(ctx, ctx->now);
 	int64_t first = today - GUARD_DAYS - baseline_days(ctx->dc);
-	struct surged surged = { NULL, 0 };
 	struct ref *r;
 	size_t i, j, n = 0;
 	sq_err rc = SQ_OK;
 
 	if (!in->nunits)
 		return SQ_OK;
-	r = malloc(2 * in->nunits * sizeof(*r));
+	r = malloc(in->nunits * sizeof(*r));
 	if (!r)
 		return sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
 	for (i = 0; i < in->nunits; i++) {
 		const struct detect_unit *u = &in->units[i];
 		int64_t day = detect_local_day(ctx, u->at);
 
-		if (!u->category || day < first || day > today || u->at > ctx->now)
+		if (!u->category || !u->community || day < first || day > today || u->at > ctx->now)
 			continue;
-		if (u->community)
-			r[n++] = (struct ref){ u->category, u->community, i, day };
-		r[n++] = (struct ref){ u->category, "", i, day };
+		r[n++] = (struct ref){ u->category, u->community, i, day };
 	}
-	/* Sorting puts "" (street-wide) first within a category; run the
-	 * communities first so the suppression knows what surged. */
 	qsort(r, n, sizeof(*r), cmp_ref);
-	for (int pass = 0; pass < 2 && !rc; pass++) {
-		for (i = 0; i < n && !rc; i = j) {
-			for (j = i; j < n && !strcmp(r[j].cat, r[i].cat) &&
-				    !strcmp(r[j].comm, r[i].comm); j++)
-				;
-			if ((pass == 0) == (*r[i].comm != '\0'))
-				rc = group(ctx, &r[i], j - i, today, &surged);
-		}
+	for (i = 0; i < n && !rc; i = j) {
+		for (j = i; j < n && !strcmp(r[j].cat, r[i].cat) && !strcmp(r[j].comm, r[i].comm); j++)
+			;
+		rc = group(ctx, &r[i], j - i, today);
 	}
-	free(surged.cats);
 	free(r);
 	return rc;
 }
