@@ -867,6 +867,136 @@ sq_err store_search(struct sq_store *st, const struct store_search_query *q,
 		    int (*cb)(void *ctx, const struct store_search_hit *hit), void *ctx,
 		    int *capped, struct sq_error *err);
 
+/* ---- operations: audit log, pruning, metrics (store_ops.c) ------------ */
+
+/*
+ * One row of the append-only audit log.  Strings are borrowed: when
+ * appending, from the caller; in a store_audit_each callback, from the
+ * store until the callback returns.
+ */
+struct store_audit_entry {
+	int64_t id;             /* set by the store */
+	int64_t at;             /* Unix s */
+	int64_t uid;            /* effective uid */
+	const char *os_user;    /* user name of uid (required) */
+	const char *sudo_user;  /* $SUDO_USER, NULL when not run through sudo */
+	const char *action;     /* "unmask", "prune" (required) */
+	const char *command;    /* the command line, shell-quoted (required) */
+	int64_t rows;           /* rows shown unmasked, or changed */
+	const char *detail;     /* NULL or one line */
+};
+
+/*
+ * Append e to the audit log (its own transaction unless the caller has one
+ * open); *id (may be NULL) receives the row id.  The table refuses UPDATE
+ * and DELETE: SQLite triggers raise "audit_log is append-only".
+ */
+sq_err store_audit_append(struct sq_store *st, const struct store_audit_entry *e,
+			  int64_t *id, struct sq_error *err);
+
+/* Called once per audit row; a non-zero return stops the walk and is returned. */
+typedef sq_err (*store_audit_fn)(void *ctx, const struct store_audit_entry *e);
+
+/* Visit audit rows with at >= since (0: all), oldest first. */
+sq_err store_audit_each(struct sq_store *st, int64_t since, store_audit_fn fn, void *ctx,
+			struct sq_error *err);
+
+/*
+ * What store_prune changed (or, dry run, would change).  A complaint row
+ * counts once in `complaints` however many of its columns were cleared.
+ */
+struct store_prune_counts {
+	int64_t complaints;          /* complaint rows changed */
+	int64_t complaints_raw;      /* ... of which had their raw payload */
+	int64_t complaints_contact;  /* ... of which had a contact hash or full number */
+	int64_t history;             /* history rows whose raw payload was dropped */
+	int64_t quarantine;          /* quarantined records whose raw payload was emptied */
+	int checkpointed;            /* the WAL was checkpointed and truncated afterwards */
+};
+
+/*
+ * Personal-information minimisation: in one transaction, set to NULL the
+ * raw payload, contact hash and full number of complaints last updated by
+ * their feed before `before` (Unix s); the raw payload of history rows of
+ * those ages (their updated_at); and empty the raw text of quarantined
+ * records quarantined before `before` (the column is NOT NULL).  Rows stay,
+ * so counts, categories, places, times, statuses and the masked contact
+ * that digests and detectors use are kept.  secure_delete is on, so the
+ * cleared bytes are overwritten in the file, and the WAL is checkpointed
+ * and truncated afterwards when no reader is in the way.
+ *
+ * dry_run: only count.  audit (may be NULL; ignored on a dry run) is
+ * appended in the same transaction with rows set to the total changed.
+ */
+sq_err store_prune(struct sq_store *st, int64_t before, int dry_run,
+		   const struct store_audit_entry *audit, struct store_prune_counts *out,
+		   struct sq_error *err);
+
+/*
+ * Complaints received at or after since (0: all) that hold a full contact
+ * number (stored only under privacy.keep_raw_contact).
+ */
+sq_err store_count_contact_raw(struct sq_store *st, int64_t since, int64_t *n,
+			       struct sq_error *err);
+
+/* The full contact number of complaint id; *raw NULL when none is stored. */
+sq_err store_contact_raw(struct sq_store *st, int64_t id, char **raw, struct sq_error *err);
+
+/* A label and a count, e.g. a flag state and how many flags are in it. */
+struct store_metrics_count {
+	char *label;
+	int64_t n;
+};
+
+/* Per-source figures for the metrics file; times are Unix s, 0: never. */
+struct store_metrics_source {
+	char *source;
+	int64_t last_ok;             /* start of the last run without error for it */
+	int64_t last_error_at;       /* start of the last run with an error for it */
+	int64_t runs;                /* run-log entries for it */
+	int64_t new_total, updated_total, unchanged_total, quarantined_total, errors_total;
+	int has_last;                /* the fields below are set (it was polled once) */
+	int64_t last_new, last_updated, last_unchanged, last_errors, last_duration_ms;
+	int64_t complaints;          /* stored now */
+	int64_t quarantine;          /* quarantined records stored now */
+};
+
+struct store_metrics {
+	struct store_metrics_source *sources;   /* sorted by name */
+	size_t nsources;
+	int schema_version;
+	int64_t complaints;                     /* all sources */
+	int has_incidents;                      /* dedup's table exists */
+	int64_t incidents;
+	int has_last_run;                       /* the run log is not empty */
+	char *last_run_command;
+	int64_t last_run_started, last_run_finished;  /* finished 0: did not finish */
+	int64_t last_run_exit;                  /* -1: did not finish */
+	int has_flags;                          /* alerts' tables exist */
+	struct store_metrics_count *flags;      /* per state, sorted */
+	size_t nflags;
+	int64_t flags_open;                     /* state other than closed */
+	int has_outbox;
+	struct store_metrics_count *outbox;     /* per state, sorted */
+	size_t noutbox;
+	int64_t outbox_backlog;                 /* pending or sending */
+	int64_t outbox_oldest;                  /* created_at of the oldest of those, 0: none */
+	int64_t outbox_in_doubt;                /* rows once reclaimed from a run that died
+						 * mid-send: maybe delivered twice */
+};
+
+/*
+ * Gather *m (which the call initializes) from the store in one read
+ * transaction.  names (may be NULL) lists sources to include even when the
+ * store knows nothing of them (the configured ones), so a source that never
+ * succeeded shows up as 0.  Sources the store knows are included too.
+ * Tables of other modules that an older schema lacks are reported absent
+ * (has_* 0), not as an error.  Release with store_metrics_release.
+ */
+sq_err store_metrics(struct sq_store *st, const char *const *names, size_t nnames,
+		     struct store_metrics *m, struct sq_error *err);
+void store_metrics_release(struct store_metrics *m);
+
 /* ---- maintenance ------------------------------------------------------- */
 
 /*

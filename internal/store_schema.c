@@ -305,6 +305,37 @@ static const char *const migrations[] = {
 	"  WHERE status IN ('open', 'in_progress');"
 	"CREATE INDEX quarantine_at ON quarantine (quarantined_at);"
 	"CREATE INDEX incidents_opened ON incidents (opened_at);",
+
+	/*
+	 * 6: operations (ops): the audit
+	 * log.  Every unmasking of a full contact number and every prune is a
+	 * row here.  The triggers make the table append-only for every client
+	 * of the file, suqiu included: an UPDATE or DELETE fails and rolls the
+	 * statement back.  (They stop mistakes and casual edits; whoever can
+	 * write the file can drop a trigger, which is why the journal also
+	 * gets a line for each unmasking.)
+	 */
+	"CREATE TABLE audit_log ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"                /* Unix s, wall clock */
+	"  uid INTEGER NOT NULL,"               /* effective uid of the process */
+	"  os_user TEXT NOT NULL,"              /* its user name, or "uid N" */
+	"  sudo_user TEXT,"                     /* $SUDO_USER, when run through sudo */
+	"  action TEXT NOT NULL,"               /* unmask, prune */
+	"  command TEXT NOT NULL,"              /* the command line, shell-quoted */
+	"  rows INTEGER NOT NULL,"              /* rows shown unmasked, or changed */
+	"  detail TEXT"
+	");"
+	"CREATE INDEX audit_log_at ON audit_log(at);"
+	"CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+	" BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+	"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+	" BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+	/* INSERT OR REPLACE deletes the old row without firing delete
+	 * triggers (recursive_triggers is off): refuse an existing id. */
+	"CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log"
+	" WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit_log WHERE id = NEW.id)"
+	" BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;",
 };
 
 int store_schema_count(void)

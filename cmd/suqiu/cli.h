@@ -6,6 +6,7 @@
 #ifndef SUQIU_CLI_H
 #define SUQIU_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -25,6 +26,9 @@ struct cli {
 	int journal;              /* stderr is the systemd journal: prefix <priority> */
 	struct sq_config cfg;
 	int cfg_loaded;
+	const char *metrics_path; /* --metrics FILE (global, or poll's): textfile after the run */
+	int argc;                 /* the whole command line, for the audit log */
+	char **argv;
 };
 
 /* Load the configuration once; prints the error and returns EXIT_USAGE on failure. */
@@ -71,6 +75,16 @@ void cli_info(const struct cli *cli, const char *fmt, ...)
 struct sq_store;
 int cli_open_store(const struct cli *cli, struct sq_store **st);
 
+/*
+ * After `command` ended with status (taking duration_ms), write the
+ * Prometheus textfile cli->metrics_path from the store's figures (see
+ * metrics.h).  Returns status, or EXIT_PARTIAL (with one error line) when
+ * the file could not be written and status was 0: monitoring that silently
+ * stopped would look like a healthy, idle system.
+ */
+int cli_write_metrics(const struct cli *cli, const char *command, int status,
+		      int64_t duration_ms);
+
 #define CMD(name) int cmd_##name(struct cli *cli, int argc, char **argv)
 CMD(backup);
 CMD(digest);
@@ -81,7 +95,9 @@ CMD(show);
 CMD(merge);
 CMD(split);
 CMD(export);
-CMD(search);
 CMD(alerts);
+CMD(prune);
+CMD(audit);
+CMD(search);
 
 #endif

@@ -27,13 +27,15 @@
 #include "banned.h"
 
 static const char poll_usage[] =
-	"usage: suqiu poll [--source NAME]... [--no-notify]\n"
+	"usage: suqiu poll [--source NAME]... [--no-notify] [--metrics FILE]\n"
 	"\n"
 	"Fetch what is new from every enabled source, or only from the sources\n"
 	"named (a named source runs even if it is disabled), and store it.\n"
 	"\n"
 	"  --source NAME   poll this source (repeatable)\n"
 	"  --no-notify     do not send alert mail in this run\n"
+	"  --metrics FILE  afterwards, write the Prometheus textfile FILE\n"
+	"                  (atomically; same as the global --metrics)\n"
 	"\n"
 	"Exit status: 0 every source was polled; 1 a source failed (what the\n"
 	"others fetched is stored) or another poll is running; 2 usage or\n"
@@ -126,6 +128,14 @@ int cmd_poll(struct cli *cli, int argc, char **argv)
 			only[nonly++] = argv[++i];
 		} else if (!strncmp(a, "--source=", 9)) {
 			only[nonly++] = a + 9;
+		} else if (!strcmp(a, "--metrics")) {
+			if (i + 1 >= (size_t)argc) {
+				free(only);
+				return cli_usage_error("poll", "--metrics needs a FILE\n%s", poll_usage);
+			}
+			cli->metrics_path = argv[++i];
+		} else if (!strncmp(a, "--metrics=", 10)) {
+			cli->metrics_path = a + 10;
 		} else if (!strcmp(a, "--no-notify")) {
 			no_notify = 1;
 		} else {

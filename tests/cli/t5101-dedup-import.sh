@@ -55,12 +55,14 @@ for r, j in zip(rows, js):
     assert r["flags"] == ""
 PY
 # Flags come from the early-warning module's flag_members table once it exists.
+# (alerts' table also wants the member's revision and when it was added)
 sqlite3 "$T/suqiu.db" "CREATE TABLE IF NOT EXISTS flag_members (flag_id INTEGER NOT NULL,
-	complaint_id INTEGER NOT NULL, PRIMARY KEY (flag_id, complaint_id));
-	INSERT INTO flag_members (flag_id, complaint_id)
-	SELECT 7, id FROM complaints WHERE source_id = '98765';
-	INSERT INTO flag_members (flag_id, complaint_id)
-	SELECT 3, id FROM complaints WHERE source_id = '98765';" || fail "adding flags"
+	complaint_id INTEGER NOT NULL, revision INTEGER NOT NULL, added_at INTEGER NOT NULL,
+	PRIMARY KEY (flag_id, complaint_id));
+	INSERT INTO flag_members (flag_id, complaint_id, revision, added_at)
+	SELECT 7, id, 1, 0 FROM complaints WHERE source_id = '98765';
+	INSERT INTO flag_members (flag_id, complaint_id, revision, added_at)
+	SELECT 3, id, 1, 0 FROM complaints WHERE source_id = '98765';" || fail "adding flags"
 suqiu export | grep -F '"source_id":"98765"' | grep -qF '"flags":[3,7]' || fail "export: no flags [3,7]"
 suqiu export --format csv | grep -F ',98765,' | grep -qF ',3;7,' || fail "export csv: no flags 3;7"
 [ "$(suqiu export | grep -cF '"flags":[]')" = 5 ] || fail "export: the other complaints' flags are not []"
