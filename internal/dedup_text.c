@@ -389,6 +389,10 @@ double dedup_idf(int64_t df, int64_t ndocs)
 
 static double tf(uint32_t count)
 {
+	/* Most terms occur once; log(1) is exactly 0, so this is the same value
+	 * without a log call per term and pair. */
+	if (count == 1)
+		return 1.0;
 	return 1.0 + log((double)count);
 }
 

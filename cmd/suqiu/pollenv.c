@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -87,11 +88,27 @@ int pollenv_store(struct cli *cli, const char *command, struct pollenv *env)
 	return EXIT_OK;
 }
 
+int64_t pollenv_clock_ns(int id)
+{
+	struct timespec ts;
+
+	if (clock_gettime((clockid_t)id, &ts))
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static sq_err link_page(void *ctx, const int64_t *ids, size_t n, struct sq_error *err)
 {
 	struct pollenv *env = ctx;
+	int64_t wall = pollenv_clock_ns(CLOCK_MONOTONIC);
+	int64_t cpu = pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	sq_err rc;
 
-	return dedup_link(env->dedup, ids, n, env->clock.now_ms(env->clock.ctx) / 1000, err);
+	rc = dedup_link(env->dedup, ids, n, env->clock.now_ms(env->clock.ctx) / 1000, err);
+	env->timing.link_ns += pollenv_clock_ns(CLOCK_MONOTONIC) - wall;
+	env->timing.link_cpu_ns += pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;
+	env->timing.link_pages++;
+	return rc;
 }
 
 /* source, source_id of both, score, comparisons: tab-separated. */

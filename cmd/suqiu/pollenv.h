@@ -27,6 +27,12 @@ struct pollenv_crash {
 	long count;
 };
 
+/* Time spent linking (`import --stats`): wall and this thread's CPU, ns. */
+struct pollenv_timing {
+	int64_t link_ns, link_cpu_ns;
+	int64_t link_pages;
+};
+
 struct pollenv {
 	const char *db_path;
 	struct sq_store *store;
@@ -39,6 +45,7 @@ struct pollenv {
 	struct pollenv_crash crash;
 	struct sq_dedup *dedup;
 	FILE *trace;              /* SUQIU_DEDUP_TRACE: scored pairs, for fitting weights */
+	struct pollenv_timing timing;
 };
 
 /*
@@ -60,6 +67,9 @@ int pollenv_dedup(struct cli *cli, const char *command, struct pollenv *env,
 /* One line of what linking did (at info: shown with --verbose). */
 void pollenv_dedup_summary(const struct cli *cli, const char *command,
 			   const struct pollenv *env);
+
+/* Nanoseconds on clock id (CLOCK_MONOTONIC, CLOCK_THREAD_CPUTIME_ID, ...). */
+int64_t pollenv_clock_ns(int id);
 
 /* Release everything pollenv_open/pollenv_store/pollenv_dedup set up. */
 void pollenv_close(struct pollenv *env);

@@ -5,7 +5,8 @@
 
 Writes OUTDIR/page-000001.json ... in the hotline12345 response format
 (feeds/hotline12345.md), N work orders in all, plus OUTDIR/areas.yaml with
-the communities used.  Realistic: operator summaries of 60-220 characters
+the communities used and OUTDIR/meta.json (counts; first and last accept
+and update times, China time) for the benchmark driver.  Realistic: operator summaries of 60-220 characters
 with boilerplate, 20 categories, 240 communities with grid-coded addresses,
 15% of incidents reported several times (paraphrased, other callers, some
 repeat callers), 10% of orders appearing again later with a newer state.
@@ -58,7 +59,10 @@ def communities():
         comm = 1 + i % 8
         stem = ROAD_STEMS[(i * 2) % len(ROAD_STEMS)] + ROAD_STEMS[(i * 2 + 1) % len(ROAD_STEMS)]
         out.append({
-            "name": f"{stem}{comm}社区",
+            # The stem is the (i % 22)th of the 22 two-character stems, so
+            # stem and i // 22 together are unique; stem + comm repeats
+            # every 88 communities and the configuration refuses duplicates.
+            "name": f"{stem}{1 + i // 22}社区",
             "street": f"第{street}街道",
             "grid_prefix": f"440103{street:03d}{comm:03d}",
             "road": stem + ROAD_SUFFIX[i % len(ROAD_SUFFIX)],
@@ -161,6 +165,13 @@ def main():
         for c in comms:
             f.write(f"    - name: {c['name']}\n      grid_prefix: \"{c['grid_prefix']}\"\n"
                     f"      center: [{c['center'][0]:.4f}, {c['center'][1]:.4f}]\n")
+    meta = {"complaints": a.n, "records": len(recs), "pages": len(pages),
+            "first_accept": min(r["acceptTime"] for r in recs),
+            "last_accept": max(r["acceptTime"] for r in recs),
+            "last_update": recs[-1]["updateTime"] if recs else None}
+    with open(os.path.join(a.outdir, "meta.json"), "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=1)
+        f.write("\n")
     print(f"{len(recs)} records ({a.n} complaints + {len(recs) - a.n} updates) in {len(pages)} pages")
 
 
