@@ -166,7 +166,8 @@ static sq_err compose_digest(const struct sq_config *cfg, const struct notify_di
 	    (!d->title_has_period &&
 	     (sq_buf_addc(&p->subject, ' ') || add_period(&p->subject, d, cfg->tz_offset_s, 0))))
 		return SQ_ENOMEM;
-	if (sq_buf_adds(&p->text, text) || (n && text[n - 1] != '\n' && sq_buf_addc(&p->text, '\n')) ||
+	if (sq_buf_adds(&p->text, text) ||
+	    (n && text[n - 1] != '\n' && sq_buf_addc(&p->text, '\n')) ||
 	    sq_buf_addf(&p->text, "\n-- \n完整报告（趋势图、热力表，可在浏览器中打开并打印）见附件 %s。\n"
 			"suqiu 自动发出的摘要邮件，请勿直接回复。\n", p->attachment.data))
 		return SQ_ENOMEM;
