@@ -215,23 +215,24 @@ static sq_err format_alerts(struct sq_buf *out, const struct store_metrics *m)
 					m->flags_open);
 	}
 	if (!rc && m->has_outbox) {
-		rc = format_counts(out, "suqiu_outbox_messages", "Alert mails in the outbox by state.",
+		rc = format_counts(out, "suqiu_outbox_messages",
+				   "Mails (alerts and digests) in the outbox by state.",
 				   m->outbox, m->noutbox);
 		if (!rc)
 			rc = family(out, "suqiu_outbox_backlog", "gauge",
-				    "Alert mails not yet delivered (pending or being sent).");
+				    "Mails (alerts, digests) not yet delivered (pending or being sent).");
 		if (!rc)
 			rc = sample_int(out, "suqiu_outbox_backlog", NULL, NULL, NULL, NULL,
 					m->outbox_backlog);
 		if (!rc)
 			rc = family(out, "suqiu_outbox_oldest_backlog_timestamp_seconds", "gauge",
-				    "When the oldest undelivered alert mail was queued (0: none).");
+				    "When the oldest undelivered mail was queued (0: none).");
 		if (!rc)
 			rc = sample_int(out, "suqiu_outbox_oldest_backlog_timestamp_seconds", NULL,
 					NULL, NULL, NULL, m->outbox_oldest);
 		if (!rc)
 			rc = family(out, "suqiu_outbox_in_doubt", "gauge",
-				    "Alert mails whose sending was cut off mid-way: maybe delivered twice.");
+				    "Mails whose sending was cut off mid-way: maybe delivered twice.");
 		if (!rc)
 			rc = sample_int(out, "suqiu_outbox_in_doubt", NULL, NULL, NULL, NULL,
 					m->outbox_in_doubt);
