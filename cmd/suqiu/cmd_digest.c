@@ -351,11 +351,17 @@ static int mail_outcome(const struct cli *cli, struct sq_store *st, const char *
 		cli_info(cli, "suqiu: digest: mail: the digest of %s went to %s at %s (%s)", period,
 			 m.recipients, when, m.message_id);
 		status = EXIT_OK;
+	} else if (m.id && m.state && !strcmp(m.state, "sending")) {
+		fprintf(stderr, "suqiu: digest: the digest of %s is being sent by another run, or one "
+			"that was cut off (then it is sent again, same Message-ID, after "
+			"alerts.smtp.in_doubt_after)\n", period);
 	} else if (m.id) {
 		norm_format_local(m.next_attempt_at, cli->cfg.tz_offset_s, when, sizeof(when));
 		fprintf(stderr, "suqiu: digest: the digest of %s is not delivered yet (kept in the "
 			"outbox, next attempt %s; `suqiu poll` or `suqiu digest --mail` retries it)%s%s\n",
 			period, when, m.last_error ? ": " : "", m.last_error ? m.last_error : "");
+	} else {
+		fprintf(stderr, "suqiu: digest: the digest of %s is not in the outbox\n", period);
 	}
 	store_outbox_msg_release(&m);
 	return status;
