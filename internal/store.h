@@ -932,6 +932,7 @@ struct store_prune_counts {
 	int64_t complaints_contact;  /* ... of which had a contact hash or full number */
 	int64_t history;             /* history rows whose raw payload was dropped */
 	int64_t quarantine;          /* quarantined records whose raw payload was emptied */
+	int64_t outbox;              /* sent mails whose bodies were emptied */
 	int checkpointed;            /* the WAL was checkpointed and truncated afterwards */
 };
 
@@ -939,8 +940,11 @@ struct store_prune_counts {
  * Personal-information minimisation: in one transaction, set to NULL the
  * raw payload, contact hash and full number of complaints last updated by
  * their feed before `before` (Unix s); the raw payload of history rows of
- * those ages (their updated_at); and empty the raw text of quarantined
- * records quarantined before `before` (the column is NOT NULL).  Rows stay,
+ * those ages (their updated_at); empty the raw text of quarantined
+ * records quarantined before `before` (the column is NOT NULL); and empty
+ * the bodies and attachment of mails sent before `before` (alert mails
+ * quote complaint texts; the row, its subject, recipients and times stay,
+ * and a digest row still keeps its period from being mailed again).  Rows stay,
  * so counts, categories, places, times, statuses and the masked contact
  * that digests and detectors use are kept.  secure_delete is on, so the
  * cleared bytes are overwritten in the file, and the WAL is checkpointed
