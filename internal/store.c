@@ -147,6 +147,7 @@ void store_close(struct sq_store *st)
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		sqlite3_close(st->db);
 	}
+	free(st->fts_ids);
 	free(st->path);
 	free(st);
 }
@@ -180,7 +181,10 @@ sq_err store_begin(struct sq_store *st, struct sq_error *err)
 
 sq_err store_commit(struct sq_store *st, struct sq_error *err)
 {
-	sq_err rc = store_exec(st, "COMMIT", err);
+	sq_err rc = store_fts_flush(st, err);
+
+	if (!rc)
+		rc = store_exec(st, "COMMIT", err);
 
 	if (!rc)
 		st->in_tx = 0;
@@ -189,6 +193,8 @@ sq_err store_commit(struct sq_store *st, struct sq_error *err)
 
 void store_rollback(struct sq_store *st)
 {
+	st->fts_n = 0;
+	st->fts_deferring = 0;
 	if (st->in_tx || !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->in_tx = 0;

@@ -336,6 +336,36 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log"
 	" WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit_log WHERE id = NEW.id)"
 	" BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;",
+
+	/*
+	 * 7: the store indexes the complaints it stores in complaints_fts
+	 * itself, once per transaction (store_fts_flush), instead of the
+	 * triggers indexing row by row.  FTS5 writes its pending terms out as
+	 * a new segment at every statement savepoint, and every complaint
+	 * upsert opens one, so with the triggers each stored complaint became a
+	 * segment of its own, merged again and again: more than half the cost
+	 * of storing a complaint.  The triggers stay for every other writer (a
+	 * sqlite3 shell, a test's bulk insert): they stand aside only while
+	 * fts_deferred has a row, which the store inserts in its own
+	 * transaction and deletes before committing, so no other connection
+	 * ever sees it.
+	 */
+	"CREATE TABLE fts_deferred (x INTEGER PRIMARY KEY);"
+	"DROP TRIGGER complaints_fts_insert;"
+	"DROP TRIGGER complaints_fts_update;"
+	"CREATE TRIGGER complaints_fts_insert AFTER INSERT ON complaints"
+	"  WHEN NOT EXISTS (SELECT 1 FROM fts_deferred) BEGIN"
+	"  INSERT INTO complaints_fts (rowid, title, text, address)"
+	"  VALUES (new.id, new.title, new.text, new.address);"
+	" END;"
+	"CREATE TRIGGER complaints_fts_update AFTER UPDATE OF title, text, address ON complaints"
+	"  WHEN (old.title IS NOT new.title OR old.text IS NOT new.text"
+	"    OR old.address IS NOT new.address) AND NOT EXISTS (SELECT 1 FROM fts_deferred) BEGIN"
+	"  INSERT INTO complaints_fts (complaints_fts, rowid, title, text, address)"
+	"  VALUES ('delete', old.id, old.title, old.text, old.address);"
+	"  INSERT INTO complaints_fts (rowid, title, text, address)"
+	"  VALUES (new.id, new.title, new.text, new.address);"
+	" END;",
 };
 
 int store_schema_count(void)
