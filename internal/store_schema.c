@@ -366,6 +366,28 @@ static const char *const migrations[] = {
 	"  INSERT INTO complaints_fts (rowid, title, text, address)"
 	"  VALUES (new.id, new.title, new.text, new.address);"
 	" END;",
+
+	/*
+	 * 8: the MinHash band rows as one clustered B-tree.  Each complaint has
+	 * 24 of them, most of the linkage index: as a rowid table with a
+	 * separate (band, hash, at) index every row was stored twice, and each
+	 * candidate a band query returned cost a second look-up in the table
+	 * for its complaint_id.  Keyed by (band, hash, at, complaint_id), the
+	 * look-up reads the range alone.  (Rows with the same band, hash and
+	 * second now come out by complaint id rather than by insertion order.)
+	 */
+	"CREATE TABLE dedup_bands_new ("
+	"  band INTEGER NOT NULL,"
+	"  hash INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  complaint_id INTEGER NOT NULL REFERENCES complaints(id) ON DELETE CASCADE,"
+	"  PRIMARY KEY (band, hash, at, complaint_id)"
+	") WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO dedup_bands_new (band, hash, at, complaint_id)"
+	"  SELECT band, hash, at, complaint_id FROM dedup_bands;"
+	"DROP TABLE dedup_bands;"
+	"ALTER TABLE dedup_bands_new RENAME TO dedup_bands;"
+	"CREATE INDEX dedup_bands_complaint ON dedup_bands(complaint_id);",
 };
 
 int store_schema_count(void)
