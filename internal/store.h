@@ -391,7 +391,10 @@ sq_err store_detect_load(struct sq_store *st, int64_t since, int64_t until,
 
 /*
  * Complaints still open or in progress whose deadline is before `now`
- * (any age), for the overdue detector.  Same row shape and ownership.
+ * (any age), for the overdue detector.  Same row shape and ownership,
+ * but only id, incident_id, the times, deadline and community are filled
+ * (the strings are NULL): these rows are not bounded by a look-back
+ * period, and the detector reads nothing else.
  */
 sq_err store_detect_overdue(struct sq_store *st, int64_t now, struct store_detect_rows *out,
 			    struct sq_error *err);
