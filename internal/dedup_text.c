@@ -210,7 +210,9 @@ static size_t strip_boilerplate(uint32_t *cps, size_t n, const struct dedup_boil
 		int hit = 0;
 
 		for (k = 0; bp && cps[i] != SEP && k < bp->n; k++) {
-			if (bp->len[k] <= n - i &&
+			/* the first code point alone rules out nearly every phrase,
+			 * without a call */
+			if (bp->len[k] <= n - i && cps[i] == bp->phrase[k][0] &&
 			    !memcmp(cps + i, bp->phrase[k], bp->len[k] * sizeof(*cps))) {
 				i += bp->len[k];
 				hit = 1;
@@ -813,7 +815,8 @@ sq_err dedup_extract_places(const char *title, const char *text, char **landmark
 		for (k = 0; !rc && nnames < MAX_PLACES && k < NSUFFIXES; k++) {
 			size_t sl = sfx_len[k], j, from;
 
-			if (!matches_at(cps, n, i, sfx[k], sl))
+			/* first code point first: most characters end no suffix */
+			if (cps[i] != sfx[k][0] || !matches_at(cps, n, i, sfx[k], sl))
 				continue;
 			/* 广场舞 is a dance, not a square */
 			if (k == square && i + sl < n && cps[i + sl] == 0x821e)
