@@ -187,10 +187,17 @@ sq_err store_dedup_band(struct sq_store *st, int band, int64_t hash, int64_t fro
 
 /* Document frequency of one term (0 when never seen). */
 sq_err store_dedup_df(struct sq_store *st, uint64_t term, int64_t *df, struct sq_error *err);
-/* Add delta (+1 or -1) to the document frequency of each of n terms, and to
- * the document count. */
-sq_err store_dedup_df_add(struct sq_store *st, const uint64_t *terms, size_t n, int delta,
-			  struct sq_error *err);
+/* A change to one term's document frequency. */
+struct store_df_delta {
+	uint64_t term;
+	int64_t delta;
+};
+
+/* Apply n changes to the document frequencies (never below 0; zero deltas
+ * are skipped; terms in ascending order write the index in order) and add
+ * docs to the document count. */
+sq_err store_dedup_df_add(struct sq_store *st, const struct store_df_delta *d, size_t n,
+			  int64_t docs, struct sq_error *err);
 /* Number of documents counted in the frequencies. */
 sq_err store_dedup_ndocs(struct sq_store *st, int64_t *n, struct sq_error *err);
 

@@ -342,8 +342,8 @@ sq_err store_dedup_df(struct sq_store *st, uint64_t term, int64_t *df, struct sq
 	return SQ_OK;
 }
 
-sq_err store_dedup_df_add(struct sq_store *st, const uint64_t *terms, size_t n, int delta,
-			  struct sq_error *err)
+sq_err store_dedup_df_add(struct sq_store *st, const struct store_df_delta *d, size_t n,
+			  int64_t docs, struct sq_error *err)
 {
 	static const char sql_term[] =
 		"INSERT INTO dedup_df (term, df) VALUES (?1, max(?2, 0))"
@@ -356,19 +356,21 @@ sq_err store_dedup_df_add(struct sq_store *st, const uint64_t *terms, size_t n, 
 	sq_err rc = SQ_OK;
 
 	for (i = 0; !rc && i < n; i++) {
+		if (!d[i].delta)
+			continue;
 		rc = store_stmt(st, sql_term, &s, err);
 		if (rc)
 			break;
-		sqlite3_bind_int64(s, 1, (int64_t)terms[i]);
-		sqlite3_bind_int(s, 2, delta);
+		sqlite3_bind_int64(s, 1, (int64_t)d[i].term);
+		sqlite3_bind_int64(s, 2, d[i].delta);
 		rc = done(st, s, "counting a term", err);
 	}
-	if (rc)
+	if (rc || !docs)
 		return rc;
 	rc = store_stmt(st, sql_docs, &s, err);
 	if (rc)
 		return rc;
-	sqlite3_bind_int(s, 1, delta);
+	sqlite3_bind_int64(s, 1, docs);
 	return done(st, s, "counting documents", err);
 }
 
