@@ -16,7 +16,7 @@
 
 /* Candidate limits: the nearest in time of each block, and in all. */
 #define BLOCK_LIMIT 60
-#define BAND_LIMIT 20
+#define BAND_LIMIT 5
 #define MAX_CANDIDATES 400
 
 /* Coordinate blocking cells: 0.002 degrees (about 220 m north-south). */
