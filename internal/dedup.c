@@ -701,7 +701,8 @@ static const char *next_key(const struct sq_buf *keys, const char *k)
 	return k && k < keys->data + keys->len ? k : NULL;
 }
 
-static sq_err index_doc(struct sq_dedup *dd, const struct dedup_doc *d,
+/* reindex: d was indexed before (store_dedup_index). */
+static sq_err index_doc(struct sq_dedup *dd, const struct dedup_doc *d, int reindex,
 			const struct weighted *wd, struct sq_error *err)
 {
 	struct sq_buf keys = SQ_BUF_INIT;
@@ -714,7 +715,7 @@ static sq_err index_doc(struct sq_dedup *dd, const struct dedup_doc *d,
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
 	while ((k = next_key(&keys, k)) && i < sizeof(list) / sizeof(list[0]))
 		list[i++] = k;
-	rc = store_dedup_index(dd->st, d, list, i, wd->bands, wd->nbands, err);
+	rc = store_dedup_index(dd->st, d, reindex, list, i, wd->bands, wd->nbands, err);
 	sq_buf_release(&keys);
 	return rc;
 }
@@ -1074,7 +1075,7 @@ static sq_err link_one(struct sq_dedup *dd, int64_t id, int64_t now, struct sq_e
 		rc = link_new(dd, &d, &wd, now, err);
 	}
 	if (!rc)
-		rc = index_doc(dd, &d, &wd, err);
+		rc = index_doc(dd, &d, stored != NULL, &wd, err);
 out:
 	free(stored);
 	weighted_release(&old);

@@ -168,10 +168,12 @@ sq_err store_dedup_text(struct sq_store *st, int64_t id, char **title, char **te
 
 /*
  * (Re)index complaint d->id: its folded text and address keys, its
- * blocking keys (at d->received_at) and its MinHash band hashes, replacing
- * whatever was indexed for it before.
+ * blocking keys (at d->received_at) and its MinHash band hashes.  reindex:
+ * it was indexed before (store_dedup_doc gave a folded text), and what was
+ * indexed for it is replaced; 0 spares a new complaint the look-ups that
+ * would find nothing to remove.
  */
-sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d,
+sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int reindex,
 			 const char *const *keys, size_t nkeys,
 			 const int64_t *bands, size_t nbands, struct sq_error *err);
 

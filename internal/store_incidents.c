@@ -229,7 +229,7 @@ sq_err store_dedup_text(struct sq_store *st, int64_t id, char **title, char **te
 	return SQ_OK;
 }
 
-sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d,
+sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int reindex,
 			 const char *const *keys, size_t nkeys,
 			 const int64_t *bands, size_t nbands, struct sq_error *err)
 {
@@ -256,9 +256,9 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d,
 	store_bind_text(s, 5, d->landmarks);
 	store_bind_text(s, 6, d->buildings);
 	rc = done(st, s, "indexing a complaint", err);
-	if (!rc)
+	if (!rc && reindex)
 		rc = exec_id(st, sql_keys_clear, d->id, 0, "clearing blocking keys", err);
-	if (!rc)
+	if (!rc && reindex)
 		rc = exec_id(st, sql_bands_clear, d->id, 0, "clearing band hashes", err);
 	for (i = 0; !rc && i < nkeys; i++) {
 		rc = store_stmt(st, sql_key, &s, err);
