@@ -16,7 +16,7 @@
 
 /* Candidate limits: the nearest in time of each block, and in all. */
 #define BLOCK_LIMIT 60
-#define BAND_LIMIT 20
+#define BAND_LIMIT 5
 #define MAX_CANDIDATES 400
 
 /* Coordinate blocking cells: 0.002 degrees (about 220 m north-south). */
@@ -44,9 +44,14 @@ struct df_cache {
 
 #define DF_CACHE_MAX ((size_t)1 << 22)
 
+static size_t term_hash(uint64_t term, size_t cap)
+{
+	return (size_t)((term * 0x9e3779b97f4a7c15ULL) >> 17) & (cap - 1);
+}
+
 static size_t df_slot(const struct df_cache *c, uint64_t term)
 {
-	size_t i = (size_t)((term * 0x9e3779b97f4a7c15ULL) >> 17) & (c->cap - 1);
+	size_t i = term_hash(term, c->cap);
 
 	while (c->term[i] && c->term[i] != term)
 		i = (i + 1) & (c->cap - 1);
@@ -95,6 +100,111 @@ static sq_err df_cache_grow(struct df_cache *c)
 	return SQ_OK;
 }
 
+/* ---- pending document-frequency changes --------------------------------- */
+
+/*
+ * The df changes of the complaints linked in this transaction, written to
+ * the store once per term (df_flush, before the commit) rather than once
+ * per term and complaint: the texts of one page share most of their terms.
+ * Reads add them to what the store says.  Bounded: past PENDING_MAX terms
+ * they are written early, in the same transaction.  Open addressing keyed
+ * by term as in the cache (term 0 never occurs: empty).
+ */
+struct df_pending {
+	struct store_df_delta *slot;
+	size_t cap, n;
+	int64_t docs;             /* change to the document count */
+};
+
+#define PENDING_MAX ((size_t)1 << 18)
+
+static size_t pending_slot(const struct df_pending *p, uint64_t term)
+{
+	size_t i = term_hash(term, p->cap);
+
+	while (p->slot[i].term && p->slot[i].term != term)
+		i = (i + 1) & (p->cap - 1);
+	return i;
+}
+
+static void pending_reset(struct df_pending *p)
+{
+	if (p->slot)
+		memset(p->slot, 0, p->cap * sizeof(*p->slot));
+	p->n = 0;
+	p->docs = 0;
+}
+
+static sq_err pending_grow(struct df_pending *p)
+{
+	struct df_pending bigger = { 0 };
+	size_t i;
+
+	bigger.cap = p->cap ? p->cap * 2 : 4096;
+	bigger.slot = calloc(bigger.cap, sizeof(*bigger.slot));
+	if (!bigger.slot)
+		return SQ_ENOMEM;
+	for (i = 0; i < p->cap; i++)
+		if (p->slot[i].term)
+			bigger.slot[pending_slot(&bigger, p->slot[i].term)] = p->slot[i];
+	bigger.n = p->n;
+	bigger.docs = p->docs;
+	free(p->slot);
+	*p = bigger;
+	return SQ_OK;
+}
+
+static sq_err pending_add(struct df_pending *p, uint64_t term, int delta)
+{
+	size_t i;
+
+	if (p->n * 2 >= p->cap && pending_grow(p))
+		return SQ_ENOMEM;
+	i = pending_slot(p, term);
+	if (!p->slot[i].term) {
+		p->slot[i].term = term;
+		p->slot[i].delta = 0;
+		p->n++;
+	}
+	p->slot[i].delta += delta;
+	return SQ_OK;
+}
+
+static int64_t pending_get(const struct df_pending *p, uint64_t term)
+{
+	size_t i;
+
+	if (!p->n)
+		return 0;
+	i = pending_slot(p, term);
+	return p->slot[i].term ? p->slot[i].delta : 0;
+}
+
+static int cmp_delta(const void *a, const void *b)
+{
+	uint64_t x = ((const struct store_df_delta *)a)->term;
+	uint64_t y = ((const struct store_df_delta *)b)->term;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Write the pending changes, in term order, and empty the table. */
+static sq_err pending_flush(struct df_pending *p, struct sq_store *st, struct sq_error *err)
+{
+	size_t i, n = 0;
+	sq_err rc;
+
+	if (!p->n && !p->docs)
+		return SQ_OK;
+	for (i = 0; i < p->cap; i++)
+		if (p->slot[i].term)
+			p->slot[n++] = p->slot[i];
+	qsort(p->slot, n, sizeof(*p->slot), cmp_delta);
+	rc = store_dedup_df_add(st, p->slot, n, p->docs, err);
+	pending_reset(p);
+	return rc;
+}
+
 /* ---- the candidate cache ------------------------------------------------- */
 
 /*
@@ -123,6 +233,7 @@ struct sq_dedup {
 	struct dedup_boilerplate bp;
 	int naive;
 	struct df_cache cache;
+	struct df_pending pending;
 	int64_t ndocs;
 	int ndocs_known;
 	struct dedup_stats stats;
@@ -192,6 +303,7 @@ void dedup_free(struct sq_dedup *dd)
 		return;
 	dedup_boilerplate_release(&dd->bp);
 	df_cache_release(&dd->cache);
+	free(dd->pending.slot);
 	cache_clear(dd);
 	free(dd->docs);
 	free(dd);
@@ -223,6 +335,7 @@ static sq_err ndocs(struct sq_dedup *dd, int64_t *n, struct sq_error *err)
 		rc = store_dedup_ndocs(dd->st, &dd->ndocs, err);
 		if (rc)
 			return rc;
+		dd->ndocs += dd->pending.docs;
 		dd->ndocs_known = 1;
 	}
 	*n = dd->ndocs;
@@ -246,6 +359,9 @@ static sq_err df_get(struct sq_dedup *dd, uint64_t term, double *ldf, struct sq_
 	rc = store_dedup_df(dd->st, term, &df, err);
 	if (rc)
 		return rc;
+	df += pending_get(&dd->pending, term);
+	if (df < 0)
+		df = 0;
 	dd->cache.term[i] = term;
 	dd->cache.df[i] = df;
 	dd->cache.ldf[i] = *ldf = log1p((double)df);
@@ -253,7 +369,8 @@ static sq_err df_get(struct sq_dedup *dd, uint64_t term, double *ldf, struct sq_
 	return SQ_OK;
 }
 
-/* Count (delta +1) or uncount (-1) a document's terms, store and cache. */
+/* Count (delta +1) or uncount (-1) a document's terms: pending changes
+ * and cache. */
 static sq_err df_add(struct sq_dedup *dd, const struct dedup_terms *t, int delta,
 		     struct sq_error *err)
 {
@@ -262,10 +379,14 @@ static sq_err df_add(struct sq_dedup *dd, const struct dedup_terms *t, int delta
 	sq_err rc;
 
 	rc = ndocs(dd, &n, err);
-	if (!rc)
-		rc = store_dedup_df_add(dd->st, t->term, t->n, delta, err);
+	for (k = 0; !rc && k < t->n; k++)
+		if (pending_add(&dd->pending, t->term[k], delta))
+			rc = sq_fail(err, SQ_ENOMEM, "out of memory");
+	if (!rc && dd->pending.n >= PENDING_MAX)
+		rc = pending_flush(&dd->pending, dd->st, err);
 	if (rc)
 		return rc;
+	dd->pending.docs += delta;
 	dd->ndocs = n + delta < 0 ? 0 : n + delta;
 	for (k = 0; dd->cache.cap && k < t->n; k++) {
 		size_t i = df_slot(&dd->cache, t->term[k]);
@@ -308,10 +429,13 @@ static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **
 	return SQ_OK;
 }
 
-/* A document's terms with their idf: built once per comparison round. */
+/* A document's terms with their idf and MinHash band hashes (nbands 0:
+ * no terms), built once per complaint linked. */
 struct weighted {
 	struct dedup_terms t;
 	double *idf;
+	int64_t bands[DEDUP_LSH_BANDS];
+	size_t nbands;
 };
 
 static void weighted_release(struct weighted *w)
@@ -577,22 +701,21 @@ static const char *next_key(const struct sq_buf *keys, const char *k)
 	return k && k < keys->data + keys->len ? k : NULL;
 }
 
-static sq_err index_doc(struct sq_dedup *dd, const struct dedup_doc *d,
-			const struct dedup_terms *t, struct sq_error *err)
+/* reindex: d was indexed before (store_dedup_index). */
+static sq_err index_doc(struct sq_dedup *dd, const struct dedup_doc *d, int reindex,
+			const struct weighted *wd, struct sq_error *err)
 {
 	struct sq_buf keys = SQ_BUF_INIT;
 	const char *list[16];
-	int64_t bands[DEDUP_LSH_BANDS];
 	const char *k = NULL;
-	size_t n = 0, i = 0, nb;
+	size_t n = 0, i = 0;
 	sq_err rc;
 
 	if (block_keys(d, &keys, &n))
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
 	while ((k = next_key(&keys, k)) && i < sizeof(list) / sizeof(list[0]))
 		list[i++] = k;
-	nb = dedup_minhash_bands(t, bands) ? DEDUP_LSH_BANDS : 0;
-	rc = store_dedup_index(dd->st, d, list, i, bands, nb, err);
+	rc = store_dedup_index(dd->st, d, reindex, list, i, wd->bands, wd->nbands, err);
 	sq_buf_release(&keys);
 	return rc;
 }
@@ -600,10 +723,9 @@ static sq_err index_doc(struct sq_dedup *dd, const struct dedup_doc *d,
 /* ---- candidates ---------------------------------------------------------- */
 
 static sq_err candidates(struct sq_dedup *dd, const struct dedup_doc *d,
-			 const struct dedup_terms *t, struct store_ids *ids, struct sq_error *err)
+			 const struct weighted *wd, struct store_ids *ids, struct sq_error *err)
 {
 	int64_t from = d->received_at - window_s(dd), to = d->received_at + window_s(dd);
-	int64_t bands[DEDUP_LSH_BANDS];
 	struct sq_buf keys = SQ_BUF_INIT, cell = SQ_BUF_INIT;
 	const char *k = NULL;
 	size_t n, b;
@@ -631,9 +753,10 @@ static sq_err candidates(struct sq_dedup *dd, const struct dedup_doc *d,
 				rc = store_dedup_block(dd->st, cell.data, from, to, BLOCK_LIMIT, ids, err);
 			}
 	}
-	if (!rc && !dd->naive && dedup_minhash_bands(t, bands))
-		for (b = 0; !rc && b < DEDUP_LSH_BANDS && ids->n < MAX_CANDIDATES; b++)
-			rc = store_dedup_band(dd->st, (int)b, bands[b], from, to, BAND_LIMIT, ids, err);
+	if (!rc && !dd->naive)
+		for (b = 0; !rc && b < wd->nbands && ids->n < MAX_CANDIDATES; b++)
+			rc = store_dedup_band(dd->st, (int)b, wd->bands[b], from, to, BAND_LIMIT, ids,
+					      err);
 	store_ids_unique(ids);
 	sq_buf_release(&keys);
 	sq_buf_release(&cell);
@@ -786,7 +909,7 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 
 	memset(b, 0, sizeof(*b));
 	b->score = -INFINITY;
-	rc = candidates(dd, d, &wd->t, &ids, err);
+	rc = candidates(dd, d, wd, &ids, err);
 	for (i = 0; !rc && i < ids.n; i++) {
 		if (ids.v[i] == d->id)
 			continue;
@@ -941,6 +1064,8 @@ static sq_err link_one(struct sq_dedup *dd, int64_t id, int64_t now, struct sq_e
 	}
 	if (!rc)
 		rc = idf_of(dd, &wd.t, &wd.idf, err);
+	/* once: both the band look-ups and the index want them */
+	wd.nbands = dedup_minhash_bands(&wd.t, wd.bands) ? DEDUP_LSH_BANDS : 0;
 	if (!rc && d.incident_id) {
 		/* An update stays where it is; a declared link it now carries
 		 * may still join another incident to its own. */
@@ -950,7 +1075,7 @@ static sq_err link_one(struct sq_dedup *dd, int64_t id, int64_t now, struct sq_e
 		rc = link_new(dd, &d, &wd, now, err);
 	}
 	if (!rc)
-		rc = index_doc(dd, &d, &wd.t, err);
+		rc = index_doc(dd, &d, stored != NULL, &wd, err);
 out:
 	free(stored);
 	weighted_release(&old);
@@ -985,9 +1110,12 @@ sq_err dedup_link(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now
 	}
 	store_ids_release(&pending);
 	if (!rc)
+		rc = pending_flush(&dd->pending, dd->st, err);
+	if (!rc)
 		rc = store_commit(dd->st, err);
 	if (rc) {
 		store_rollback(dd->st);
+		pending_reset(&dd->pending);
 		/* The caches may hold what the rollback undid. */
 		df_cache_release(&dd->cache);
 		cache_clear(dd);

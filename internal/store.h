@@ -168,10 +168,12 @@ sq_err store_dedup_text(struct sq_store *st, int64_t id, char **title, char **te
 
 /*
  * (Re)index complaint d->id: its folded text and address keys, its
- * blocking keys (at d->received_at) and its MinHash band hashes, replacing
- * whatever was indexed for it before.
+ * blocking keys (at d->received_at) and its MinHash band hashes.  reindex:
+ * it was indexed before (store_dedup_doc gave a folded text), and what was
+ * indexed for it is replaced; 0 spares a new complaint the look-ups that
+ * would find nothing to remove.
  */
-sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d,
+sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int reindex,
 			 const char *const *keys, size_t nkeys,
 			 const int64_t *bands, size_t nbands, struct sq_error *err);
 
@@ -187,10 +189,17 @@ sq_err store_dedup_band(struct sq_store *st, int band, int64_t hash, int64_t fro
 
 /* Document frequency of one term (0 when never seen). */
 sq_err store_dedup_df(struct sq_store *st, uint64_t term, int64_t *df, struct sq_error *err);
-/* Add delta (+1 or -1) to the document frequency of each of n terms, and to
- * the document count. */
-sq_err store_dedup_df_add(struct sq_store *st, const uint64_t *terms, size_t n, int delta,
-			  struct sq_error *err);
+/* A change to one term's document frequency. */
+struct store_df_delta {
+	uint64_t term;
+	int64_t delta;
+};
+
+/* Apply n changes to the document frequencies (never below 0; zero deltas
+ * are skipped; terms in ascending order write the index in order) and add
+ * docs to the document count. */
+sq_err store_dedup_df_add(struct sq_store *st, const struct store_df_delta *d, size_t n,
+			  int64_t docs, struct sq_error *err);
 /* Number of documents counted in the frequencies. */
 sq_err store_dedup_ndocs(struct sq_store *st, int64_t *n, struct sq_error *err);
 
@@ -391,7 +400,10 @@ sq_err store_detect_load(struct sq_store *st, int64_t since, int64_t until,
 
 /*
  * Complaints still open or in progress whose deadline is before `now`
- * (any age), for the overdue detector.  Same row shape and ownership.
+ * (any age), for the overdue detector.  Same row shape and ownership,
+ * but only id, incident_id, the times, deadline and community are filled
+ * (the strings are NULL): these rows are not bounded by a look-back
+ * period, and the detector reads nothing else.
  */
 sq_err store_detect_overdue(struct sq_store *st, int64_t now, struct store_detect_rows *out,
 			    struct sq_error *err);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "store.h"
 #include "store_private.h"
 #include "banned.h"
@@ -36,6 +37,19 @@ static const char sql_update[] =
 	" raw = ?27,"
 	" resolved_at = CASE WHEN ?22 IN ('resolved', 'closed') THEN COALESCE(resolved_at, ?5) END"
 	" WHERE id = ?28";
+
+/* The index entry of the stored title, text and address, when a change to
+ * them is coming (?2..?4 the new values): an external-content FTS5 table
+ * must be told the old values to forget them. */
+static const char sql_fts_forget[] =
+	"INSERT INTO complaints_fts (complaints_fts, rowid, title, text, address)"
+	" SELECT 'delete', id, title, text, address FROM complaints"
+	" WHERE id = ?1 AND (title IS NOT ?2 OR text IS NOT ?3 OR address IS NOT ?4)";
+
+static const char sql_fts_add[] =
+	"INSERT INTO complaints_fts (rowid, title, text, address)"
+	" SELECT id, title, text, address FROM complaints"
+	" WHERE id IN (SELECT value FROM json_each(?1))";
 
 static const char sql_links_clear[] = "DELETE FROM complaint_links WHERE complaint_id = ?1";
 static const char sql_link_add[] =
@@ -84,6 +98,81 @@ static sq_err step_done(struct sq_store *st, sqlite3_stmt *s, const char *what,
 	if (rc != SQLITE_DONE)
 		return store_db_error(st, what, err);
 	return SQ_OK;
+}
+
+static int fts_queued(const struct sq_store *st, int64_t id)
+{
+	size_t i;
+
+	for (i = st->fts_n; i > 0; i--)
+		if (st->fts_ids[i - 1] == id)
+			return 1;
+	return 0;
+}
+
+sq_err store_fts_defer(struct sq_store *st, struct sq_error *err)
+{
+	sq_err rc;
+
+	if (st->fts_deferring || sqlite3_get_autocommit(st->db))
+		return SQ_OK;
+	rc = store_exec(st, "INSERT INTO fts_deferred (x) VALUES (1)", err);
+	if (!rc)
+		st->fts_deferring = 1;
+	return rc;
+}
+
+/* Queue complaint id for the full-text index (store_fts_flush indexes it). */
+static sq_err fts_queue(struct sq_store *st, int64_t id, struct sq_error *err)
+{
+	if (st->fts_n == st->fts_cap) {
+		size_t cap = st->fts_cap ? st->fts_cap * 2 : 256;
+		int64_t *v = realloc(st->fts_ids, cap * sizeof(*v));
+
+		if (!v)
+			return sq_fail(err, SQ_ENOMEM, "out of memory indexing a complaint");
+		st->fts_ids = v;
+		st->fts_cap = cap;
+	}
+	st->fts_ids[st->fts_n++] = id;
+	return SQ_OK;
+}
+
+/*
+ * One statement for the whole queue: FTS5 keeps what one statement adds in
+ * memory and writes it as one segment, where a statement per complaint
+ * would write a segment each (store_schema.c, step 8).
+ */
+sq_err store_fts_flush(struct sq_store *st, struct sq_error *err)
+{
+	struct sq_buf ids = SQ_BUF_INIT;
+	sqlite3_stmt *s;
+	size_t i;
+	sq_err rc = SQ_OK;
+
+	if (!st->fts_deferring)
+		return SQ_OK;
+	for (i = 0; !rc && i < st->fts_n; i++)
+		rc = sq_buf_addf(&ids, "%c%lld", i ? ',' : '[', (long long)st->fts_ids[i]);
+	if (!rc)
+		rc = sq_buf_addc(&ids, ']');
+	if (rc) {
+		sq_buf_release(&ids);
+		return sq_fail(err, SQ_ENOMEM, "out of memory indexing complaints");
+	}
+	rc = st->fts_n ? store_stmt(st, sql_fts_add, &s, err) : SQ_OK;
+	if (!rc && st->fts_n) {
+		sqlite3_bind_text(s, 1, ids.data, (int)ids.len, SQLITE_STATIC);
+		rc = step_done(st, s, "indexing complaints for search", err);
+	}
+	sq_buf_release(&ids);
+	if (!rc)
+		rc = store_exec(st, "DELETE FROM fts_deferred", err);
+	if (!rc) {
+		st->fts_n = 0;
+		st->fts_deferring = 0;
+	}
+	return rc;
 }
 
 static sq_err put_links(struct sq_store *st, const struct sq_record *r, int64_t id,
@@ -149,6 +238,9 @@ static sq_err insert_complaint(struct sq_store *st, const struct sq_record *r, i
 	if (rc)
 		return rc;
 	*id = sqlite3_last_insert_rowid(st->db);
+	rc = st->fts_deferring ? fts_queue(st, *id, err) : SQ_OK;
+	if (rc)
+		return rc;
 	return put_links(st, r, *id, err);
 }
 
@@ -156,6 +248,7 @@ static sq_err update_complaint(struct sq_store *st, const struct sq_record *r, i
 			       int64_t id, struct sq_error *err)
 {
 	sqlite3_stmt *s;
+	int reindex;
 	sq_err rc;
 
 	rc = store_stmt(st, sql_history, &s, err);
@@ -166,12 +259,30 @@ static sq_err update_complaint(struct sq_store *st, const struct sq_record *r, i
 	rc = step_done(st, s, "keeping a complaint's history", err);
 	if (rc)
 		return rc;
+	/* Stored and changed in one transaction: not indexed yet, and the
+	 * flush will index what the row says then. */
+	reindex = 0;
+	if (st->fts_deferring && !fts_queued(st, id)) {
+		rc = store_stmt(st, sql_fts_forget, &s, err);
+		if (rc)
+			return rc;
+		sqlite3_bind_int64(s, 1, id);
+		store_bind_text(s, 2, r->title);
+		store_bind_text(s, 3, r->text);
+		store_bind_text(s, 4, r->address);
+		rc = step_done(st, s, "updating the search index", err);
+		if (rc)
+			return rc;
+		reindex = sqlite3_changes(st->db) > 0;
+	}
 	rc = store_stmt(st, sql_update, &s, err);
 	if (rc)
 		return rc;
 	bind_record(s, r, now);
 	sqlite3_bind_int64(s, 28, id);
 	rc = step_done(st, s, "updating a complaint", err);
+	if (!rc && reindex)
+		rc = fts_queue(st, id, err);
 	if (rc)
 		return rc;
 	return put_links(st, r, id, err);
@@ -183,7 +294,9 @@ sq_err store_put_complaint(struct sq_store *st, const struct sq_record *r, int64
 	int64_t stored_update = 0;
 	sq_err rc;
 
-	rc = find_complaint(st, r, id, &stored_update, err);
+	rc = store_fts_defer(st, err);
+	if (!rc)
+		rc = find_complaint(st, r, id, &stored_update, err);
 	if (rc)
 		return rc;
 	if (!*id) {

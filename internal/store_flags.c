@@ -59,8 +59,18 @@ static const char sql_detect_load[] =
 	" AND c.kind <> 'praise' AND c.status <> 'void'"
 	" ORDER BY c.received_at, c.id";
 
+/*
+ * Overdue rows have no age limit: every complaint still open past its
+ * deadline is read, however old the store.  The overdue detector uses
+ * their ids, places and deadlines only, so the other text columns are
+ * left out (each was a malloc'd copy per row).
+ */
 static const char sql_detect_overdue[] =
-	DETECT_COLUMNS
+	"SELECT c.id, COALESCE(c.incident_id, 0), c.received_at, c.first_seen_at,"
+	" COALESCE(i.opened_at, c.received_at), COALESCE(c.deadline, 0),"
+	" NULL, NULL, NULL, COALESCE(i.community, c.community), NULL, NULL, NULL, NULL,"
+	" NULL, NULL, NULL, NULL"
+	" FROM complaints c LEFT JOIN incidents i ON i.id = c.incident_id"
 	" WHERE c.status IN ('open', 'in_progress') AND c.deadline IS NOT NULL"
 	" AND c.deadline < ?1 AND c.kind <> 'praise'"
 	" ORDER BY c.deadline, c.id";

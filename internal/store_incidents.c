@@ -229,7 +229,7 @@ sq_err store_dedup_text(struct sq_store *st, int64_t id, char **title, char **te
 	return SQ_OK;
 }
 
-sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d,
+sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int reindex,
 			 const char *const *keys, size_t nkeys,
 			 const int64_t *bands, size_t nbands, struct sq_error *err)
 {
@@ -256,9 +256,9 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d,
 	store_bind_text(s, 5, d->landmarks);
 	store_bind_text(s, 6, d->buildings);
 	rc = done(st, s, "indexing a complaint", err);
-	if (!rc)
+	if (!rc && reindex)
 		rc = exec_id(st, sql_keys_clear, d->id, 0, "clearing blocking keys", err);
-	if (!rc)
+	if (!rc && reindex)
 		rc = exec_id(st, sql_bands_clear, d->id, 0, "clearing band hashes", err);
 	for (i = 0; !rc && i < nkeys; i++) {
 		rc = store_stmt(st, sql_key, &s, err);
@@ -342,8 +342,8 @@ sq_err store_dedup_df(struct sq_store *st, uint64_t term, int64_t *df, struct sq
 	return SQ_OK;
 }
 
-sq_err store_dedup_df_add(struct sq_store *st, const uint64_t *terms, size_t n, int delta,
-			  struct sq_error *err)
+sq_err store_dedup_df_add(struct sq_store *st, const struct store_df_delta *d, size_t n,
+			  int64_t docs, struct sq_error *err)
 {
 	static const char sql_term[] =
 		"INSERT INTO dedup_df (term, df) VALUES (?1, max(?2, 0))"
@@ -356,19 +356,21 @@ sq_err store_dedup_df_add(struct sq_store *st, const uint64_t *terms, size_t n, 
 	sq_err rc = SQ_OK;
 
 	for (i = 0; !rc && i < n; i++) {
+		if (!d[i].delta)
+			continue;
 		rc = store_stmt(st, sql_term, &s, err);
 		if (rc)
 			break;
-		sqlite3_bind_int64(s, 1, (int64_t)terms[i]);
-		sqlite3_bind_int(s, 2, delta);
+		sqlite3_bind_int64(s, 1, (int64_t)d[i].term);
+		sqlite3_bind_int64(s, 2, d[i].delta);
 		rc = done(st, s, "counting a term", err);
 	}
-	if (rc)
+	if (rc || !docs)
 		return rc;
 	rc = store_stmt(st, sql_docs, &s, err);
 	if (rc)
 		return rc;
-	sqlite3_bind_int(s, 1, delta);
+	sqlite3_bind_int64(s, 1, docs);
 	return done(st, s, "counting documents", err);
 }
 

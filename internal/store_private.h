@@ -22,7 +22,27 @@ struct sq_store {
 		sqlite3_stmt *stmt;
 	} cache[STORE_STMT_CACHE];
 	int ncache;
+	/* Complaints whose title, text or address the full-text index has not
+	 * seen yet in this transaction (store_fts_flush, store_commit);
+	 * fts_deferring: this transaction holds the fts_deferred row. */
+	int64_t *fts_ids;
+	size_t fts_n, fts_cap;
+	int fts_deferring;
 };
+
+/*
+ * In a transaction, take over full-text indexing from the triggers until
+ * store_fts_flush (schema step 8).  No-op outside a transaction (the
+ * triggers index) and when already done.
+ */
+sq_err store_fts_defer(struct sq_store *st, struct sq_error *err);
+
+/*
+ * Index the complaints queued in st->fts_ids in complaints_fts, in one
+ * statement, empty the queue and hand indexing back to the triggers.
+ * store_commit calls it before COMMIT.
+ */
+sq_err store_fts_flush(struct sq_store *st, struct sq_error *err);
 
 /*
  * A prepared statement for sql (a string literal), reset and with bindings

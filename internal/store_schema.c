@@ -382,6 +382,58 @@ static const char *const migrations[] = {
 	"DROP TABLE outbox;"
 	"ALTER TABLE outbox_v7 RENAME TO outbox;"
 	"CREATE INDEX outbox_due ON outbox(state, next_attempt_at);",
+
+	/*
+	 * 8: the store indexes the complaints it stores in complaints_fts
+	 * itself, once per transaction (store_fts_flush), instead of the
+	 * triggers indexing row by row.  FTS5 writes its pending terms out as
+	 * a new segment at every statement savepoint, and every complaint
+	 * upsert opens one, so with the triggers each stored complaint became a
+	 * segment of its own, merged again and again: more than half the cost
+	 * of storing a complaint.  The triggers stay for every other writer (a
+	 * sqlite3 shell, a test's bulk insert): they stand aside only while
+	 * fts_deferred has a row, which the store inserts in its own
+	 * transaction and deletes before committing, so no other connection
+	 * ever sees it.
+	 */
+	"CREATE TABLE fts_deferred (x INTEGER PRIMARY KEY);"
+	"DROP TRIGGER complaints_fts_insert;"
+	"DROP TRIGGER complaints_fts_update;"
+	"CREATE TRIGGER complaints_fts_insert AFTER INSERT ON complaints"
+	"  WHEN NOT EXISTS (SELECT 1 FROM fts_deferred) BEGIN"
+	"  INSERT INTO complaints_fts (rowid, title, text, address)"
+	"  VALUES (new.id, new.title, new.text, new.address);"
+	" END;"
+	"CREATE TRIGGER complaints_fts_update AFTER UPDATE OF title, text, address ON complaints"
+	"  WHEN (old.title IS NOT new.title OR old.text IS NOT new.text"
+	"    OR old.address IS NOT new.address) AND NOT EXISTS (SELECT 1 FROM fts_deferred) BEGIN"
+	"  INSERT INTO complaints_fts (complaints_fts, rowid, title, text, address)"
+	"  VALUES ('delete', old.id, old.title, old.text, old.address);"
+	"  INSERT INTO complaints_fts (rowid, title, text, address)"
+	"  VALUES (new.id, new.title, new.text, new.address);"
+	" END;",
+
+	/*
+	 * 9: the MinHash band rows as one clustered B-tree.  Each complaint has
+	 * 24 of them, most of the linkage index: as a rowid table with a
+	 * separate (band, hash, at) index every row was stored twice, and each
+	 * candidate a band query returned cost a second look-up in the table
+	 * for its complaint_id.  Keyed by (band, hash, at, complaint_id), the
+	 * look-up reads the range alone.  (Rows with the same band, hash and
+	 * second now come out by complaint id rather than by insertion order.)
+	 */
+	"CREATE TABLE dedup_bands_new ("
+	"  band INTEGER NOT NULL,"
+	"  hash INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  complaint_id INTEGER NOT NULL REFERENCES complaints(id) ON DELETE CASCADE,"
+	"  PRIMARY KEY (band, hash, at, complaint_id)"
+	") WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO dedup_bands_new (band, hash, at, complaint_id)"
+	"  SELECT band, hash, at, complaint_id FROM dedup_bands;"
+	"DROP TABLE dedup_bands;"
+	"ALTER TABLE dedup_bands_new RENAME TO dedup_bands;"
+	"CREATE INDEX dedup_bands_complaint ON dedup_bands(complaint_id);",
 };
 
 int store_schema_count(void)

@@ -582,17 +582,22 @@ const char *taxonomy_key_at(const struct sq_taxonomy *tax, size_t i)
 enum tax_compat taxonomy_compatible(const struct sq_taxonomy *tax, const char *key_a,
 				    const char *key_b)
 {
+	const struct tax_cat *ca, *cb;
 	size_t i;
 
-	if (!tax || !key_a || !key_b || !find_cat(tax, key_a) || !find_cat(tax, key_b))
+	/* Record linkage asks this for every candidate pair: one look-up when
+	 * the keys are equal, and the pairs compared by the categories' own key
+	 * pointers (add_pair stores those), not by strcmp. */
+	if (!tax || !key_a || !key_b || !(ca = find_cat(tax, key_a)))
 		return TAX_UNKNOWN;
 	if (!strcmp(key_a, key_b))
 		return TAX_SAME;
+	if (!(cb = find_cat(tax, key_b)))
+		return TAX_UNKNOWN;
 	for (i = 0; i < tax->nrelated; i++) {
 		const struct tax_pair *p = &tax->related[i];
 
-		if ((!strcmp(p->a, key_a) && !strcmp(p->b, key_b)) ||
-		    (!strcmp(p->a, key_b) && !strcmp(p->b, key_a)))
+		if ((p->a == ca->key && p->b == cb->key) || (p->a == cb->key && p->b == ca->key))
 			return TAX_RELATED;
 	}
 	return TAX_UNRELATED;

@@ -23,8 +23,9 @@ named now and then.  Injections sit on top of it:
 
   cluster       6-8 different incidents of one category in one spot of one
                 community within ~36h (different buildings, different people)
-  surge         a community's category at 3-4 times its usual day, in one day
-  spacetime     two neighbouring communities, one category, ~2 a day each
+  surge         a community's category at 4 times its usual day (at least 8
+                incidents), in one day
+  spacetime     two neighbouring communities, one category, 3 a day each
                 for three days
   common_cause  4-6 residents of 3-5 communities naming one employer in
                 their own words over a week; or residents of one estate
@@ -111,7 +112,8 @@ PROBLEMS = {
     "pollution": ["餐馆油烟直排熏到住户", "有人焚烧垃圾有异味", "{employer}排放污水", "洗车店污水乱排",
                   "烧烤档烟雾大", "汽修店喷漆气味刺鼻"],
     "illegal_building": ["{estate}顶楼违章搭建", "天台加建铁皮房", "{estate}一楼住户私自扩建",
-                         "商铺违规搭建雨棚", "后巷搭建简易房出租"],
+                         "商铺违规搭建雨棚", "后巷搭建简易房出租", "阳台违规封窗外扩",
+                         "楼顶加建违章阁楼"],
     "greening": ["树木太高挡住采光", "{estate}绿化带被人种菜", "树枝断裂悬挂", "草地被车辆碾压",
                  "行道树枯死没有补种"],
     "wages": ["{employer}拖欠工资两个月", "在{employer}上班工资一直没发", "{employer}克扣员工工资",
@@ -123,7 +125,7 @@ PROBLEMS = {
     "market_regulation": ["{employer}卖过期食品", "{employer}价格欺诈", "{employer}缺斤少两",
                           "{employer}无证经营"],
     "fire_safety": ["{estate}消防通道被杂物堵塞", "电动车在楼道充电", "{estate}消防栓没水",
-                    "灭火器过期没人换", "楼道堆满纸箱"],
+                    "灭火器过期没人换", "楼道堆满纸箱", "楼梯间堆放易燃物", "商铺私拉电线"],
     "education": ["学校周边有人卖三无零食", "咨询附近学位问题", "校外培训机构无证办学"],
     "health": ["诊所无证行医", "药店乱卖处方药", "社区医院排队太久"],
     "social_security": ["咨询社保转移办理", "申请低保需要什么材料", "养老金发放有疑问"],
@@ -201,7 +203,9 @@ class Gen:
 
     def where(self, pl):
         roads = next(c[5] for c in COMMUNITIES if pl["road"] in c[5])
-        return self.r.choice(WHERE).format(addr=pl["addr"], estate=pl["estate"],
+        # Mostly a house number, as callers give it; junctions and "near the
+        # estate" now and then.
+        return self.r.choices(WHERE, [45, 20, 5, 20, 10])[0].format(addr=pl["addr"], estate=pl["estate"],
                                            bldg=self.r.randint(1, 12), road=pl["road"],
                                            road2=self.r.choice(roads))
 
@@ -305,8 +309,10 @@ class Gen:
         spot = self.place(comm, spread=120)
         t0 = START + day * DAY + self.r.randint(8, 20) * 3600
         members = []
-        n = self.r.randint(6, 8)
-        problems = self.r.sample(PROBLEMS[cat], min(n, len(PROBLEMS[cat])))
+        # Different problems: the same problem at the same spot twice would
+        # rightly be one incident to dedup.
+        n = min(self.r.randint(6, 8), len(PROBLEMS[cat]))
+        problems = self.r.sample(PROBLEMS[cat], n)
         for i in range(n):
             pl = self.place(comm, near=(spot["lat"], spot["lon"]), spread=80)
             pl["road"] = spot["road"]
@@ -326,7 +332,7 @@ class Gen:
     def inject_surge(self, day):
         comm = self.r.choice(COMMUNITIES[:5])
         cat = self.r.choice(["noise", "sanitation", "parking", "street_vending", "property"])
-        n = max(7, int(round(4 * self.usual_daily(comm, cat))))
+        n = max(8, int(round(4 * self.usual_daily(comm, cat))))
         t0 = START + day * DAY
         members = []
         problems = self.r.sample(PROBLEMS[cat], len(PROBLEMS[cat]))
@@ -347,9 +353,9 @@ class Gen:
         problems = self.r.sample(PROBLEMS[cat], len(PROBLEMS[cat]))
         for d in range(3):
             for c in (comm, other):
-                for k in range(2):
+                for k in range(3):
                     pl = self.place(c)
-                    text = self.text(cat, pl, self.problem(cat, problems[(2 * d + k) % len(problems)]))
+                    text = self.text(cat, pl, self.problem(cat, problems[(3 * d + k) % len(problems)]))
                     t = START + (day + d) * DAY + self.r.randint(8, 21) * 3600 + \
                         self.r.randrange(3600)
                     members.append(self.add(t, c, cat, None, text, pl, self.new_phone(),

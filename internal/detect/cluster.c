@@ -9,7 +9,8 @@
  * resident filing five reports is not five residents.  It flags when the
  * count reaches detect.cluster_min AND is improbable for that place: the
  * probability of that many, given the place's own count over the 56 days
- * before the window, is below detect.cluster_alpha — the negative-binomial
+ * before the window (or over the history there is: days before the first
+ * stored complaint are unknown, not quiet), is below detect.cluster_alpha — the negative-binomial
  * posterior predictive of detect_surprise(), which also allows for how
  * little a few weeks of a quiet place say about its rate.
  * That keeps busy communities from flagging every few days without a
@@ -35,7 +36,9 @@ static int64_t window_s(const struct sq_detect_config *dc)
 
 static int64_t lookback(const struct sq_detect_config *dc)
 {
-	return window_s(dc) + BASELINE_DAYS * 86400;
+	/* A day more than needed: the first stored complaint then lies before
+	 * the baseline's start in a store that has the whole baseline. */
+	return window_s(dc) + (BASELINE_DAYS + 1) * 86400;
 }
 
 struct ref {
@@ -81,6 +84,7 @@ static size_t count_key(const struct ref *base, size_t n, const char *cat, const
 struct cl {
 	struct detect_ctx *ctx;
 	int64_t window, t0, b0;
+	int64_t history;                 /* seconds of baseline actually stored (>= window) */
 	unsigned char *covered;          /* per unit: already in a finding this run */
 	const struct detect_unit **tmp;  /* scratch for counting complainants */
 };
@@ -110,7 +114,7 @@ static sq_err consider(struct cl *cl, const size_t *idx, size_t n, size_t baseli
 	count = people < n ? people : n;
 	if ((int64_t)count < ctx->dc->cluster_min)
 		return SQ_OK;
-	blocks = BASELINE_DAYS * 86400.0 / (double)cl->window;
+	blocks = (double)cl->history / (double)cl->window;
 	lambda = ((double)baseline + 0.5) / blocks;
 	p = detect_surprise((int64_t)count, (double)baseline, blocks);
 	if (p >= ctx->dc->cluster_alpha)
@@ -276,6 +280,10 @@ static sq_err run(struct detect_ctx *ctx)
 	cl.window = window_s(ctx->dc);
 	cl.t0 = ctx->now - cl.window;
 	cl.b0 = cl.t0 - BASELINE_DAYS * 86400;
+	/* Days before the first stored complaint are unknown, not quiet. */
+	cl.history = cl.t0 - (in->rows[0].received_at > cl.b0 ? in->rows[0].received_at : cl.b0);
+	if (cl.history < cl.window)
+		cl.history = cl.window;
 	cl.covered = calloc(n, 1);
 	cl.tmp = malloc(n * sizeof(*cl.tmp));
 	win = malloc(n * sizeof(*win));

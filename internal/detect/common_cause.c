@@ -11,7 +11,7 @@
  * communities or about two or more incidents (one incident with many
  * callers is dedup's business), and that many is improbable for it: the
  * predictive tail (detect_surprise) of the count, given how many
- * complainants named it in each window of the same length in the eight
+ * complainants named it in each window of the same length in the twelve
  * weeks before, is below detect.common_alpha, and it is at least three
  * times that usual count.
  * A big estate that is always in the news does not flag every fortnight.
@@ -24,7 +24,7 @@
 #include "detect/entities.h"
 #include "banned.h"
 
-#define BASELINE_DAYS 56
+#define BASELINE_DAYS 84
 #define PER_ROW 8
 #define RATIO_MIN 3.0
 
@@ -35,7 +35,9 @@ static int64_t window_s(const struct sq_detect_config *dc)
 
 static int64_t lookback(const struct sq_detect_config *dc)
 {
-	return window_s(dc) + BASELINE_DAYS * 86400;
+	/* A day more than needed: the first stored complaint then lies before
+	 * the baseline's start in a store that has the whole baseline. */
+	return window_s(dc) + (BASELINE_DAYS + 1) * 86400;
 }
 
 struct mention {
@@ -75,7 +77,7 @@ static size_t distinct(const char **s, size_t n)
 struct cc {
 	struct detect_ctx *ctx;
 	int64_t w0;
-	int64_t baseline_s;     /* history before the window */
+	int64_t baseline_s;     /* history before the window (may be <= 0: none) */
 	size_t *unit_of_row;
 	const char **scratch;   /* nrows entries */
 	int64_t *keys;          /* nrows entries */
@@ -152,14 +154,15 @@ static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
 	/*
 	 * The history, in windows as long as the current one: distinct
 	 * complainants are not additive (a resident who calls every week is one
-	 * complainant a fortnight but still one in eight weeks), so each
+	 * complainant a fortnight but still one in twelve weeks), so each
 	 * earlier window is counted as the current one is, and summed.
 	 */
 	win_s = ctx->now - cc->w0;
-	blocks = (double)(cc->baseline_s / win_s);
+	blocks = cc->baseline_s > 0 ? (double)(cc->baseline_s / win_s) : 0;
 	base_people = 0;
 	if (blocks < 1) {
-		blocks = (double)cc->baseline_s / (double)win_s;
+		/* Less history than one window: what there is, as one window. */
+		blocks = 1;
 		base_people = nb ? complainants(cc, m, nb) : 0;
 	} else {
 		size_t lo = nb, hi = nb, b;
@@ -225,9 +228,12 @@ static sq_err run(struct detect_ctx *ctx)
 		return SQ_OK;
 	cc.ctx = ctx;
 	cc.w0 = ctx->now - window_s(ctx->dc);
-	/* Eight weeks, also in a database younger than that: a name nobody
-	 * used yet counts as unnamed for those weeks (like cluster's places). */
-	cc.baseline_s = BASELINE_DAYS * 86400;
+	/* Twelve weeks, or the history there is: weeks before the first stored
+	 * complaint are unknown, not quiet — counting them as "nobody named it"
+	 * made every estate look new in a young database. */
+	cc.baseline_s = cc.w0 - in->rows[0].received_at;
+	if (cc.baseline_s > BASELINE_DAYS * 86400)
+		cc.baseline_s = BASELINE_DAYS * 86400;
 	cc.unit_of_row = malloc(nr * sizeof(*cc.unit_of_row));
 	cc.scratch = malloc(nr * sizeof(*cc.scratch));
 	cc.keys = malloc(nr * sizeof(*cc.keys));

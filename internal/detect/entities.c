@@ -81,7 +81,8 @@ static const char *const generic[] = {
 	"旁边", "对面", "隔壁", "楼下", "门口", "有关", "相关", "物业", "开发", "街道", "社区",
 	"居委", "政府", "学校", "医院", "公园", "地铁", "施工单位", "建设单位", "业主", "个体",
 	"私人", "外卖", "快递", "小区", "花园", "工地", "项目", "公司", "商铺", "门店", "工厂",
-	"广场", "大厦", "新建", "在建", "装修", "老旧", "高层", "楼盘",
+	"广场", "大厦", "新建", "在建", "装修", "老旧", "高层", "楼盘", "交界处", "交界", "附近",
+	"门口", "楼下", "对面", "旁边", "路口",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -225,6 +226,24 @@ static int is_generic(const struct chars *c, size_t start, size_t end)
 	return 0;
 }
 
+/* A name has a character that is not a number or a building word: "12栋"
+ * before 小区 is an address, not an estate. */
+static int has_name_char(const struct chars *c, size_t start, size_t end)
+{
+	size_t k;
+
+	for (k = start; k < end; k++) {
+		uint32_t v = c->cp[k];
+
+		if ((v >= '0' && v <= '9') || v == 0x680b /* 栋 */ || v == 0x53f7 /* 号 */ ||
+		    v == 0x697c /* 楼 */ || v == 0x5c42 /* 层 */ || v == 0x5355 /* 单 */ ||
+		    v == 0x5143 /* 元 */ || v == 0x5ea7 /* 座 */ || v == 0x5ba4 /* 室 */)
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
 static const char *type_name(enum entity_type t)
 {
 	return t == ENTITY_EMPLOYER ? "employer" : t == ENTITY_ESTATE ? "estate" : "site";
@@ -283,7 +302,8 @@ static int name_before(const struct chars *c, size_t i, size_t sl, enum entity_t
 	} else {
 		strip_tails(c, ks, &ke, site_tails, COUNT(site_tails), CORE_MIN);
 	}
-	if (ke < ks + CORE_MIN || is_generic(c, ks, ke) || is_generic(c, cut, i))
+	if (ke < ks + CORE_MIN || is_generic(c, ks, ke) || is_generic(c, cut, i) ||
+	    !has_name_char(c, ks, ke))
 		return 0;
 	e->type = type;
 	n = snprintf(e->key, sizeof(e->key), "%s:%.*s", type_name(type),

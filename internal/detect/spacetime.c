@@ -136,6 +136,8 @@ struct scan {
 	int *case_day;            /* days before today */
 	int *perm_day;            /* scratch for a replicate */
 	double *recent;           /* [ncomm][W]: counts in the last days, for one category */
+	double *cum;              /* [ncomm][W]: the same summed over the last w days */
+	double *zone_recent;      /* [W]: one zone's counts in the last w days */
 };
 
 static double llr(double c, double mu, double total)
@@ -153,37 +155,67 @@ static double llr(double c, double mu, double total)
 /*
  * Largest ratio over the zones and windows of one category's recent counts;
  * zone_total[z] is the category's study-period count in zone z (the same
- * in every replicate, so computed once).
+ * in every replicate, so computed once).  This runs (replicates + 1) times
+ * per category, so a zone's recent counts are not summed over its members
+ * for every window: zones come in runs that grow one neighbour at a time
+ * (build_zones), so each zone's counts are the previous zone's plus the
+ * added communities' running sums over the days.  Every count is a whole
+ * number, so the sums are exact in any order: the same ratios as summing
+ * each zone afresh.
  */
 static double best_cylinder(const struct scan *sc, const double *zone_total,
 			    const double *recent, size_t *best_zone, int64_t *best_w,
 			    double *best_c, double *best_mu)
 {
 	double best = 0.0, min_cases = (double)sc->ctx->dc->spacetime_min_cases;
-	size_t z;
+	double *cum = sc->cum, *c = sc->zone_recent;
+	size_t z, b, d, W = (size_t)sc->W;
 	int64_t w;
 
-	for (z = 0; z < sc->nzones; z++) {
-		double c = 0.0;
+	/* cum[b][w - 1]: community b's cases in the last w days */
+	for (b = 0; b < sc->ncomm; b++) {
+		double s = 0.0;
 
+		for (d = 0; d < W; d++) {
+			s += recent[b * W + d];
+			cum[b * W + d] = s;
+		}
+	}
+	for (z = 0; z < sc->nzones; z++) {
+		uint64_t add = sc->zones[z];
+
+		if (z > 0 && !(sc->zones[z - 1] & ~add))
+			add &= ~sc->zones[z - 1];
+		else
+			memset(c, 0, W * sizeof(*c));
+		for (; add; add &= add - 1) {
+			b = (size_t)__builtin_ctzll(add);
+			for (d = 0; d < W; d++)
+				c[d] += cum[b * W + d];
+		}
 		if (zone_total[z] < min_cases)
 			continue;
 		for (w = 1; w <= sc->W; w++) {
-			double mu, r;
-			uint64_t m;
+			double mu, r, cw = c[w - 1];
 
-			for (m = sc->zones[z]; m; m &= m - 1)
-				c += recent[(size_t)__builtin_ctzll(m) * (size_t)sc->W + (size_t)(w - 1)];
-			if (c < min_cases)
+			if (cw < min_cases)
 				continue;
 			mu = zone_total[z] * sc->recent_total[w] / sc->total;
-			r = llr(c, mu, sc->total);
+			/*
+			 * llr <= c log(c / mu) <= c (c - mu) / mu, since its second
+			 * term is never positive and log x <= x - 1; the bound is far
+			 * from tight, so a window under it cannot beat the best and
+			 * needs no logarithm.
+			 */
+			if (cw * (cw - mu) <= best * mu)
+				continue;
+			r = llr(cw, mu, sc->total);
 			if (r > best) {
 				best = r;
 				if (best_zone) {
 					*best_zone = z;
 					*best_w = w;
-					*best_c = c;
+					*best_c = cw;
 					*best_mu = mu;
 				}
 			}
@@ -418,6 +450,8 @@ static void scan_release(struct scan *sc)
 	free(sc->case_day);
 	free(sc->perm_day);
 	free(sc->recent);
+	free(sc->cum);
+	free(sc->zone_recent);
 }
 
 static sq_err run(struct detect_ctx *ctx)
@@ -470,6 +504,8 @@ static sq_err run(struct detect_ctx *ctx)
 		}
 	}
 	sc.recent = malloc(sc.ncomm * (size_t)sc.W * sizeof(*sc.recent) + sizeof(double));
+	sc.cum = malloc(sc.ncomm * (size_t)sc.W * sizeof(*sc.cum) + sizeof(double));
+	sc.zone_recent = malloc((size_t)sc.W * sizeof(*sc.zone_recent) + sizeof(double));
 	observed = calloc(sc.ncats, sizeof(*observed));
 	bz = calloc(sc.ncats, sizeof(*bz));
 	bw = calloc(sc.ncats, sizeof(*bw));
@@ -477,7 +513,7 @@ static sq_err run(struct detect_ctx *ctx)
 	bmu = calloc(sc.ncats, sizeof(*bmu));
 	maxima = malloc((size_t)R * sizeof(*maxima));
 	ztot = calloc(sc.ncats * sc.nzones, sizeof(*ztot));
-	if (!sc.recent || !observed || !bz || !bw || !bc || !bmu || !maxima || !ztot)
+	if (!sc.recent || !sc.cum || !sc.zone_recent || !observed || !bz || !bw || !bc || !bmu || !maxima || !ztot)
 		goto oom;
 	for (k = 0; k < sc.ncats; k++) {
 		for (i = 0; i < sc.nzones; i++) {
