@@ -470,7 +470,7 @@ static sq_err features(struct sq_dedup *dd, struct dedup_doc *d, struct sq_error
 	free(d->buildings);
 	d->folded = d->addr_key = d->road_key = d->landmarks = d->buildings = NULL;
 	if (dedup_fold_text(title, text, &dd->bp, &d->folded) ||
-	    dedup_extract_places(title, text, &d->landmarks, &d->buildings))
+	    dedup_extract_places(title, text, address, &d->landmarks, &d->buildings))
 		rc = SQ_ENOMEM;
 	/* The address field first; residents often put it in the text only. */
 	if (!rc && address)

@@ -70,22 +70,26 @@ sq_err dedup_fold_text(const char *title, const char *text,
 		       const struct dedup_boilerplate *bp, char **out);
 
 /*
- * The finer places a complaint names, from its title and text:
+ * The finer places a complaint names, from its title, text and address:
  *  - building numbers before 栋, 座, 幢 or 号楼 (Arabic or Chinese numerals:
  *    "十二座" is 12; "恩宁路88号楼下" is an address, not building 88);
- *  - named places: residential complexes, buildings, companies, shops,
- *    schools — the two characters before a suffix such as 小区, 花园, 苑,
- *    大厦, 公寓, 公司, 中学, 牛杂, with the suffix ("宝源花园" also from
- *    "昨天夜里开始宝源花园"); for companies the words 有限, 责任, 建筑,
- *    劳务, 工程, 装饰 are dropped first, so "广州市金鼎建筑劳务有限公司"
- *    and "金鼎公司" are one name.  Generic stems (燃气公司, 物业公司,
- *    附近小区) name no place and are left out.
+ *  - named places: what stands before a building number (西华楼7栋), and
+ *    the name before a place suffix such as 小区, 花园, 苑, 大厦, 公寓,
+ *    公司, 中学, with the suffix ("宝源花园" also from
+ *    "昨天夜里开始宝源花园"), not across the verbs and locatives that
+ *    surround names in complaints (要求公司…, 楼下宵夜档); a trailing 小区
+ *    is dropped when three characters remain (华贵楼小区 = 华贵楼); for
+ *    companies the trade and legal-form words (有限, 建筑, 劳务, 派遣, …)
+ *    are dropped first, so "广州市金鼎建筑劳务有限公司" and "金鼎公司" are
+ *    one name; generic stems (燃气公司, 物业公司, 附近小区) name no place;
+ *  - in the address, what follows the house number, whatever it ends with
+ *    (恩宁路88号老街啤酒屋), without locatives (门口, 旁边).
  * *landmarks and *buildings (malloc'd, caller frees) receive the sorted,
  * distinct names and numbers separated by single spaces ("" when none).
- * Either text may be NULL.  SQ_ENOMEM only.
+ * Any of the texts may be NULL.  SQ_ENOMEM only.
  */
-sq_err dedup_extract_places(const char *title, const char *text, char **landmarks,
-			    char **buildings);
+sq_err dedup_extract_places(const char *title, const char *text, const char *address,
+			    char **landmarks, char **buildings);
 
 /* True when the space-separated lists a and b have an item in common. */
 int dedup_lists_share(const char *a, const char *b);
