@@ -127,7 +127,8 @@ struct sq_dedup {
 	int ndocs_known;
 	struct dedup_stats stats;
 	struct cached *docs;      /* DOC_CACHE slots, direct-mapped by complaint id */
-	double text_max;          /* the most the text comparison can add (>= 0) */
+	double text_max;          /* the most the text can add, directly or through
+				   * the broad-topic category levels (>= 0) */
 	dedup_trace_fn trace;
 	void *trace_ctx;
 };
@@ -176,6 +177,11 @@ sq_err dedup_new(struct sq_store *st, const struct sq_dedup_config *cfg,
 		if (!strcmp(dedup_level_field((enum dedup_level)l), "text") &&
 		    cfg->weights[l] > dd->text_max)
 			dd->text_max = cfg->weights[l];
+	/* Without a cosine a broad topic counts as agreeing; should its other
+	 * level weigh more, the bound must allow for it. */
+	if (cfg->weights[DEDUP_L_CATEGORY_BROAD_OTHER_TEXT] > cfg->weights[DEDUP_L_CATEGORY_BROAD])
+		dd->text_max += cfg->weights[DEDUP_L_CATEGORY_BROAD_OTHER_TEXT] -
+				cfg->weights[DEDUP_L_CATEGORY_BROAD];
 	dd->docs = calloc(DOC_CACHE, sizeof(*dd->docs));
 	if (!dd->docs || dedup_boilerplate_init(&dd->bp, &cfg->boilerplate)) {
 		free(dd->docs);
@@ -294,7 +300,7 @@ static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **
 	*idf = malloc((t->n ? t->n : 1) * sizeof(**idf));
 	if (!*idf)
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
-	ln = log1p((double)n);
+	ln = log((double)n + DEDUP_IDF_PRIOR);
 	for (i = 0; i < t->n; i++) {
 		rc = df_get(dd, t->term[i], &ldf, err);
 		if (rc) {
@@ -303,7 +309,7 @@ static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **
 			return rc;
 		}
 		/* dedup_idf(df, n) with both logarithms precomputed; keep in step */
-		(*idf)[i] = (ldf > ln ? 0 : ln - ldf) + 1.0;
+		(*idf)[i] = ldf > ln ? 0 : ln - ldf;
 	}
 	return SQ_OK;
 }

@@ -16,9 +16,12 @@
  * alone miss paraphrase (停满了车 / 违规停放 share no bigram); characters
  * alone match anything; together, weighted by idf, they rank well.
  * Two texts are compared by the cosine of their TF-IDF vectors (sublinear
- * tf 1+ln(tf), smoothed idf ln((1+N)/(1+df))+1), so the bigrams every
- * complaint shares (反映, 噪音, 处理) count little and the rare ones
- * (a building's name, a road) count much.
+ * tf 1+ln(tf), idf ln((N+P)/(1+df)) with a prior of P=DEDUP_IDF_PRIOR
+ * documents that lack the term), so the bigrams every complaint shares
+ * (反映, 噪音, 处理) count little, a term in every complaint of a large
+ * store next to nothing (the usual idf+1 lets a long letter's stock phrases
+ * dilute its few problem words), and the rare ones count much; in a store
+ * of a few complaints the prior keeps shared words from counting nothing.
  *
  * MinHash.  DEDUP_LSH_BANDS bands of DEDUP_LSH_ROWS minimum hashes over the
  * distinct terms; two texts with Jaccard similarity J share at least one
@@ -95,6 +98,20 @@ sq_err dedup_extract_places(const char *title, const char *text, const char *add
 int dedup_lists_share(const char *a, const char *b);
 
 /*
+ * True when a name of list a and one of list b are one place: one ends the
+ * other and they share three characters at least (宝盛庭 and 始宝盛庭, a
+ * name with a word dragged in front of it).
+ */
+int dedup_names_share(const char *a, const char *b);
+
+/*
+ * True when one of the names (three characters at least) occurs in text:
+ * a name one report's address gave (老街啤酒屋) in the words of another
+ * that no suffix rule recognised.
+ */
+int dedup_names_in_text(const char *names, const char *text);
+
+/*
  * The problem words of a folded text: folded minus the words in list (the
  * complaint's own road, address and named places) and minus digits, so
  * that the text comparison measures what went wrong and the place
@@ -114,7 +131,10 @@ struct dedup_terms {
 sq_err dedup_terms_from_folded(const char *folded, struct dedup_terms *t);
 void dedup_terms_release(struct dedup_terms *t);
 
-/* Smoothed inverse document frequency of a term in df of ndocs documents. */
+#define DEDUP_IDF_PRIOR 10.0
+
+/* Inverse document frequency ln((ndocs+DEDUP_IDF_PRIOR)/(1+df)) of a term
+ * in df of ndocs documents: near 0 for a term in every one of many. */
 double dedup_idf(int64_t df, int64_t ndocs);
 
 /*

@@ -384,7 +384,7 @@ double dedup_idf(int64_t df, int64_t ndocs)
 		df = 0;
 	if (ndocs < df)
 		ndocs = df;
-	return log((1.0 + (double)ndocs) / (1.0 + (double)df)) + 1.0;
+	return log(((double)ndocs + DEDUP_IDF_PRIOR) / (1.0 + (double)df));
 }
 
 static double tf(uint32_t count)
@@ -1026,6 +1026,68 @@ int dedup_lists_share(const char *a, const char *b)
 			if (la == lb && la && !memcmp(p, q, la))
 				return 1;
 		}
+	}
+	return 0;
+}
+
+/* Does one UTF-8 name (p, la bytes) end the other (q, lb), sharing at
+ * least three characters? */
+static int name_ends(const char *p, size_t la, const char *q, size_t lb)
+{
+	size_t i, c = 0;
+
+	if (la > lb) {
+		const char *t = p;
+
+		p = q;
+		q = t;
+		i = la;
+		la = lb;
+		lb = i;
+	}
+	if (memcmp(p, q + lb - la, la))
+		return 0;
+	for (i = 0; i < la; i++)
+		c += ((unsigned char)p[i] & 0xc0) != 0x80;
+	return c >= 3;
+}
+
+int dedup_names_share(const char *a, const char *b)
+{
+	const char *p, *q;
+	size_t la, lb;
+
+	if (!a || !b)
+		return 0;
+	for (p = a; *p; p += la + (p[la] == ' ')) {
+		la = strcspn(p, " ");
+		for (q = b; *q; q += lb + (q[lb] == ' ')) {
+			lb = strcspn(q, " ");
+			if (la && lb && name_ends(p, la, q, lb))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int dedup_names_in_text(const char *names, const char *text)
+{
+	const char *p;
+	size_t len, i, c;
+	char one[64];
+
+	if (!names || !text)
+		return 0;
+	for (p = names; *p; p += len + (p[len] == ' ')) {
+		len = strcspn(p, " ");
+		for (i = c = 0; i < len; i++)
+			c += ((unsigned char)p[i] & 0xc0) != 0x80;
+		if (c < 3 || len >= sizeof(one))
+			continue;
+		memcpy(one, p, len);
+		one[len] = '\0';
+		if (strstr(text, one))
+			return 1;
 	}
 	return 0;
 }

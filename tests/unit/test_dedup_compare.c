@@ -295,6 +295,14 @@ static int64_t df_noise_common(uint64_t term)
 	return term == term2(0x566a, 0x97f3) ? 900 : 1;
 }
 
+/* Every document has 噪 and 音 in it, as a term or in a bigram. */
+static int64_t df_noise_everywhere(uint64_t term)
+{
+	uint64_t hi = term >> 21, lo = term & 0x1fffff;
+
+	return hi == 0x566a || hi == 0x97f3 || lo == 0x566a || lo == 0x97f3 ? 1000 : 1;
+}
+
 static void test_cosine(void **state)
 {
 	double same, none, common, rare;
@@ -310,10 +318,16 @@ static void test_cosine(void **state)
 	rare = cosine_of("噪音扰民", "噪音很大", df_flat, 1000);
 	assert_true(common < rare);
 	assert_true(common > 0.0);
-	/* idf: rarer is heavier, smoothed, never below 1 */
+	/* idf: rarer is heavier; a term in every document of many counts next
+	 * to nothing, in every one of a few still something (the prior) */
 	assert_true(dedup_idf(1, 1000) > dedup_idf(100, 1000));
-	assert_true(dedup_idf(1000, 1000) >= 1.0);
-	assert_true(dedup_idf(5, 0) >= 1.0);
+	assert_true(dedup_idf(100, 1000) > 0.0);
+	assert_true(dedup_idf(1000, 1000) < 0.01);
+	assert_true(dedup_idf(2, 2) > 1.0);
+	assert_true(dedup_idf(5, 0) > 0.0);
+	/* two texts that share only what every complaint says hardly agree */
+	common = cosine_of("噪音扰民", "噪音很大", df_noise_everywhere, 1000);
+	assert_true(common < 0.01);
 }
 
 /* ---- MinHash ------------------------------------------------------------- */
@@ -557,7 +571,16 @@ static void test_category_levels(void **state)
 	noise.category_raw = "环境保护>噪声污染";
 	construction.category_raw = "环境保护>噪声污染>建筑施工噪声";
 	water.category_raw = "城乡建设>供水>停水";
+	/* a parent label against its child agrees only broadly: the text
+	 * decides whether it is one problem */
 	assert_int_equal(compare_field(&noise, &construction, -1, tax, "category"),
+			 DEDUP_L_CATEGORY_BROAD);
+	assert_int_equal(compare_field(&noise, &construction, 0.05, tax, "category"),
+			 DEDUP_L_CATEGORY_BROAD_OTHER_TEXT);
+	assert_int_equal(compare_field(&noise, &construction, 0.2, tax, "category"),
+			 DEDUP_L_CATEGORY_BROAD);
+	construction.category_raw = "环境保护>噪声污染>建筑施工噪声";
+	assert_int_equal(compare_field(&construction, &construction, 0.05, tax, "category"),
 			 DEDUP_L_CATEGORY_SAME_LABEL);
 	construction.category_raw = "环境保护>噪声污染其他";
 	assert_int_equal(compare_field(&noise, &construction, -1, tax, "category"),
@@ -565,13 +588,29 @@ static void test_category_levels(void **state)
 	odd.source_type = "hotline12345";
 	odd.category = NULL;
 	odd.category_raw = "城乡建设>供水>停水>二次供水";
-	assert_int_equal(compare_field(&water, &odd, -1, tax, "category"), DEDUP_L_CATEGORY_SAME_LABEL);
+	assert_int_equal(compare_field(&water, &odd, 0.3, tax, "category"), DEDUP_L_CATEGORY_BROAD);
+	odd.category_raw = "城乡建设>供水>停水";
+	assert_int_equal(compare_field(&water, &odd, 0.0, tax, "category"),
+			 DEDUP_L_CATEGORY_SAME_LABEL);
 	/* unrelated categories stay unrelated whatever the labels */
 	assert_int_equal(compare_field(&noise, &water, -1, tax, "category"), DEDUP_L_CATEGORY_OTHER);
 	/* across feeds only the common category compares */
 	water.source_type = "deputy_liaison";
 	water.category = "noise";
 	assert_int_equal(compare_field(&noise, &water, -1, tax, "category"), DEDUP_L_CATEGORY_SAME);
+	/* a one-level topic (the liaison station's 环境保护) is broad, in
+	 * the same category and in a related one */
+	water.category_raw = "环境保护";
+	assert_int_equal(compare_field(&noise, &water, 0.02, tax, "category"),
+			 DEDUP_L_CATEGORY_BROAD_OTHER_TEXT);
+	assert_int_equal(compare_field(&noise, &water, 0.12, tax, "category"),
+			 DEDUP_L_CATEGORY_BROAD);
+	water.category = "construction";
+	assert_int_equal(compare_field(&noise, &water, 0.02, tax, "category"),
+			 DEDUP_L_CATEGORY_BROAD_OTHER_TEXT);
+	water.category = "water_power_gas";
+	assert_int_equal(compare_field(&noise, &water, 0.5, tax, "category"),
+			 DEDUP_L_CATEGORY_OTHER);
 	noise.source_type = construction.source_type = water.source_type = odd.source_type = NULL;
 	noise.category_raw = construction.category_raw = water.category_raw = odd.category_raw = NULL;
 	construction.category = "construction";
