@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "banned.h"
@@ -348,7 +349,10 @@ sq_err metrics_write_file(const char *path, const char *text, size_t len,
 		sq_buf_release(&tmp);
 		return rc;
 	}
-	if (write_all(fd, text, len) != 0 || fsync(fd) != 0)
+	/* World-readable whatever the umask (the units run with UMask=0077):
+	 * node_exporter runs as another user, and the file holds counts only,
+	 * never personal data. */
+	if (fchmod(fd, 0644) != 0 || write_all(fd, text, len) != 0 || fsync(fd) != 0)
 		rc = sq_fail(err, SQ_EIO, "%s: %s", tmp.data, strerror(errno));
 	if (close(fd) != 0 && !rc)
 		rc = sq_fail(err, SQ_EIO, "%s: %s", tmp.data, strerror(errno));

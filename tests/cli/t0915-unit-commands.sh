@@ -13,7 +13,7 @@ for unit in "$SUQIU_TOP"/config/systemd/*.service; do
 	line=$(sed -n 's/^ExecStart=//p' "$unit")
 	[ -n "$line" ] || { fail "$name: no ExecStart="; continue; }
 	# The unit's paths, swapped for the test's: the binary, --config, --db
-	# and any file under /var/lib/suqiu (the metrics file).
+	# and any file under /var/lib/suqiu or /run/suqiu (the metrics file).
 	read -r -a argv <<<"$line"
 	args=()
 	for ((i = 1; i < ${#argv[@]}; i++)); do
@@ -22,6 +22,7 @@ for unit in "$SUQIU_TOP"/config/systemd/*.service; do
 		/etc/suqiu/suqiu.yaml) a=$T/suqiu.yaml ;;
 		/var/lib/suqiu/suqiu.db) a=$T/suqiu.db ;;
 		/var/lib/suqiu/*) a=$T/${a#/var/lib/suqiu/} ;;
+		/run/suqiu/*) a=$T/${a#/run/suqiu/} ;;
 		esac
 		args+=("$a")
 	done
