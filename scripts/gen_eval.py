@@ -1,15 +1,18 @@
 #!/usr/bin/python3
 """Generate the labelled deduplication evaluation sets for suqiu.
 
-    scripts/gen_eval.py [--out fixtures/eval] [--seed 20240501] [--set dev|holdout]
+    scripts/gen_eval.py [--out fixtures/eval] [--seed 20240501] [--set dev|holdout|val]
 
-Writes fixtures/eval/dev/ and fixtures/eval/holdout/, each with feed pages in
+Writes fixtures/eval/dev/, holdout/ and val/, each with feed pages in
 the three contracts' response formats (hotline-NNN.json, liaison-NNN.json,
 citymgmt-NNN.json), labels.tsv, hard_negatives.tsv and stats.json.
 
 The two sets are built from disjoint banks (scripts/eval_banks/dev.py and
 holdout.py: scenarios, phrases, sentence templates, place names, house-number
 ranges, personal names); check_disjoint() refuses to run if they overlap.
+val is dev's scenarios and templates with other names, house numbers and
+operator phrases (scripts/eval_banks/val.py): a check, while developing on
+dev, that the matcher does not lean on dev's vocabulary.
 Only the mechanics are shared: the fictional geography (docs/GEOGRAPHY.md),
 the feed formats and the contract's operator boilerplate, the ways an address
 is written (Chinese numerals, 號, full-width digits, landmark only, ...), and
