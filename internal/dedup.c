@@ -238,7 +238,8 @@ struct sq_dedup {
 	int ndocs_known;
 	struct dedup_stats stats;
 	struct cached *docs;      /* DOC_CACHE slots, direct-mapped by complaint id */
-	double text_max;          /* the most the text comparison can add (>= 0) */
+	double text_max;          /* the most the text can add, directly or through
+				   * the broad-topic category levels (>= 0) */
 	dedup_trace_fn trace;
 	void *trace_ctx;
 };
@@ -287,6 +288,11 @@ sq_err dedup_new(struct sq_store *st, const struct sq_dedup_config *cfg,
 		if (!strcmp(dedup_level_field((enum dedup_level)l), "text") &&
 		    cfg->weights[l] > dd->text_max)
 			dd->text_max = cfg->weights[l];
+	/* Without a cosine a broad topic counts as agreeing; should its other
+	 * level weigh more, the bound must allow for it. */
+	if (cfg->weights[DEDUP_L_CATEGORY_BROAD_OTHER_TEXT] > cfg->weights[DEDUP_L_CATEGORY_BROAD])
+		dd->text_max += cfg->weights[DEDUP_L_CATEGORY_BROAD_OTHER_TEXT] -
+				cfg->weights[DEDUP_L_CATEGORY_BROAD];
 	dd->docs = calloc(DOC_CACHE, sizeof(*dd->docs));
 	if (!dd->docs || dedup_boilerplate_init(&dd->bp, &cfg->boilerplate)) {
 		free(dd->docs);
@@ -415,7 +421,7 @@ static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **
 	*idf = malloc((t->n ? t->n : 1) * sizeof(**idf));
 	if (!*idf)
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
-	ln = log1p((double)n);
+	ln = log((double)n + DEDUP_IDF_PRIOR);
 	for (i = 0; i < t->n; i++) {
 		rc = df_get(dd, t->term[i], &ldf, err);
 		if (rc) {
@@ -424,7 +430,7 @@ static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **
 			return rc;
 		}
 		/* dedup_idf(df, n) with both logarithms precomputed; keep in step */
-		(*idf)[i] = (ldf > ln ? 0 : ln - ldf) + 1.0;
+		(*idf)[i] = ldf > ln ? 0 : ln - ldf;
 	}
 	return SQ_OK;
 }
@@ -594,7 +600,7 @@ static sq_err features(struct sq_dedup *dd, struct dedup_doc *d, struct sq_error
 	free(d->buildings);
 	d->folded = d->addr_key = d->road_key = d->landmarks = d->buildings = NULL;
 	if (dedup_fold_text(title, text, &dd->bp, &d->folded) ||
-	    dedup_extract_places(title, text, &d->landmarks, &d->buildings))
+	    dedup_extract_places(title, text, address, &d->landmarks, &d->buildings))
 		rc = SQ_ENOMEM;
 	/* The address field first; residents often put it in the text only. */
 	if (!rc && address)
@@ -894,12 +900,90 @@ static sq_err link_declared(struct sq_dedup *dd, struct dedup_doc *d, const stru
 	return rc;
 }
 
-/* Score d against its candidates; b receives the best linked one. */
-static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
-			     const struct weighted *wd, struct best *b, struct store_ids *matches,
-			     struct sq_error *err)
+/*
+ * Does a comparison contradict what makes an incident one: its building,
+ * its house number, its kind of problem?  These do not depend on the text.
+ */
+static int contradicts(const struct dedup_comparison *c, size_t n)
 {
-	struct store_ids ids = { 0 };
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		switch (c[i].level) {
+		case DEDUP_L_PLACE_OTHER_BUILDING:
+		case DEDUP_L_PLACE_OTHER_NUMBER:
+		case DEDUP_L_CATEGORY_OTHER:
+		case DEDUP_L_CATEGORY_OTHER_LABEL:
+			return 1;
+		default:
+			break;
+		}
+	return 0;
+}
+
+/*
+ * The incidents some member of which d contradicts (contradicts()), among
+ * its candidates, into *out.  An incident is one place and one problem: a
+ * report that names another building than one of its members, or another
+ * kind of problem, is not about it, however well it matches another member
+ * (single-link chaining would join it through that one).
+ */
+static sq_err contradicted(struct sq_dedup *dd, const struct dedup_doc *d,
+			   const struct store_ids *ids, int64_t only, struct store_ids *out,
+			   struct best *why, struct sq_error *err)
+{
+	struct dedup_comparison cmp[DEDUP_F_COUNT];
+	struct cached *c;
+	size_t i, n;
+	double score;
+	int found;
+	sq_err rc = SQ_OK;
+
+	for (i = 0; !rc && i < ids->n; i++) {
+		if (ids->v[i] == d->id)
+			continue;
+		rc = candidate(dd, ids->v[i], &c, &found, err);
+		if (rc || !found || !c->doc.incident_id || (only && c->doc.incident_id != only))
+			continue;
+		n = dedup_compare(d, &c->doc, -1, dd->cfg->weights, dd->tax, cmp, &score);
+		if (!contradicts(cmp, n))
+			continue;
+		if (why) {
+			/* the member that rules its incident out, to show why */
+			why->matched_id = c->doc.id;
+			why->incident_id = c->doc.incident_id;
+			why->score = score;
+			memcpy(why->cmp, cmp, n * sizeof(cmp[0]));
+			why->ncmp = n;
+			break;
+		}
+		if (store_ids_add(out, c->doc.incident_id))
+			rc = sq_fail(err, SQ_ENOMEM, "out of memory");
+	}
+	return rc;
+}
+
+static int listed(const struct store_ids *ids, int64_t v)
+{
+	size_t i;
+
+	for (i = 0; i < ids->n; i++)
+		if (ids->v[i] == v)
+			return 1;
+	return 0;
+}
+
+/*
+ * Score d against its candidates; b receives the best linked one whose
+ * incident d does not contradict, *why what to show should d start an
+ * incident: the best candidate of all, or, when that one scored enough but
+ * its incident was ruled out, the member that ruled it out.
+ */
+static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
+			     const struct weighted *wd, struct best *b, struct best *why,
+			     struct store_ids *matches, struct sq_error *err)
+{
+	struct store_ids ids = { 0 }, contra = { 0 };
 	struct cached *c;
 	struct dedup_comparison cmp[DEDUP_F_COUNT];
 	size_t i, ncmp;
@@ -908,8 +992,11 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 	sq_err rc;
 
 	memset(b, 0, sizeof(*b));
-	b->score = -INFINITY;
+	memset(why, 0, sizeof(*why));
+	b->score = why->score = -INFINITY;
 	rc = candidates(dd, d, wd, &ids, err);
+	if (!rc && !dd->naive)
+		rc = contradicted(dd, d, &ids, 0, &contra, NULL, err);
 	for (i = 0; !rc && i < ids.n; i++) {
 		if (ids.v[i] == d->id)
 			continue;
@@ -929,9 +1016,11 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 		 * rounding of the same sum in another order), so its text is not
 		 * compared.  The naive rule and the trace want every pair.
 		 */
-		if (!dd->naive && !dd->trace && b->matched_id) {
+		if (!dd->naive && !dd->trace && why->matched_id) {
 			dedup_compare(d, &c->doc, -1, dd->cfg->weights, dd->tax, cmp, &score);
-			if (score + dd->text_max < b->score - 1e-9)
+			if (score + dd->text_max < why->score - 1e-9 &&
+			    (listed(&contra, c->doc.incident_id) ||
+			     score + dd->text_max < b->score - 1e-9))
 				continue;
 		}
 		rc = score_pair(dd, d, wd, c, cmp, &ncmp, &score, err);
@@ -939,6 +1028,15 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 			break;
 		if (dd->trace)
 			dd->trace(dd->trace_ctx, d, &c->doc, cmp, ncmp, score);
+		if (score > why->score || (score == why->score && c->doc.incident_id < why->incident_id)) {
+			why->score = score;
+			why->matched_id = c->doc.id;
+			why->incident_id = c->doc.incident_id;
+			memcpy(why->cmp, cmp, ncmp * sizeof(cmp[0]));
+			why->ncmp = ncmp;
+		}
+		if (listed(&contra, c->doc.incident_id))
+			continue;
 		if (dd->naive) {
 			if (!naive_match(d, &c->doc))
 				continue;
@@ -955,7 +1053,11 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 			b->ncmp = ncmp;
 		}
 	}
+	if (!rc && why->matched_id && why->score >= dd->cfg->threshold &&
+	    listed(&contra, why->incident_id))
+		rc = contradicted(dd, d, &ids, why->incident_id, &contra, why, err);
 	store_ids_release(&ids);
+	store_ids_release(&contra);
 	return rc;
 }
 
@@ -987,7 +1089,7 @@ static sq_err link_new(struct sq_dedup *dd, struct dedup_doc *d, const struct we
 		       int64_t now, struct sq_error *err)
 {
 	struct store_ids matches = { 0 };
-	struct best b;
+	struct best b, why;
 	int64_t into;
 	sq_err rc;
 	int linked;
@@ -995,7 +1097,7 @@ static sq_err link_new(struct sq_dedup *dd, struct dedup_doc *d, const struct we
 	rc = link_declared(dd, d, wd, now, &linked, err);
 	if (rc)
 		return rc;
-	rc = best_candidate(dd, d, wd, &b, &matches, err);
+	rc = best_candidate(dd, d, wd, &b, &why, &matches, err);
 	if (rc)
 		goto out;
 	if (dd->naive && matches.n) {
@@ -1020,7 +1122,7 @@ static sq_err link_new(struct sq_dedup *dd, struct dedup_doc *d, const struct we
 		rc = store_incident_new(dd->st, d->id, now, &into, err);
 		/* The best candidate below the threshold still explains why not. */
 		if (!rc)
-			rc = record_link(dd, d->id, "new", b.matched_id ? &b : NULL, now, err);
+			rc = record_link(dd, d->id, "new", why.matched_id ? &why : NULL, now, err);
 		dd->stats.started++;
 	}
 out:

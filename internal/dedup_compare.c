@@ -156,7 +156,9 @@ static int place_level(const struct dedup_doc *a, const struct dedup_doc *b,
 	int same_addr = address_same(a, b);
 	int same_road = dedup_road_same(a->road_key, b->road_key);
 	int landmarks = known(a->landmarks) && known(b->landmarks);
-	int same_landmark = landmarks && dedup_lists_share(a->landmarks, b->landmarks);
+	int same_landmark = (landmarks && dedup_names_share(a->landmarks, b->landmarks)) ||
+			    dedup_names_in_text(a->landmarks, b->folded) ||
+			    dedup_names_in_text(b->landmarks, a->folded);
 	int buildings = known(a->buildings) && known(b->buildings);
 	int same_grid = same(a->grid, b->grid) && strlen(a->grid) >= 15;
 	double m = -1;
@@ -220,13 +222,56 @@ static int raw_label_level(const struct dedup_doc *a, const struct dedup_doc *b,
 	return 1;
 }
 
-static int category_level(const struct dedup_doc *a, const struct dedup_doc *b,
-			  const struct sq_taxonomy *tax, enum dedup_level *l)
+/*
+ * A label of one level (the liaison station's 城市建设, a hotline path cut
+ * at 环境保护) names a broad topic: lifts, gas smells, debris and rooftop
+ * sheds all come as 城市建设.  Agreeing on it says little, whatever the
+ * common key it maps to; only paths (A>B, A/B) are fine labels.  Then
+ * the problem words are all that says whether two reports at one building
+ * are about one problem, so a broad topic with texts that hardly agree is
+ * a level of its own: a lift and a gas smell at one building, the same day.
+ */
+static int broad_label(const char *raw)
 {
-	if (!known(a->category) || !known(b->category))
-		return raw_label_level(a, b, l);
-	if (!strcmp(a->category, b->category)) {
+	return known(raw) && !strchr(raw, '>') && !strchr(raw, '/');
+}
+
+/*
+ * Broad too: one feed's parent label against one of its children
+ * (城市管理>市政设施 and 城市管理>市政设施>道路破损): the parent says only
+ * that the problem is somewhere below it.
+ */
+static int broad_pair(const struct dedup_doc *a, const struct dedup_doc *b)
+{
+	if (broad_label(a->category_raw) || broad_label(b->category_raw))
+		return 1;
+	return same(a->source_type, b->source_type) && known(a->category_raw) &&
+	       known(b->category_raw) && strcmp(a->category_raw, b->category_raw) &&
+	       label_prefix(a->category_raw, b->category_raw);
+}
+
+static enum dedup_level broad_level(double cosine)
+{
+	return cosine >= 0 && cosine < 0.10 ? DEDUP_L_CATEGORY_BROAD_OTHER_TEXT
+					    : DEDUP_L_CATEGORY_BROAD;
+}
+
+static int category_level(const struct dedup_doc *a, const struct dedup_doc *b,
+			  const struct sq_taxonomy *tax, double cosine, enum dedup_level *l)
+{
+	int broad = broad_pair(a, b);
+
+	if (!known(a->category) || !known(b->category)) {
 		if (!raw_label_level(a, b, l))
+			return 0;
+		if (broad && *l == DEDUP_L_CATEGORY_SAME_LABEL)
+			*l = broad_level(cosine);
+		return 1;
+	}
+	if (!strcmp(a->category, b->category)) {
+		if (broad)
+			*l = broad_level(cosine);
+		else if (!raw_label_level(a, b, l))
 			*l = DEDUP_L_CATEGORY_SAME;
 		return 1;
 	}
@@ -236,10 +281,12 @@ static int category_level(const struct dedup_doc *a, const struct dedup_doc *b,
 	}
 	switch (taxonomy_compatible(tax, a->category, b->category)) {
 	case TAX_SAME:
-		*l = DEDUP_L_CATEGORY_SAME;
+		*l = broad ? broad_level(cosine) : DEDUP_L_CATEGORY_SAME;
 		return 1;
 	case TAX_RELATED:
-		if (!raw_label_level(a, b, l))
+		if (broad)
+			*l = broad_level(cosine);
+		else if (!raw_label_level(a, b, l))
 			*l = DEDUP_L_CATEGORY_COMPATIBLE;
 		return 1;
 	case TAX_UNRELATED:
@@ -304,7 +351,7 @@ size_t dedup_compare(const struct dedup_doc *a, const struct dedup_doc *b, doubl
 		put(out, &n, weights, text_level(cosine), cosine, 1);
 	if (place_level(a, b, &l, &v))
 		put(out, &n, weights, l, v, v >= 0);
-	if (category_level(a, b, tax, &l))
+	if (category_level(a, b, tax, cosine, &l))
 		put(out, &n, weights, l, 0, 0);
 	if (contact_level(a, b, &l))
 		put(out, &n, weights, l, 0, 0);

@@ -16,9 +16,12 @@
  * alone miss paraphrase (停满了车 / 违规停放 share no bigram); characters
  * alone match anything; together, weighted by idf, they rank well.
  * Two texts are compared by the cosine of their TF-IDF vectors (sublinear
- * tf 1+ln(tf), smoothed idf ln((1+N)/(1+df))+1), so the bigrams every
- * complaint shares (反映, 噪音, 处理) count little and the rare ones
- * (a building's name, a road) count much.
+ * tf 1+ln(tf), idf ln((N+P)/(1+df)) with a prior of P=DEDUP_IDF_PRIOR
+ * documents that lack the term), so the bigrams every complaint shares
+ * (反映, 噪音, 处理) count little, a term in every complaint of a large
+ * store next to nothing (the usual idf+1 lets a long letter's stock phrases
+ * dilute its few problem words), and the rare ones count much; in a store
+ * of a few complaints the prior keeps shared words from counting nothing.
  *
  * MinHash.  DEDUP_LSH_BANDS bands of DEDUP_LSH_ROWS minimum hashes over the
  * distinct terms; two texts with Jaccard similarity J share at least one
@@ -70,25 +73,43 @@ sq_err dedup_fold_text(const char *title, const char *text,
 		       const struct dedup_boilerplate *bp, char **out);
 
 /*
- * The finer places a complaint names, from its title and text:
+ * The finer places a complaint names, from its title, text and address:
  *  - building numbers before 栋, 座, 幢 or 号楼 (Arabic or Chinese numerals:
  *    "十二座" is 12; "恩宁路88号楼下" is an address, not building 88);
- *  - named places: residential complexes, buildings, companies, shops,
- *    schools — the two characters before a suffix such as 小区, 花园, 苑,
- *    大厦, 公寓, 公司, 中学, 牛杂, with the suffix ("宝源花园" also from
- *    "昨天夜里开始宝源花园"); for companies the words 有限, 责任, 建筑,
- *    劳务, 工程, 装饰 are dropped first, so "广州市金鼎建筑劳务有限公司"
- *    and "金鼎公司" are one name.  Generic stems (燃气公司, 物业公司,
- *    附近小区) name no place and are left out.
+ *  - named places: what stands before a building number (西华楼7栋), and
+ *    the name before a place suffix such as 小区, 花园, 苑, 大厦, 公寓,
+ *    公司, 中学, with the suffix ("宝源花园" also from
+ *    "昨天夜里开始宝源花园"), not across the verbs and locatives that
+ *    surround names in complaints (要求公司…, 楼下宵夜档); a trailing 小区
+ *    is dropped when three characters remain (华贵楼小区 = 华贵楼); for
+ *    companies the trade and legal-form words (有限, 建筑, 劳务, 派遣, …)
+ *    are dropped first, so "广州市金鼎建筑劳务有限公司" and "金鼎公司" are
+ *    one name; generic stems (燃气公司, 物业公司, 附近小区) name no place;
+ *  - in the address, what follows the house number, whatever it ends with
+ *    (恩宁路88号老街啤酒屋), without locatives (门口, 旁边).
  * *landmarks and *buildings (malloc'd, caller frees) receive the sorted,
  * distinct names and numbers separated by single spaces ("" when none).
- * Either text may be NULL.  SQ_ENOMEM only.
+ * Any of the texts may be NULL.  SQ_ENOMEM only.
  */
-sq_err dedup_extract_places(const char *title, const char *text, char **landmarks,
-			    char **buildings);
+sq_err dedup_extract_places(const char *title, const char *text, const char *address,
+			    char **landmarks, char **buildings);
 
 /* True when the space-separated lists a and b have an item in common. */
 int dedup_lists_share(const char *a, const char *b);
+
+/*
+ * True when a name of list a and one of list b are one place: one ends the
+ * other and they share three characters at least (宝盛庭 and 始宝盛庭, a
+ * name with a word dragged in front of it).
+ */
+int dedup_names_share(const char *a, const char *b);
+
+/*
+ * True when one of the names (three characters at least) occurs in text:
+ * a name one report's address gave (老街啤酒屋) in the words of another
+ * that no suffix rule recognised.
+ */
+int dedup_names_in_text(const char *names, const char *text);
 
 /*
  * The problem words of a folded text: folded minus the words in list (the
@@ -110,7 +131,10 @@ struct dedup_terms {
 sq_err dedup_terms_from_folded(const char *folded, struct dedup_terms *t);
 void dedup_terms_release(struct dedup_terms *t);
 
-/* Smoothed inverse document frequency of a term in df of ndocs documents. */
+#define DEDUP_IDF_PRIOR 10.0
+
+/* Inverse document frequency ln((ndocs+DEDUP_IDF_PRIOR)/(1+df)) of a term
+ * in df of ndocs documents: near 0 for a term in every one of many. */
 double dedup_idf(int64_t df, int64_t ndocs);
 
 /*

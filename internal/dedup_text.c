@@ -436,7 +436,7 @@ double dedup_idf(int64_t df, int64_t ndocs)
 		df = 0;
 	if (ndocs < df)
 		ndocs = df;
-	return log((1.0 + (double)ndocs) / (1.0 + (double)df)) + 1.0;
+	return log(((double)ndocs + DEDUP_IDF_PRIOR) / (1.0 + (double)df));
 }
 
 static double tf(uint32_t count)
@@ -641,6 +641,43 @@ static int name_stop(uint32_t cp)
 	return 0;
 }
 
+/*
+ * Words a name never spans either: the verbs that put an organisation or a
+ * place after them in a complaint (要求公司尽快结清, 希望物业…) and the
+ * locatives that put it before them (楼下宵夜档 is a stall downstairs).
+ */
+static const char *const name_stop_words[] = {
+	"要求", "希望", "建议", "联系", "通知", "督促", "投诉", "举报", "怀疑", "发现",
+	"楼下", "楼上", "门口", "路口", "周边", "一带", "里面", "后面", "前面", "外面",
+};
+
+/* Does a stop word end just before cps[j]? */
+static int stop_word_before(const uint32_t *cps, size_t j)
+{
+	size_t k;
+	char u[8];
+
+	if (j < 2 || !is_cjk(cps[j - 2]) || !is_cjk(cps[j - 1]))
+		return 0;
+	utf8_put(cps[j - 2], u);       /* CJK: three bytes each */
+	utf8_put(cps[j - 1], u + 3);
+	for (k = 0; k < sizeof(name_stop_words) / sizeof(name_stop_words[0]); k++)
+		if (!memcmp(u, name_stop_words[k], 6))
+			return 1;
+	return 0;
+}
+
+/* Where a name ending at cps[end] begins: at most 8 characters back, not
+ * across a stop character or stop word. */
+static size_t name_start(const uint32_t *cps, size_t end)
+{
+	size_t j;
+
+	for (j = end; j > 0 && end - j < 8 && !name_stop(cps[j - 1]) && !stop_word_before(cps, j); j--)
+		;
+	return j;
+}
+
 struct suffix {
 	const char *utf8;
 	int company;   /* drop the company-type words from the name */
@@ -649,6 +686,7 @@ struct suffix {
 /* Longest first where one ends another (有限公司 before 公司). */
 static const struct suffix place_suffixes[] = {
 	{ "有限责任公司", 1 }, { "有限公司", 1 }, { "公司", 1 },
+	{ "工程队", 1 }, { "施工队", 1 }, { "装修队", 1 },
 	/* where people live */
 	{ "小区", 0 }, { "花园", 0 }, { "家园", 0 }, { "新村", 0 }, { "山庄", 0 }, { "公馆", 0 },
 	{ "大厦", 0 }, { "大楼", 0 }, { "公寓", 0 }, { "宿舍", 0 }, { "大院", 0 }, { "华庭", 0 },
@@ -668,8 +706,12 @@ static const struct suffix place_suffixes[] = {
 
 #define NSUFFIXES (sizeof(place_suffixes) / sizeof(place_suffixes[0]))
 
+/* A company name is place + trade name + trade + legal form; the trade and
+ * form words are what names share, so they are dropped. */
 static const char *const company_words[] = {
 	"有限", "责任", "建筑", "劳务", "工程", "股份", "装饰", "集团", "发展", "实业",
+	"建设", "派遣", "装修", "安装", "施工", "物业", "管理", "服务", "贸易", "科技",
+	"投资", "置业", "地产", "餐饮", "保安", "清洁", "环境", "市政",
 };
 
 /* Append cps[from..to) as UTF-8 to b. */
@@ -709,6 +751,15 @@ static const char *const generic_stems[] = {
 	"施工", "建筑", "劳务", "工程", "中心", "社区", "街道", "城管", "政府", "有关", "相关",
 };
 
+static size_t utf8_chars_of(const char *s, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
 /*
  * The canonical form of a named place: at most its last four characters,
  * at least three.  Names found in running text drag words in front of them
@@ -717,30 +768,70 @@ static const char *const generic_stems[] = {
  * 金鼎公司), whether the name was recognised by its suffix or by standing
  * before a building number.  Empties name when it is too short or generic.
  */
-static sq_err canonical_name(struct sq_buf *name)
+#define MAX_PLACES 32
+
+static size_t canonical_one(const char *data, size_t len, char last[24])
 {
-	size_t start = name->len, chars = 0, i, glen;
-	char last[24];
+	size_t start = len, chars = 0, i, glen;
 
 	while (start > 0 && chars < 4) {
 		start--;
-		if (((unsigned char)name->data[start] & 0xc0) != 0x80)
+		if (((unsigned char)data[start] & 0xc0) != 0x80)
 			chars++;
 	}
-	if (chars < 3 || name->len - start >= sizeof(last)) {
-		sq_buf_reset(name);
-		return SQ_OK;
-	}
-	memcpy(last, name->data + start, name->len - start);
-	last[name->len - start] = '\0';
-	sq_buf_reset(name);
+	if (chars < 3 || len - start >= 24)
+		return 0;
+	memcpy(last, data + start, len - start);
+	last[len - start] = '\0';
 	/* a generic word where the name proper would be: 附近小区, 燃气公司 */
 	for (i = 0; i < sizeof(generic_stems) / sizeof(generic_stems[0]); i++) {
 		glen = strlen(generic_stems[i]);
 		if (!strncmp(last, generic_stems[i], glen))
-			return SQ_OK;
+			return 0;
 	}
-	return sq_buf_adds(name, last) ? SQ_ENOMEM : SQ_OK;
+	return len - start;
+}
+
+/*
+ * 小区 is what residents add to an estate's name or leave out (华贵楼小区 =
+ * 华贵楼3栋), so a name ending in it has a second form without it, when
+ * three characters remain; both are kept because words dragged in front
+ * (开始耀华小区) can make the short form wrong.  Several forms come out
+ * separated by a space.
+ */
+static sq_err canonical_name(struct sq_buf *name)
+{
+	static const char xiaoqu[] = "小区";
+	size_t xl = sizeof(xiaoqu) - 1, l1, l2 = 0;
+	char one[24], two[24];
+
+	l1 = canonical_one(name->data, name->len, one);
+	if (name->len > xl && !memcmp(name->data + name->len - xl, xiaoqu, xl) &&
+	    utf8_chars_of(name->data, name->len - xl) >= 3)
+		l2 = canonical_one(name->data, name->len - xl, two);
+	sq_buf_reset(name);
+	if (l1 && sq_buf_add(name, one, l1))
+		return SQ_ENOMEM;
+	if (l2 && ((l1 && sq_buf_addc(name, ' ')) || sq_buf_add(name, two, l2)))
+		return SQ_ENOMEM;
+	return SQ_OK;
+}
+
+/* Append the space-separated names of s to names[*n] (owned copies). */
+static sq_err push_names(char **names, size_t *n, const char *s)
+{
+	size_t len;
+
+	for (; *s && *n < MAX_PLACES; s += len + (s[len] == ' ')) {
+		len = strcspn(s, " ");
+		if (!len)
+			continue;
+		names[*n] = sq_strndup(s, len);
+		if (!names[*n])
+			return SQ_ENOMEM;
+		(*n)++;
+	}
+	return SQ_OK;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -771,25 +862,22 @@ static sq_err join_sorted(char **items, size_t n, char **out)
 	return rc || !*out ? SQ_ENOMEM : SQ_OK;
 }
 
-#define MAX_PLACES 32
-
 static int road_suffix(uint32_t cp)
 {
 	return cp == 0x8def || cp == 0x8857 || cp == 0x5df7 || cp == 0x9053;   /* 路街巷道 */
 }
 
 /*
- * The name (canonical form) ending just before cps[end], appended as
- * *slot (and *count incremented) when there is one.
+ * The name (canonical forms) ending just before cps[end], appended to
+ * names[*count] when there is one.
  */
-static sq_err name_before(const uint32_t *cps, size_t end, struct sq_buf *name, char **slot,
+static sq_err name_before(const uint32_t *cps, size_t end, struct sq_buf *name, char **names,
 			  size_t *count)
 {
 	size_t j;
 	sq_err rc;
 
-	for (j = end; j > 0 && end - j < 8 && !name_stop(cps[j - 1]); j--)
-		;
+	j = name_start(cps, end);
 	/* a road is an address, not a complex */
 	if (end - j < 3 || road_suffix(cps[end - 1]))
 		return SQ_OK;
@@ -799,21 +887,84 @@ static sq_err name_before(const uint32_t *cps, size_t end, struct sq_buf *name, 
 		rc = canonical_name(name);
 	if (rc || !name->len)
 		return rc;
-	*slot = sq_strdup(sq_buf_str(name));
-	if (!*slot)
-		return SQ_ENOMEM;
-	(*count)++;
-	return SQ_OK;
+	return push_names(names, count, sq_buf_str(name));
 }
 
-sq_err dedup_extract_places(const char *title, const char *text, char **landmarks,
-			    char **buildings)
+/* Locatives that end an address without being part of the place's name. */
+static const char *const locatives[] = {
+	"门口", "附近", "旁边", "对面", "楼下", "一带", "周边", "后面", "前面", "里面",
+	"后门", "侧门", "路口", "那边", "这边", "旁",
+};
+
+/* cps[from..*to) without the locatives it ends with. */
+static void strip_locatives(const uint32_t *cps, size_t from, size_t *to)
+{
+	size_t k, wn;
+	uint32_t w[4];
+	int again = 1;
+
+	while (again) {
+		again = 0;
+		for (k = 0; k < sizeof(locatives) / sizeof(locatives[0]); k++) {
+			wn = fold_into(locatives[k], w, 0);
+			if (*to - from >= wn && !memcmp(cps + *to - wn, w, wn * sizeof(*w))) {
+				*to -= wn;
+				again = 1;
+			}
+		}
+	}
+}
+
+/*
+ * In an address field, what follows the house number is the place at that
+ * number, whatever its name ends with (恩宁路88号老街啤酒屋, 逢源路98号逢源
+ * 大厦5栋): the characters up to a building number, a locative (门口, 旁边)
+ * or the end.  cps[from..n) is the address.
+ */
+static sq_err names_after_number(const uint32_t *cps, size_t from, size_t n,
+				 struct sq_buf *name, char **names, size_t *nnames)
+{
+	size_t i, j, end, st;
+	sq_err rc = SQ_OK;
+
+	for (i = from; !rc && i < n && *nnames < MAX_PLACES; i++) {
+		if ((cps[i] != 0x53f7 && cps[i] != 0x865f) || i + 1 >= n || cps[i + 1] == 0x697c ||
+		    number_before(cps, i, &st) < 0)
+			continue;   /* 号 or 號 after a number, not 号楼 */
+		for (end = i + 1; end < n && is_cjk(cps[end]); end++) {
+			if (cps[end] == 0x680b || cps[end] == 0x5ea7 || cps[end] == 0x5e62 ||
+			    cps[end] == 0x53f7) {
+				/* the complex before a building number */
+				if (number_before(cps, end, &st) > 0 && st > i + 1)
+					end = st;
+				break;
+			}
+		}
+		strip_locatives(cps, i + 1, &end);
+		for (j = i + 1; j < end && !name_stop(cps[j]); j++)
+			;
+		if (j < end || end - (i + 1) < 3)
+			continue;   /* a phrase, not a name; or too short to be one */
+		sq_buf_reset(name);
+		rc = put_cps(name, cps, i + 1, end);
+		if (!rc)
+			rc = canonical_name(name);
+		if (!rc && name->len)
+			rc = push_names(names, nnames, sq_buf_str(name));
+	}
+	return rc;
+}
+
+sq_err dedup_extract_places(const char *title, const char *text, const char *address,
+			    char **landmarks, char **buildings)
 {
 	static const uint32_t dong = 0x680b, zuo = 0x5ea7, zhuang = 0x5e62;   /* 栋 座 幢 */
 	static const uint32_t hao_lou[] = { 0x53f7, 0x697c }, hao2_lou[] = { 0x865f, 0x697c };
-	size_t cap = 2 + (title ? strlen(title) : 0) + (text ? strlen(text) : 0);
+	size_t cap = 3 + (title ? strlen(title) : 0) + (text ? strlen(text) : 0) +
+		     (address ? strlen(address) : 0);
 	char *names[MAX_PLACES], *nums[MAX_PLACES];
 	size_t nnames = 0, nnums = 0, n = 0, i, k, sfx_len[NSUFFIXES], square = NSUFFIXES;
+	size_t addr_from;
 	uint32_t *cps, sfx[NSUFFIXES][8];
 	struct sq_buf name = SQ_BUF_INIT;
 	sq_err rc = SQ_OK;
@@ -832,6 +983,10 @@ sq_err dedup_extract_places(const char *title, const char *text, char **landmark
 	cps[n++] = 0x3002;   /* 。 between title and text */
 	if (text)
 		n = decode_into(text, cps, n);
+	cps[n++] = 0x3002;
+	addr_from = n;
+	if (address)
+		n = decode_into(address, cps, n);
 	for (i = 0; !rc && i < n; i++) {
 		size_t slen = 0, start;
 		long v;
@@ -847,7 +1002,7 @@ sq_err dedup_extract_places(const char *title, const char *text, char **landmark
 			/* 恩宁路88号楼下: a house number, not building 88 */
 			if (!(slen == 2 && (before == 0x8def || before == 0x8857 || before == 0x5df7 ||
 					    before == 0x9053))) {
-				char num[16];
+				char num[24];
 
 				snprintf(num, sizeof(num), "%ld", v);
 				nums[nnums] = sq_strdup(num);
@@ -858,12 +1013,12 @@ sq_err dedup_extract_places(const char *title, const char *text, char **landmark
 				/* what stands before a building number names its
 				 * complex, whatever its suffix (西华楼7栋) */
 				if (!rc && nnames < MAX_PLACES)
-					rc = name_before(cps, start, &name, &names[nnames], &nnames);
+					rc = name_before(cps, start, &name, names, &nnames);
 			}
 		}
 		/* named places */
 		for (k = 0; !rc && nnames < MAX_PLACES && k < NSUFFIXES; k++) {
-			size_t sl = sfx_len[k], j, from;
+			size_t sl = sfx_len[k], from;
 
 			/* first code point first: most characters end no suffix */
 			if (cps[i] != sfx[k][0] || !matches_at(cps, n, i, sfx[k], sl))
@@ -871,9 +1026,7 @@ sq_err dedup_extract_places(const char *title, const char *text, char **landmark
 			/* 广场舞 is a dance, not a square */
 			if (k == square && i + sl < n && cps[i + sl] == 0x821e)
 				continue;
-			for (j = i; j > 0 && i - j < 8 && !name_stop(cps[j - 1]); j--)
-				;
-			from = j;
+			from = name_start(cps, i);
 			if (i - from < 2)
 				continue;
 			sq_buf_reset(&name);
@@ -886,17 +1039,14 @@ sq_err dedup_extract_places(const char *title, const char *text, char **landmark
 				rc = put_cps(&name, cps, i, i + sl);
 			if (!rc)
 				rc = canonical_name(&name);
-			if (!rc && name.len) {
-				names[nnames] = sq_strdup(sq_buf_str(&name));
-				if (!names[nnames])
-					rc = SQ_ENOMEM;
-				else
-					nnames++;
-			}
+			if (!rc && name.len)
+				rc = push_names(names, &nnames, sq_buf_str(&name));
 			i += sl - 1;
 			break;
 		}
 	}
+	if (!rc)
+		rc = names_after_number(cps, addr_from, n, &name, names, &nnames);
 	if (!rc)
 		rc = join_sorted(names, nnames, landmarks);
 	if (!rc)
@@ -929,6 +1079,68 @@ int dedup_lists_share(const char *a, const char *b)
 			if (la == lb && la && !memcmp(p, q, la))
 				return 1;
 		}
+	}
+	return 0;
+}
+
+/* Does one UTF-8 name (p, la bytes) end the other (q, lb), sharing at
+ * least three characters? */
+static int name_ends(const char *p, size_t la, const char *q, size_t lb)
+{
+	size_t i, c = 0;
+
+	if (la > lb) {
+		const char *t = p;
+
+		p = q;
+		q = t;
+		i = la;
+		la = lb;
+		lb = i;
+	}
+	if (memcmp(p, q + lb - la, la))
+		return 0;
+	for (i = 0; i < la; i++)
+		c += ((unsigned char)p[i] & 0xc0) != 0x80;
+	return c >= 3;
+}
+
+int dedup_names_share(const char *a, const char *b)
+{
+	const char *p, *q;
+	size_t la, lb;
+
+	if (!a || !b)
+		return 0;
+	for (p = a; *p; p += la + (p[la] == ' ')) {
+		la = strcspn(p, " ");
+		for (q = b; *q; q += lb + (q[lb] == ' ')) {
+			lb = strcspn(q, " ");
+			if (la && lb && name_ends(p, la, q, lb))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int dedup_names_in_text(const char *names, const char *text)
+{
+	const char *p;
+	size_t len, i, c;
+	char one[64];
+
+	if (!names || !text)
+		return 0;
+	for (p = names; *p; p += len + (p[len] == ' ')) {
+		len = strcspn(p, " ");
+		for (i = c = 0; i < len; i++)
+			c += ((unsigned char)p[i] & 0xc0) != 0x80;
+		if (c < 3 || len >= sizeof(one))
+			continue;
+		memcpy(one, p, len);
+		one[len] = '\0';
+		if (strstr(text, one))
+			return 1;
 	}
 	return 0;
 }

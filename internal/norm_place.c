@@ -140,6 +140,8 @@ double norm_distance_m(double lon1, double lat1, double lon2, double lat2)
 #define CP_HAO_T 0x865Fu /* 號 */
 #define CP_ZHI   0x4E4Bu /* 之 */
 #define CP_LU    0x8DEFu /* 路 */
+#define CP_KOU   0x53E3u /* 口 */
+#define CP_ZI    0x5B57u /* 字 */
 #define CP_JIE   0x8857u /* 街 */
 #define CP_DAO   0x9053u /* 道 */
 #define CP_DA    0x5927u /* 大 */
@@ -455,7 +457,12 @@ static int find_road(const uint32_t *c, size_t lo, size_t n, struct road_match *
 		int ok;
 
 		switch (c[k]) {
-		case CP_LU: case CP_XIANG: case CP_FANG: case CP_NONG:
+		case CP_LU:
+			/* 十字路口, 丁字路口: a junction, not a road (恩宁路口 is
+			 * 恩宁路 at its junction) */
+			ok = !(k + 1 < n && c[k + 1] == CP_KOU && c[k - 1] == CP_ZI);
+			break;
+		case CP_XIANG: case CP_FANG: case CP_NONG:
 			ok = 1;
 			break;
 		case CP_JIE:

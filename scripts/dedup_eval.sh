@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make eval: measure record linkage on the labelled sets.
 #
-#   scripts/dedup_eval.sh BUILD [SET...]        (default sets: dev holdout)
+#   scripts/dedup_eval.sh BUILD [SET...]        (default sets: dev val holdout)
 #
 # For each set in fixtures/eval/SET and each mode (linkage, naive), import
 # every page through the normal path (`suqiu import`, which stores and links
@@ -17,7 +17,7 @@ set -euo pipefail
 build=${1:-build}
 shift || true
 sets=("$@")
-[ ${#sets[@]} -gt 0 ] || sets=(dev holdout)
+[ ${#sets[@]} -gt 0 ] || sets=(dev val holdout)
 top=$(cd "$(dirname "$0")/.." && pwd)
 suqiu=$top/$build/suqiu
 [ -x "$suqiu" ] || { echo "dedup_eval: $suqiu not built" >&2; exit 2; }

@@ -1,15 +1,18 @@
 #!/usr/bin/python3
 """Generate the labelled deduplication evaluation sets for suqiu.
 
-    scripts/gen_eval.py [--out fixtures/eval] [--seed 20240501] [--set dev|holdout]
+    scripts/gen_eval.py [--out fixtures/eval] [--seed 20240501] [--set dev|holdout|val]
 
-Writes fixtures/eval/dev/ and fixtures/eval/holdout/, each with feed pages in
+Writes fixtures/eval/dev/, holdout/ and val/, each with feed pages in
 the three contracts' response formats (hotline-NNN.json, liaison-NNN.json,
 citymgmt-NNN.json), labels.tsv, hard_negatives.tsv and stats.json.
 
 The two sets are built from disjoint banks (scripts/eval_banks/dev.py and
 holdout.py: scenarios, phrases, sentence templates, place names, house-number
 ranges, personal names); check_disjoint() refuses to run if they overlap.
+val is dev's scenarios and templates with other names, house numbers and
+operator phrases (scripts/eval_banks/val.py): a check, while developing on
+dev, that the matcher does not lean on dev's vocabulary.
 Only the mechanics are shared: the fictional geography (docs/GEOGRAPHY.md),
 the feed formats and the contract's operator boilerplate, the ways an address
 is written (Chinese numerals, 號, full-width digits, landmark only, ...), and
@@ -204,6 +207,22 @@ def bank_facts(b):
             for g in groups:
                 out.update(x for x in g if len(x) > 1)
     return out
+
+
+# Label prefixes; val is dev's templates with other names (eval_banks/val.py).
+LABEL_PREFIX = {"dev": "dev", "holdout": "ho", "val": "val"}
+
+
+def check_names_disjoint(val, ho):
+    """val shares dev's templates on purpose, but none of the holdout's names."""
+    names = lambda b: set(sum((list(getattr(b, k)) for k in BANK_LISTS[:7]), [])) | set(b.COMPANIES[0])
+    both = names(val) & names(ho)
+    if both:
+        sys.exit("gen_eval: val and holdout banks share names: " + ", ".join(sorted(both)))
+    lo1, hi1 = val.NUMBERS
+    lo2, hi2 = ho.NUMBERS
+    if not (hi1 < lo2 or hi2 < lo1):
+        sys.exit("gen_eval: val and holdout house-number ranges overlap")
 
 
 def check_disjoint(dev, ho):
@@ -544,7 +563,7 @@ class SetBuilder:
     def new_incident(self, sc, place, t0, n, fx=None):
         if any("{company}" in t for k in SC_TEXT for t in (sc.get(k) or [])):
             self.company_for(place)
-        label = "%s-%04d" % ("dev" if self.name == "dev" else "ho", len(self.incidents) + 1)
+        label = "%s-%04d" % (LABEL_PREFIX[self.name], len(self.incidents) + 1)
         inc = Incident(label, sc, place, t0, fx or self.facts(sc), n)
         self.incidents.append(inc)
         return inc
@@ -1113,7 +1132,8 @@ class SetBuilder:
 
     def assign_ids(self, reps):
         rng = self.rng
-        base = {"dev": (100000, 98000, 1), "holdout": (600000, 231000, 5001)}[self.name]
+        base = {"dev": (100000, 98000, 1), "holdout": (600000, 231000, 5001),
+                "val": (800000, 412000, 7001)}[self.name]
         seq = base[0]
         for r in sorted([r for r in reps if r.channel == "hotline"], key=lambda r: r.t):
             seq += rng.randint(3, 60)
@@ -1164,7 +1184,7 @@ class SetBuilder:
                 inc.recur = True
             seen[key] = inc
         for k, inc in enumerate(self.incidents):
-            inc.label = "%s-%04d" % ("dev" if self.name == "dev" else "ho", k + 1)
+            inc.label = "%s-%04d" % (LABEL_PREFIX[self.name], k + 1)
             inc.used = {}
         for inc in self.incidents:
             self.plan_reports(inc)
@@ -1458,14 +1478,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--out", default=os.path.join(HERE, "..", "fixtures", "eval"))
     ap.add_argument("--seed", default="20240501")
-    ap.add_argument("--set", choices=["dev", "holdout"], action="append")
+    ap.add_argument("--set", choices=["dev", "holdout", "val"], action="append")
     args = ap.parse_args()
-    banks = {"dev": load_bank("dev"), "holdout": load_bank("holdout")}
+    banks = {"dev": load_bank("dev"), "holdout": load_bank("holdout"), "val": load_bank("val")}
     shared = check_disjoint(banks["dev"], banks["holdout"])
+    check_names_disjoint(banks["val"], banks["holdout"])
     if shared:
         print("gen_eval: note: %d fact words occur in both banks (e.g. %s)"
               % (len(shared), "、".join(sorted(shared)[:5])), file=sys.stderr)
-    for name in args.set or ["dev", "holdout"]:
+    for name in args.set or ["dev", "holdout", "val"]:
         sb = SetBuilder(name, banks[name], args.seed)
         out = sb.build()
         st = write_set(sb, out, os.path.join(args.out, name))

@@ -512,6 +512,47 @@ static void test_text_only_candidates(void **state)
 	assert_int_equal(incident_of(fx, a), incident_of(fx, b));
 }
 
+static void test_contradicted_incident(void **state)
+{
+	struct fx *fx = *state;
+	struct spec a = { "hotline", "hotline12345", "E1", T0, "华景苑电梯故障",
+			  "来电人反映:华景苑3栋的电梯坏了三天,物业一直不修,老人上下楼困难。",
+			  "多宝路社区", NULL, "property", "13800000001", NULL, NULL, NULL,
+			  SQ_STATUS_OPEN };
+	struct spec b = a, c = a, d = a;
+	int64_t ia, ib, ic, id;
+
+	/* b names the estate only, c another building: c matches b well,
+	 * but contradicts a, and a and b are one incident (the lift of
+	 * building 3), so c is not about it */
+	b.id = "E2";
+	b.at = T0 + HOUR;
+	b.phone = "13800000002";
+	b.text = "市民反映华景苑电梯坏了三天没人修,物业不管,老人上下楼困难。";
+	c.id = "E3";
+	c.at = T0 + 2 * HOUR;
+	c.phone = "13800000003";
+	c.text = "来电人称华景苑5栋电梯坏了三天,物业不修,老人上下楼困难。";
+	d.id = "E4";
+	d.at = T0 + 3 * HOUR;
+	d.phone = "13800000004";
+	d.text = "华景苑三栋电梯还是坏的,坏了三天了,物业不修,老人上下楼困难。";
+	ia = put(fx, &a, NULL);
+	link_run(fx, &ia, 1);
+	ib = put(fx, &b, NULL);
+	link_run(fx, &ib, 1);
+	assert_int_equal(incident_of(fx, ib), incident_of(fx, ia));
+	ic = put(fx, &c, NULL);
+	link_run(fx, &ic, 1);
+	assert_int_not_equal(incident_of(fx, ic), incident_of(fx, ia));
+	/* and it says why: the member of another building */
+	assert_non_null(strstr(link_of(fx, ic).comparisons, "other_building"));
+	/* building 3 again joins a's incident, not c's */
+	id = put(fx, &d, NULL);
+	link_run(fx, &id, 1);
+	assert_int_equal(incident_of(fx, id), incident_of(fx, ia));
+}
+
 static void test_naive_mode(void **state)
 {
 	struct fx *fx = *state;
@@ -594,6 +635,7 @@ int main(void)
 		T(test_merge_forgets_split),
 		T(test_sweeps_unlinked),
 		T(test_text_only_candidates),
+		T(test_contradicted_incident),
 		T(test_naive_mode),
 		T(test_resolve),
 #undef T

@@ -121,7 +121,7 @@ static sq_err text_round(void)
 		return rc;
 	rc = dedup_fold_text(title, text, &bp, &folded);
 	if (!rc)
-		rc = dedup_extract_places(title, text, &landmarks, &buildings);
+		rc = dedup_extract_places(title, text, text, &landmarks, &buildings);
 	if (!rc)
 		rc = dedup_problem_text(folded, &place, &problem);
 	if (!rc)

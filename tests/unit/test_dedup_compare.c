@@ -146,7 +146,17 @@ static void test_extract_places(void **state)
 {
 	static const struct { const char *text, *landmarks, *buildings; } cases[] = {
 		{ "荔湾区龙津西路82號龙津公寓12座出现很多裂纹", "龙津公寓", "12" },
-		{ "前一天半夜开始耀华小区七栋管道井", "耀华小区", "7" },
+		/* a name ending in 小区 also without it (words in front may spoil
+		 * that form, so both are kept) */
+		{ "前一天半夜开始耀华小区七栋管道井", "开始耀华 耀华小区", "7" },
+		{ "华贵楼小区电梯坏了", "华贵楼 贵楼小区", "" },
+		{ "多宝小区停水", "多宝小区", "" },
+		/* names do not reach across the verbs and locatives around them */
+		{ "要求公司尽快结清工资", "", "" },
+		{ "楼下宵夜档太吵了,要求市场监管部门检查", "", "" },
+		/* trade words out: a labour dispatcher and a work team of one firm */
+		{ "广州市宏图劳务派遣公司欠薪", "宏图公司", "" },
+		{ "宏图装修工程队拖欠工资", "宏图公司", "" },
 		/* words in front of a name, and generic names, are left out */
 		{ "昨天夜里开始宝源花园10栋楼道,有人打过燃气公司电话", "宝源花园", "10" },
 		{ "附近小区都停水,物业公司不管", "", "" },
@@ -170,15 +180,42 @@ static void test_extract_places(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(dedup_extract_places(NULL, cases[i].text, &l, &b), SQ_OK);
+		assert_int_equal(dedup_extract_places(NULL, cases[i].text, NULL, &l, &b), SQ_OK);
 		if (strcmp(l, cases[i].landmarks) || strcmp(b, cases[i].buildings))
 			fail_msg("case %zu: [%s] [%s], want [%s] [%s]", i, l, b,
 				 cases[i].landmarks, cases[i].buildings);
 		free(l);
 		free(b);
 	}
+	/* in the address, what follows the house number names the place,
+	 * whatever its ending, without locatives */
+	{
+		static const struct { const char *address, *landmarks, *buildings; } addr[] = {
+			{ "龙津西路266号老街啤酒屋", "街啤酒屋", "" },
+			{ "广州市荔湾区逢源路98号逢源大厦5栋", "逢源大厦", "5" },
+			{ "荔湾区昌华大街345號龙珠台十二座", "龙珠台", "12" },
+			{ "西华二巷364号门口", "", "" },
+			{ "恩宁路八十八号旁边", "", "" },
+			{ "恩宁路88号楼下", "", "" },
+		};
+
+		for (i = 0; i < sizeof(addr) / sizeof(addr[0]); i++) {
+			assert_int_equal(dedup_extract_places(NULL, NULL, addr[i].address, &l, &b), SQ_OK);
+			if (strcmp(l, addr[i].landmarks) || strcmp(b, addr[i].buildings))
+				fail_msg("address %zu: [%s] [%s], want [%s] [%s]", i, l, b,
+					 addr[i].landmarks, addr[i].buildings);
+			free(l);
+			free(b);
+		}
+		/* running text is not an address: 号 there is followed by anything */
+		assert_int_equal(dedup_extract_places(NULL, "逢源路13号工地夜间违规施工", NULL, &l, &b),
+				 SQ_OK);
+		assert_string_equal(l, "");
+		free(l);
+		free(b);
+	}
 	/* the title counts too, and NULL texts are fine */
-	assert_int_equal(dedup_extract_places("蓬莱花园电梯故障", NULL, &l, &b), SQ_OK);
+	assert_int_equal(dedup_extract_places("蓬莱花园电梯故障", NULL, NULL, &l, &b), SQ_OK);
 	assert_string_equal(l, "蓬莱花园");
 	free(l);
 	free(b);
@@ -258,6 +295,14 @@ static int64_t df_noise_common(uint64_t term)
 	return term == term2(0x566a, 0x97f3) ? 900 : 1;
 }
 
+/* Every document has 噪 and 音 in it, as a term or in a bigram. */
+static int64_t df_noise_everywhere(uint64_t term)
+{
+	uint64_t hi = term >> 21, lo = term & 0x1fffff;
+
+	return hi == 0x566a || hi == 0x97f3 || lo == 0x566a || lo == 0x97f3 ? 1000 : 1;
+}
+
 static void test_cosine(void **state)
 {
 	double same, none, common, rare;
@@ -273,10 +318,16 @@ static void test_cosine(void **state)
 	rare = cosine_of("噪音扰民", "噪音很大", df_flat, 1000);
 	assert_true(common < rare);
 	assert_true(common > 0.0);
-	/* idf: rarer is heavier, smoothed, never below 1 */
+	/* idf: rarer is heavier; a term in every document of many counts next
+	 * to nothing, in every one of a few still something (the prior) */
 	assert_true(dedup_idf(1, 1000) > dedup_idf(100, 1000));
-	assert_true(dedup_idf(1000, 1000) >= 1.0);
-	assert_true(dedup_idf(5, 0) >= 1.0);
+	assert_true(dedup_idf(100, 1000) > 0.0);
+	assert_true(dedup_idf(1000, 1000) < 0.01);
+	assert_true(dedup_idf(2, 2) > 1.0);
+	assert_true(dedup_idf(5, 0) > 0.0);
+	/* two texts that share only what every complaint says hardly agree */
+	common = cosine_of("噪音扰民", "噪音很大", df_noise_everywhere, 1000);
+	assert_true(common < 0.01);
 }
 
 /* ---- MinHash ------------------------------------------------------------- */
@@ -520,7 +571,16 @@ static void test_category_levels(void **state)
 	noise.category_raw = "环境保护>噪声污染";
 	construction.category_raw = "环境保护>噪声污染>建筑施工噪声";
 	water.category_raw = "城乡建设>供水>停水";
+	/* a parent label against its child agrees only broadly: the text
+	 * decides whether it is one problem */
 	assert_int_equal(compare_field(&noise, &construction, -1, tax, "category"),
+			 DEDUP_L_CATEGORY_BROAD);
+	assert_int_equal(compare_field(&noise, &construction, 0.05, tax, "category"),
+			 DEDUP_L_CATEGORY_BROAD_OTHER_TEXT);
+	assert_int_equal(compare_field(&noise, &construction, 0.2, tax, "category"),
+			 DEDUP_L_CATEGORY_BROAD);
+	construction.category_raw = "环境保护>噪声污染>建筑施工噪声";
+	assert_int_equal(compare_field(&construction, &construction, 0.05, tax, "category"),
 			 DEDUP_L_CATEGORY_SAME_LABEL);
 	construction.category_raw = "环境保护>噪声污染其他";
 	assert_int_equal(compare_field(&noise, &construction, -1, tax, "category"),
@@ -528,13 +588,29 @@ static void test_category_levels(void **state)
 	odd.source_type = "hotline12345";
 	odd.category = NULL;
 	odd.category_raw = "城乡建设>供水>停水>二次供水";
-	assert_int_equal(compare_field(&water, &odd, -1, tax, "category"), DEDUP_L_CATEGORY_SAME_LABEL);
+	assert_int_equal(compare_field(&water, &odd, 0.3, tax, "category"), DEDUP_L_CATEGORY_BROAD);
+	odd.category_raw = "城乡建设>供水>停水";
+	assert_int_equal(compare_field(&water, &odd, 0.0, tax, "category"),
+			 DEDUP_L_CATEGORY_SAME_LABEL);
 	/* unrelated categories stay unrelated whatever the labels */
 	assert_int_equal(compare_field(&noise, &water, -1, tax, "category"), DEDUP_L_CATEGORY_OTHER);
 	/* across feeds only the common category compares */
 	water.source_type = "deputy_liaison";
 	water.category = "noise";
 	assert_int_equal(compare_field(&noise, &water, -1, tax, "category"), DEDUP_L_CATEGORY_SAME);
+	/* a one-level topic (the liaison station's 环境保护) is broad, in
+	 * the same category and in a related one */
+	water.category_raw = "环境保护";
+	assert_int_equal(compare_field(&noise, &water, 0.02, tax, "category"),
+			 DEDUP_L_CATEGORY_BROAD_OTHER_TEXT);
+	assert_int_equal(compare_field(&noise, &water, 0.12, tax, "category"),
+			 DEDUP_L_CATEGORY_BROAD);
+	water.category = "construction";
+	assert_int_equal(compare_field(&noise, &water, 0.02, tax, "category"),
+			 DEDUP_L_CATEGORY_BROAD_OTHER_TEXT);
+	water.category = "water_power_gas";
+	assert_int_equal(compare_field(&noise, &water, 0.5, tax, "category"),
+			 DEDUP_L_CATEGORY_OTHER);
 	noise.source_type = construction.source_type = water.source_type = odd.source_type = NULL;
 	noise.category_raw = construction.category_raw = water.category_raw = odd.category_raw = NULL;
 	construction.category = "construction";
