@@ -92,6 +92,9 @@ help:
 	@echo "make check      install what is missing, build, run every test"
 	@echo "make demo       poll the local feed simulator into a fresh database and print a digest"
 	@echo "make asan       run the tests under AddressSanitizer and UBSan"
+	@echo "make soak       many polls with faults, kills, SMTP outages and a moving clock"
+	@echo "make install    binary, man pages, /etc/suqiu, systemd units (PREFIX, DESTDIR)"
+	@echo "make uninstall  remove what make install added"
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(TEST_BIN:$(BUILD)/tests/%=$(BUILD)/obj/tests/unit/%.d) $(TEST_SUPPORT_OBJ:.o=.d)
 -include mk/*.mk

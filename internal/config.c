@@ -126,7 +126,7 @@ static const struct sq_option duty_options[] = {
 };
 
 const struct sq_option config_dedup_options[] = {
-	{ "threshold", SQ_OPT_DOUBLE, "6.0", offsetof(struct sq_dedup_config, threshold),
+	{ "threshold", SQ_OPT_DOUBLE, "9.0", offsetof(struct sq_dedup_config, threshold),
 	  "match score (sum of log2 weights) needed to link two complaints", -100, 100, 0 },
 	{ "window", SQ_OPT_DURATION, "7d", offsetof(struct sq_dedup_config, window_ms),
 	  "how far apart in time two complaints may be and still match", HOUR(1), DAY(365), 0 },

@@ -30,13 +30,15 @@
 
 /*
  * term -> df for the terms this run has looked up, kept in step with the
- * increments this run writes (only one poll runs at a time, under the poll
- * lock, so nobody else changes them meanwhile).  Open addressing; term 0
+ * increments this run writes.  Only one poll runs at a time (the poll
+ * lock); an import beside it can leave a cached count a little behind,
+ * which blurs an idf slightly and decides nothing.  Open addressing; term 0
  * never occurs (a term's first code point is non-zero), so it marks empty.
  */
 struct df_cache {
 	uint64_t *term;
 	int64_t *df;
+	double *ldf;              /* log(1 + df): spares a log per term and pair */
 	size_t cap, n;
 };
 
@@ -55,6 +57,7 @@ static void df_cache_release(struct df_cache *c)
 {
 	free(c->term);
 	free(c->df);
+	free(c->ldf);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -72,7 +75,8 @@ static sq_err df_cache_grow(struct df_cache *c)
 	}
 	bigger.term = calloc(bigger.cap, sizeof(*bigger.term));
 	bigger.df = calloc(bigger.cap, sizeof(*bigger.df));
-	if (!bigger.term || !bigger.df) {
+	bigger.ldf = calloc(bigger.cap, sizeof(*bigger.ldf));
+	if (!bigger.term || !bigger.df || !bigger.ldf) {
 		df_cache_release(&bigger);
 		return SQ_ENOMEM;
 	}
@@ -82,6 +86,7 @@ static sq_err df_cache_grow(struct df_cache *c)
 
 			bigger.term[j] = c->term[i];
 			bigger.df[j] = c->df[i];
+			bigger.ldf[j] = c->ldf[i];
 			bigger.n++;
 		}
 	}
@@ -89,6 +94,25 @@ static sq_err df_cache_grow(struct df_cache *c)
 	*c = bigger;
 	return SQ_OK;
 }
+
+/* ---- the candidate cache ------------------------------------------------- */
+
+/*
+ * Complaints of one page share most of their candidates, so a run keeps the
+ * candidates it compared, parsed, in a fixed number of slots (direct-mapped
+ * by id: bounded memory, no eviction policy to get wrong).  Only linked
+ * complaints are kept; a complaint's slot is forgotten when it is linked or
+ * re-indexed, and every slot when incidents merge (members move).  Slots are
+ * by id, and ids follow arrival: 16384 of them hold the candidates of a
+ * seven-day window at about 1,200 complaints a day.
+ */
+#define DOC_CACHE 16384
+
+struct cached {
+	struct dedup_doc doc;     /* doc.id 0: empty */
+	struct dedup_terms terms;
+	int parsed;               /* terms made from doc.folded (only when compared) */
+};
 
 /* ---- the context --------------------------------------------------------- */
 
@@ -102,12 +126,40 @@ struct sq_dedup {
 	int64_t ndocs;
 	int ndocs_known;
 	struct dedup_stats stats;
+	struct cached *docs;      /* DOC_CACHE slots, direct-mapped by complaint id */
+	double text_max;          /* the most the text comparison can add (>= 0) */
+	dedup_trace_fn trace;
+	void *trace_ctx;
 };
+
+static void cached_release(struct cached *c)
+{
+	dedup_doc_release(&c->doc);
+	dedup_terms_release(&c->terms);
+	c->parsed = 0;
+}
+
+static void cache_forget(struct sq_dedup *dd, int64_t id)
+{
+	struct cached *c = &dd->docs[(uint64_t)id % DOC_CACHE];
+
+	if (c->doc.id == id)
+		cached_release(c);
+}
+
+static void cache_clear(struct sq_dedup *dd)
+{
+	size_t i;
+
+	for (i = 0; dd->docs && i < DOC_CACHE; i++)
+		cached_release(&dd->docs[i]);
+}
 
 sq_err dedup_new(struct sq_store *st, const struct sq_dedup_config *cfg,
 		 const struct sq_taxonomy *tax, struct sq_dedup **out, struct sq_error *err)
 {
 	struct sq_dedup *dd;
+	int l;
 
 	*out = NULL;
 	if (cfg->mode && strcmp(cfg->mode, "linkage") && strcmp(cfg->mode, "naive"))
@@ -120,7 +172,13 @@ sq_err dedup_new(struct sq_store *st, const struct sq_dedup_config *cfg,
 	dd->cfg = cfg;
 	dd->tax = tax;
 	dd->naive = cfg->mode && !strcmp(cfg->mode, "naive");
-	if (dedup_boilerplate_init(&dd->bp, &cfg->boilerplate)) {
+	for (l = 0; l < DEDUP_LEVEL_COUNT; l++)
+		if (!strcmp(dedup_level_field((enum dedup_level)l), "text") &&
+		    cfg->weights[l] > dd->text_max)
+			dd->text_max = cfg->weights[l];
+	dd->docs = calloc(DOC_CACHE, sizeof(*dd->docs));
+	if (!dd->docs || dedup_boilerplate_init(&dd->bp, &cfg->boilerplate)) {
+		free(dd->docs);
 		free(dd);
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
 	}
@@ -134,7 +192,15 @@ void dedup_free(struct sq_dedup *dd)
 		return;
 	dedup_boilerplate_release(&dd->bp);
 	df_cache_release(&dd->cache);
+	cache_clear(dd);
+	free(dd->docs);
 	free(dd);
+}
+
+void dedup_set_trace(struct sq_dedup *dd, dedup_trace_fn fn, void *ctx)
+{
+	dd->trace = fn;
+	dd->trace_ctx = ctx;
 }
 
 const struct dedup_stats *dedup_get_stats(const struct sq_dedup *dd)
@@ -163,8 +229,10 @@ static sq_err ndocs(struct sq_dedup *dd, int64_t *n, struct sq_error *err)
 	return SQ_OK;
 }
 
-static sq_err df_get(struct sq_dedup *dd, uint64_t term, int64_t *df, struct sq_error *err)
+/* log(1 + df) of term, from the cache or the store. */
+static sq_err df_get(struct sq_dedup *dd, uint64_t term, double *ldf, struct sq_error *err)
 {
+	int64_t df;
 	size_t i;
 	sq_err rc;
 
@@ -172,14 +240,15 @@ static sq_err df_get(struct sq_dedup *dd, uint64_t term, int64_t *df, struct sq_
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
 	i = df_slot(&dd->cache, term);
 	if (dd->cache.term[i]) {
-		*df = dd->cache.df[i];
+		*ldf = dd->cache.ldf[i];
 		return SQ_OK;
 	}
-	rc = store_dedup_df(dd->st, term, df, err);
+	rc = store_dedup_df(dd->st, term, &df, err);
 	if (rc)
 		return rc;
 	dd->cache.term[i] = term;
-	dd->cache.df[i] = *df;
+	dd->cache.df[i] = df;
+	dd->cache.ldf[i] = *ldf = log1p((double)df);
 	dd->cache.n++;
 	return SQ_OK;
 }
@@ -201,8 +270,10 @@ static sq_err df_add(struct sq_dedup *dd, const struct dedup_terms *t, int delta
 	for (k = 0; dd->cache.cap && k < t->n; k++) {
 		size_t i = df_slot(&dd->cache, t->term[k]);
 
-		if (dd->cache.term[i])
+		if (dd->cache.term[i]) {
 			dd->cache.df[i] = dd->cache.df[i] + delta < 0 ? 0 : dd->cache.df[i] + delta;
+			dd->cache.ldf[i] = log1p((double)dd->cache.df[i]);
+		}
 	}
 	return SQ_OK;
 }
@@ -211,7 +282,8 @@ static sq_err df_add(struct sq_dedup *dd, const struct dedup_terms *t, int delta
 static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **idf,
 		     struct sq_error *err)
 {
-	int64_t n, df;
+	double ldf = 0, ln;
+	int64_t n;
 	size_t i;
 	sq_err rc;
 
@@ -222,14 +294,16 @@ static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **
 	*idf = malloc((t->n ? t->n : 1) * sizeof(**idf));
 	if (!*idf)
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	ln = log1p((double)n);
 	for (i = 0; i < t->n; i++) {
-		rc = df_get(dd, t->term[i], &df, err);
+		rc = df_get(dd, t->term[i], &ldf, err);
 		if (rc) {
 			free(*idf);
 			*idf = NULL;
 			return rc;
 		}
-		(*idf)[i] = dedup_idf(df, n);
+		/* dedup_idf(df, n) with both logarithms precomputed; keep in step */
+		(*idf)[i] = (ldf > ln ? 0 : ln - ldf) + 1.0;
 	}
 	return SQ_OK;
 }
@@ -247,13 +321,26 @@ static void weighted_release(struct weighted *w)
 	w->idf = NULL;
 }
 
-static sq_err weighted_of(struct sq_dedup *dd, const char *folded, struct weighted *w,
-			  struct sq_error *err)
+/*
+ * Candidate id: *out borrowed until the next look-up that maps to the same
+ * slot.  *found 0 when there is no such complaint.  Its terms are parsed
+ * by score_pair, only for the candidates whose text is compared.
+ */
+static sq_err candidate(struct sq_dedup *dd, int64_t id, struct cached **out, int *found,
+			struct sq_error *err)
 {
-	memset(w, 0, sizeof(*w));
-	if (dedup_terms_from_folded(folded ? folded : "", &w->t))
-		return sq_fail(err, SQ_ENOMEM, "out of memory");
-	return idf_of(dd, &w->t, &w->idf, err);
+	struct cached *c = &dd->docs[(uint64_t)id % DOC_CACHE];
+	sq_err rc;
+
+	*out = c;
+	*found = 1;
+	if (c->doc.id == id)
+		return SQ_OK;
+	cached_release(c);
+	rc = store_dedup_doc(dd->st, id, &c->doc, found, err);
+	if (rc || !*found)
+		cached_release(c);
+	return rc;
 }
 
 /* ---- features and index -------------------------------------------------- */
@@ -269,10 +356,108 @@ static sq_err address_keys(const char *s, struct dedup_doc *d)
 	return SQ_OK;
 }
 
+/* Clause punctuation: where an address written inside a sentence starts. */
+static size_t clause_break(const char *p)
+{
+	static const char *const marks[] = { "，", "。", "；", "：", "！", "？", "、", "（", "）" };
+	size_t i;
+
+	if (*p == ',' || *p == '.' || *p == ';' || *p == ':' || *p == '!' || *p == '?' ||
+	    *p == ' ' || *p == '(' || *p == ')')
+		return 1;
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (!strncmp(p, marks[i], strlen(marks[i])))
+			return strlen(marks[i]);
+	return 0;
+}
+
+/*
+ * The address keys of free text: norm_address_key strips administrative
+ * names (广州市荔湾区) only where its input starts, so each clause is given
+ * to it on its own; the last clause with a road wins, as in one address.
+ */
+static sq_err text_address_keys(const char *text, const char *field_road, struct dedup_doc *d)
+{
+	struct dedup_doc clause = { 0 };
+	const char *p = text, *start = text;
+	char *seg;
+	size_t n;
+	sq_err rc = SQ_OK;
+
+	for (;;) {
+		n = *p ? clause_break(p) : 1;
+		if (!n) {
+			p++;
+			continue;
+		}
+		if (p > start) {
+			seg = sq_strndup(start, (size_t)(p - start));
+			rc = seg ? address_keys(seg, &clause) : SQ_ENOMEM;
+			free(seg);
+			if (rc)
+				break;
+			/* the address field's road wins; within the text the last
+			 * clause with a road and number wins, a bare road only
+			 * when nothing better was found */
+			if (clause.road_key && (!field_road || dedup_road_same(field_road, clause.road_key)) &&
+			    (!d->road_key || clause.addr_key)) {
+				free(d->road_key);
+				d->road_key = clause.road_key;
+				clause.road_key = NULL;
+				free(d->addr_key);
+				d->addr_key = clause.addr_key;
+				clause.addr_key = NULL;
+			}
+		}
+		if (!*p)
+			break;
+		p += n;
+		start = p;
+	}
+	dedup_doc_release(&clause);
+	return rc;
+}
+
+/* Replace d->folded by its problem words: without d's own place words. */
+static sq_err problem_text(struct dedup_doc *d)
+{
+	char *words[24], *copy = NULL, *p, *out = NULL;
+	struct sq_strlist list = { words, 0 };
+	sq_err rc = SQ_OK;
+
+	if (d->road_key)
+		words[list.n++] = d->road_key;
+	if (d->addr_key)
+		words[list.n++] = d->addr_key;
+	if (d->community && *d->community)
+		words[list.n++] = d->community;
+	if (d->landmarks && *d->landmarks) {
+		copy = sq_strdup(d->landmarks);
+		if (!copy)
+			return SQ_ENOMEM;
+		for (p = copy; *p && list.n < sizeof(words) / sizeof(words[0]);) {
+			size_t len = strcspn(p, " ");
+
+			words[list.n++] = p;
+			if (!p[len])
+				break;
+			p[len] = '\0';
+			p += len + 1;
+		}
+	}
+	rc = dedup_problem_text(d->folded, &list, &out);
+	free(copy);
+	if (!rc) {
+		free(d->folded);
+		d->folded = out;
+	}
+	return rc;
+}
+
 /* Fold the text and derive the address keys of d from the stored complaint. */
 static sq_err features(struct sq_dedup *dd, struct dedup_doc *d, struct sq_error *err)
 {
-	char *title = NULL, *text = NULL, *address = NULL;
+	char *title = NULL, *text = NULL, *address = NULL, *field_road;
 	sq_err rc;
 
 	rc = store_dedup_text(dd->st, d->id, &title, &text, &address, err);
@@ -281,14 +466,26 @@ static sq_err features(struct sq_dedup *dd, struct dedup_doc *d, struct sq_error
 	free(d->folded);
 	free(d->addr_key);
 	free(d->road_key);
-	d->folded = d->addr_key = d->road_key = NULL;
-	if (dedup_fold_text(title, text, &dd->bp, &d->folded))
+	free(d->landmarks);
+	free(d->buildings);
+	d->folded = d->addr_key = d->road_key = d->landmarks = d->buildings = NULL;
+	if (dedup_fold_text(title, text, &dd->bp, &d->folded) ||
+	    dedup_extract_places(title, text, &d->landmarks, &d->buildings))
 		rc = SQ_ENOMEM;
 	/* The address field first; residents often put it in the text only. */
 	if (!rc && address)
 		rc = address_keys(address, d);
-	if (!rc && !d->road_key && text)
-		rc = address_keys(text, d);
+	/* The text may say the number the address field left out. */
+	field_road = d->road_key ? sq_strdup(d->road_key) : NULL;
+	if (d->road_key && !field_road)
+		rc = SQ_ENOMEM;
+	if (!rc && !d->addr_key && text)
+		rc = text_address_keys(text, field_road, d);
+	if (!rc && !d->addr_key && title)
+		rc = text_address_keys(title, field_road, d);
+	free(field_road);
+	if (!rc)
+		rc = problem_text(d);
 	if (rc)
 		rc = sq_fail(err, SQ_ENOMEM, "out of memory");
 	free(title);
@@ -309,6 +506,14 @@ static long cell_of(double deg)
 	return lround(floor(deg / CELL_DEG));
 }
 
+/* What follows the road in the address key: the house number. */
+static const char *house_number_of(const struct dedup_doc *d)
+{
+	size_t lr = strlen(d->road_key);
+
+	return strncmp(d->addr_key, d->road_key, lr) ? d->addr_key : d->addr_key + lr;
+}
+
 /*
  * The blocking keys of d, NUL-separated in keys->data; *n receives their
  * number.  Place keys first: they are the strongest.
@@ -316,6 +521,8 @@ static long cell_of(double deg)
 static sq_err block_keys(const struct dedup_doc *d, struct sq_buf *keys, size_t *n)
 {
 	struct sq_buf cell = SQ_BUF_INIT;
+	const char *p;
+	size_t i;
 	sq_err rc = SQ_OK;
 
 	*n = 0;
@@ -329,7 +536,26 @@ static sq_err block_keys(const struct dedup_doc *d, struct sq_buf *keys, size_t 
 			(*n)++; \
 		} \
 	} while (0)
-	ADD_KEY("a:", d->addr_key);
+	if (d->road_key) {
+		/* short forms: 晚上上九路73号 and 上九路73号 meet */
+		char shortkey[96];
+
+		if (d->addr_key)
+			ADD_KEY("a:", dedup_road_short(d->road_key, house_number_of(d), shortkey,
+						       sizeof(shortkey)));
+		ADD_KEY("r:", dedup_road_short(d->road_key, NULL, shortkey, sizeof(shortkey)));
+	}
+	for (p = d->landmarks, i = 0; !rc && p && *p && i < 3; i++) {
+		size_t len = strcspn(p, " ");
+
+		rc = sq_buf_add(keys, "l:", 2);
+		if (!rc)
+			rc = sq_buf_add(keys, p, len);
+		if (!rc)
+			rc = sq_buf_addc(keys, '\0');
+		(*n)++;
+		p += len + (p[len] == ' ');
+	}
 	if (d->grid && strlen(d->grid) >= 15)
 		ADD_KEY("g:", d->grid);
 	ADD_KEY("c:", d->community);
@@ -355,7 +581,7 @@ static sq_err index_doc(struct sq_dedup *dd, const struct dedup_doc *d,
 			const struct dedup_terms *t, struct sq_error *err)
 {
 	struct sq_buf keys = SQ_BUF_INIT;
-	const char *list[8];
+	const char *list[16];
 	int64_t bands[DEDUP_LSH_BANDS];
 	const char *k = NULL;
 	size_t n = 0, i = 0, nb;
@@ -408,6 +634,7 @@ static sq_err candidates(struct sq_dedup *dd, const struct dedup_doc *d,
 	if (!rc && !dd->naive && dedup_minhash_bands(t, bands))
 		for (b = 0; !rc && b < DEDUP_LSH_BANDS && ids->n < MAX_CANDIDATES; b++)
 			rc = store_dedup_band(dd->st, (int)b, bands[b], from, to, BAND_LIMIT, ids, err);
+	store_ids_unique(ids);
 	sq_buf_release(&keys);
 	sq_buf_release(&cell);
 	return rc;
@@ -423,16 +650,28 @@ struct best {
 	size_t ncmp;
 };
 
-/* Compare d with candidate c (loaded), both with weighted terms. */
-static void score_pair(struct sq_dedup *dd, const struct dedup_doc *d, const struct weighted *wd,
-		       const struct dedup_doc *c, const struct weighted *wc,
-		       struct dedup_comparison *cmp, size_t *ncmp, double *score)
+/* Compare d (with weighted terms) with candidate c. */
+static sq_err score_pair(struct sq_dedup *dd, const struct dedup_doc *d, const struct weighted *wd,
+			 struct cached *c, struct dedup_comparison *cmp, size_t *ncmp,
+			 double *score, struct sq_error *err)
 {
-	double cosine = -1;
+	double cosine = -1, *idf = NULL;
+	sq_err rc;
 
-	if (wd->t.n && wc->t.n)
-		cosine = dedup_cosine(&wd->t, wd->idf, &wc->t, wc->idf);
-	*ncmp = dedup_compare(d, c, cosine, dd->cfg->weights, dd->tax, cmp, score);
+	if (!c->parsed) {
+		if (dedup_terms_from_folded(c->doc.folded ? c->doc.folded : "", &c->terms))
+			return sq_fail(err, SQ_ENOMEM, "out of memory");
+		c->parsed = 1;
+	}
+	if (wd->t.n && c->terms.n) {
+		rc = idf_of(dd, &c->terms, &idf, err);
+		if (rc)
+			return rc;
+		cosine = dedup_cosine(&wd->t, wd->idf, &c->terms, idf);
+		free(idf);
+	}
+	*ncmp = dedup_compare(d, &c->doc, cosine, dd->cfg->weights, dd->tax, cmp, score);
+	return SQ_OK;
 }
 
 /* The naive rule: same full phone number within 24 hours. */
@@ -476,6 +715,7 @@ static sq_err auto_merge(struct sq_dedup *dd, int64_t *into, int64_t other, int6
 	if (rc || apart)
 		return rc;
 	rc = store_incident_merge(dd->st, keep, gone, err);
+	cache_clear(dd);   /* members of `gone` moved */
 	if (!rc)
 		rc = store_decision_add(dd->st, "link_merge", 0, keep, gone, now, why, err);
 	if (!rc) {
@@ -494,44 +734,39 @@ static sq_err link_declared(struct sq_dedup *dd, struct dedup_doc *d, const stru
 			    int64_t now, int *linked, struct sq_error *err)
 {
 	struct store_ids ids = { 0 };
-	struct dedup_doc c = { 0 };
-	struct weighted wc = { 0 };
+	struct cached *c;
 	struct best b = { 0 };
-	int64_t into = d->incident_id;
+	int64_t into = d->incident_id, other;
 	size_t i;
 	int found;
 	sq_err rc;
 
 	rc = store_declared_neighbours(dd->st, d->id, &ids, err);
 	for (i = 0; !rc && i < ids.n; i++) {
-		rc = store_dedup_doc(dd->st, ids.v[i], &c, &found, err);
-		if (rc || !found || !c.incident_id || c.incident_id == into)
+		rc = candidate(dd, ids.v[i], &c, &found, err);
+		if (rc || !found || !c->doc.incident_id || c->doc.incident_id == into)
 			continue;
 		if (!into) {
 			/* Declared is decisive; the comparisons are kept only to
 			 * show what else the two have in common. */
-			weighted_release(&wc);
-			rc = weighted_of(dd, c.folded, &wc, err);
-			if (rc)
-				break;
-			b.matched_id = c.id;
-			b.incident_id = c.incident_id;
-			score_pair(dd, d, wd, &c, &wc, b.cmp, &b.ncmp, &b.score);
-			rc = store_incident_add(dd->st, c.incident_id, d->id, err);
+			b.matched_id = c->doc.id;
+			b.incident_id = c->doc.incident_id;
+			rc = score_pair(dd, d, wd, c, b.cmp, &b.ncmp, &b.score, err);
+			if (!rc)
+				rc = store_incident_add(dd->st, b.incident_id, d->id, err);
 			if (!rc)
 				rc = record_link(dd, d->id, "declared", &b, now, err);
 			if (!rc) {
-				into = d->incident_id = c.incident_id;
+				into = d->incident_id = b.incident_id;
 				dd->stats.declared++;
 			}
 			continue;
 		}
-		rc = auto_merge(dd, &into, c.incident_id, now, "source-declared link", err);
+		other = c->doc.incident_id;
+		rc = auto_merge(dd, &into, other, now, "source-declared link", err);
 		d->incident_id = into;
 	}
 	*linked = d->incident_id != 0;
-	weighted_release(&wc);
-	dedup_doc_release(&c);
 	store_ids_release(&ids);
 	return rc;
 }
@@ -542,8 +777,7 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 			     struct sq_error *err)
 {
 	struct store_ids ids = { 0 };
-	struct dedup_doc c = { 0 };
-	struct weighted wc = { 0 };
+	struct cached *c;
 	struct dedup_comparison cmp[DEDUP_F_COUNT];
 	size_t i, ncmp;
 	double score;
@@ -556,34 +790,48 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 	for (i = 0; !rc && i < ids.n; i++) {
 		if (ids.v[i] == d->id)
 			continue;
-		rc = store_dedup_doc(dd->st, ids.v[i], &c, &found, err);
-		if (rc || !found || !c.incident_id)
-			continue;   /* not linked yet: it will find d when it is */
-		weighted_release(&wc);
-		rc = weighted_of(dd, c.folded, &wc, err);
+		rc = candidate(dd, ids.v[i], &c, &found, err);
+		if (rc || !found)
+			continue;
+		if (!c->doc.incident_id) {
+			/* not linked yet: it will find d when it is */
+			cached_release(c);
+			continue;
+		}
+		dd->stats.candidates++;
+		/*
+		 * The text comparison is most of a pair's cost.  When the other
+		 * fields plus the best text level cannot reach the best score so
+		 * far, this candidate cannot win (nor tie: the margin covers the
+		 * rounding of the same sum in another order), so its text is not
+		 * compared.  The naive rule and the trace want every pair.
+		 */
+		if (!dd->naive && !dd->trace && b->matched_id) {
+			dedup_compare(d, &c->doc, -1, dd->cfg->weights, dd->tax, cmp, &score);
+			if (score + dd->text_max < b->score - 1e-9)
+				continue;
+		}
+		rc = score_pair(dd, d, wd, c, cmp, &ncmp, &score, err);
 		if (rc)
 			break;
-		dd->stats.candidates++;
-		score_pair(dd, d, wd, &c, &wc, cmp, &ncmp, &score);
+		if (dd->trace)
+			dd->trace(dd->trace_ctx, d, &c->doc, cmp, ncmp, score);
 		if (dd->naive) {
-			if (!naive_match(d, &c))
+			if (!naive_match(d, &c->doc))
 				continue;
-			rc = store_ids_add(matches, c.incident_id) ? SQ_ENOMEM : SQ_OK;
-			if (rc) {
-				sq_fail(err, rc, "out of memory");
+			if (store_ids_add(matches, c->doc.incident_id)) {
+				rc = sq_fail(err, SQ_ENOMEM, "out of memory");
 				break;
 			}
 		}
-		if (score > b->score || (score == b->score && c.incident_id < b->incident_id)) {
+		if (score > b->score || (score == b->score && c->doc.incident_id < b->incident_id)) {
 			b->score = score;
-			b->matched_id = c.id;
-			b->incident_id = c.incident_id;
+			b->matched_id = c->doc.id;
+			b->incident_id = c->doc.incident_id;
 			memcpy(b->cmp, cmp, ncmp * sizeof(cmp[0]));
 			b->ncmp = ncmp;
 		}
 	}
-	weighted_release(&wc);
-	dedup_doc_release(&c);
 	store_ids_release(&ids);
 	return rc;
 }
@@ -622,7 +870,7 @@ static sq_err link_new(struct sq_dedup *dd, struct dedup_doc *d, const struct we
 	int linked;
 
 	rc = link_declared(dd, d, wd, now, &linked, err);
-	if (rc || (linked && !dd->naive))
+	if (rc)
 		return rc;
 	rc = best_candidate(dd, d, wd, &b, &matches, err);
 	if (rc)
@@ -630,7 +878,16 @@ static sq_err link_new(struct sq_dedup *dd, struct dedup_doc *d, const struct we
 	if (dd->naive && matches.n) {
 		rc = link_naive(dd, d, &b, &matches, now, err);
 	} else if (linked) {
-		/* declared already (naive mode, no other match) */
+		/*
+		 * Placed by a declared link; if it also matches another incident
+		 * by score, the two incidents are one: the link bridges them.
+		 */
+		if (!dd->naive && b.matched_id && b.score >= dd->cfg->threshold &&
+		    b.incident_id != d->incident_id) {
+			into = d->incident_id;
+			rc = auto_merge(dd, &into, b.incident_id, now, "declared link and score", err);
+			d->incident_id = into;
+		}
 	} else if (!dd->naive && b.matched_id && b.score >= dd->cfg->threshold) {
 		rc = store_incident_add(dd->st, b.incident_id, d->id, err);
 		if (!rc)
@@ -657,6 +914,7 @@ static sq_err link_one(struct sq_dedup *dd, int64_t id, int64_t now, struct sq_e
 	int found, linked;
 	sq_err rc;
 
+	cache_forget(dd, id);   /* its text, place or incident is about to change */
 	rc = store_dedup_doc(dd->st, id, &d, &found, err);
 	if (rc || !found)
 		goto out;
@@ -730,8 +988,9 @@ sq_err dedup_link(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now
 		rc = store_commit(dd->st, err);
 	if (rc) {
 		store_rollback(dd->st);
-		/* The cache may hold counts the rollback undid. */
+		/* The caches may hold what the rollback undid. */
 		df_cache_release(&dd->cache);
+		cache_clear(dd);
 		dd->ndocs_known = 0;
 		return sq_error_prefix(err, "linking complaints: ");
 	}

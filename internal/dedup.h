@@ -66,6 +66,18 @@ void dedup_free(struct sq_dedup *dd);
 sq_err dedup_link(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now,
 		  struct sq_error *err);
 
+/*
+ * Called for every candidate pair scored (for fitting weights on labelled
+ * data, docs/dedup.md): a is the complaint being linked, b the candidate,
+ * c[0..n) the comparisons, score their sum.  Everything is borrowed for
+ * the call only.
+ */
+typedef void (*dedup_trace_fn)(void *ctx, const struct dedup_doc *a, const struct dedup_doc *b,
+			       const struct dedup_comparison *c, size_t n, double score);
+
+/* Install (fn NULL: remove) the pair trace. */
+void dedup_set_trace(struct sq_dedup *dd, dedup_trace_fn fn, void *ctx);
+
 /* Totals since dedup_new. */
 const struct dedup_stats *dedup_get_stats(const struct sq_dedup *dd);
 

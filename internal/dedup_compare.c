@@ -4,6 +4,7 @@
  * See dedup_compare.h and dedup_levels.h.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,10 +41,13 @@ void dedup_doc_release(struct dedup_doc *d)
 	free(d->source_type);
 	free(d->source_id);
 	free(d->category);
+	free(d->category_raw);
 	free(d->community);
 	free(d->grid);
 	free(d->addr_key);
 	free(d->road_key);
+	free(d->landmarks);
+	free(d->buildings);
 	free(d->contact_hash);
 	free(d->contact_masked);
 	free(d->folded);
@@ -60,64 +64,159 @@ static int same(const char *a, const char *b)
 	return known(a) && known(b) && !strcmp(a, b);
 }
 
+/* Number of UTF-8 characters in s[0..n). */
+static size_t utf8_chars(const char *s, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
+int dedup_road_same(const char *a, const char *b)
+{
+	size_t la, lb;
+
+	if (!known(a) || !known(b))
+		return 0;
+	la = strlen(a);
+	lb = strlen(b);
+	if (la < lb) {
+		const char *t = a;
+
+		a = b;
+		b = t;
+		la = lb;
+		lb = strlen(b);
+	}
+	return !strcmp(a + la - lb, b) && (la == lb || utf8_chars(b, lb) >= 3);
+}
+
+const char *dedup_road_short(const char *road, const char *suffix, char *out, size_t size)
+{
+	size_t len = strlen(road), start = len, chars = 0;
+
+	while (start > 0 && chars < 3) {
+		start--;
+		if (((unsigned char)road[start] & 0xc0) != 0x80)
+			chars++;
+	}
+	snprintf(out, size, "%s%s", road + start, suffix ? suffix : "");
+	return out;
+}
+
+/* The house number of an address key (what follows its road). */
+static const char *house_number(const struct dedup_doc *d)
+{
+	size_t lr = d->road_key ? strlen(d->road_key) : 0;
+
+	if (lr && !strncmp(d->addr_key, d->road_key, lr))
+		return d->addr_key + lr;
+	return d->addr_key;
+}
+
+/* Same road and number, allowing for words before the road. */
+static int address_same(const struct dedup_doc *a, const struct dedup_doc *b)
+{
+	if (!known(a->addr_key) || !known(b->addr_key))
+		return 0;
+	if (!strcmp(a->addr_key, b->addr_key))
+		return 1;
+	return dedup_road_same(a->road_key, b->road_key) &&
+	       !strcmp(house_number(a), house_number(b));
+}
+
 /* Levels with cut points, in the order of the X-macro table. */
 static enum dedup_level text_level(double c)
 {
-	if (c >= 0.50)
+	if (c >= 0.45)
 		return DEDUP_L_TEXT_VERY_HIGH;
 	if (c >= 0.30)
 		return DEDUP_L_TEXT_HIGH;
-	if (c >= 0.18)
+	if (c >= 0.20)
 		return DEDUP_L_TEXT_MEDIUM;
-	if (c >= 0.08)
+	if (c >= 0.10)
 		return DEDUP_L_TEXT_LOW;
+	if (c >= 0.05)
+		return DEDUP_L_TEXT_SLIGHT;
 	return DEDUP_L_TEXT_NONE;
 }
 
-static int address_level(const struct dedup_doc *a, const struct dedup_doc *b,
-			 enum dedup_level *l)
+/*
+ * One comparison of everything that says where: addresses, building
+ * numbers, named places, positions, grid cells and communities all measure
+ * the same thing, so adding their weights would count one agreement many
+ * times.  The first level that applies wins (dedup_levels.h order).
+ * *metres receives the distance when both positions are known, else -1.
+ */
+static int place_level(const struct dedup_doc *a, const struct dedup_doc *b,
+		       enum dedup_level *l, double *metres)
 {
-	if (same(a->addr_key, b->addr_key)) {
-		*l = DEDUP_L_ADDRESS_EXACT;
-		return 1;
-	}
-	if (!known(a->road_key) || !known(b->road_key))
-		return 0;
-	if (strcmp(a->road_key, b->road_key)) {
-		*l = DEDUP_L_ADDRESS_OTHER_ROAD;
-		return 1;
-	}
-	/* Same road: two different house numbers are two places; a missing
-	 * number on one side is merely vague. */
-	if (known(a->addr_key) && known(b->addr_key))
-		*l = DEDUP_L_ADDRESS_OTHER_NUMBER;
+	int same_addr = address_same(a, b);
+	int same_road = dedup_road_same(a->road_key, b->road_key);
+	int landmarks = known(a->landmarks) && known(b->landmarks);
+	int same_landmark = landmarks && dedup_lists_share(a->landmarks, b->landmarks);
+	int buildings = known(a->buildings) && known(b->buildings);
+	int same_grid = same(a->grid, b->grid) && strlen(a->grid) >= 15;
+	double m = -1;
+
+	if (a->has_pos && b->has_pos)
+		m = norm_distance_m(a->lon, a->lat, b->lon, b->lat);
+	*metres = m;
+	if (buildings && !dedup_lists_share(a->buildings, b->buildings))
+		*l = DEDUP_L_PLACE_OTHER_BUILDING;
+	else if (same_road && known(a->addr_key) && known(b->addr_key) && !same_addr)
+		*l = DEDUP_L_PLACE_OTHER_NUMBER;
+	else if (known(a->community) && known(b->community) && strcmp(a->community, b->community))
+		*l = DEDUP_L_PLACE_OTHER_COMMUNITY;
+	else if (m > 500)
+		*l = DEDUP_L_PLACE_FAR;
+	else if (buildings && (same_addr || same_landmark || (m >= 0 && m <= 50)))
+		*l = DEDUP_L_PLACE_SAME_BUILDING;
+	else if (same_addr || same_landmark || (m >= 0 && m <= 50))
+		*l = DEDUP_L_PLACE_SAME_SPOT;
+	else if (landmarks)
+		*l = DEDUP_L_PLACE_OTHER_LANDMARK;
+	else if (same_road || same_grid || (m >= 0 && m <= 150))
+		*l = DEDUP_L_PLACE_NEAR;
+	else if (known(a->road_key) && known(b->road_key))
+		*l = DEDUP_L_PLACE_OTHER_ROAD;
+	else if (same(a->community, b->community))
+		*l = DEDUP_L_PLACE_SAME_COMMUNITY;
 	else
-		*l = DEDUP_L_ADDRESS_SAME_ROAD;
+		return 0;
 	return 1;
 }
 
-static enum dedup_level distance_level(double m)
+/* One label equals the other or is a path prefix of it (A>B and A>B>C). */
+static int label_prefix(const char *a, const char *b)
 {
-	if (m <= 50)
-		return DEDUP_L_DISTANCE_50M;
-	if (m <= 150)
-		return DEDUP_L_DISTANCE_150M;
-	if (m <= 500)
-		return DEDUP_L_DISTANCE_500M;
-	return DEDUP_L_DISTANCE_FAR;
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > lb) {
+		const char *t = a;
+
+		a = b;
+		b = t;
+		la = lb;
+	}
+	return !strncmp(a, b, la) && (b[la] == '\0' || b[la] == '>' || b[la] == '/');
 }
 
-static int place_level(const struct dedup_doc *a, const struct dedup_doc *b,
-		       enum dedup_level *l)
+/*
+ * Within one feed the raw labels are finer than the common category
+ * (燃气泄漏 and 停水 are both water_power_gas); across feeds only the
+ * common category compares.
+ */
+static int raw_label_level(const struct dedup_doc *a, const struct dedup_doc *b,
+			   enum dedup_level *l)
 {
-	if (same(a->grid, b->grid) && strlen(a->grid) >= 15) {
-		*l = DEDUP_L_PLACE_SAME_GRID;
-		return 1;
-	}
-	if (!known(a->community) || !known(b->community))
+	if (!same(a->source_type, b->source_type) || !known(a->category_raw) ||
+	    !known(b->category_raw))
 		return 0;
-	*l = strcmp(a->community, b->community) ? DEDUP_L_PLACE_OTHER_COMMUNITY
-						: DEDUP_L_PLACE_SAME_COMMUNITY;
+	*l = label_prefix(a->category_raw, b->category_raw) ? DEDUP_L_CATEGORY_SAME_LABEL
+							     : DEDUP_L_CATEGORY_OTHER_LABEL;
 	return 1;
 }
 
@@ -125,9 +224,10 @@ static int category_level(const struct dedup_doc *a, const struct dedup_doc *b,
 			  const struct sq_taxonomy *tax, enum dedup_level *l)
 {
 	if (!known(a->category) || !known(b->category))
-		return 0;
+		return raw_label_level(a, b, l);
 	if (!strcmp(a->category, b->category)) {
-		*l = DEDUP_L_CATEGORY_SAME;
+		if (!raw_label_level(a, b, l))
+			*l = DEDUP_L_CATEGORY_SAME;
 		return 1;
 	}
 	if (!tax) {
@@ -139,7 +239,8 @@ static int category_level(const struct dedup_doc *a, const struct dedup_doc *b,
 		*l = DEDUP_L_CATEGORY_SAME;
 		return 1;
 	case TAX_RELATED:
-		*l = DEDUP_L_CATEGORY_COMPATIBLE;
+		if (!raw_label_level(a, b, l))
+			*l = DEDUP_L_CATEGORY_COMPATIBLE;
 		return 1;
 	case TAX_UNRELATED:
 		*l = DEDUP_L_CATEGORY_OTHER;
@@ -174,6 +275,8 @@ static enum dedup_level time_level(double hours)
 		return DEDUP_L_TIME_DAY;
 	if (hours <= 72)
 		return DEDUP_L_TIME_3DAYS;
+	if (hours <= 120)
+		return DEDUP_L_TIME_5DAYS;
 	if (hours <= 168)
 		return DEDUP_L_TIME_WEEK;
 	return DEDUP_L_TIME_BEYOND;
@@ -199,14 +302,8 @@ size_t dedup_compare(const struct dedup_doc *a, const struct dedup_doc *b, doubl
 
 	if (cosine >= 0)
 		put(out, &n, weights, text_level(cosine), cosine, 1);
-	if (address_level(a, b, &l))
-		put(out, &n, weights, l, 0, 0);
-	if (a->has_pos && b->has_pos) {
-		v = norm_distance_m(a->lon, a->lat, b->lon, b->lat);
-		put(out, &n, weights, distance_level(v), v, 1);
-	}
-	if (place_level(a, b, &l))
-		put(out, &n, weights, l, 0, 0);
+	if (place_level(a, b, &l, &v))
+		put(out, &n, weights, l, v, v >= 0);
 	if (category_level(a, b, tax, &l))
 		put(out, &n, weights, l, 0, 0);
 	if (contact_level(a, b, &l))

@@ -11,8 +11,10 @@
  * carry meaning — CJK ideographs, letters (ASCII lower-cased, full-width
  * folded), digits — in runs separated by single spaces where punctuation,
  * symbols, whitespace or an operator's boilerplate phrase stood.  Terms are
- * the character bigrams inside each run (a run of one character is a
- * unigram), encoded exactly as (cp1 << 21 | cp2), so no hash collisions.
+ * the characters and the character bigrams inside each run, encoded exactly
+ * as (cp1 << 21 | cp2) and (cp << 21), so no hash collisions.  Bigrams
+ * alone miss paraphrase (停满了车 / 违规停放 share no bigram); characters
+ * alone match anything; together, weighted by idf, they rank well.
  * Two texts are compared by the cosine of their TF-IDF vectors (sublinear
  * tf 1+ln(tf), smoothed idf ln((1+N)/(1+df))+1), so the bigrams every
  * complaint shares (反映, 噪音, 处理) count little and the rare ones
@@ -67,6 +69,36 @@ void dedup_boilerplate_release(struct dedup_boilerplate *bp);
 sq_err dedup_fold_text(const char *title, const char *text,
 		       const struct dedup_boilerplate *bp, char **out);
 
+/*
+ * The finer places a complaint names, from its title and text:
+ *  - building numbers before 栋, 座, 幢 or 号楼 (Arabic or Chinese numerals:
+ *    "十二座" is 12; "恩宁路88号楼下" is an address, not building 88);
+ *  - named places: residential complexes, buildings, companies, shops,
+ *    schools — the two characters before a suffix such as 小区, 花园, 苑,
+ *    大厦, 公寓, 公司, 中学, 牛杂, with the suffix ("宝源花园" also from
+ *    "昨天夜里开始宝源花园"); for companies the words 有限, 责任, 建筑,
+ *    劳务, 工程, 装饰 are dropped first, so "广州市金鼎建筑劳务有限公司"
+ *    and "金鼎公司" are one name.  Generic stems (燃气公司, 物业公司,
+ *    附近小区) name no place and are left out.
+ * *landmarks and *buildings (malloc'd, caller frees) receive the sorted,
+ * distinct names and numbers separated by single spaces ("" when none).
+ * Either text may be NULL.  SQ_ENOMEM only.
+ */
+sq_err dedup_extract_places(const char *title, const char *text, char **landmarks,
+			    char **buildings);
+
+/* True when the space-separated lists a and b have an item in common. */
+int dedup_lists_share(const char *a, const char *b);
+
+/*
+ * The problem words of a folded text: folded minus the words in list (the
+ * complaint's own road, address and named places) and minus digits, so
+ * that the text comparison measures what went wrong and the place
+ * comparison where; counting a rare place name in both would count one
+ * agreement twice.  *out malloc'd.  SQ_ENOMEM only.
+ */
+sq_err dedup_problem_text(const char *folded, const struct sq_strlist *list, char **out);
+
 /* A text's terms: sorted, distinct, with their counts. */
 struct dedup_terms {
 	uint64_t *term;
@@ -94,6 +126,20 @@ double dedup_cosine(const struct dedup_terms *a, const double *idf_a,
  */
 int dedup_minhash_bands(const struct dedup_terms *t, int64_t bands[DEDUP_LSH_BANDS]);
 
+/*
+ * Road names found in running text may carry words before them
+ * (晚上上九路 for 上九路): two roads are the same when one ends with the
+ * other and the shorter has at least three characters.
+ */
+int dedup_road_same(const char *a, const char *b);
+
+/*
+ * The short form of a road (its last three characters: 上九路, 津西路)
+ * followed by suffix, into out (size bytes), for blocking keys that survive
+ * such prefixes.  Returns out.
+ */
+const char *dedup_road_short(const char *road, const char *suffix, char *out, size_t size);
+
 /* ---- field comparisons ------------------------------------------------ */
 
 /* What the comparisons need to know of one complaint. */
@@ -103,12 +149,15 @@ struct dedup_doc {
 	int64_t received_at;
 	char *source, *source_type, *source_id;
 	char *category;          /* common taxonomy key or NULL */
+	char *category_raw;      /* the feed's own label */
 	char *community, *grid;
 	char *addr_key;          /* road + number, e.g. 恩宁路88号, or NULL */
 	char *road_key;          /* road only, e.g. 恩宁路, or NULL */
 	char *contact_hash, *contact_masked;
 	int has_pos;
 	double lat, lon;
+	char *landmarks;         /* dedup_extract_places: named places, space-separated */
+	char *buildings;         /* building numbers, space-separated */
 	char *folded;            /* dedup_fold_text of title and text */
 };
 
@@ -116,8 +165,6 @@ void dedup_doc_release(struct dedup_doc *d);
 
 enum dedup_field {
 	DEDUP_F_TEXT = 0,
-	DEDUP_F_ADDRESS,
-	DEDUP_F_DISTANCE,
 	DEDUP_F_PLACE,
 	DEDUP_F_CATEGORY,
 	DEDUP_F_CONTACT,

@@ -10,7 +10,10 @@
  * array of struct sq_dedup_config (config.h), its option rows (config.c),
  * and the classification in dedup_compare.c, so a level is added in one
  * place.  A field whose value is missing on either side has no level and
- * contributes nothing ("unknown" is not a row).
+ * contributes nothing ("unknown" is not a row).  Within one field the
+ * first level that applies wins, in table order; the place levels put
+ * conflicts first (two buildings, two house numbers, two communities)
+ * because one clear difference outweighs any agreement on the street.
  *
  * Defaults were fitted on fixtures/eval/dev (scripts/dedup_fit.py) and
  * rounded; docs/dedup.md says how to refit them.
@@ -19,33 +22,36 @@
 #define SUQIU_DEDUP_LEVELS_H
 
 #define DEDUP_LEVELS(X) \
-	X(TEXT_VERY_HIGH,     "text", "very_high",     "9.0",  "TF-IDF bigram cosine >= 0.50") \
-	X(TEXT_HIGH,          "text", "high",          "6.0",  "cosine >= 0.30") \
-	X(TEXT_MEDIUM,        "text", "medium",        "3.0",  "cosine >= 0.18") \
-	X(TEXT_LOW,           "text", "low",           "0.0",  "cosine >= 0.08") \
-	X(TEXT_NONE,          "text", "none",          "-4.0", "cosine < 0.08") \
-	X(ADDRESS_EXACT,      "address", "exact",      "4.0",  "same road and number") \
-	X(ADDRESS_SAME_ROAD,  "address", "same_road",  "1.5",  "same road, number missing on one side") \
-	X(ADDRESS_OTHER_NUMBER, "address", "other_number", "-6.0", "same road, different numbers") \
-	X(ADDRESS_OTHER_ROAD, "address", "other_road", "-2.0", "different roads") \
-	X(DISTANCE_50M,       "distance", "50m",       "3.0",  "positions within 50 m") \
-	X(DISTANCE_150M,      "distance", "150m",      "1.5",  "within 150 m") \
-	X(DISTANCE_500M,      "distance", "500m",      "0.0",  "within 500 m") \
-	X(DISTANCE_FAR,       "distance", "far",       "-4.0", "more than 500 m apart") \
-	X(PLACE_SAME_GRID,    "place", "same_grid",    "1.5",  "same grid cell (15-digit code)") \
-	X(PLACE_SAME_COMMUNITY, "place", "same_community", "1.0", "same community") \
-	X(PLACE_OTHER_COMMUNITY, "place", "other_community", "-4.0", "different communities") \
-	X(CATEGORY_SAME,      "category", "same",      "1.5",  "same common category") \
-	X(CATEGORY_COMPATIBLE, "category", "compatible", "0.5", "categories the taxonomy calls compatible") \
-	X(CATEGORY_OTHER,     "category", "other",     "-4.0", "incompatible categories") \
-	X(CONTACT_SAME,       "contact", "same",       "3.0",  "same contact hash (same phone number)") \
-	X(CONTACT_SAME_MASKED, "contact", "same_masked", "1.5", "same masked number, full number unknown") \
-	X(CONTACT_OTHER,      "contact", "other",      "-0.5", "different numbers") \
-	X(TIME_HOUR,          "time", "hour",          "1.0",  "received within 1 hour of each other") \
-	X(TIME_DAY,           "time", "day",           "0.5",  "within 24 hours") \
-	X(TIME_3DAYS,         "time", "3days",         "0.0",  "within 72 hours") \
-	X(TIME_WEEK,          "time", "week",          "-1.0", "within 7 days") \
-	X(TIME_BEYOND,        "time", "beyond",        "-2.0", "more than 7 days apart")
+	X(TEXT_VERY_HIGH,     "text", "very_high",     "1.5",  "TF-IDF cosine of the problem words >= 0.45") \
+	X(TEXT_HIGH,          "text", "high",          "1.5",  "cosine >= 0.30") \
+	X(TEXT_MEDIUM,        "text", "medium",        "1.0",  "cosine >= 0.20") \
+	X(TEXT_LOW,           "text", "low",           "1.0",  "cosine >= 0.10") \
+	X(TEXT_SLIGHT,        "text", "slight",        "-1.5",  "cosine >= 0.05") \
+	X(TEXT_NONE,          "text", "none",          "-3.5", "cosine < 0.05") \
+	X(PLACE_OTHER_BUILDING, "place", "other_building", "-5.5", "building numbers on both sides, none in common") \
+	X(PLACE_OTHER_NUMBER, "place", "other_number", "-4.0", "same road, different house numbers") \
+	X(PLACE_OTHER_COMMUNITY, "place", "other_community", "-5.0", "different communities") \
+	X(PLACE_FAR,          "place", "far",          "-3.5", "positions more than 500 m apart") \
+	X(PLACE_SAME_BUILDING, "place", "same_building", "7.5", "same building number at the same address or named place") \
+	X(PLACE_SAME_SPOT,    "place", "same_spot",    "7.0",  "same road and number, same named place, or within 50 m") \
+	X(PLACE_OTHER_LANDMARK, "place", "other_landmark", "-1.5", "named places on both sides, none in common") \
+	X(PLACE_NEAR,         "place", "near",         "4.0",  "same road (a number on one side only), same grid cell, or within 150 m") \
+	X(PLACE_OTHER_ROAD,   "place", "other_road",   "-3.0", "different roads") \
+	X(PLACE_SAME_COMMUNITY, "place", "same_community", "1.0", "same community, nothing finer known") \
+	X(CATEGORY_OTHER,     "category", "other",     "-5.5", "unrelated categories") \
+	X(CATEGORY_OTHER_LABEL, "category", "other_label", "-3.5", "one feed, different labels (燃气泄漏 / 停水), neither a prefix of the other") \
+	X(CATEGORY_SAME_LABEL, "category", "same_label", "3.0", "one feed, the same label or one a prefix of the other") \
+	X(CATEGORY_SAME,      "category", "same",      "4.0",  "same common category") \
+	X(CATEGORY_COMPATIBLE, "category", "compatible", "2.0", "categories the taxonomy calls related") \
+	X(CONTACT_SAME,       "contact", "same",       "1.5",  "same contact hash (same phone number)") \
+	X(CONTACT_SAME_MASKED, "contact", "same_masked", "2.0", "same masked number, full number unknown on one side") \
+	X(CONTACT_OTHER,      "contact", "other",      "-1.0", "different numbers") \
+	X(TIME_HOUR,          "time", "hour",          "2.5",  "received within 1 hour of each other") \
+	X(TIME_DAY,           "time", "day",           "1.5",  "within 24 hours") \
+	X(TIME_3DAYS,         "time", "3days",         "0.5",  "within 72 hours") \
+	X(TIME_5DAYS,         "time", "5days",         "-0.5", "within 5 days") \
+	X(TIME_WEEK,          "time", "week",          "-4.0", "within 7 days") \
+	X(TIME_BEYOND,        "time", "beyond",        "-4.0", "more than 7 days apart")
 
 enum dedup_level {
 #define DEDUP_LEVEL_ENUM(id, field, level, def, help) DEDUP_L_##id,

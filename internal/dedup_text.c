@@ -3,6 +3,7 @@
  * See dedup_compare.h.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,12 +206,10 @@ static size_t strip_boilerplate(uint32_t *cps, size_t n, const struct dedup_boil
 {
 	size_t i, k, out = 0;
 
-	if (!bp || !bp->n)
-		return n;
 	for (i = 0; i < n;) {
 		int hit = 0;
 
-		for (k = 0; cps[i] != SEP && k < bp->n; k++) {
+		for (k = 0; bp && cps[i] != SEP && k < bp->n; k++) {
 			if (bp->len[k] <= n - i &&
 			    !memcmp(cps + i, bp->phrase[k], bp->len[k] * sizeof(*cps))) {
 				i += bp->len[k];
@@ -274,6 +273,47 @@ sq_err dedup_fold_text(const char *title, const char *text,
 	return rc;
 }
 
+sq_err dedup_problem_text(const char *folded, const struct sq_strlist *list, char **out)
+{
+	struct dedup_boilerplate bp;
+	struct sq_buf b = SQ_BUF_INIT;
+	uint32_t *cps;
+	size_t n, i;
+	sq_err rc;
+
+	*out = NULL;
+	rc = dedup_boilerplate_init(&bp, list);
+	if (rc)
+		return rc;
+	cps = malloc((strlen(folded) + 1) * sizeof(*cps));
+	if (!cps) {
+		dedup_boilerplate_release(&bp);
+		return SQ_ENOMEM;
+	}
+	n = fold_into(folded, cps, 0);
+	for (i = 0; i < n; i++)
+		if (cps[i] >= '0' && cps[i] <= '9')
+			cps[i] = SEP;
+	n = strip_boilerplate(cps, n, &bp);
+	while (n && cps[n - 1] == SEP)
+		n--;
+	rc = sq_buf_add(&b, "", 0);
+	for (i = 0; !rc && i < n; i++) {
+		char u[4];
+
+		if (cps[i] == SEP)
+			rc = sq_buf_addc(&b, ' ');
+		else
+			rc = sq_buf_add(&b, u, utf8_put(cps[i], u));
+	}
+	free(cps);
+	dedup_boilerplate_release(&bp);
+	if (!rc)
+		*out = sq_buf_detach(&b);
+	sq_buf_release(&b);
+	return rc || !*out ? SQ_ENOMEM : SQ_OK;
+}
+
 void dedup_terms_release(struct dedup_terms *t)
 {
 	free(t->term);
@@ -296,21 +336,20 @@ sq_err dedup_terms_from_folded(const char *folded, struct dedup_terms *t)
 	uint32_t cp, prev = SEP;
 
 	memset(t, 0, sizeof(*t));
-	/* At most one term per character, plus one per run of one. */
-	all = malloc((left + 1) * sizeof(*all));
+	/* At most two terms per character. */
+	all = malloc((2 * left + 1) * sizeof(*all));
 	if (!all)
 		return SQ_ENOMEM;
 	for (;;) {
 		cp = left ? fold_cp(utf8_next(p, left, &len)) : SEP;
 		if (cp == SEP) {
-			if (runlen == 1)
-				all[n++] = (uint64_t)prev << 21;
 			runlen = 0;
 			if (!left)
 				break;
 		} else {
 			if (runlen)
 				all[n++] = (uint64_t)prev << 21 | cp;
+			all[n++] = (uint64_t)cp << 21;
 			runlen++;
 		}
 		prev = cp;
@@ -350,6 +389,10 @@ double dedup_idf(int64_t df, int64_t ndocs)
 
 static double tf(uint32_t count)
 {
+	/* Most terms occur once; log(1) is exactly 0, so this is the same value
+	 * without a log call per term and pair. */
+	if (count == 1)
+		return 1.0;
 	return 1.0 + log((double)count);
 }
 
@@ -424,4 +467,415 @@ int dedup_minhash_bands(const struct dedup_terms *t, int64_t bands[DEDUP_LSH_BAN
 		bands[b] = (int64_t)h;
 	}
 	return 1;
+}
+
+/* ---- named places and building numbers ---------------------------------- */
+
+/* Decode s into cps (appending, no folding but full-width digits). */
+static size_t decode_into(const char *s, uint32_t *cps, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t left = strlen(s), len;
+	uint32_t cp;
+
+	while (left) {
+		cp = utf8_next(p, left, &len);
+		if (cp >= 0xff10 && cp <= 0xff19)
+			cp = cp - 0xff10 + '0';
+		cps[n++] = cp;
+		p += len;
+		left -= len;
+	}
+	return n;
+}
+
+static int is_cjk(uint32_t cp)
+{
+	return (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf);
+}
+
+/* Value of one Chinese numeral digit, -1 for other characters. */
+static int cn_digit(uint32_t cp)
+{
+	static const uint32_t d[] = { 0x96f6, 0x4e00, 0x4e8c, 0x4e09, 0x56db, 0x4e94,
+				      0x516d, 0x4e03, 0x516b, 0x4e5d };  /* 零一二三四五六七八九 */
+	int i;
+
+	if (cp == 0x3007)   /* 〇 */
+		return 0;
+	if (cp == 0x4e24)   /* 两 */
+		return 2;
+	for (i = 0; i < 10; i++)
+		if (cp == d[i])
+			return i;
+	return -1;
+}
+
+/*
+ * The number written just before cps[end] (exclusive), Arabic or Chinese
+ * (十二, 二十三, 一百零八, 八八); *start receives where it begins.  -1 when
+ * there is none or it is out of 1..9999.
+ */
+static long number_before(const uint32_t *cps, size_t end, size_t *start)
+{
+	size_t i = end;
+	long v = 0, section = 0, digit = -1;
+
+	while (i > 0 && cps[i - 1] >= '0' && cps[i - 1] <= '9' && end - i < 4)
+		i--;
+	if (i < end) {
+		for (*start = i; i < end; i++)
+			v = v * 10 + (long)(cps[i] - '0');
+		return v >= 1 && v <= 9999 ? v : -1;
+	}
+	while (i > 0 && end - i < 8 &&
+	       (cn_digit(cps[i - 1]) >= 0 || cps[i - 1] == 0x5341 /* 十 */ ||
+		cps[i - 1] == 0x767e /* 百 */ || cps[i - 1] == 0x5343 /* 千 */))
+		i--;
+	if (i == end)
+		return -1;
+	*start = i;
+	/* Positional (八八 = 88) when there is no 十/百/千 at all. */
+	{
+		size_t k;
+		int positional = 1;
+
+		for (k = i; k < end; k++)
+			if (cn_digit(cps[k]) < 0)
+				positional = 0;
+		if (positional) {
+			for (k = i; k < end; k++)
+				v = v * 10 + cn_digit(cps[k]);
+			return v >= 1 && v <= 9999 ? v : -1;
+		}
+	}
+	for (; i < end; i++) {
+		uint32_t c = cps[i];
+
+		if (cn_digit(c) >= 0) {
+			digit = cn_digit(c);
+		} else {
+			long unit = c == 0x5341 ? 10 : c == 0x767e ? 100 : 1000;
+
+			section += (digit < 0 ? 1 : digit) * unit;
+			digit = -1;
+		}
+	}
+	v = section + (digit > 0 ? digit : 0);
+	return v >= 1 && v <= 9999 ? v : -1;
+}
+
+static int matches_at(const uint32_t *cps, size_t n, size_t i, const uint32_t *w, size_t wn)
+{
+	return wn <= n - i && !memcmp(cps + i, w, wn * sizeof(*w));
+}
+
+/* Characters a place name never spans: function words, administrative
+ * names, pronouns, "the said" (该), numbering. */
+static int name_stop(uint32_t cp)
+{
+	static const char stops[] =
+		"的在了是有到和与及住边旁近附对向给从把被就都也还又那这该个各每号號市区县镇省"
+		"我你他她们说去来看找让叫称反映问题情况隔壁栋座幢层间户家位些";
+	char u[4];
+	size_t len;
+
+	if (!is_cjk(cp))
+		return 1;
+	len = utf8_put(cp, u);
+	for (size_t i = 0; i + len <= sizeof(stops) - 1; i += 3)
+		if (!memcmp(stops + i, u, len))
+			return 1;
+	return 0;
+}
+
+struct suffix {
+	const char *utf8;
+	int company;   /* drop the company-type words from the name */
+};
+
+/* Longest first where one ends another (有限公司 before 公司). */
+static const struct suffix place_suffixes[] = {
+	{ "有限责任公司", 1 }, { "有限公司", 1 }, { "公司", 1 },
+	/* where people live */
+	{ "小区", 0 }, { "花园", 0 }, { "家园", 0 }, { "新村", 0 }, { "山庄", 0 }, { "公馆", 0 },
+	{ "大厦", 0 }, { "大楼", 0 }, { "公寓", 0 }, { "宿舍", 0 }, { "大院", 0 }, { "华庭", 0 },
+	{ "雅居", 0 }, { "雅轩", 0 }, { "雅苑", 0 }, { "花苑", 0 }, { "名苑", 0 }, { "苑", 0 },
+	/* where people go */
+	{ "广场", 0 }, { "商场", 0 }, { "商城", 0 }, { "商厦", 0 }, { "百货", 0 }, { "农贸市场", 0 },
+	{ "菜市场", 0 }, { "批发市场", 0 }, { "市场", 0 }, { "菜场", 0 }, { "超市", 0 },
+	{ "便利店", 0 }, { "药店", 0 }, { "药房", 0 }, { "酒楼", 0 }, { "酒家", 0 }, { "食府", 0 },
+	{ "茶餐厅", 0 }, { "餐厅", 0 }, { "饭店", 0 }, { "饭馆", 0 }, { "面馆", 0 }, { "茶楼", 0 },
+	{ "宵夜", 0 }, { "大排档", 0 }, { "排档", 0 }, { "炒档", 0 }, { "牛杂", 0 }, { "海鲜", 0 },
+	{ "烧烤", 0 }, { "火锅", 0 }, { "网吧", 0 }, { "会所", 0 }, { "宾馆", 0 }, { "酒店", 0 },
+	{ "旅馆", 0 }, { "招待所", 0 }, { "医院", 0 }, { "诊所", 0 }, { "门诊", 0 }, { "卫生院", 0 },
+	{ "卫生站", 0 }, { "中学", 0 }, { "小学", 0 }, { "幼儿园", 0 }, { "学校", 0 }, { "公园", 0 },
+	{ "体育馆", 0 }, { "停车场", 0 }, { "加油站", 0 }, { "工业园", 0 }, { "产业园", 0 },
+	{ "写字楼", 0 }, { "综合楼", 0 },
+};
+
+#define NSUFFIXES (sizeof(place_suffixes) / sizeof(place_suffixes[0]))
+
+static const char *const company_words[] = {
+	"有限", "责任", "建筑", "劳务", "工程", "股份", "装饰", "集团", "发展", "实业",
+};
+
+/* Append cps[from..to) as UTF-8 to b. */
+static sq_err put_cps(struct sq_buf *b, const uint32_t *cps, size_t from, size_t to)
+{
+	char u[4];
+	sq_err rc = SQ_OK;
+
+	for (; !rc && from < to; from++)
+		rc = sq_buf_add(b, u, utf8_put(cps[from], u));
+	return rc;
+}
+
+/* A company's name without the words every company name has. */
+static sq_err company_name(struct sq_buf *name)
+{
+	size_t i, k, wl;
+
+	for (k = 0; k < sizeof(company_words) / sizeof(company_words[0]); k++) {
+		wl = strlen(company_words[k]);
+		for (i = 0; i + wl <= name->len;) {
+			if (!memcmp(name->data + i, company_words[k], wl)) {
+				memmove(name->data + i, name->data + i + wl, name->len - i - wl + 1);
+				name->len -= wl;
+			} else {
+				i++;
+			}
+		}
+	}
+	return SQ_OK;
+}
+
+/* Stems that name no one place: utilities, trades, "this", "nearby". */
+static const char *const generic_stems[] = {
+	"燃气", "煤气", "物业", "供电", "电力", "水务", "来水", "装修", "快递", "外卖", "装饰",
+	"附近", "周边", "隔壁", "这个", "那个", "我们", "他们", "整个", "一个", "老旧", "个别",
+	"施工", "建筑", "劳务", "工程", "中心", "社区", "街道", "城管", "政府", "有关", "相关",
+};
+
+/*
+ * The canonical form of a named place: at most its last four characters,
+ * at least three.  Names found in running text drag words in front of them
+ * (昨天夜里开始宝源花园, 有人打过燃气公司); the characters nearest the end
+ * are the name proper in most place names (宝源花园, 恩宁雅居, 西华楼,
+ * 金鼎公司), whether the name was recognised by its suffix or by standing
+ * before a building number.  Empties name when it is too short or generic.
+ */
+static sq_err canonical_name(struct sq_buf *name)
+{
+	size_t start = name->len, chars = 0, i, glen;
+	char last[24];
+
+	while (start > 0 && chars < 4) {
+		start--;
+		if (((unsigned char)name->data[start] & 0xc0) != 0x80)
+			chars++;
+	}
+	if (chars < 3 || name->len - start >= sizeof(last)) {
+		sq_buf_reset(name);
+		return SQ_OK;
+	}
+	memcpy(last, name->data + start, name->len - start);
+	last[name->len - start] = '\0';
+	sq_buf_reset(name);
+	/* a generic word where the name proper would be: 附近小区, 燃气公司 */
+	for (i = 0; i < sizeof(generic_stems) / sizeof(generic_stems[0]); i++) {
+		glen = strlen(generic_stems[i]);
+		if (!strncmp(last, generic_stems[i], glen))
+			return SQ_OK;
+	}
+	return sq_buf_adds(name, last) ? SQ_ENOMEM : SQ_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sort and dedupe items[0..n) (owned), join with spaces into *out. */
+static sq_err join_sorted(char **items, size_t n, char **out)
+{
+	struct sq_buf b = SQ_BUF_INIT;
+	size_t i;
+	sq_err rc = SQ_OK;
+
+	qsort(items, n, sizeof(*items), cmp_str);
+	for (i = 0; !rc && i < n; i++) {
+		if (i && !strcmp(items[i], items[i - 1]))
+			continue;
+		if (b.len)
+			rc = sq_buf_addc(&b, ' ');
+		if (!rc)
+			rc = sq_buf_adds(&b, items[i]);
+	}
+	if (!rc)
+		rc = sq_buf_add(&b, "", 0);
+	*out = rc ? NULL : sq_buf_detach(&b);
+	sq_buf_release(&b);
+	return rc || !*out ? SQ_ENOMEM : SQ_OK;
+}
+
+#define MAX_PLACES 32
+
+static int road_suffix(uint32_t cp)
+{
+	return cp == 0x8def || cp == 0x8857 || cp == 0x5df7 || cp == 0x9053;   /* 路街巷道 */
+}
+
+/*
+ * The name (canonical form) ending just before cps[end], appended as
+ * *slot (and *count incremented) when there is one.
+ */
+static sq_err name_before(const uint32_t *cps, size_t end, struct sq_buf *name, char **slot,
+			  size_t *count)
+{
+	size_t j;
+	sq_err rc;
+
+	for (j = end; j > 0 && end - j < 8 && !name_stop(cps[j - 1]); j--)
+		;
+	/* a road is an address, not a complex */
+	if (end - j < 3 || road_suffix(cps[end - 1]))
+		return SQ_OK;
+	sq_buf_reset(name);
+	rc = put_cps(name, cps, j, end);
+	if (!rc)
+		rc = canonical_name(name);
+	if (rc || !name->len)
+		return rc;
+	*slot = sq_strdup(sq_buf_str(name));
+	if (!*slot)
+		return SQ_ENOMEM;
+	(*count)++;
+	return SQ_OK;
+}
+
+sq_err dedup_extract_places(const char *title, const char *text, char **landmarks,
+			    char **buildings)
+{
+	static const uint32_t dong = 0x680b, zuo = 0x5ea7, zhuang = 0x5e62;   /* 栋 座 幢 */
+	static const uint32_t hao_lou[] = { 0x53f7, 0x697c }, hao2_lou[] = { 0x865f, 0x697c };
+	size_t cap = 2 + (title ? strlen(title) : 0) + (text ? strlen(text) : 0);
+	char *names[MAX_PLACES], *nums[MAX_PLACES];
+	size_t nnames = 0, nnums = 0, n = 0, i, k, sfx_len[NSUFFIXES], square = NSUFFIXES;
+	uint32_t *cps, sfx[NSUFFIXES][8];
+	struct sq_buf name = SQ_BUF_INIT;
+	sq_err rc = SQ_OK;
+
+	*landmarks = *buildings = NULL;
+	cps = malloc(cap * sizeof(*cps));
+	if (!cps)
+		return SQ_ENOMEM;
+	for (k = 0; k < NSUFFIXES; k++) {
+		sfx_len[k] = fold_into(place_suffixes[k].utf8, sfx[k], 0);
+		if (!strcmp(place_suffixes[k].utf8, "广场"))
+			square = k;
+	}
+	if (title)
+		n = decode_into(title, cps, n);
+	cps[n++] = 0x3002;   /* 。 between title and text */
+	if (text)
+		n = decode_into(text, cps, n);
+	for (i = 0; !rc && i < n; i++) {
+		size_t slen = 0, start;
+		long v;
+
+		/* building numbers */
+		if (cps[i] == dong || cps[i] == zuo || cps[i] == zhuang)
+			slen = 1;
+		else if (matches_at(cps, n, i, hao_lou, 2) || matches_at(cps, n, i, hao2_lou, 2))
+			slen = 2;
+		if (slen && nnums < MAX_PLACES && (v = number_before(cps, i, &start)) > 0) {
+			uint32_t before = start ? cps[start - 1] : 0;
+
+			/* 恩宁路88号楼下: a house number, not building 88 */
+			if (!(slen == 2 && (before == 0x8def || before == 0x8857 || before == 0x5df7 ||
+					    before == 0x9053))) {
+				char num[16];
+
+				snprintf(num, sizeof(num), "%ld", v);
+				nums[nnums] = sq_strdup(num);
+				if (!nums[nnums])
+					rc = SQ_ENOMEM;
+				else
+					nnums++;
+				/* what stands before a building number names its
+				 * complex, whatever its suffix (西华楼7栋) */
+				if (!rc && nnames < MAX_PLACES)
+					rc = name_before(cps, start, &name, &names[nnames], &nnames);
+			}
+		}
+		/* named places */
+		for (k = 0; !rc && nnames < MAX_PLACES && k < NSUFFIXES; k++) {
+			size_t sl = sfx_len[k], j, from;
+
+			if (!matches_at(cps, n, i, sfx[k], sl))
+				continue;
+			/* 广场舞 is a dance, not a square */
+			if (k == square && i + sl < n && cps[i + sl] == 0x821e)
+				continue;
+			for (j = i; j > 0 && i - j < 8 && !name_stop(cps[j - 1]); j--)
+				;
+			from = j;
+			if (i - from < 2)
+				continue;
+			sq_buf_reset(&name);
+			rc = put_cps(&name, cps, from, i);
+			if (!rc && place_suffixes[k].company)
+				rc = company_name(&name);
+			if (!rc && place_suffixes[k].company)
+				rc = sq_buf_adds(&name, "公司") ? SQ_ENOMEM : SQ_OK;
+			else if (!rc)
+				rc = put_cps(&name, cps, i, i + sl);
+			if (!rc)
+				rc = canonical_name(&name);
+			if (!rc && name.len) {
+				names[nnames] = sq_strdup(sq_buf_str(&name));
+				if (!names[nnames])
+					rc = SQ_ENOMEM;
+				else
+					nnames++;
+			}
+			i += sl - 1;
+			break;
+		}
+	}
+	if (!rc)
+		rc = join_sorted(names, nnames, landmarks);
+	if (!rc)
+		rc = join_sorted(nums, nnums, buildings);
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	for (i = 0; i < nnums; i++)
+		free(nums[i]);
+	sq_buf_release(&name);
+	free(cps);
+	if (rc) {
+		free(*landmarks);
+		free(*buildings);
+		*landmarks = *buildings = NULL;
+	}
+	return rc;
+}
+
+int dedup_lists_share(const char *a, const char *b)
+{
+	const char *p, *q;
+	size_t la, lb;
+
+	if (!a || !b)
+		return 0;
+	for (p = a; *p; p += la + (p[la] == ' ')) {
+		la = strcspn(p, " ");
+		for (q = b; *q; q += lb + (q[lb] == ' ')) {
+			lb = strcspn(q, " ");
+			if (la == lb && la && !memcmp(p, q, la))
+				return 1;
+		}
+	}
+	return 0;
 }

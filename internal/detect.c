@@ -38,6 +38,7 @@ void detect_finding_release(struct detect_finding *f)
 	memset(f, 0, sizeof(*f));
 }
 
+__attribute__((format(printf, 2, 0)))
 static sq_err vset(char **dst, const char *fmt, va_list ap)
 {
 	struct sq_buf b = SQ_BUF_INIT;

@@ -459,6 +459,8 @@ static sq_err poll_source(const struct poller *p, const struct sq_source_config 
 				free(cursor);
 				cursor = page.cursor;
 				page.cursor = NULL;
+				if (p->opt->progress)
+					p->opt->progress(p->opt->progress_ctx, res);
 			}
 		}
 		if (rc) {
@@ -472,6 +474,14 @@ static sq_err poll_source(const struct poller *p, const struct sq_source_config 
 			break;
 		}
 		conn_page_release(&page);
+		if (p->cfg->http.budget_ms > 0 &&
+		    clk->mono_ms(clk->ctx) - started >= p->cfg->http.budget_ms) {
+			/* Committed pages are safe; the cursor says where to go on. */
+			res->more_left = 1;
+			note(p, "%s: budget of %lld ms spent after page %d; the next run goes on",
+			     src->name, (long long)p->cfg->http.budget_ms, page_no);
+			break;
+		}
 	}
 out:
 	free(cursor);
@@ -578,10 +588,18 @@ static sq_err import_one(void *ctx, const char *text, size_t len, int number)
 		im->out->stats.errors++;
 		im->out->err = e;
 		sq_error_prefix(&im->out->err, "%s: %s: page %d: ", im->src->name, im->file, number);
+		note(im->p, "%s", im->out->err.msg);
 		return SQ_OK;
 	}
 	rc = store_page(im->p, im->src, &page, NULL, &im->out->stats, &e);
 	conn_page_release(&page);
+	if (!rc && im->p->opt->progress) {
+		struct poll_source_result so_far = { 0 };
+
+		so_far.src = im->src;
+		so_far.stats = im->out->stats;
+		im->p->opt->progress(im->p->opt->progress_ctx, &so_far);
+	}
 	if (rc) {
 		*im->err = e;
 		sq_error_prefix(im->err, "%s: %s: page %d: ", im->src->name, im->file, number);

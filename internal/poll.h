@@ -25,7 +25,9 @@
  *   until the page says there is no more now
  *
  * A source that fails stops where it is — its committed pages stay — and
- * the next source runs.  Nothing here prints or exits: results come back
+ * the next source runs.  A source that has spent http.budget stops after
+ * its current page even when more pages are there (a long backfill goes on
+ * in the next run); that is not a failure.  Nothing here prints or exits: results come back
  * in struct poll_result, progress notes through an optional callback.
  * Time, sleeping and randomness come from struct poll_clock so that tests
  * run the retry paths in milliseconds.
@@ -87,6 +89,11 @@ typedef void (*poll_fault_fn)(void *ctx, const char *point);
 /* A progress note ("hotline: page 2: HTTP 503; retry 1 in 250 ms"). */
 typedef void (*poll_note_fn)(void *ctx, const char *msg);
 
+struct poll_source_result;
+
+/* After each committed page: the source's figures so far (for a progress line). */
+typedef void (*poll_progress_fn)(void *ctx, const struct poll_source_result *res);
+
 struct poll_options {
 	const char *const *only;    /* source names (--source); NULL/0: every enabled source */
 	size_t nonly;
@@ -98,12 +105,16 @@ struct poll_options {
 	void *fault_ctx;
 	poll_note_fn note;
 	void *note_ctx;
+	poll_progress_fn progress;
+	void *progress_ctx;
 };
 
 struct poll_source_result {
 	const struct sq_source_config *src;
 	struct store_run_source stats;   /* stats.error points into err.msg when failed */
 	int64_t retries;                 /* attempts repeated (retry, re-sign, restart) */
+	int more_left;                   /* stopped at http.budget with pages still to read:
+					  * not a failure, the next run goes on from the cursor */
 	sq_err rc;                       /* SQ_OK, or why the source stopped */
 	struct sq_error err;             /* "NAME: page N (what): message" */
 };
@@ -128,7 +139,7 @@ sq_err poll_run(const struct sq_config *cfg, struct sq_store *st, struct sq_http
 
 void poll_result_release(struct poll_result *r);
 
-/* Totals of one import (`suqiu import`). */
+/* Totals of one import (`suqiu import`); progress gets them as a source result. */
 struct poll_import_result {
 	struct store_run_source stats;   /* pages stored, records, ... */
 	int64_t failed_pages;            /* pages refused whole */
@@ -140,8 +151,8 @@ struct poll_import_result {
  * another, or a JSON array of pages: conn_split_pages) as pages of source
  * src, through parse_page, normalize_record and the store, one transaction
  * per page — but leaving the source's cursor alone.  A page that is refused
- * whole is reported in out->err ("NAME: FILE: page N: message"), counted,
- * and the next page is read.  file names the input in messages.  Returns
+ * whole is reported through opt->note and in out->err (the last one:
+ * "NAME: FILE: page N: message"), counted, and the next page is read.  file names the input in messages.  Returns
  * SQ_OK unless something stopped the import (SQ_ENOMEM, SQ_EDB, an
  * after_page failure).
  */

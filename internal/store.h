@@ -147,6 +147,10 @@ struct store_ids {
 
 /* Append id unless already present (lists are short).  SQ_ENOMEM only. */
 sq_err store_ids_add(struct store_ids *ids, int64_t id);
+/* Append id even if present (store_ids_unique removes repeats).  SQ_ENOMEM only. */
+sq_err store_ids_push(struct store_ids *ids, int64_t id);
+/* Sort the list and drop repeated ids. */
+void store_ids_unique(struct store_ids *ids);
 void store_ids_release(struct store_ids *ids);
 
 /*
@@ -174,7 +178,7 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d,
 /*
  * Candidates: complaints indexed under key (resp. with band hash `hash` in
  * band `band`) received in [from, to], most recent first, at most limit,
- * appended to ids.
+ * appended to ids (which may then hold an id twice: store_ids_unique).
  */
 sq_err store_dedup_block(struct sq_store *st, const char *key, int64_t from, int64_t to,
 			 int limit, struct store_ids *ids, struct sq_error *err);
@@ -605,7 +609,401 @@ sq_err store_outbox_list(struct sq_store *st, struct store_outbox_msg **m, size_
 sq_err store_outbox_counts(struct sq_store *st, int64_t *pending, int64_t *sending,
 			   int64_t *sent, int64_t *next_due, struct sq_error *err);
 
+/* ---- digest, reports and search (store_digest.c, store_search.c) ------- */
+
+/*
+ * The analysts' figures are aggregated here, in SQL, over the index
+ * complaints_digest (schema step "search and digest"), which covers every
+ * column they read, so a 30-day digest is a range scan of one index and
+ * never touches the wide complaint rows.  The definitions of the figures
+ * live in one place (the SQL fragments of store_digest.c) so that a count
+ * and its --explain list can never disagree; docs/digest.md states them.
+ *
+ * Times are Unix seconds; periods are half-open [since, until).
+ */
+
+/* The period a grouped count covers, and what it counts as enterprise-related. */
+struct store_span {
+	int64_t since, until;          /* the period */
+	int64_t prev_since;            /* previous period [prev_since, since); == since: none */
+	int64_t now;                   /* for figures "as of now" (overdue) */
+	int tz_offset_s;               /* local days for STORE_GROUP_DAY* */
+	const char *const *enterprise; /* category keys of enterprise-related grievances */
+	size_t nenterprise;
+};
+
+/* What store_digest_groups groups by.  Keys are NULL when the field is absent. */
+enum store_group {
+	STORE_GROUP_ALL = 0,            /* one row, keys NULL */
+	STORE_GROUP_SOURCE,             /* key source */
+	STORE_GROUP_SOURCE_CHANNEL,     /* key source, key2 channel */
+	STORE_GROUP_CHANNEL,            /* key channel */
+	STORE_GROUP_CATEGORY,           /* key category (NULL: unmapped) */
+	STORE_GROUP_COMMUNITY,          /* key community */
+	STORE_GROUP_DAY,                /* key local date YYYY-MM-DD */
+	STORE_GROUP_DAY_SOURCE,         /* key local date, key2 source */
+	STORE_GROUP_COMMUNITY_CATEGORY, /* key community, key2 category */
+	STORE_GROUP_UNMAPPED,           /* unmapped only: key source, key2 category_raw */
+	STORE_GROUP_LAST
+};
+
+/*
+ * One group's figures.  complaints and previous count every record
+ * received in the period (resp. the previous one); the others count the
+ * period only:
+ *   incidents     distinct incidents among the complaints (a complaint that
+ *                 dedup has not linked counts as one of its own)
+ *   registered    not void
+ *   resolved      registered, status resolved or closed, resolved_at < until
+ *   due           registered with a deadline, resolved or deadline < until
+ *   on_time       resolved with resolved_at <= deadline
+ *   rated         registered with a satisfaction verdict; satisfied,
+ *                 basically_satisfied and dissatisfied split it
+ *   disputes      registered of kind complaint or report; disputes_resolved
+ *   enterprise    registered whose category is in span->enterprise;
+ *                 enterprise_resolved
+ */
+struct store_group_row {
+	char *key, *key2;
+	int64_t complaints, previous, incidents;
+	int64_t registered, resolved, due, on_time;
+	int64_t rated, satisfied, basically_satisfied, dissatisfied;
+	int64_t disputes, disputes_resolved, enterprise, enterprise_resolved;
+};
+
+struct store_group_rows {
+	struct store_group_row *v;
+	size_t n;
+};
+
+void store_group_rows_release(struct store_group_rows *rows);
+
+/*
+ * Figures a group query computes: complaints always, the rest on request
+ * (each costs: the previous period doubles the rows read, distinct
+ * incidents need a sort).  Figures not asked for are 0.
+ */
+#define STORE_SUM_PREVIOUS 1u    /* previous */
+#define STORE_SUM_INCIDENTS 2u   /* incidents */
+#define STORE_SUM_RESOLUTION 4u  /* registered ... enterprise_resolved */
+#define STORE_SUM_ALL 7u
+
+/*
+ * Group the complaints received in [span->prev_since, span->until) (from
+ * span->since without STORE_SUM_PREVIOUS) by `group` and count `sums` of
+ * them (rows released first).  Rows come ordered by
+ * complaints descending, then key (absent keys last); groups seen only in the previous period
+ * are included (complaints 0).
+ */
+sq_err store_digest_groups(struct sq_store *st, const struct store_span *span,
+			   enum store_group group, unsigned sums, struct store_group_rows *rows,
+			   struct sq_error *err);
+
+/* One of the groupings store_digest_groupings computes together. */
+struct store_grouping {
+	enum store_group group;
+	unsigned sums;
+	struct store_group_rows rows;  /* the result (release it) */
+};
+
+/*
+ * Several groupings from one read of the period (and one of the previous
+ * period when any asks for it): what store_digest_groups gives for each,
+ * at the cost of one.  Each g[i].rows is released first.
+ */
+sq_err store_digest_groupings(struct sq_store *st, const struct store_span *span,
+			      struct store_grouping *g, size_t n, struct sq_error *err);
+
+/* The figures whose complaints --explain can list (the columns above). */
+enum store_figure {
+	STORE_FIG_COMPLAINTS = 0,
+	STORE_FIG_REGISTERED,
+	STORE_FIG_RESOLVED,
+	STORE_FIG_DUE,
+	STORE_FIG_ON_TIME,
+	STORE_FIG_RATED,
+	STORE_FIG_SATISFIED_ANY,        /* satisfied or basically satisfied */
+	STORE_FIG_DISPUTES,
+	STORE_FIG_DISPUTES_RESOLVED,
+	STORE_FIG_ENTERPRISE,
+	STORE_FIG_ENTERPRISE_RESOLVED,
+	STORE_FIG_LAST
+};
+
+/*
+ * The ids of the complaints counted in `figure` for the period, restricted
+ * to the group whose keys are key/key2 (ignored for STORE_GROUP_ALL; NULL
+ * matches an absent field), ascending.  *ids is malloc'd (free it), *n its
+ * length.
+ */
+sq_err store_digest_ids(struct sq_store *st, const struct store_span *span,
+			enum store_group group, const char *key, const char *key2,
+			enum store_figure figure, int64_t **ids, size_t *n, struct sq_error *err);
+
+/* One complaint in a digest list (overdue items); owned strings.  title is
+ * the start of the text when the complaint has none (city management). */
+struct store_item {
+	int64_t id, received_at, deadline;
+	char *source, *source_id, *category, *community, *status, *title;
+};
+
+struct store_items {
+	struct store_item *v;
+	size_t n;
+};
+
+void store_items_release(struct store_items *items);
+
+/*
+ * Complaints open or in progress whose deadline is before span->now,
+ * oldest deadline first: *total counts them all, items receives at most
+ * limit (released first).
+ */
+sq_err store_digest_overdue(struct sq_store *st, const struct store_span *span, size_t limit,
+			    int64_t *total, struct store_items *items, struct sq_error *err);
+
+/* An incident in a digest; owned strings. */
+struct store_digest_incident {
+	int64_t id, opened_at, last_at, size;
+	char *category, *community;
+};
+
+struct store_digest_incidents {
+	struct store_digest_incident *v;
+	size_t n;
+};
+
+void store_digest_incidents_release(struct store_digest_incidents *l);
+
+/*
+ * Incidents opened in [since, until): *total counts them, l receives the
+ * largest (then earliest) up to limit.  *available is 0 (and nothing else
+ * is filled) when the database has no incidents table.
+ */
+sq_err store_digest_new_incidents(struct sq_store *st, const struct store_span *span,
+				  size_t limit, int *available, int64_t *total,
+				  struct store_digest_incidents *l, struct sq_error *err);
+
+/* A flag in a digest; owned strings. */
+struct store_digest_flag {
+	int64_t id, revision, opened_at, updated_at, members;
+	char *kind, *severity, *state, *summary, *category, *community;
+};
+
+struct store_digest_flags {
+	struct store_digest_flag *v;
+	size_t n;
+};
+
+void store_digest_flags_release(struct store_digest_flags *l);
+
+/*
+ * Flags not closed, most severe then most recently updated first: *open
+ * counts them, *escalated those at revision 2 or more (grown past a
+ * threshold since they were raised), l receives up to limit.  *available
+ * is 0 when the database has no flags table.
+ */
+sq_err store_digest_flags(struct sq_store *st, size_t limit, int *available, int64_t *open,
+			  int64_t *escalated, struct store_digest_flags *l, struct sq_error *err);
+
+/* Quarantined records per source in [since, until), most first. */
+sq_err store_digest_quarantine(struct sq_store *st, const struct store_span *span,
+			       struct store_group_rows *rows, struct sq_error *err);
+
+/*
+ * Every source name the run log or the cursors know, sorted; *names is a
+ * malloc'd array of n malloc'd strings.
+ */
+sq_err store_known_sources(struct sq_store *st, char ***names, size_t *n,
+			   struct sq_error *err);
+
+/* ---- full-text search (store_search.c) --------------------------------- */
+
+/*
+ * A search over title, text and address (FTS5, trigram tokenizer, an
+ * external-content index kept by triggers).  match is an FTS5 query
+ * expression (search.h builds it; NULL when every term is too short for
+ * trigrams); each of like[] must also occur in title, text or address
+ * (case-insensitive for ASCII; a plain substring, no wildcards).  At least
+ * one of match and like must be given.  Filters are optional (0 / NULL).
+ */
+struct store_search_query {
+	const char *match;
+	const char *const *like;
+	size_t nlike;
+	int64_t since, until;          /* received in [since, until) */
+	const char *community, *category, *source, *status;
+	size_t limit;
+	const char *hl_open, *hl_close; /* around matched text in snippets */
+};
+
+/*
+ * One hit; strings borrowed for the callback's duration.  snippet is the
+ * best fragment with matches marked (match given), else NULL; rank is bm25
+ * (lower is better; 0 without match).
+ */
+struct store_search_hit {
+	int64_t id, received_at;
+	const char *source, *source_id, *community, *category, *status;
+	const char *title, *text, *address, *snippet;
+	double rank;
+};
+
+/*
+ * Most matches bm25 ranks.  Ranking reads every match's column sizes, so a
+ * phrase in 50 000 of a million complaints took a few hundred
+ * milliseconds; past this many matches (filters applied), only the most
+ * recently stored ones are ranked, and *capped says so.
+ */
+#define STORE_SEARCH_RANK_MAX 5000
+
+/*
+ * Run q: hits ranked by bm25 when match is given (best first, among the
+ * STORE_SEARCH_RANK_MAX most recently stored matches), else newest first;
+ * at most q->limit.  *capped is 1 when there were more matches than were
+ * ranked.  cb's non-zero return stops and is returned.
+ */
+sq_err store_search(struct sq_store *st, const struct store_search_query *q,
+		    int (*cb)(void *ctx, const struct store_search_hit *hit), void *ctx,
+		    int *capped, struct sq_error *err);
+
+/* ---- operations: audit log, pruning, metrics (store_ops.c) ------------ */
+
+/*
+ * One row of the append-only audit log.  Strings are borrowed: when
+ * appending, from the caller; in a store_audit_each callback, from the
+ * store until the callback returns.
+ */
+struct store_audit_entry {
+	int64_t id;             /* set by the store */
+	int64_t at;             /* Unix s */
+	int64_t uid;            /* effective uid */
+	const char *os_user;    /* user name of uid (required) */
+	const char *sudo_user;  /* $SUDO_USER, NULL when not run through sudo */
+	const char *action;     /* "unmask", "prune" (required) */
+	const char *command;    /* the command line, shell-quoted (required) */
+	int64_t rows;           /* rows shown unmasked, or changed */
+	const char *detail;     /* NULL or one line */
+};
+
+/*
+ * Append e to the audit log (its own transaction unless the caller has one
+ * open); *id (may be NULL) receives the row id.  The table refuses UPDATE
+ * and DELETE: SQLite triggers raise "audit_log is append-only".
+ */
+sq_err store_audit_append(struct sq_store *st, const struct store_audit_entry *e,
+			  int64_t *id, struct sq_error *err);
+
+/* Called once per audit row; a non-zero return stops the walk and is returned. */
+typedef sq_err (*store_audit_fn)(void *ctx, const struct store_audit_entry *e);
+
+/* Visit audit rows with at >= since (0: all), oldest first. */
+sq_err store_audit_each(struct sq_store *st, int64_t since, store_audit_fn fn, void *ctx,
+			struct sq_error *err);
+
+/*
+ * What store_prune changed (or, dry run, would change).  A complaint row
+ * counts once in `complaints` however many of its columns were cleared.
+ */
+struct store_prune_counts {
+	int64_t complaints;          /* complaint rows changed */
+	int64_t complaints_raw;      /* ... of which had their raw payload */
+	int64_t complaints_contact;  /* ... of which had a contact hash or full number */
+	int64_t history;             /* history rows whose raw payload was dropped */
+	int64_t quarantine;          /* quarantined records whose raw payload was emptied */
+	int checkpointed;            /* the WAL was checkpointed and truncated afterwards */
+};
+
+/*
+ * Personal-information minimisation: in one transaction, set to NULL the
+ * raw payload, contact hash and full number of complaints last updated by
+ * their feed before `before` (Unix s); the raw payload of history rows of
+ * those ages (their updated_at); and empty the raw text of quarantined
+ * records quarantined before `before` (the column is NOT NULL).  Rows stay,
+ * so counts, categories, places, times, statuses and the masked contact
+ * that digests and detectors use are kept.  secure_delete is on, so the
+ * cleared bytes are overwritten in the file, and the WAL is checkpointed
+ * and truncated afterwards when no reader is in the way.
+ *
+ * dry_run: only count.  audit (may be NULL; ignored on a dry run) is
+ * appended in the same transaction with rows set to the total changed.
+ */
+sq_err store_prune(struct sq_store *st, int64_t before, int dry_run,
+		   const struct store_audit_entry *audit, struct store_prune_counts *out,
+		   struct sq_error *err);
+
+/*
+ * Complaints received at or after since (0: all) that hold a full contact
+ * number (stored only under privacy.keep_raw_contact).
+ */
+sq_err store_count_contact_raw(struct sq_store *st, int64_t since, int64_t *n,
+			       struct sq_error *err);
+
+/* The full contact number of complaint id; *raw NULL when none is stored. */
+sq_err store_contact_raw(struct sq_store *st, int64_t id, char **raw, struct sq_error *err);
+
+/* A label and a count, e.g. a flag state and how many flags are in it. */
+struct store_metrics_count {
+	char *label;
+	int64_t n;
+};
+
+/* Per-source figures for the metrics file; times are Unix s, 0: never. */
+struct store_metrics_source {
+	char *source;
+	int64_t last_ok;             /* start of the last run without error for it */
+	int64_t last_error_at;       /* start of the last run with an error for it */
+	int64_t runs;                /* run-log entries for it */
+	int64_t new_total, updated_total, unchanged_total, quarantined_total, errors_total;
+	int has_last;                /* the fields below are set (it was polled once) */
+	int64_t last_new, last_updated, last_unchanged, last_errors, last_duration_ms;
+	int64_t complaints;          /* stored now */
+	int64_t quarantine;          /* quarantined records stored now */
+};
+
+struct store_metrics {
+	struct store_metrics_source *sources;   /* sorted by name */
+	size_t nsources;
+	int schema_version;
+	int64_t complaints;                     /* all sources */
+	int has_incidents;                      /* dedup's table exists */
+	int64_t incidents;
+	int has_last_run;                       /* the run log is not empty */
+	char *last_run_command;
+	int64_t last_run_started, last_run_finished;  /* finished 0: did not finish */
+	int64_t last_run_exit;                  /* -1: did not finish */
+	int has_flags;                          /* alerts' tables exist */
+	struct store_metrics_count *flags;      /* per state, sorted */
+	size_t nflags;
+	int64_t flags_open;                     /* state other than closed */
+	int has_outbox;
+	struct store_metrics_count *outbox;     /* per state, sorted */
+	size_t noutbox;
+	int64_t outbox_backlog;                 /* pending or sending */
+	int64_t outbox_oldest;                  /* created_at of the oldest of those, 0: none */
+	int64_t outbox_in_doubt;                /* rows once reclaimed from a run that died
+						 * mid-send: maybe delivered twice */
+};
+
+/*
+ * Gather *m (which the call initializes) from the store in one read
+ * transaction.  names (may be NULL) lists sources to include even when the
+ * store knows nothing of them (the configured ones), so a source that never
+ * succeeded shows up as 0.  Sources the store knows are included too.
+ * Tables of other modules that an older schema lacks are reported absent
+ * (has_* 0), not as an error.  Release with store_metrics_release.
+ */
+sq_err store_metrics(struct sq_store *st, const char *const *names, size_t nnames,
+		     struct store_metrics *m, struct sq_error *err);
+void store_metrics_release(struct store_metrics *m);
+
 /* ---- maintenance ------------------------------------------------------- */
+
+/*
+ * Online backup to dest (replaced atomically: written beside it, then
+ * renamed).  Safe while a poll runs: it reads one consistent snapshot.
+ */
+sq_err store_backup(struct sq_store *st, const char *dest, struct sq_error *err);
 
 /* PRAGMA integrity_check; SQ_EDB with the first problem when not "ok". */
 sq_err store_integrity_check(struct sq_store *st, struct sq_error *err);

@@ -20,6 +20,31 @@ sq_err store_ids_add(struct store_ids *ids, int64_t id)
 	for (i = 0; i < ids->n; i++)
 		if (ids->v[i] == id)
 			return SQ_OK;
+	return store_ids_push(ids, id);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void store_ids_unique(struct store_ids *ids)
+{
+	size_t i, n = 0;
+
+	if (!ids->n)
+		return;
+	qsort(ids->v, ids->n, sizeof(*ids->v), cmp_id);
+	for (i = 0; i < ids->n; i++)
+		if (!n || ids->v[i] != ids->v[n - 1])
+			ids->v[n++] = ids->v[i];
+	ids->n = n;
+}
+
+sq_err store_ids_push(struct store_ids *ids, int64_t id)
+{
 	if (ids->n == ids->cap) {
 		size_t cap = ids->cap ? ids->cap * 2 : 16;
 		int64_t *v = realloc(ids->v, cap * sizeof(*v));
@@ -73,7 +98,7 @@ static sq_err collect_ids(struct sq_store *st, sqlite3_stmt *s, struct store_ids
 	int step;
 
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (store_ids_add(ids, sqlite3_column_int64(s, 0))) {
+		if (store_ids_push(ids, sqlite3_column_int64(s, 0))) {
 			sqlite3_reset(s);
 			return sq_fail(err, SQ_ENOMEM, "out of memory %s", what);
 		}
@@ -94,6 +119,25 @@ static const char *col_str(sqlite3_stmt *s, int i)
 	return (const char *)sqlite3_column_text(s, i);
 }
 
+/*
+ * Step through s (prepared and bound), handing each row to row(s, ctx); a
+ * return other than SQ_OK stops the walk and is returned.  The row readers
+ * below turn rows into their struct and call the caller's callback.
+ */
+static sq_err walk(struct sq_store *st, sqlite3_stmt *s, sq_err (*row)(sqlite3_stmt *s, void *ctx),
+		   void *ctx, const char *what, struct sq_error *err)
+{
+	int step = SQLITE_DONE;
+	sq_err rc = SQ_OK, stop = SQ_OK;
+
+	while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW)
+		stop = row(s, ctx);
+	if (!stop && step != SQLITE_DONE)
+		rc = store_db_error(st, what, err);
+	sqlite3_reset(s);
+	return rc ? rc : stop;
+}
+
 /* ---- the linkage index --------------------------------------------------- */
 
 sq_err store_dedup_doc(struct sq_store *st, int64_t id, struct dedup_doc *d, int *found,
@@ -102,7 +146,7 @@ sq_err store_dedup_doc(struct sq_store *st, int64_t id, struct dedup_doc *d, int
 	static const char sql[] =
 		"SELECT c.id, c.incident_id, c.received_at, c.source, c.source_type, c.source_id,"
 		" c.category, c.community, c.grid, c.contact_hash, c.contact_masked, c.lat, c.lon,"
-		" d.folded, d.addr_key, d.road_key"
+		" d.folded, d.addr_key, d.road_key, d.landmarks, d.buildings, c.category_raw"
 		" FROM complaints c LEFT JOIN dedup_docs d ON d.complaint_id = c.id WHERE c.id = ?1";
 	sqlite3_stmt *s;
 	int step, oom = 0;
@@ -137,6 +181,9 @@ sq_err store_dedup_doc(struct sq_store *st, int64_t id, struct dedup_doc *d, int
 		d->folded = store_col_text(s, 13, &oom);
 		d->addr_key = store_col_text(s, 14, &oom);
 		d->road_key = store_col_text(s, 15, &oom);
+		d->landmarks = store_col_text(s, 16, &oom);
+		d->buildings = store_col_text(s, 17, &oom);
+		d->category_raw = store_col_text(s, 18, &oom);
 	}
 	sqlite3_reset(s);
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
@@ -187,8 +234,8 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d,
 			 const int64_t *bands, size_t nbands, struct sq_error *err)
 {
 	static const char sql_doc[] =
-		"INSERT OR REPLACE INTO dedup_docs (complaint_id, folded, addr_key, road_key)"
-		" VALUES (?1, ?2, ?3, ?4)";
+		"INSERT OR REPLACE INTO dedup_docs (complaint_id, folded, addr_key, road_key,"
+		" landmarks, buildings) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 	static const char sql_keys_clear[] = "DELETE FROM dedup_keys WHERE complaint_id = ?1";
 	static const char sql_bands_clear[] = "DELETE FROM dedup_bands WHERE complaint_id = ?1";
 	static const char sql_key[] =
@@ -206,6 +253,8 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d,
 	store_bind_text(s, 2, d->folded ? d->folded : "");
 	store_bind_text(s, 3, d->addr_key);
 	store_bind_text(s, 4, d->road_key);
+	store_bind_text(s, 5, d->landmarks);
+	store_bind_text(s, 6, d->buildings);
 	rc = done(st, s, "indexing a complaint", err);
 	if (!rc)
 		rc = exec_id(st, sql_keys_clear, d->id, 0, "clearing blocking keys", err);
@@ -372,7 +421,10 @@ sq_err store_declared_neighbours(struct sq_store *st, int64_t id, struct store_i
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
-	return collect_ids(st, s, ids, "following declared links", err);
+	rc = collect_ids(st, s, ids, "following declared links", err);
+	if (!rc)
+		store_ids_unique(ids);
+	return rc;
 }
 
 sq_err store_unlinked(struct sq_store *st, int64_t after, int limit, struct store_ids *ids,
@@ -815,6 +867,31 @@ static void fill_row(sqlite3_stmt *s, struct store_complaint_row *r)
 	r->link_comparisons = col_str(s, 31);
 }
 
+struct complaint_walk {
+	sq_err (*cb)(void *ctx, const struct store_complaint_row *row);
+	void *ctx;
+	struct sq_store *st;
+	enum flag_key flags_by;
+	struct store_ids flags;
+	struct sq_error *err;
+};
+
+static sq_err complaint_row(sqlite3_stmt *s, void *ctx)
+{
+	struct complaint_walk *w = ctx;
+	struct store_complaint_row row;
+	sq_err rc;
+
+	fill_row(s, &row);
+	/* a second statement, stepped while this walk is open */
+	rc = load_flags(w->st, w->flags_by, row.id, row.incident_id, &w->flags, w->err);
+	if (rc)
+		return rc;
+	row.flags = w->flags.v;
+	row.nflags = w->flags.n;
+	return w->cb(w->ctx, &row);
+}
+
 sq_err store_complaint_each(struct sq_store *st, const struct store_complaint_filter *filter,
 			    sq_err (*cb)(void *ctx, const struct store_complaint_row *row),
 			    void *ctx, struct sq_error *err)
@@ -824,14 +901,11 @@ sq_err store_complaint_each(struct sq_store *st, const struct store_complaint_fi
 		COMPLAINT_COLUMNS " WHERE c.incident_id = ?1 ORDER BY c.received_at, c.id";
 	static const char sql_since[] =
 		COMPLAINT_COLUMNS " WHERE c.received_at >= ?1 ORDER BY c.received_at, c.id";
-	struct store_ids flags = { 0 };
-	struct store_complaint_row row;
-	enum flag_key fk;
+	struct complaint_walk w = { cb, ctx, st, FLAGS_NONE, { 0 }, err };
 	sqlite3_stmt *s;
 	const char *sql;
 	int64_t arg;
-	sq_err rc, stop = SQ_OK;
-	int step = SQLITE_DONE;
+	sq_err rc;
 
 	if (filter->id) {
 		sql = sql_id;
@@ -843,28 +917,40 @@ sq_err store_complaint_each(struct sq_store *st, const struct store_complaint_fi
 		sql = sql_since;
 		arg = filter->since;
 	}
-	rc = flag_key_kind(st, &fk, err);
+	rc = flag_key_kind(st, &w.flags_by, err);
 	if (rc)
 		return rc;
-	/* The flag look-up runs while the walk is open: two statements. */
 	rc = store_stmt(st, sql, &s, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, arg);
-	while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		fill_row(s, &row);
-		rc = load_flags(st, fk, row.id, row.incident_id, &flags, err);
-		if (rc)
-			break;
-		row.flags = flags.v;
-		row.nflags = flags.n;
-		stop = cb(ctx, &row);
-	}
-	if (!rc && !stop && step != SQLITE_DONE)
-		rc = store_db_error(st, "reading complaints", err);
-	sqlite3_reset(s);
-	store_ids_release(&flags);
-	return rc ? rc : stop;
+	rc = walk(st, s, complaint_row, &w, "reading complaints", err);
+	store_ids_release(&w.flags);
+	return rc;
+}
+
+struct history_walk {
+	sq_err (*cb)(void *ctx, const struct store_history_row *row);
+	void *ctx;
+};
+
+static sq_err history_row(sqlite3_stmt *s, void *ctx)
+{
+	struct history_walk *w = ctx;
+	struct store_history_row row;
+
+	row.replaced_at = col_time(s, 0);
+	row.updated_at = col_time(s, 1);
+	row.deadline = col_time(s, 2);
+	row.status = col_str(s, 3);
+	row.status_raw = col_str(s, 4);
+	row.title = col_str(s, 5);
+	row.text = col_str(s, 6);
+	row.category = col_str(s, 7);
+	row.community = col_str(s, 8);
+	row.satisfaction = col_str(s, 9);
+	row.handler = col_str(s, 10);
+	return w->cb(w->ctx, &row);
 }
 
 sq_err store_history_each(struct sq_store *st, int64_t id,
@@ -875,33 +961,35 @@ sq_err store_history_each(struct sq_store *st, int64_t id,
 		"SELECT replaced_at, updated_at, deadline, status, status_raw, title, text,"
 		" category, community, satisfaction, handler FROM complaint_history"
 		" WHERE complaint_id = ?1 ORDER BY updated_at, id";
-	struct store_history_row row;
+	struct history_walk w = { cb, ctx };
 	sqlite3_stmt *s;
-	int step = SQLITE_DONE;
-	sq_err rc, stop = SQ_OK;
+	sq_err rc;
 
 	rc = store_stmt(st, sql, &s, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
-	while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		row.replaced_at = col_time(s, 0);
-		row.updated_at = col_time(s, 1);
-		row.deadline = col_time(s, 2);
-		row.status = col_str(s, 3);
-		row.status_raw = col_str(s, 4);
-		row.title = col_str(s, 5);
-		row.text = col_str(s, 6);
-		row.category = col_str(s, 7);
-		row.community = col_str(s, 8);
-		row.satisfaction = col_str(s, 9);
-		row.handler = col_str(s, 10);
-		stop = cb(ctx, &row);
-	}
-	if (!stop && step != SQLITE_DONE)
-		rc = store_db_error(st, "reading a complaint's history", err);
-	sqlite3_reset(s);
-	return rc ? rc : stop;
+	return walk(st, s, history_row, &w, "reading a complaint's history", err);
+}
+
+struct decision_walk {
+	sq_err (*cb)(void *ctx, const struct store_decision_row *row);
+	void *ctx;
+};
+
+static sq_err decision_row(sqlite3_stmt *s, void *ctx)
+{
+	struct decision_walk *w = ctx;
+	struct store_decision_row row;
+
+	row.id = sqlite3_column_int64(s, 0);
+	row.complaint_id = col_time(s, 1);
+	row.incident_id = col_time(s, 2);
+	row.other_id = col_time(s, 3);
+	row.decided_at = col_time(s, 4);
+	row.kind = col_str(s, 5);
+	row.note = col_str(s, 6);
+	return w->cb(w->ctx, &row);
 }
 
 sq_err store_decision_each(struct sq_store *st, int64_t incident_id, int64_t complaint_id,
@@ -912,10 +1000,9 @@ sq_err store_decision_each(struct sq_store *st, int64_t incident_id, int64_t com
 		"SELECT id, complaint_id, incident_id, other_id, decided_at, kind, note"
 		" FROM dedup_decisions WHERE incident_id = ?1 OR other_id = ?1 OR complaint_id = ?2"
 		" ORDER BY id";
-	struct store_decision_row row;
+	struct decision_walk w = { cb, ctx };
 	sqlite3_stmt *s;
-	int step = SQLITE_DONE;
-	sq_err rc, stop = SQ_OK;
+	sq_err rc;
 
 	rc = store_stmt(st, sql, &s, err);
 	if (rc)
@@ -923,20 +1010,24 @@ sq_err store_decision_each(struct sq_store *st, int64_t incident_id, int64_t com
 	/* 0 matches nothing: ids start at 1. */
 	sqlite3_bind_int64(s, 1, incident_id);
 	sqlite3_bind_int64(s, 2, complaint_id);
-	while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		row.id = sqlite3_column_int64(s, 0);
-		row.complaint_id = col_time(s, 1);
-		row.incident_id = col_time(s, 2);
-		row.other_id = col_time(s, 3);
-		row.decided_at = col_time(s, 4);
-		row.kind = col_str(s, 5);
-		row.note = col_str(s, 6);
-		stop = cb(ctx, &row);
-	}
-	if (!stop && step != SQLITE_DONE)
-		rc = store_db_error(st, "reading decisions", err);
-	sqlite3_reset(s);
-	return rc ? rc : stop;
+	return walk(st, s, decision_row, &w, "reading decisions", err);
+}
+
+struct declared_walk {
+	sq_err (*cb)(void *ctx, const struct store_declared_row *row);
+	void *ctx;
+};
+
+static sq_err declared_row(sqlite3_stmt *s, void *ctx)
+{
+	struct declared_walk *w = ctx;
+	struct store_declared_row row;
+
+	row.kind = col_str(s, 0);
+	row.target_type = col_str(s, 1);
+	row.target_id = col_str(s, 2);
+	row.target = col_time(s, 3);
+	return w->cb(w->ctx, &row);
 }
 
 sq_err store_declared_each(struct sq_store *st, int64_t id,
@@ -948,24 +1039,13 @@ sq_err store_declared_each(struct sq_store *st, int64_t id,
 		" (SELECT t.id FROM complaints t WHERE t.source_id = l.target_id"
 		"   AND l.target_type IN (t.source_type, t.source) ORDER BY t.id LIMIT 1)"
 		" FROM complaint_links l WHERE l.complaint_id = ?1 ORDER BY l.kind, l.target_id";
-	struct store_declared_row row;
+	struct declared_walk w = { cb, ctx };
 	sqlite3_stmt *s;
-	int step = SQLITE_DONE;
-	sq_err rc, stop = SQ_OK;
+	sq_err rc;
 
 	rc = store_stmt(st, sql, &s, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
-	while (!stop && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		row.kind = col_str(s, 0);
-		row.target_type = col_str(s, 1);
-		row.target_id = col_str(s, 2);
-		row.target = col_time(s, 3);
-		stop = cb(ctx, &row);
-	}
-	if (!stop && step != SQLITE_DONE)
-		rc = store_db_error(st, "reading declared links", err);
-	sqlite3_reset(s);
-	return rc ? rc : stop;
+	return walk(st, s, declared_row, &w, "reading declared links", err);
 }

@@ -140,7 +140,9 @@ static const char *const migrations[] = {
 	"  complaint_id INTEGER PRIMARY KEY REFERENCES complaints(id) ON DELETE CASCADE,"
 	"  folded TEXT NOT NULL,"
 	"  addr_key TEXT,"
-	"  road_key TEXT"
+	"  road_key TEXT,"
+	"  landmarks TEXT,"                   /* named places, space-separated */
+	"  buildings TEXT"                    /* building numbers, space-separated */
 	");"
 	"CREATE TABLE dedup_keys ("
 	"  key TEXT NOT NULL,"
@@ -255,6 +257,85 @@ static const char *const migrations[] = {
 	"  name TEXT PRIMARY KEY,"
 	"  last_run_at INTEGER NOT NULL"
 	");",
+
+	/*
+	 * 5: full-text search and the digest's indexes.  complaints_fts is an
+	 * external-content FTS5 index (trigram tokenizer: Chinese has no spaces
+	 * to split words on, and trigrams match any substring of three
+	 * characters or more).  Triggers keep it in step with every insert,
+	 * delete and change of title, text or address — the upsert rewrites
+	 * every column, so the update trigger checks that one of the three
+	 * really changed.  'rebuild' back-fills the rows stored before.
+	 * Ranking is bm25 with a match in the title worth twice one in the text
+	 * and an address match in between.
+	 * complaints_digest covers every column the digest aggregates (with
+	 * dedup's incident_id), so a period's figures are read from one index
+	 * range without touching the wide rows (raw JSON); it starts with
+	 * received_at and so replaces complaints_received.  New incidents are
+	 * found by when they opened.
+	 */
+	"CREATE VIRTUAL TABLE complaints_fts USING fts5("
+	"  title, text, address,"
+	"  content = 'complaints', content_rowid = 'id', tokenize = 'trigram');"
+	"CREATE TRIGGER complaints_fts_insert AFTER INSERT ON complaints BEGIN"
+	"  INSERT INTO complaints_fts (rowid, title, text, address)"
+	"  VALUES (new.id, new.title, new.text, new.address);"
+	" END;"
+	"CREATE TRIGGER complaints_fts_delete AFTER DELETE ON complaints BEGIN"
+	"  INSERT INTO complaints_fts (complaints_fts, rowid, title, text, address)"
+	"  VALUES ('delete', old.id, old.title, old.text, old.address);"
+	" END;"
+	"CREATE TRIGGER complaints_fts_update AFTER UPDATE OF title, text, address ON complaints"
+	"  WHEN old.title IS NOT new.title OR old.text IS NOT new.text"
+	"    OR old.address IS NOT new.address BEGIN"
+	"  INSERT INTO complaints_fts (complaints_fts, rowid, title, text, address)"
+	"  VALUES ('delete', old.id, old.title, old.text, old.address);"
+	"  INSERT INTO complaints_fts (rowid, title, text, address)"
+	"  VALUES (new.id, new.title, new.text, new.address);"
+	" END;"
+	"INSERT INTO complaints_fts (complaints_fts, rank) VALUES ('rank', 'bm25(2.0, 1.0, 1.5)');"
+	"INSERT INTO complaints_fts (complaints_fts) VALUES ('rebuild');"
+	"CREATE INDEX complaints_digest ON complaints (received_at, source, channel, kind,"
+	"  status, category, community, category_raw, deadline, resolved_at, satisfaction,"
+	"  incident_id);"
+	"DROP INDEX complaints_received;"
+	"CREATE INDEX complaints_community_received ON complaints (community, received_at);"
+	"CREATE INDEX complaints_category_received ON complaints (category, received_at);"
+	"CREATE INDEX complaints_open_deadline ON complaints (deadline)"
+	"  WHERE status IN ('open', 'in_progress');"
+	"CREATE INDEX quarantine_at ON quarantine (quarantined_at);"
+	"CREATE INDEX incidents_opened ON incidents (opened_at);",
+
+	/*
+	 * 6: operations (ops): the audit
+	 * log.  Every unmasking of a full contact number and every prune is a
+	 * row here.  The triggers make the table append-only for every client
+	 * of the file, suqiu included: an UPDATE or DELETE fails and rolls the
+	 * statement back.  (They stop mistakes and casual edits; whoever can
+	 * write the file can drop a trigger, which is why the journal also
+	 * gets a line for each unmasking.)
+	 */
+	"CREATE TABLE audit_log ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"                /* Unix s, wall clock */
+	"  uid INTEGER NOT NULL,"               /* effective uid of the process */
+	"  os_user TEXT NOT NULL,"              /* its user name, or "uid N" */
+	"  sudo_user TEXT,"                     /* $SUDO_USER, when run through sudo */
+	"  action TEXT NOT NULL,"               /* unmask, prune */
+	"  command TEXT NOT NULL,"              /* the command line, shell-quoted */
+	"  rows INTEGER NOT NULL,"              /* rows shown unmasked, or changed */
+	"  detail TEXT"
+	");"
+	"CREATE INDEX audit_log_at ON audit_log(at);"
+	"CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+	" BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+	"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+	" BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+	/* INSERT OR REPLACE deletes the old row without firing delete
+	 * triggers (recursive_triggers is off): refuse an existing id. */
+	"CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log"
+	" WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit_log WHERE id = NEW.id)"
+	" BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;",
 };
 
 int store_schema_count(void)
@@ -315,6 +396,10 @@ sq_err store_migrate(struct sq_store *st, int target, struct sq_error *err)
 		return sq_fail(err, SQ_ESCHEMA,
 			       "%s: database schema version %d is newer than this suqiu (%d); upgrade suqiu",
 			       st->path, store_schema_version(st), store_schema_count());
+	/* Readers must not wait for a running poll: take the write lock only
+	 * when there is something to migrate. */
+	if (store_schema_version(st) >= target)
+		return SQ_OK;
 	while (!done) {
 		rc = migrate_step(st, target, &done, err);
 		if (rc)

@@ -4,6 +4,12 @@
 #   make fuzz FUZZ_SECONDS=300         longer runs
 #   make fuzz FUZZ_TARGETS=fuzz_charset
 #   make fuzz-build                    build only (build-fuzz/fuzz_NAME)
+#   make fuzz FUZZ_RUNS=20000 FUZZ_SEED=1
+#                                      a fixed number of inputs from a fixed
+#                                      seed and the checked-in seeds only: the
+#                                      same inputs on every run of the same
+#                                      code (what CI runs, so CI is not flaky;
+#                                      explore with time-limited runs instead)
 #
 # Adding a target is adding tests/fuzz/fuzz_NAME.c: it defines
 # LLVMFuzzerTestOneInput and links against the whole library (libsuqiu.a
@@ -23,6 +29,13 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_OPT     ?= -O1
 FUZZ_FLAGS   ?= -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+FUZZ_RUNS    ?=
+FUZZ_SEED    ?= 1
+# Time-limited exploration that keeps what it finds, or a reproducible run.
+FUZZ_LIMIT    = $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS) -seed=$(FUZZ_SEED),-max_total_time=$(FUZZ_SECONDS))
+# libFuzzer writes new inputs into the first directory: a scratch one,
+# emptied first, for reproducible runs.
+FUZZ_KEEP     = $(FUZZ_BUILD)/$(if $(FUZZ_RUNS),scratch,corpus)/$*
 # Library objects get coverage instrumentation and the sanitizers; only the
 # target links libFuzzer's main.  UBSan findings abort, so they are crashes.
 FUZZ_SAN_LIB := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -59,11 +72,12 @@ fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
 
 fuzz-run-%: $(FUZZ_BUILD)/%
-	@mkdir -p $(FUZZ_BUILD)/corpus/$* $(FUZZ_BUILD)/artifacts
-	@echo "fuzz: $* for $(FUZZ_SECONDS)s"
-	$(FUZZ_BUILD)/$* -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	@rm -rf $(FUZZ_BUILD)/scratch/$*
+	@mkdir -p $(FUZZ_KEEP) $(FUZZ_BUILD)/artifacts
+	@echo "fuzz: $* $(if $(FUZZ_RUNS),$(FUZZ_RUNS) inputs from seed $(FUZZ_SEED),for $(FUZZ_SECONDS)s)"
+	$(FUZZ_BUILD)/$* $(FUZZ_LIMIT) $(FUZZ_FLAGS) \
 		-artifact_prefix=$(FUZZ_BUILD)/artifacts/$*- \
 		$(if $(wildcard tests/fuzz/$*.dict),-dict=tests/fuzz/$*.dict) \
-		$(FUZZ_BUILD)/corpus/$* $(wildcard tests/fuzz/corpus/$*) $(wildcard $(FUZZ_SEEDS_$*))
+		$(FUZZ_KEEP) $(wildcard tests/fuzz/corpus/$*) $(wildcard $(FUZZ_SEEDS_$*))
 
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%.d)

@@ -10,8 +10,9 @@
 # score it with scripts/eval_score.py.  The naive baseline computed by suqiu
 # is cross-checked against scripts/eval_naive.py, which reads the pages
 # directly.  Environment: EVAL_KEEP=DIR keeps the databases and predictions
-# there; EVAL_CONFIG_EXTRA=FILE appends YAML lines to the dedup: section
-# (for tuning experiments on dev).
+# there; EVAL_CONFIG_EXTRA=FILE appends YAML lines to the dedup: section and
+# EVAL_TRACE=1 writes every scored candidate pair to WORK/SET-MODE.trace
+# (for fitting weights on dev with scripts/dedup_fit.py; docs/dedup.md).
 set -euo pipefail
 build=${1:-build}
 shift || true
@@ -64,6 +65,10 @@ run_mode() {  # set dir mode -> prints eval_score's report
 	sed -e "s|@DB@|$db|" -e "s|@TOP@|$top|" -e "s|@MODE@|$mode|" \
 		"$top/tests/eval/suqiu.yaml.in" >"$cfg"
 	[ -z "${EVAL_CONFIG_EXTRA:-}" ] || sed 's/^/  /' "$EVAL_CONFIG_EXTRA" >>"$cfg"
+	if [ -n "${EVAL_TRACE:-}" ]; then
+		rm -f "$work/$set-$mode.trace"
+		export SUQIU_DEDUP_TRACE=$work/$set-$mode.trace
+	fi
 	start=$(date +%s.%N)
 	while read -r page; do
 		source=$(basename "$page"); source=${source%%-*}

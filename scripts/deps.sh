@@ -13,6 +13,7 @@ packages=(
   python3 python3-aiosmtpd                 # feed simulator, SMTP test server
   clang libclang-rt-14-dev                 # fuzz targets (libFuzzer), sanitizers
   systemd man-db groff-base                # unit and man page checks
+  chromium fonts-wqy-zenhei                # renders the HTML digest in tests (CJK glyphs)
   ${SUQIU_EXTRA_PACKAGES:-}
 )
 

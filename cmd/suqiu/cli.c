@@ -1,6 +1,8 @@
 #include "cli.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,11 +32,14 @@ const char *cli_db_path(const struct cli *cli)
 
 void cli_error(const char *context, const struct sq_error *err)
 {
+	struct cli probe = { .verbosity = 1 };
+	const char *msg = err->msg[0] ? err->msg : sq_strerror(err->code);
+
+	cli_log_init(&probe);
 	if (context)
-		fprintf(stderr, "suqiu: %s: %s\n", context,
-			err->msg[0] ? err->msg : sq_strerror(err->code));
+		cli_log(&probe, CLI_ERR, "suqiu: %s: %s", context, msg);
 	else
-		fprintf(stderr, "suqiu: %s\n", err->msg[0] ? err->msg : sq_strerror(err->code));
+		cli_log(&probe, CLI_ERR, "suqiu: %s", msg);
 }
 
 int cli_usage_error(const char *command, const char *fmt, ...)
@@ -61,16 +66,59 @@ int cli_wants_help(int argc, char **argv)
 	return 0;
 }
 
+void cli_log_init(struct cli *cli)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat sb;
+
+	cli->journal = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+		       fstat(2, &sb) == 0 && (unsigned long long)sb.st_dev == dev &&
+		       (unsigned long long)sb.st_ino == ino;
+}
+
+static int shown(const struct cli *cli, int priority)
+{
+	if (priority <= CLI_WARNING)
+		return 1;
+	if (priority == CLI_NOTICE)
+		return cli->verbosity >= 1;
+	return cli->verbosity >= 2;
+}
+
+static void vlog(const struct cli *cli, int priority, const char *fmt, va_list ap)
+{
+	char line[2048];
+
+	if (!shown(cli, priority))
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	/* One event per line: a message must not smuggle in a second one. */
+	for (char *p = line; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	if (cli->journal)
+		fprintf(stderr, "<%d>%s\n", priority, line);
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
+void cli_log(const struct cli *cli, int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(cli, priority, fmt, ap);
+	va_end(ap);
+}
+
 void cli_info(const struct cli *cli, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (cli->verbosity < 1)
-		return;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vlog(cli, CLI_NOTICE, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int cli_open_store(const struct cli *cli, struct sq_store **st)

@@ -11,13 +11,14 @@
 #include <time.h>
 
 #include "buf.h"
+#include "audit.h"
 #include "cli.h"
 #include "normalize.h"
 #include "store.h"
 #include "banned.h"
 
 static const char usage[] =
-	"usage: suqiu export [--since T] [--format jsonl|csv]\n"
+	"usage: suqiu export [--since T] [--format jsonl|csv] [--unmask]\n"
 	"\n"
 	"Prints every complaint received at or after T (default: all), oldest\n"
 	"first, one JSON object per line (jsonl, the default) or as CSV with a\n"
@@ -26,11 +27,19 @@ static const char usage[] =
 	"Fields: id, source, source_type, source_id, incident_id, received_at,\n"
 	"updated_at, kind, channel, category, category_raw, street, community,\n"
 	"grid, address, lat, lon, status, status_raw, deadline, title, text,\n"
-	"contact_masked, flags, link_method, link_score.\n";
+	"contact_masked, flags, link_method, link_score.\n"
+	"\n"
+	"  --unmask   add `contact`, the full contact number, where one is stored\n"
+	"             (privacy.keep_raw_contact); every use is written to the\n"
+	"             audit log (suqiu audit) with your user name first\n";
 
 struct export {
 	const struct cli *cli;
+	struct sq_store *st;
 	int csv;
+	int unmask;          /* add the full number (audited before any output) */
+	char *contact;       /* this row's full number, when unmasking */
+	struct sq_error err; /* what went wrong reading it */
 	struct sq_buf line;
 };
 
@@ -90,6 +99,8 @@ static sq_err print_json(struct export *ex, const struct store_complaint_row *r)
 	add_str(o, "title", r->title, &oom);
 	add_str(o, "text", r->text, &oom);
 	add_str(o, "contact_masked", r->contact_masked, &oom);
+	if (ex->unmask)
+		add_str(o, "contact", ex->contact, &oom);
 	flags = cJSON_AddArrayToObject(o, "flags");
 	if (!flags)
 		oom = 1;
@@ -225,7 +236,9 @@ static sq_err print_csv(struct export *ex, const struct store_complaint_row *r)
 	if (!rc)
 		rc = csv_field(b, r->link_method, 0);
 	if (!rc)
-		rc = csv_double(b, r->link_score, r->has_score, 1);
+		rc = csv_double(b, r->link_score, r->has_score, !ex->unmask);
+	if (!rc && ex->unmask)
+		rc = csv_field(b, ex->contact, 1);
 	sq_buf_release(&flags);
 	if (rc)
 		return rc;
@@ -236,7 +249,12 @@ static sq_err print_csv(struct export *ex, const struct store_complaint_row *r)
 static sq_err row_cb(void *ctx, const struct store_complaint_row *r)
 {
 	struct export *ex = ctx;
+	sq_err rc;
 
+	free(ex->contact);
+	ex->contact = NULL;
+	if (ex->unmask && (rc = store_contact_raw(ex->st, r->id, &ex->contact, &ex->err)))
+		return rc;
 	return ex->csv ? print_csv(ex, r) : print_json(ex, r);
 }
 
@@ -263,6 +281,8 @@ CMD(export)
 			format = argv[++i];
 		else if (!strncmp(argv[i], "--format=", 9))
 			format = argv[i] + 9;
+		else if (!strcmp(argv[i], "--unmask"))
+			ex.unmask = 1;
 		else
 			return cli_usage_error("export", "unexpected '%s'\n%s", argv[i], usage);
 	}
@@ -277,14 +297,37 @@ CMD(export)
 	status = cli_open_store(cli, &st);
 	if (status)
 		return status;
-	if (ex.csv)
-		fputs(csv_header, stdout);
+	ex.st = st;
+	if (ex.unmask) {
+		int64_t n = 0;
+
+		rc = store_count_contact_raw(st, f.since, &n, &err);
+		if (rc) {
+			cli_error("export", &err);
+			store_close(st);
+			return EXIT_PARTIAL;
+		}
+		status = audit_unmask(cli, st, "export", n, since ? "the complaints since then"
+								   : "the store");
+		if (status) {
+			store_close(st);
+			return status;
+		}
+	}
+	if (ex.csv) {
+		/* The header row without its line end, so --unmask can add a column. */
+		fwrite(csv_header, 1, sizeof(csv_header) - 3, stdout);
+		fputs(ex.unmask ? ",contact\r\n" : "\r\n", stdout);
+	}
 	rc = store_complaint_each(st, &f, row_cb, &ex, &err);
-	if (rc == SQ_ENOMEM || rc == SQ_EIO)
+	if (rc && ex.err.code)
+		err = ex.err;
+	else if (rc == SQ_ENOMEM || rc == SQ_EIO)
 		sq_fail(&err, rc, "%s", rc == SQ_EIO ? "writing output failed" : "out of memory");
 	if (rc)
 		cli_error("export", &err);
 	sq_buf_release(&ex.line);
+	free(ex.contact);
 	store_close(st);
 	return rc ? EXIT_PARTIAL : EXIT_OK;
 }

@@ -18,6 +18,7 @@
 #include "cmd_alerts.h"
 #include "fault.h"
 #include "pollenv.h"
+#include "progress.h"
 #include "http.h"
 #include "normalize.h"
 #include "poll.h"
@@ -26,13 +27,15 @@
 #include "banned.h"
 
 static const char poll_usage[] =
-	"usage: suqiu poll [--source NAME]... [--no-notify]\n"
+	"usage: suqiu poll [--source NAME]... [--no-notify] [--metrics FILE]\n"
 	"\n"
 	"Fetch what is new from every enabled source, or only from the sources\n"
 	"named (a named source runs even if it is disabled), and store it.\n"
 	"\n"
 	"  --source NAME   poll this source (repeatable)\n"
 	"  --no-notify     do not send alert mail in this run\n"
+	"  --metrics FILE  afterwards, write the Prometheus textfile FILE\n"
+	"                  (atomically; same as the global --metrics)\n"
 	"\n"
 	"Exit status: 0 every source was polled; 1 a source failed (what the\n"
 	"others fetched is stored) or another poll is running; 2 usage or\n"
@@ -46,33 +49,55 @@ static const char poll_usage[] =
 	"                          after_commit, after_detect, after_claim,\n"
 	"                          after_send (crash tests)\n";
 
+/* What the command's callbacks need. */
+struct poll_ui {
+	const struct cli *cli;
+	struct progress bar;
+	const struct sq_source_config *src;   /* the source the bar counts */
+	char label[96];
+};
+
 static void print_note(void *ctx, const char *msg)
 {
-	const struct cli *cli = ctx;
+	const struct poll_ui *ui = ctx;
 
-	if (cli->verbosity >= 2)
-		fprintf(stderr, "suqiu: poll: %s\n", msg);
+	cli_log(ui->cli, CLI_INFO, "suqiu: poll: %s", msg);
 }
 
-static void print_summary(const char *command, const struct poll_source_result *r)
+static void show_progress(void *ctx, const struct poll_source_result *r)
+{
+	struct poll_ui *ui = ctx;
+
+	if (ui->src != r->src) {
+		progress_finish(&ui->bar);
+		ui->src = r->src;
+		snprintf(ui->label, sizeof(ui->label), "poll %s: records", r->src->name);
+		progress_start(&ui->bar, ui->label, 0, ui->cli->verbosity < 1);
+	}
+	progress_update(&ui->bar, r->stats.fetched);
+}
+
+static void print_summary(const struct cli *cli, const struct poll_source_result *r)
 {
 	const struct store_run_source *s = &r->stats;
 
 	if (r->rc)
-		fprintf(stderr, "suqiu: %s: %s\n", command, r->err.msg);
-	fprintf(stderr,
-		"suqiu: %s: %s: %s%lld page%s, %lld fetched: %lld new, %lld updated, "
-		"%lld unchanged, %lld quarantined; %lld retr%s; %lld.%01lld s\n",
-		command, r->src->name, r->rc ? "FAILED after " : "", (long long)s->pages,
+		cli_log(cli, CLI_ERR, "suqiu: poll: %s", r->err.msg);
+	cli_log(cli, r->rc ? CLI_WARNING : CLI_NOTICE,
+		"suqiu: poll: %s: %s%lld page%s, %lld fetched: %lld new, %lld updated, "
+		"%lld unchanged, %lld quarantined; %lld retr%s; %lld.%01lld s%s",
+		r->src->name, r->rc ? "FAILED after " : "", (long long)s->pages,
 		s->pages == 1 ? "" : "s", (long long)s->fetched, (long long)s->new_records,
 		(long long)s->updated, (long long)s->unchanged, (long long)s->quarantined,
 		(long long)r->retries, r->retries == 1 ? "y" : "ies",
-		(long long)(s->duration_ms / 1000), (long long)(s->duration_ms % 1000 / 100));
+		(long long)(s->duration_ms / 1000), (long long)(s->duration_ms % 1000 / 100),
+		r->more_left ? "; budget spent, more next run" : "");
 }
 
 int cmd_poll(struct cli *cli, int argc, char **argv)
 {
 	struct pollenv env;
+	struct poll_ui ui = { 0 };
 	struct poll_options opt = { 0 };
 	struct poll_result result = { 0 };
 	struct sq_error err = { 0 };
@@ -89,7 +114,7 @@ int cmd_poll(struct cli *cli, int argc, char **argv)
 	}
 	only = calloc((size_t)argc + 1, sizeof(*only));
 	if (!only) {
-		fprintf(stderr, "suqiu: poll: out of memory\n");
+		cli_log(cli, CLI_ERR, "suqiu: poll: out of memory");
 		return EXIT_PARTIAL;
 	}
 	for (i = 1; i < (size_t)argc; i++) {
@@ -103,6 +128,14 @@ int cmd_poll(struct cli *cli, int argc, char **argv)
 			only[nonly++] = argv[++i];
 		} else if (!strncmp(a, "--source=", 9)) {
 			only[nonly++] = a + 9;
+		} else if (!strcmp(a, "--metrics")) {
+			if (i + 1 >= (size_t)argc) {
+				free(only);
+				return cli_usage_error("poll", "--metrics needs a FILE\n%s", poll_usage);
+			}
+			cli->metrics_path = argv[++i];
+		} else if (!strncmp(a, "--metrics=", 10)) {
+			cli->metrics_path = a + 10;
 		} else if (!strcmp(a, "--no-notify")) {
 			no_notify = 1;
 		} else {
@@ -127,7 +160,7 @@ int cmd_poll(struct cli *cli, int argc, char **argv)
 	rc = store_lock_poll(env.db_path, &lock_fd, &err);
 	if (rc) {
 		if (rc == SQ_ELOCKED)
-			fprintf(stderr, "suqiu: poll: another poll is running on %s; not polling\n",
+			cli_log(cli, CLI_ERR, "suqiu: poll: another poll is running on %s; not polling",
 				env.db_path);
 		else
 			cli_error("poll", &err);
@@ -161,11 +194,15 @@ int cmd_poll(struct cli *cli, int argc, char **argv)
 	opt.run_id = run_id;
 	opt.fault = pollenv_crash_point;
 	opt.fault_ctx = &env.crash;
+	ui.cli = cli;
 	opt.note = print_note;
-	opt.note_ctx = cli;
+	opt.note_ctx = &ui;
+	opt.progress = show_progress;
+	opt.progress_ctx = &ui;
 	rc = poll_run(&cli->cfg, env.store, http, &env.norm, &opt, &result, &err);
+	progress_finish(&ui.bar);
 	for (i = 0; i < result.n; i++)
-		print_summary("poll", &result.sources[i]);
+		print_summary(cli, &result.sources[i]);
 	pollenv_dedup_summary(cli, "poll", &env);
 	if (rc) {
 		cli_error("poll", &err);

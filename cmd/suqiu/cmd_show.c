@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "dedup.h"
 #include "normalize.h"
@@ -16,17 +17,34 @@
 #include "banned.h"
 
 static const char usage[] =
-	"usage: suqiu show ID\n"
+	"usage: suqiu show ID [--unmask]\n"
 	"\n"
 	"ID is C<id> (a complaint), I<id> (an incident) or SOURCE:SOURCE_ID.\n"
 	"A complaint is shown with its incident, why it was linked, its declared\n"
-	"links and its history; an incident with every member and its decisions.\n";
+	"links and its history; an incident with every member and its decisions.\n"
+	"\n"
+	"  --unmask   show full contact numbers where they are stored\n"
+	"             (privacy.keep_raw_contact); every use is written to the audit\n"
+	"             log (suqiu audit) with your user name first\n";
 
 struct show {
 	const struct cli *cli;
 	struct sq_store *st;
 	int64_t count;
+	int unmask;         /* print full numbers (audited before any output) */
 };
+
+/* The full number of complaint id when unmasking; NULL otherwise or when
+ * none is stored.  The caller frees it. */
+static char *full_number(const struct show *sh, int64_t id)
+{
+	struct sq_error err = { 0 };
+	char *raw = NULL;
+
+	if (sh->unmask && store_contact_raw(sh->st, id, &raw, &err))
+		cli_error("show", &err);
+	return raw;
+}
 
 static const char *or_dash(const char *s)
 {
@@ -175,7 +193,13 @@ static sq_err complaint_cb(void *ctx, const struct store_complaint_row *r)
 	printf("  %-10s %s\n", "address", or_dash(r->address));
 	if (r->has_pos)
 		printf("  %-10s %.6f, %.6f (lat, lon, WGS 84)\n", "position", r->lat, r->lon);
-	printf("  %-10s %s  via %s\n", "contact", or_dash(r->contact_masked), or_dash(r->channel));
+	{
+		char *full = full_number(sh, r->id);
+
+		printf("  %-10s %s  via %s\n", "contact", full ? full : or_dash(r->contact_masked),
+		       or_dash(r->channel));
+		free(full);
+	}
 	if (r->handler)
 		printf("  %-10s %s\n", "handler", r->handler);
 	printf("  %-10s %s\n", "title", or_dash(r->title));
@@ -216,6 +240,12 @@ static sq_err member_cb(void *ctx, const struct store_complaint_row *r)
 	if (r->title)
 		printf("    %s\n", r->title);
 	printf("    %s\n", or_dash(r->text));
+	if (sh->unmask) {
+		char *full = full_number(sh, r->id);
+
+		printf("    contact %s\n", full ? full : or_dash(r->contact_masked));
+		free(full);
+	}
 	print_link(sh, r, "    ");
 	sh->count++;
 	return SQ_OK;
@@ -276,28 +306,70 @@ static int show_incident(struct show *sh, int64_t id)
 	return EXIT_OK;
 }
 
+/* Count the complaints about to be shown that hold a full number. */
+static sq_err count_full_cb(void *ctx, const struct store_complaint_row *r)
+{
+	struct show *sh = ctx;
+	struct sq_error err = { 0 };
+	char *raw = NULL;
+	sq_err rc = store_contact_raw(sh->st, r->id, &raw, &err);
+
+	sh->count += raw != NULL;
+	free(raw);
+	return rc;
+}
+
+static int gate_unmask(struct show *sh, const char *id_arg, int64_t complaint_id,
+		       int64_t incident_id)
+{
+	struct store_complaint_filter f = { .id = complaint_id, .incident_id = incident_id };
+	struct sq_error err = { 0 };
+	char what[96];
+
+	sh->count = 0;
+	if (store_complaint_each(sh->st, &f, count_full_cb, sh, &err)) {
+		cli_error("show", &err);
+		return EXIT_PARTIAL;
+	}
+	snprintf(what, sizeof(what), "%s", id_arg);
+	return audit_unmask(sh->cli, sh->st, "show", sh->count, what);
+}
+
 CMD(show)
 {
 	struct show sh = { .cli = cli };
 	struct sq_error err = { 0 };
 	int64_t complaint_id, incident_id;
-	int status;
+	const char *id_arg = NULL;
+	int status, i;
 	sq_err rc;
 
 	if (cli_wants_help(argc, argv)) {
 		fputs(usage, stdout);
 		return EXIT_OK;
 	}
-	if (argc != 2)
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--unmask"))
+			sh.unmask = 1;
+		else if (!id_arg && argv[i][0] != '-')
+			id_arg = argv[i];
+		else
+			return cli_usage_error("show", "unexpected '%s'\n%s", argv[i], usage);
+	}
+	if (!id_arg)
 		return cli_usage_error("show", "expected one ID\n%s", usage);
 	status = cli_open_store(cli, &sh.st);
 	if (status)
 		return status;
-	rc = dedup_resolve(sh.st, argv[1], &complaint_id, &incident_id, &err);
+	rc = dedup_resolve(sh.st, id_arg, &complaint_id, &incident_id, &err);
 	if (rc) {
 		cli_error("show", &err);
 		store_close(sh.st);
 		return rc == SQ_EDB ? EXIT_PARTIAL : EXIT_USAGE;
+	}
+	if (sh.unmask && (status = gate_unmask(&sh, id_arg, complaint_id, incident_id))) {
+		store_close(sh.st);
+		return status;
 	}
 	if (incident_id) {
 		status = show_incident(&sh, incident_id);

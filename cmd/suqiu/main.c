@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -26,16 +27,22 @@ struct command {
 static const struct command commands[] = {
 	{ "poll", cmd_poll, NEEDS_CONFIG, "fetch what is new from the feeds and store it (the timer runs this)" },
 	{ "import", cmd_import, NEEDS_CONFIG, "store saved feed pages (backfill)" },
-	{ "doctor", cmd_doctor, NEEDS_CONFIG, "check the configuration, database, feeds and SMTP server" },
+	{ "digest", cmd_digest, NEEDS_CONFIG, "summarize a period: what came in, what is new, worse, late" },
+	{ "search", cmd_search, NEEDS_CONFIG, "full-text search over titles, texts and addresses" },
 	{ "show", cmd_show, NEEDS_CONFIG, "one complaint or incident, with its history and why it was linked" },
 	{ "merge", cmd_merge, NEEDS_CONFIG, "merge two incidents (an analyst's correction)" },
 	{ "split", cmd_split, NEEDS_CONFIG, "take a complaint out of its incident (an analyst's correction)" },
 	{ "export", cmd_export, NEEDS_CONFIG, "every complaint with its incident and flags, as JSON lines or CSV" },
 	{ "alerts", cmd_alerts, NEEDS_CONFIG, "early-warning flags: list, show, ack, close; send the alert mail" },
+	{ "prune", cmd_prune, NEEDS_CONFIG, "drop raw payloads and contact numbers older than privacy.retention" },
+	{ "audit", cmd_audit, NEEDS_CONFIG, "list every unmasking of contact numbers and every prune" },
+	{ "backup", cmd_backup, NEEDS_CONFIG, "write an online copy of the database" },
+	{ "doctor", cmd_doctor, NEEDS_CONFIG, "check the configuration, database, feeds and SMTP server" },
 };
 
 static const char usage_text[] =
-	"usage: suqiu [--config FILE] [--db FILE] [--verbose|--quiet] COMMAND [ARGS]\n"
+	"usage: suqiu [--config FILE] [--db FILE] [--metrics FILE] [--verbose|--quiet]\n"
+	"             COMMAND [ARGS]\n"
 	"       suqiu --version | help [COMMAND]\n";
 
 static void print_help(FILE *out)
@@ -85,6 +92,12 @@ static int parse_global(struct cli *cli, int argc, char **argv, int *next)
 				cli->config_path = argv[++i];
 			else
 				cli->db_path = argv[++i];
+		} else if (!strcmp(a, "--metrics")) {
+			if (i + 1 >= argc)
+				return cli_usage_error(NULL, "%s needs a file", a);
+			cli->metrics_path = argv[++i];
+		} else if (!strncmp(a, "--metrics=", 10)) {
+			cli->metrics_path = a + 10;
 		} else if (!strncmp(a, "--config=", 9)) {
 			cli->config_path = a + 9;
 		} else if (!strncmp(a, "--db=", 5)) {
@@ -109,10 +122,12 @@ static int parse_global(struct cli *cli, int argc, char **argv, int *next)
 
 int main(int argc, char **argv)
 {
-	struct cli cli = { .verbosity = 1 };
+	struct cli cli = { .verbosity = 1, .argc = argc, .argv = argv };
+	struct timespec started, ended;
 	const struct command *cmd;
 	int next = argc, status;
 
+	cli_log_init(&cli);
 	status = parse_global(&cli, argc, argv, &next);
 	if (status < 0)
 		return finish_stdout(-status - 1);
@@ -153,7 +168,13 @@ int main(int argc, char **argv)
 			return EXIT_PARTIAL;
 		}
 	}
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	status = cmd->fn(&cli, argc - next, argv + next);
+	clock_gettime(CLOCK_MONOTONIC, &ended);
+	if (cli.metrics_path && cli.cfg_loaded && !cli_wants_help(argc - next, argv + next))
+		status = cli_write_metrics(&cli, cmd->name, status,
+					   (int64_t)(ended.tv_sec - started.tv_sec) * 1000 +
+					   (ended.tv_nsec - started.tv_nsec) / 1000000);
 	http_global_cleanup();
 	if (cli.cfg_loaded)
 		config_release(&cli.cfg);

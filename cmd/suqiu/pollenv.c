@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "banned.h"
 
 static const char *const crash_points[] = {
@@ -86,16 +88,45 @@ int pollenv_store(struct cli *cli, const char *command, struct pollenv *env)
 	return EXIT_OK;
 }
 
+int64_t pollenv_clock_ns(int id)
+{
+	struct timespec ts;
+
+	if (clock_gettime((clockid_t)id, &ts))
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static sq_err link_page(void *ctx, const int64_t *ids, size_t n, struct sq_error *err)
 {
 	struct pollenv *env = ctx;
+	int64_t wall = pollenv_clock_ns(CLOCK_MONOTONIC);
+	int64_t cpu = pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	sq_err rc;
 
-	return dedup_link(env->dedup, ids, n, env->clock.now_ms(env->clock.ctx) / 1000, err);
+	rc = dedup_link(env->dedup, ids, n, env->clock.now_ms(env->clock.ctx) / 1000, err);
+	env->timing.link_ns += pollenv_clock_ns(CLOCK_MONOTONIC) - wall;
+	env->timing.link_cpu_ns += pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;
+	env->timing.link_pages++;
+	return rc;
+}
+
+/* source, source_id of both, score, comparisons: tab-separated. */
+static void trace_pair(void *ctx, const struct dedup_doc *a, const struct dedup_doc *b,
+		       const struct dedup_comparison *c, size_t n, double score)
+{
+	struct sq_buf json = SQ_BUF_INIT;
+
+	if (dedup_comparisons_json(c, n, &json) == SQ_OK)
+		fprintf(ctx, "%s\t%s\t%s\t%s\t%.3f\t%s\n", a->source, a->source_id, b->source,
+			b->source_id, score, json.data);
+	sq_buf_release(&json);
 }
 
 int pollenv_dedup(struct cli *cli, const char *command, struct pollenv *env,
 		  struct poll_options *opt)
 {
+	const char *trace = getenv("SUQIU_DEDUP_TRACE");
 	struct sq_error err = { 0 };
 	sq_err rc;
 
@@ -103,6 +134,15 @@ int pollenv_dedup(struct cli *cli, const char *command, struct pollenv *env,
 	if (rc) {
 		cli_error(command, &err);
 		return rc == SQ_ECONFIG ? EXIT_USAGE : EXIT_PARTIAL;
+	}
+	if (trace && *trace) {
+		env->trace = fopen(trace, "a");
+		if (!env->trace) {
+			fprintf(stderr, "suqiu: %s: SUQIU_DEDUP_TRACE: %s: %s\n", command, trace,
+				strerror(errno));
+			return EXIT_USAGE;
+		}
+		dedup_set_trace(env->dedup, trace_pair, env->trace);
 	}
 	opt->after_page = link_page;
 	opt->after_page_ctx = env;
@@ -117,7 +157,7 @@ void pollenv_dedup_summary(const struct cli *cli, const char *command,
 	if (!env->dedup)
 		return;
 	s = dedup_get_stats(env->dedup);
-	cli_info(cli, "suqiu: %s: linking: %lld new incident%s, %lld joined by score, "
+	cli_log(cli, CLI_INFO, "suqiu: %s: linking: %lld new incident%s, %lld joined by score, "
 		 "%lld by declared link, %lld updated, %lld incident%s merged by declared links",
 		 command, (long long)s->started, s->started == 1 ? "" : "s",
 		 (long long)s->scored, (long long)s->declared, (long long)s->refreshed,
@@ -128,6 +168,9 @@ void pollenv_close(struct pollenv *env)
 {
 	dedup_free(env->dedup);
 	env->dedup = NULL;
+	if (env->trace)
+		fclose(env->trace);
+	env->trace = NULL;
 	store_close(env->store);
 	taxonomy_free(env->taxonomy);
 	norm_key_free(env->site_key, env->site_key_len);

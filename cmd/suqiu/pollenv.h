@@ -1,14 +1,16 @@
 /*
  * pollenv.h — what `suqiu poll` and `suqiu import` both set up before they
  * store pages: the database path, the store, the taxonomy and site key the
- * normalizer needs, the clock (SUQIU_NOW) and the crash-test fault point
- * (SUQIU_CRASH_AT).  The environment is read here, once, in cmd/, and
+ * normalizer needs, the clock (SUQIU_NOW), the crash-test fault point
+ * (SUQIU_CRASH_AT) and the linkage trace (SUQIU_DEDUP_TRACE=FILE appends
+ * one line per scored candidate pair, for scripts/dedup_fit.py).  The environment is read here, once, in cmd/, and
  * handed down; internal/ never reads it.
  */
 #ifndef SUQIU_CMD_POLLENV_H
 #define SUQIU_CMD_POLLENV_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "cli.h"
 #include "dedup.h"
@@ -25,6 +27,12 @@ struct pollenv_crash {
 	long count;
 };
 
+/* Time spent linking (`import --stats`): wall and this thread's CPU, ns. */
+struct pollenv_timing {
+	int64_t link_ns, link_cpu_ns;
+	int64_t link_pages;
+};
+
 struct pollenv {
 	const char *db_path;
 	struct sq_store *store;
@@ -36,6 +44,8 @@ struct pollenv {
 	struct poll_clock clock;
 	struct pollenv_crash crash;
 	struct sq_dedup *dedup;
+	FILE *trace;              /* SUQIU_DEDUP_TRACE: scored pairs, for fitting weights */
+	struct pollenv_timing timing;
 };
 
 /*
@@ -54,9 +64,12 @@ int pollenv_store(struct cli *cli, const char *command, struct pollenv *env);
 int pollenv_dedup(struct cli *cli, const char *command, struct pollenv *env,
 		  struct poll_options *opt);
 
-/* One line of what linking did, unless quiet. */
+/* One line of what linking did (at info: shown with --verbose). */
 void pollenv_dedup_summary(const struct cli *cli, const char *command,
 			   const struct pollenv *env);
+
+/* Nanoseconds on clock id (CLOCK_MONOTONIC, CLOCK_THREAD_CPUTIME_ID, ...). */
+int64_t pollenv_clock_ns(int id);
 
 /* Release everything pollenv_open/pollenv_store/pollenv_dedup set up. */
 void pollenv_close(struct pollenv *env);

@@ -109,7 +109,9 @@ static sq_err read_cursor(const struct sq_source_config *src, const char *text,
 		cJSON_ArrayForEach(p, pages) {
 			if (!cJSON_IsArray(p) || cJSON_GetArraySize(p) != 2 ||
 			    !cJSON_IsString(cJSON_GetArrayItem(p, 0)) ||
-			    !cJSON_IsNumber(cJSON_GetArrayItem(p, 1))) {
+			    !cJSON_IsNumber(cJSON_GetArrayItem(p, 1)) ||
+			    !(cJSON_GetArrayItem(p, 1)->valuedouble >= 0 &&
+			      cJSON_GetArrayItem(p, 1)->valuedouble <= 1e9)) {
 				cJSON_Delete(obj);
 				return bad_cursor(err);
 			}

@@ -29,6 +29,7 @@
  * (normalization hashes and masks it); handleUnit -> handler.
  */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -329,9 +330,12 @@ static sq_err http_failure(const struct sq_http_response *resp, struct sq_conn_p
 			  resp->status, detail);
 }
 
-static sq_err business_error(const cJSON *root, int64_t code, struct sq_conn_page *page,
+static sq_err business_error(const cJSON *root, double value, struct sq_conn_page *page,
 			     struct sq_error *err)
 {
+	/* A fractional or out-of-range code is simply an unknown one; a double
+	 * that does not fit is never converted (undefined behaviour). */
+	int64_t code = fabs(value) < 1e15 && value == floor(value) ? (int64_t)value : -1;
 	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "msg");
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
 	const cJSON *after = cJSON_IsObject(data) ?
@@ -360,7 +364,7 @@ static sq_err business_error(const cJSON *root, int64_t code, struct sq_conn_pag
 				  "code 50000 (internal error) %s", m);
 	default:
 		return ct_verdict(page, SQ_VERDICT_FATAL, err, SQ_EFATAL,
-				  "unknown code %lld %s: not retried", (long long)code, m);
+				  "unknown code %.15g %s: not retried", value, m);
 	}
 }
 
@@ -396,7 +400,7 @@ static sq_err hotline_parse(const struct sq_source_config *src, const char *curs
 				  "envelope missing: no numeric \"code\" in the body");
 	}
 	if (code->valuedouble != 0) {
-		rc = business_error(root, (int64_t)code->valuedouble, page, err);
+		rc = business_error(root, code->valuedouble, page, err);
 		cJSON_Delete(root);
 		return rc;
 	}

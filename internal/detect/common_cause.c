@@ -277,7 +277,8 @@ static sq_err run(struct detect_ctx *ctx)
 	}
 	for (i = 0; i < nm; i++)
 		m[i].e = &ents[m[i].ent];
-	qsort(m, nm, sizeof(*m), cmp_mention);
+	if (nm)   /* m is NULL when nothing was mentioned: qsort(NULL, 0) is undefined */
+		qsort(m, nm, sizeof(*m), cmp_mention);
 	for (i = 0; i < nm && !rc; i = j) {
 		for (j = i; j < nm && !strcmp(m[j].e->key, m[i].e->key); j++)
 			;

@@ -1,37 +1,50 @@
-# Shared by the dedup CLI tests (t51NN-*.sh): a scratch directory, the
-# configuration of tests/eval/suqiu.yaml.in (three sources, the areas of
-# docs/GEOGRAPHY.md) and small helpers.  Sourced, not run.
-set -euo pipefail
-: "${SUQIU_BIN:?run through scripts/run-tests.sh (make check)}"
-: "${SUQIU_TOP:?run through scripts/run-tests.sh (make check)}"
-T=$(mktemp -d /tmp/suqiu-cli-XXXXXX)
-trap 'rm -rf "$T"' EXIT
+# Shared by the dedup CLI tests (t51NN-*.sh), on top of lib.sh: the
+# configuration of tests/eval/suqiu.yaml.in (the three sources, every area
+# of docs/GEOGRAPHY.md), the small feed pages of data/dedup/, and helpers
+# that ask export which incident a complaint is in.  Sourced, not run.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 DATA=$SUQIU_TOP/tests/cli/data/dedup
 sed -e "s|@DB@|$T/suqiu.db|" -e "s|@TOP@|$SUQIU_TOP|" -e "s|@MODE@|${DEDUP_MODE:-linkage}|" \
 	"$SUQIU_TOP/tests/eval/suqiu.yaml.in" >"$T/suqiu.yaml"
 
 suqiu() { "$SUQIU_BIN" --config "$T/suqiu.yaml" "$@"; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# import SOURCE FILE: one saved page, as the poll would store and link it.
-import() { suqiu import --source "$1" "$DATA/$2" 2>>"$T/import.log" || fail "import $1 $2: $(tail -n 3 "$T/import.log")"; }
+# import SOURCE FILE: one saved page, stored and linked as a poll would.
+import() {
+	run_suqiu import --source "$1" "$DATA/$2"
+	expect_status 0 "import $1 $2"
+}
 
-# incident SOURCE:ID — the incident id export gives the complaint.
+# incident SOURCE:ID — the incident export gives the complaint (the first
+# five CSV columns are id, source, source_type, source_id, incident_id;
+# ids compare as strings: order numbers are longer than a double).
 incident() {
-	suqiu export --format jsonl | python3 -c '
-import json, sys
-src, sid = sys.argv[1].split(":", 1)
-for line in sys.stdin:
-    o = json.loads(line)
-    if o["source"] == src and o["source_id"] == sid:
-        print(o["incident_id"]); break
-else:
-    sys.exit("no complaint " + sys.argv[1])' "$1"
+	suqiu export --format csv | awk -F, -v s="${1%%:*}" -v i="${1#*:}" \
+		'$2 == s && ($4 "") == (i "") { print $5; exit }'
 }
 
 # same A B / apart A B: whether two complaints share an incident.
-same() { [ "$(incident "$1")" = "$(incident "$2")" ] || fail "$1 and $2 should share an incident"; }
-apart() { [ "$(incident "$1")" != "$(incident "$2")" ] || fail "$1 and $2 should be in different incidents"; }
+same() {
+	local a b
+	a=$(incident "$1") b=$(incident "$2")
+	[ -n "$a" ] && [ "$a" = "$b" ] || fail "$1 (I$a) and $2 (I$b) should share an incident"
+}
+apart() {
+	local a b
+	a=$(incident "$1") b=$(incident "$2")
+	[ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ] ||
+		fail "$1 (I$a) and $2 (I$b) should be in different incidents"
+}
 
-# expect_in FILE TEXT: FILE contains TEXT.
-expect_in() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "'$2' not in $1"; }; }
+# expect_in FILE TEXT: FILE contains TEXT (fixed string).
+expect_in() {
+	grep -qF -- "$2" "$1" || { fail "'$2' not in $(basename "$1"):"; sed 's/^/  | /' "$1" | head -n 30; }
+}
+
+# Nothing printed anywhere holds a full mobile number.
+expect_no_phone() {  # file
+	if grep -E '(^|[^0-9.])1[3-9][0-9]{9}([^0-9]|$)' "$1"; then
+		fail "a full phone number in $(basename "$1")"
+	fi
+}

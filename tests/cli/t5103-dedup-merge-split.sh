@@ -13,11 +13,11 @@ suqiu split --note "another building" $L1 >"$T/out"
 expect_in "$T/out" "is now alone in I"
 apart $H1 $L1
 [ "$(incident $H1)" = "$old" ] || fail "H1 moved"
-set +e
-suqiu split $L1 2>"$T/err"; [ $? -eq 2 ] || fail "splitting a lone complaint: want exit 2"
-expect_in "$T/err" "already alone"
-suqiu split "I$old" 2>/dev/null; [ $? -eq 2 ] || fail "split of an incident: want exit 2"
-set -e
+run_suqiu split $L1
+expect_status 2 "splitting a lone complaint"
+expect_err "already alone"
+run_suqiu split "I$old"
+expect_status 2 "split of an incident"
 
 # later imports: L1 updated, H1 updated, and H4 (the same site again)
 import liaison liaison-2.json
@@ -46,9 +46,11 @@ expect_in "$T/inc" "split: C"
 suqiu show $L1 >"$T/l1"
 expect_in "$T/l1" "split off its earlier incident by an analyst"
 
-set +e
-suqiu merge $H1 $H2 2>"$T/err"; [ $? -eq 2 ] || fail "merging one incident with itself: want exit 2"
-expect_in "$T/err" "already in one incident"
-suqiu merge $H1 2>/dev/null; [ $? -eq 2 ] || fail "merge with one ID: want exit 2"
-suqiu merge $H1 I99999 2>/dev/null; [ $? -eq 2 ] || fail "merge with an unknown incident: want exit 2"
-exit 0
+run_suqiu merge $H1 $H2
+expect_status 2 "merging one incident with itself"
+expect_err "already in one incident"
+run_suqiu merge $H1
+expect_status 2 "merge with one ID"
+run_suqiu merge $H1 I99999
+expect_status 2 "merge with an unknown incident"
+finish

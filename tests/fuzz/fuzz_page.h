@@ -9,7 +9,8 @@
  * cursor must be one build_request accepts and parse_page reads back (also
  * as a 304).  Besides "no crash, no leak", it checks what poll relies on:
  * PAGE and NOT_MODIFIED carry a cursor, the other verdicts a message, and
- * every record an id, a source and its raw JSON.
+ * every record an id, a source and its raw JSON (an updated_at of 0 is
+ * "not given", which normalize turns into received_at).
  *
  * Define FUZZ_TYPE before including.
  */
@@ -76,7 +77,7 @@ static void check_page(const struct sq_conn_page *page, const struct sq_error *e
 	}
 	for (i = 0; i < page->nrecords; i++)
 		if (!page->records[i].source_id || !page->records[i].source ||
-		    !page->records[i].raw || !page->records[i].updated_at)
+		    !page->records[i].raw)
 			abort();
 	for (i = 0; i < page->nbad; i++)
 		if (!page->bad[i].raw || !page->bad[i].reason)

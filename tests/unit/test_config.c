@@ -573,7 +573,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.alerts.smtp.retry_max_ms, 3600000);
 	assert_int_equal(cfg.alerts.nduty, 0);
 	assert_int_equal(cfg.alerts.digest_to.n, 0);
-	assert_true(cfg.dedup.threshold == 6.0);
+	assert_true(cfg.dedup.threshold == 9.0);
 	assert_int_equal(cfg.dedup.window_ms, 7 * 86400000LL);
 	assert_true(cfg.dedup.radius_m == 150.0);
 	assert_int_equal(cfg.detect.urgent_words.n, 12);

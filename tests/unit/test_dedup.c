@@ -231,7 +231,7 @@ static void test_links_same_site_across_runs(void **state)
 	assert_true(m.has_score);
 	assert_true(m.score >= fx->cfg.dedup.threshold);
 	/* the explanation names the folded-numeral address match */
-	assert_non_null(strstr(m.comparisons, "\"field\":\"address\",\"level\":\"exact\""));
+	assert_non_null(strstr(m.comparisons, "\"field\":\"place\",\"level\":\"same_spot\""));
 	assert_non_null(strstr(m.comparisons, "\"field\":\"text\""));
 }
 
@@ -300,11 +300,11 @@ static void test_declared_link_target_later(void **state)
 static void test_declared_link_merges_incidents(void **state)
 {
 	struct fx *fx = *state;
-	struct spec h2 = water, h3 = site_a;
-	int64_t a, b, c, keep;
+	struct spec h2 = water, h3 = site_a, h4 = water;
+	int64_t a, b, c, d, keep;
 	struct dedup_stats s;
 
-	/* H3 says it repeats H2; H2 and H3 both arrive before ... */
+	/* H3 says it repeats H2, but its text and place are H1's ... */
 	h3.id = "H3";
 	h3.at = T0 + 50 * HOUR;
 	h3.link_kind = "related";
@@ -315,22 +315,36 @@ static void test_declared_link_merges_incidents(void **state)
 	b = put(fx, &h2, NULL);
 	link_run(fx, &b, 1);
 	assert_int_not_equal(incident_of(fx, a), incident_of(fx, b));
-	/* ... H3 joins H2 by declaration; its text would have matched H1.
-	 * An update of H1 declaring H2 then makes the two incidents one. */
+	/* ... so it joins H2 by declaration and bridges to H1's incident. */
 	c = put(fx, &h3, NULL);
-	link_run(fx, &c, 1);
-	assert_int_equal(incident_of(fx, c), incident_of(fx, b));
-	h3 = site_a;
-	h3.link_kind = "related";
-	h3.link_type = "hotline12345";
-	h3.link_id = "H2";
-	put(fx, &h3, NULL);
-	s = link_run(fx, &a, 1);
+	s = link_run(fx, &c, 1);
+	assert_int_equal(s.declared, 1);
 	assert_int_equal(s.merged, 1);
 	keep = incident_of(fx, a);
 	assert_int_equal(incident_of(fx, b), keep);
 	assert_int_equal(incident_of(fx, c), keep);
 	assert_int_equal(incident_size(fx, keep), 3);
+
+	/* An update that starts declaring a link joins two incidents too. */
+	h4.id = "H4";
+	h4.at = T0 + 90 * HOUR;
+	h4.text = "宝华路社区的下水道堵塞";
+	h4.community = "宝华路社区";
+	h4.address = "宝华路3号";
+	h4.category = "municipal_facilities";
+	h4.phone = NULL;
+	d = put(fx, &h4, NULL);
+	link_run(fx, &d, 1);
+	assert_int_not_equal(incident_of(fx, d), keep);
+	h4.link_kind = "related";
+	h4.link_type = "hotline12345";
+	h4.link_id = "H1";
+	put(fx, &h4, NULL);
+	s = link_run(fx, &d, 1);
+	assert_int_equal(s.refreshed, 1);
+	assert_int_equal(s.merged, 1);
+	assert_int_equal(incident_of(fx, d), keep);
+	assert_int_equal(incident_size(fx, keep), 4);
 }
 
 static void test_update_stays_in_incident(void **state)

@@ -109,35 +109,115 @@ static uint64_t term2(uint32_t a, uint32_t b)
 
 static void test_terms(void **state)
 {
+	static const struct { uint64_t term; uint32_t count; } want[] = {
+		{ 0x5de5ULL << 21, 2 },             /* 工 */
+		{ 0x5730ULL << 21, 2 },             /* 地 */
+		{ 0x5435ULL << 21, 1 },             /* 吵: characters of a run of one too */
+		{ (0x5de5ULL << 21) | 0x5730, 2 },  /* 工地 */
+		{ (0x5730ULL << 21) | 0x5de5, 1 },  /* 地工 */
+	};
 	struct dedup_terms t;
+	size_t i, k;
 
 	(void)state;
-	/* 工地 工地 地吵 + the unigram 吵 of a run of one */
+	/* characters and the bigrams inside each run, none across the space */
 	assert_int_equal(dedup_terms_from_folded("工地工地 吵", &t), SQ_OK);
-	assert_int_equal(t.n, 3);
-	/* sorted, distinct, counted */
-	assert_true(t.term[0] < t.term[1] && t.term[1] < t.term[2]);
-	{
-		size_t i, found = 0;
-
-		for (i = 0; i < t.n; i++) {
-			if (t.term[i] == term2(0x5de5, 0x5730)) {       /* 工地 */
-				assert_int_equal(t.count[i], 2);
-				found++;
-			} else if (t.term[i] == term2(0x5730, 0x5de5)) { /* 地工 */
-				assert_int_equal(t.count[i], 1);
-				found++;
-			} else if (t.term[i] == term2(0x5435, 0)) {      /* 吵 */
-				assert_int_equal(t.count[i], 1);
-				found++;
-			}
-		}
-		assert_int_equal(found, 3);
+	assert_int_equal(t.n, sizeof(want) / sizeof(want[0]));
+	for (i = 1; i < t.n; i++)
+		assert_true(t.term[i - 1] < t.term[i]);
+	for (k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+		for (i = 0; i < t.n && t.term[i] != want[k].term; i++)
+			;
+		if (i == t.n)
+			fail_msg("term %zu missing", k);
+		assert_int_equal(t.count[i], want[k].count);
 	}
+	for (i = 0; i < t.n; i++)
+		assert_true(t.term[i] != ((0x5730ULL << 21) | 0x5435));   /* no 地吵 */
 	dedup_terms_release(&t);
 	assert_int_equal(dedup_terms_from_folded("", &t), SQ_OK);
 	assert_int_equal(t.n, 0);
 	dedup_terms_release(&t);
+}
+
+/* ---- named places, building numbers, problem words ----------------------- */
+
+static void test_extract_places(void **state)
+{
+	static const struct { const char *text, *landmarks, *buildings; } cases[] = {
+		{ "荔湾区龙津西路82號龙津公寓12座出现很多裂纹", "龙津公寓", "12" },
+		{ "前一天半夜开始耀华小区七栋管道井", "耀华小区", "7" },
+		/* words in front of a name, and generic names, are left out */
+		{ "昨天夜里开始宝源花园10栋楼道,有人打过燃气公司电话", "宝源花园", "10" },
+		{ "附近小区都停水,物业公司不管", "", "" },
+		/* companies lose the words every company name has */
+		{ "广州市金鼎建筑劳务有限公司拖欠工资", "金鼎公司", "" },
+		{ "金鼎公司", "金鼎公司", "" },
+		{ "广州市荔建装饰工程公司", "荔建公司", "" },
+		/* Chinese numerals, 号楼, several buildings */
+		{ "逢源大厦十二号楼和第二十三栋", "逢源大厦", "12 23" },
+		{ "多宝小区5号楼, 多宝小区八八座", "多宝小区", "5 88" },
+		/* an address number before 楼下 is not a building */
+		{ "恩宁路88号楼下的工地", "", "" },
+		/* a dance, not a square */
+		{ "每晚有人跳广场舞", "", "" },
+		{ "华贵广场项目", "华贵广场", "" },
+		{ "在宝源路3号的陈记牛杂吃了", "陈记牛杂", "" },
+		{ "", "", "" },
+	};
+	char *l = NULL, *b = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(dedup_extract_places(NULL, cases[i].text, &l, &b), SQ_OK);
+		if (strcmp(l, cases[i].landmarks) || strcmp(b, cases[i].buildings))
+			fail_msg("case %zu: [%s] [%s], want [%s] [%s]", i, l, b,
+				 cases[i].landmarks, cases[i].buildings);
+		free(l);
+		free(b);
+	}
+	/* the title counts too, and NULL texts are fine */
+	assert_int_equal(dedup_extract_places("蓬莱花园电梯故障", NULL, &l, &b), SQ_OK);
+	assert_string_equal(l, "蓬莱花园");
+	free(l);
+	free(b);
+	assert_true(dedup_lists_share("a bb ccc", "x ccc"));
+	assert_false(dedup_lists_share("a bb", "b abb"));
+	assert_false(dedup_lists_share("", "a"));
+	assert_false(dedup_lists_share(NULL, "a"));
+}
+
+static void test_problem_text(void **state)
+{
+	char *words[] = { "恩宁路", "恩宁雅居" };
+	struct sq_strlist list = { words, 2 };
+	char *out = NULL;
+
+	(void)state;
+	assert_int_equal(dedup_problem_text("恩宁路88号恩宁雅居10座停水 三天", &list, &out), SQ_OK);
+	assert_string_equal(out, "号 座停水 三天");
+	free(out);
+	list.n = 0;
+	assert_int_equal(dedup_problem_text("", &list, &out), SQ_OK);
+	assert_string_equal(out, "");
+	free(out);
+}
+
+static void test_roads(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_true(dedup_road_same("上九路", "上九路"));
+	assert_true(dedup_road_same("晚上上九路", "上九路"));
+	assert_true(dedup_road_same("上九路", "荔湾区上九路"));
+	assert_false(dedup_road_same("九路", "上九路"));       /* too short to tell */
+	assert_false(dedup_road_same("华贵路", "上九路"));
+	assert_false(dedup_road_same(NULL, "上九路"));
+	assert_string_equal(dedup_road_short("晚上上九路", "73号", buf, sizeof(buf)), "上九路73号");
+	assert_string_equal(dedup_road_short("龙津西路", NULL, buf, sizeof(buf)), "津西路");
+	assert_string_equal(dedup_road_short("西路", "", buf, sizeof(buf)), "西路");
 }
 
 /* ---- cosine -------------------------------------------------------------- */
@@ -185,7 +265,7 @@ static void test_cosine(void **state)
 	(void)state;
 	same = cosine_of("恩宁路工地噪音", "恩宁路工地噪音", df_flat, 1000);
 	assert_true(fabs(same - 1.0) < 1e-9);
-	none = cosine_of("恩宁路工地", "宝华路停水", df_flat, 1000);
+	none = cosine_of("恩宁工地", "宝华停水", df_flat, 1000);
 	assert_true(none == 0.0);
 	assert_true(cosine_of("", "宝华路停水", df_flat, 1000) == 0.0);
 	/* Sharing only a common bigram counts less than sharing a rare one. */
@@ -305,35 +385,75 @@ static void test_text_levels(void **state)
 		assert_int_equal(compare_field(&a, &a, cases[i].cosine, NULL, "text"), cases[i].level);
 }
 
-static void test_address_levels(void **state)
+/* A doc with place fields; the address through norm, as linking derives it. */
+static struct dedup_doc place(const char *community, const char *grid, const char *address,
+			      const char *landmarks, const char *buildings)
 {
-	static const struct { const char *a, *b; int level; } cases[] = {
-		{ "恩宁路88号", "恩宁路88号", DEDUP_L_ADDRESS_EXACT },
-		/* folded numerals, 號, administrative prefix, trailing words */
-		{ "广州市荔湾区恩宁路八十八号", "恩宁路88號旁边", DEDUP_L_ADDRESS_EXACT },
-		{ "恩宁路８８号", "恩宁路八八号", DEDUP_L_ADDRESS_EXACT },
-		{ "恩宁路88号", "恩宁路附近", DEDUP_L_ADDRESS_SAME_ROAD },
-		{ "恩宁路88号", "恩宁路90号", DEDUP_L_ADDRESS_OTHER_NUMBER },
-		{ "逢源路22号", "逢源路二十九号", DEDUP_L_ADDRESS_OTHER_NUMBER },
-		{ "恩宁路88号", "宝华路88号", DEDUP_L_ADDRESS_OTHER_ROAD },
-		{ "恩宁路88号", NULL, -1 },
-		{ "小区门口", "恩宁路88号", -1 },
+	struct dedup_doc d = doc(community, grid, address, NULL, NULL, NULL, 0);
+
+	d.landmarks = (char *)landmarks;
+	d.buildings = (char *)buildings;
+	return d;
+}
+
+static void test_place_levels(void **state)
+{
+	static const struct {
+		const char *ca, *ga, *aa, *la, *ba;   /* community, grid, address, landmarks, buildings */
+		const char *cb, *gb, *ab, *lb, *bb;
+		int level;
+	} cases[] = {
+		/* conflicts first: one clear difference outweighs agreement */
+		{ "恩宁路社区", NULL, "恩宁路88号", "恩宁雅居", "10",
+		  "恩宁路社区", NULL, "恩宁路88号", "恩宁雅居", "4", DEDUP_L_PLACE_OTHER_BUILDING },
+		{ NULL, NULL, "恩宁路88号", NULL, NULL,
+		  NULL, NULL, "恩宁路90号", NULL, NULL, DEDUP_L_PLACE_OTHER_NUMBER },
+		{ NULL, NULL, "逢源路22号", NULL, NULL,
+		  NULL, NULL, "逢源路二十九号", NULL, NULL, DEDUP_L_PLACE_OTHER_NUMBER },
+		{ "恩宁路社区", NULL, "恩宁路88号", NULL, NULL,
+		  "多宝路社区", NULL, "恩宁路88号", NULL, NULL, DEDUP_L_PLACE_OTHER_COMMUNITY },
+		/* agreement, finest first; numerals, 號, prefixes folded */
+		{ NULL, NULL, "恩宁路88号", NULL, "7 8",
+		  NULL, NULL, "恩宁路八十八號", NULL, "8", DEDUP_L_PLACE_SAME_BUILDING },
+		{ NULL, NULL, NULL, "龙津公寓", "12",
+		  NULL, NULL, NULL, "龙津公寓", "12", DEDUP_L_PLACE_SAME_BUILDING },
+		{ NULL, NULL, "广州市荔湾区恩宁路八十八号", NULL, NULL,
+		  NULL, NULL, "恩宁路88號旁边", NULL, NULL, DEDUP_L_PLACE_SAME_SPOT },
+		{ NULL, NULL, "恩宁路８８号", NULL, NULL,
+		  NULL, NULL, "恩宁路八八号", NULL, NULL, DEDUP_L_PLACE_SAME_SPOT },
+		/* a road found in running text with words in front of it */
+		{ NULL, NULL, "晚上上九路73号", NULL, NULL,
+		  NULL, NULL, "上九路73号", NULL, NULL, DEDUP_L_PLACE_SAME_SPOT },
+		{ NULL, NULL, NULL, "宝源花园 金鼎公司", NULL,
+		  NULL, NULL, NULL, "金鼎公司", NULL, DEDUP_L_PLACE_SAME_SPOT },
+		{ NULL, NULL, "上九路", "上九公寓", NULL,
+		  NULL, NULL, "上九路", "上九花园", NULL, DEDUP_L_PLACE_OTHER_LANDMARK },
+		{ NULL, NULL, "恩宁路88号", NULL, NULL,
+		  NULL, NULL, "恩宁路附近", NULL, NULL, DEDUP_L_PLACE_NEAR },
+		{ "恩宁路社区", "440103009002012", NULL, NULL, NULL,
+		  "恩宁路社区", "440103009002012", NULL, NULL, NULL, DEDUP_L_PLACE_NEAR },
+		{ NULL, NULL, "恩宁路88号", NULL, NULL,
+		  NULL, NULL, "宝华路88号", NULL, NULL, DEDUP_L_PLACE_OTHER_ROAD },
+		{ "恩宁路社区", "440103009002012", NULL, NULL, NULL,
+		  "恩宁路社区", "440103009002013", NULL, NULL, NULL, DEDUP_L_PLACE_SAME_COMMUNITY },
+		/* nothing comparable on one side: no comparison */
+		{ "恩宁路社区", NULL, "恩宁路88号", NULL, NULL,
+		  NULL, NULL, NULL, NULL, NULL, -1 },
+		{ NULL, NULL, "小区门口", NULL, NULL,
+		  NULL, NULL, "恩宁路88号", NULL, NULL, -1 },
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct dedup_doc a = doc(NULL, NULL, cases[i].a, NULL, NULL, NULL, 0);
-		struct dedup_doc b = doc(NULL, NULL, cases[i].b, NULL, NULL, NULL, 0);
-		int got = compare_field(&a, &b, -1, NULL, "address");
+		struct dedup_doc a = place(cases[i].ca, cases[i].ga, cases[i].aa, cases[i].la, cases[i].ba);
+		struct dedup_doc b = place(cases[i].cb, cases[i].gb, cases[i].ab, cases[i].lb, cases[i].bb);
+		int got = compare_field(&a, &b, -1, NULL, "place");
 
 		if (got != cases[i].level)
-			fail_msg("case %zu (%s | %s): level %d, want %d (keys %s/%s, %s/%s)", i,
-				 cases[i].a, cases[i].b ? cases[i].b : "NULL", got, cases[i].level,
-				 a.addr_key ? a.addr_key : "-", a.road_key ? a.road_key : "-",
-				 b.addr_key ? b.addr_key : "-", b.road_key ? b.road_key : "-");
-		/* symmetric */
-		assert_int_equal(compare_field(&b, &a, -1, NULL, "address"), got);
+			fail_msg("case %zu: level %d (%s), want %d", i, got,
+				 got >= 0 ? dedup_level_name(got) : "none", cases[i].level);
+		assert_int_equal(compare_field(&b, &a, -1, NULL, "place"), got);   /* symmetric */
 		doc_done(&a);
 		doc_done(&b);
 	}
@@ -343,12 +463,13 @@ static void test_distance_levels(void **state)
 {
 	/* metres north of a point, at about 111.2 km per degree of latitude */
 	static const struct { double metres; int level; } cases[] = {
-		{ 0, DEDUP_L_DISTANCE_50M }, { 40, DEDUP_L_DISTANCE_50M },
-		{ 100, DEDUP_L_DISTANCE_150M }, { 400, DEDUP_L_DISTANCE_500M },
-		{ 2000, DEDUP_L_DISTANCE_FAR },
+		{ 0, DEDUP_L_PLACE_SAME_SPOT }, { 40, DEDUP_L_PLACE_SAME_SPOT },
+		{ 100, DEDUP_L_PLACE_NEAR }, { 400, -1 }, { 2000, DEDUP_L_PLACE_FAR },
 	};
 	struct dedup_doc a = doc(NULL, NULL, NULL, NULL, NULL, NULL, 0), b = a;
-	size_t i;
+	struct dedup_comparison c[DEDUP_F_COUNT];
+	double score;
+	size_t i, n;
 
 	(void)state;
 	a.has_pos = b.has_pos = 1;
@@ -356,25 +477,15 @@ static void test_distance_levels(void **state)
 	a.lon = b.lon = 113.2470;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		b.lat = a.lat + cases[i].metres / 111195.0;
-		assert_int_equal(compare_field(&a, &b, -1, NULL, "distance"), cases[i].level);
+		assert_int_equal(compare_field(&a, &b, -1, NULL, "place"), cases[i].level);
 	}
+	/* the distance is the comparison's value */
+	b.lat = a.lat + 100 / 111195.0;
+	n = dedup_compare(&a, &b, -1, weights, NULL, c, &score);
+	assert_int_equal(n, 1);
+	assert_true(c[0].has_value && fabs(c[0].value - 100) < 1);
 	b.has_pos = 0;
-	assert_int_equal(compare_field(&a, &b, -1, NULL, "distance"), -1);
-}
-
-static void test_place_levels(void **state)
-{
-	struct dedup_doc a = doc("恩宁路社区", "440103009002012", NULL, NULL, NULL, NULL, 0);
-	struct dedup_doc b = doc("恩宁路社区", "440103009002012", NULL, NULL, NULL, NULL, 0);
-	struct dedup_doc c = doc("恩宁路社区", "440103009002013", NULL, NULL, NULL, NULL, 0);
-	struct dedup_doc d = doc("多宝路社区", NULL, NULL, NULL, NULL, NULL, 0);
-	struct dedup_doc e = doc(NULL, NULL, NULL, NULL, NULL, NULL, 0);
-
-	(void)state;
-	assert_int_equal(compare_field(&a, &b, -1, NULL, "place"), DEDUP_L_PLACE_SAME_GRID);
-	assert_int_equal(compare_field(&a, &c, -1, NULL, "place"), DEDUP_L_PLACE_SAME_COMMUNITY);
-	assert_int_equal(compare_field(&a, &d, -1, NULL, "place"), DEDUP_L_PLACE_OTHER_COMMUNITY);
-	assert_int_equal(compare_field(&a, &e, -1, NULL, "place"), -1);
+	assert_int_equal(compare_field(&a, &b, -1, NULL, "place"), -1);
 }
 
 static void test_category_levels(void **state)
@@ -404,7 +515,31 @@ static void test_category_levels(void **state)
 	assert_int_equal(compare_field(&noise, &water, -1, tax, "category"), DEDUP_L_CATEGORY_OTHER);
 	assert_int_equal(compare_field(&noise, &odd, -1, tax, "category"), -1);
 	assert_int_equal(compare_field(&noise, &none, -1, tax, "category"), -1);
+	/* Within one feed the raw labels are finer than the category. */
+	noise.source_type = construction.source_type = water.source_type = "hotline12345";
+	noise.category_raw = "环境保护>噪声污染";
+	construction.category_raw = "环境保护>噪声污染>建筑施工噪声";
+	water.category_raw = "城乡建设>供水>停水";
+	assert_int_equal(compare_field(&noise, &construction, -1, tax, "category"),
+			 DEDUP_L_CATEGORY_SAME_LABEL);
+	construction.category_raw = "环境保护>噪声污染其他";
+	assert_int_equal(compare_field(&noise, &construction, -1, tax, "category"),
+			 DEDUP_L_CATEGORY_OTHER_LABEL);
+	odd.source_type = "hotline12345";
+	odd.category = NULL;
+	odd.category_raw = "城乡建设>供水>停水>二次供水";
+	assert_int_equal(compare_field(&water, &odd, -1, tax, "category"), DEDUP_L_CATEGORY_SAME_LABEL);
+	/* unrelated categories stay unrelated whatever the labels */
+	assert_int_equal(compare_field(&noise, &water, -1, tax, "category"), DEDUP_L_CATEGORY_OTHER);
+	/* across feeds only the common category compares */
+	water.source_type = "deputy_liaison";
+	water.category = "noise";
+	assert_int_equal(compare_field(&noise, &water, -1, tax, "category"), DEDUP_L_CATEGORY_SAME);
+	noise.source_type = construction.source_type = water.source_type = odd.source_type = NULL;
+	noise.category_raw = construction.category_raw = water.category_raw = odd.category_raw = NULL;
+	construction.category = "construction";
 	/* Without a taxonomy only equal keys are compatible. */
+
 	assert_int_equal(compare_field(&noise, &construction, -1, NULL, "category"),
 			 DEDUP_L_CATEGORY_OTHER);
 	taxonomy_free(tax);
@@ -435,7 +570,8 @@ static void test_time_levels(void **state)
 	static const struct { int64_t gap; int level; } cases[] = {
 		{ 0, DEDUP_L_TIME_HOUR }, { 3600, DEDUP_L_TIME_HOUR }, { 3601, DEDUP_L_TIME_DAY },
 		{ -86400, DEDUP_L_TIME_DAY }, { 2 * 86400, DEDUP_L_TIME_3DAYS },
-		{ 5 * 86400, DEDUP_L_TIME_WEEK }, { 30 * 86400, DEDUP_L_TIME_BEYOND },
+		{ 4 * 86400, DEDUP_L_TIME_5DAYS }, { 6 * 86400, DEDUP_L_TIME_WEEK },
+		{ 30 * 86400, DEDUP_L_TIME_BEYOND },
 	};
 	size_t i;
 
@@ -482,7 +618,7 @@ static void test_json(void **state)
 	assert_string_equal(cJSON_GetObjectItem(first, "level")->valuestring, "high");
 	assert_true(fabs(cJSON_GetObjectItem(first, "value")->valuedouble - 0.42) < 1e-9);
 	assert_true(cJSON_IsNumber(cJSON_GetObjectItem(first, "weight")));
-	/* the address comparison carries no value */
+	/* the place comparison carries no value without positions */
 	assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 1), "value"));
 	cJSON_Delete(arr);
 	sq_buf_release(&json);
@@ -500,12 +636,14 @@ int main(void)
 		cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_fold_without_boilerplate),
 		cmocka_unit_test(test_terms),
+		cmocka_unit_test(test_extract_places),
+		cmocka_unit_test(test_problem_text),
+		cmocka_unit_test(test_roads),
 		cmocka_unit_test(test_cosine),
 		cmocka_unit_test(test_minhash),
 		cmocka_unit_test(test_text_levels),
-		cmocka_unit_test(test_address_levels),
-		cmocka_unit_test(test_distance_levels),
 		cmocka_unit_test(test_place_levels),
+		cmocka_unit_test(test_distance_levels),
 		cmocka_unit_test(test_category_levels),
 		cmocka_unit_test(test_contact_levels),
 		cmocka_unit_test(test_time_levels),

@@ -297,6 +297,55 @@ static void test_unopenable_path_names_the_file(void **state)
 	free(bad);
 }
 
+/* A backup taken while another connection is in the middle of writing a
+ * page holds the committed state only, and is a valid database. */
+static void test_backup_while_writing(void **state)
+{
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *writer, *reader;
+	struct sq_record r;
+	enum store_change change;
+	int64_t id;
+	char *copy = test_path(f->dir, "copy.db");
+
+	assert_int_equal(store_open(f->db, &writer, &err), SQ_OK);
+	assert_int_equal(store_begin(writer, &err), SQ_OK);
+	make_record(&r, "C1", 1000, SQ_STATUS_OPEN);
+	assert_int_equal(store_put_complaint(writer, &r, 1, &change, &id, &err), SQ_OK);
+	record_release(&r);
+	assert_int_equal(store_commit(writer, &err), SQ_OK);
+	assert_int_equal(store_begin(writer, &err), SQ_OK);
+	make_record(&r, "C2", 1000, SQ_STATUS_OPEN);
+	assert_int_equal(store_put_complaint(writer, &r, 1, &change, &id, &err), SQ_OK);
+	record_release(&r);
+
+	assert_int_equal(store_open(f->db, &reader, &err), SQ_OK);
+	assert_int_equal(store_backup(reader, copy, &err), SQ_OK);
+	store_close(reader);
+	assert_int_equal(store_commit(writer, &err), SQ_OK);
+	store_close(writer);
+
+	assert_int_equal(query_int(copy, "SELECT count(*) FROM complaints"), 1);
+	assert_int_equal(query_int(copy, "PRAGMA user_version"), store_schema_latest());
+	assert_int_equal(query_int(copy, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+	free(copy);
+}
+
+static void test_backup_to_unwritable_place_fails_cleanly(void **state)
+{
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st;
+	char *bad = test_path(f->dir, "missing-dir/copy.db");
+
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	assert_int_not_equal(store_backup(st, bad, &err), SQ_OK);
+	assert_non_null(strstr(err.msg, "missing-dir/copy.db"));
+	store_close(st);
+	free(bad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +357,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cursor_quarantine_and_run_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_lock_is_exclusive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unopenable_path_names_the_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_while_writing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_to_unwritable_place_fails_cleanly, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# scripts/bench/run.sh BUILD N... — suqiu's import benchmark (make bench,
+# make bench-short).
+#
+# For each N (complaints):
+#   1. pages from scripts/bench/gen_pages.py, cached in BUILD/bench/data-N/
+#      and regenerated only when the generator changes; plus a fixed extra
+#      batch of BENCH_BATCH complaints (same seed whatever N) dated just after
+#      them, in BUILD/bench/batch-N/;
+#   2. the floor (BUILD/bench/floor: cJSON + one prepared INSERT into a bare
+#      table, one transaction) on the same pages;
+#   3. suqiu through the normal path into a fresh store: `suqiu import`
+#      (parse, normalize, store, link) of BENCH_CHUNK_PAGES pages at a time,
+#      each followed by `suqiu alerts detect` (what poll runs after storing),
+#      with SUQIU_NOW at the chunk's newest update so that the detectors'
+#      windows hold data;
+#   4. the cost of linking at that size: the extra batch imported with
+#      --stats into a copy of the store (its linking CPU time per complaint);
+#   5. for the largest N only: `suqiu digest --since 30d` ending at the last
+#      update, and `suqiu search` for a common word (median of 3 runs each).
+# Then a table, and as the LAST line, for machines:
+#   bench: n=N rate=... ratio_to_floor=... link_growth=... peak_rss_mib=...
+#          digest_ms=... search_ms=...
+# where N is the largest size, rate is complaints per wall-clock second of
+# step 3 at that size, ratio_to_floor is suqiu's CPU time over the floor's
+# (CPU, not wall: this machine is shared and wall time is noisy; both are
+# in the table), link_growth is the linking cost at the largest size over
+# that at the smallest, peak_rss_mib the largest peak of any suqiu process.
+#
+# A benchmark is not a test: the exit status is non-zero only when
+# something failed or crashed, never for a missed target.
+#
+# Environment: BENCH_CHUNK_PAGES (default 50: 10,000 records per import),
+# BENCH_BATCH (default 2000), BENCH_SEARCH (default 消防通道).
+set -euo pipefail
+
+if [ $# -lt 2 ]; then
+	echo "usage: scripts/bench/run.sh BUILD N..." >&2
+	exit 2
+fi
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=$1
+shift
+case $build in /*) ;; *) build=$top/$build ;; esac
+suqiu=$build/suqiu
+floor=$build/bench/floor
+root=$build/bench
+gen=$top/scripts/bench/gen_pages.py
+chunk=${BENCH_CHUNK_PAGES:-50}
+batch=${BENCH_BATCH:-2000}
+term=${BENCH_SEARCH:-消防通道}
+timecmd=/usr/bin/time
+export SUQIU_HOTLINE_APP_SECRET=bench-dummy-secret
+export LC_ALL=C.UTF-8
+unset SUQIU_CRASH_AT SUQIU_DEDUP_TRACE SUQIU_CONFIG
+
+for f in "$suqiu" "$floor" "$timecmd"; do
+	[ -x "$f" ] || { echo "bench: $f is missing (make bench builds it)" >&2; exit 2; }
+done
+mkdir -p "$root"
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# meta DIR KEY: a field of DIR/meta.json
+meta() {
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
+		"$1/meta.json" "$2"
+}
+
+# "2024-01-10 02:50:51" (China time) -> RFC 3339 for SUQIU_NOW
+rfc3339() {
+	printf '%sT%s+08:00\n' "${1% *}" "${1#* }"
+}
+
+# ensure_data DIR N ARGS...: generate unless DIR was made by this generator
+# with these arguments.
+ensure_data() {
+	local dir=$1 n=$2 stamp
+	shift 2
+	stamp="$(sha256sum "$gen" | cut -c1-16) $n $*"
+	if [ "$(cat "$dir/.stamp" 2>/dev/null)" != "$stamp" ]; then
+		rm -rf "$dir"
+		echo "bench: generating $n complaints in ${dir#$top/}" >&2
+		python3 "$gen" "$n" "$dir" "$@" >&2 || die "gen_pages.py failed"
+		echo "$stamp" >"$dir/.stamp"
+	fi
+}
+
+# write_config DIR DB AREAS
+write_config() {
+	sed -e "s|@DATABASE@|$2|" -e "s|@TAXONOMY@|$top/config/taxonomy.yaml|" \
+		"$top/scripts/bench/suqiu-bench.yaml" >"$1/suqiu.yaml"
+	cat "$3" >>"$1/suqiu.yaml"
+}
+
+# timed OUT LOG CMD...: run CMD with stdin as given, stderr to LOG; append
+# "wall user sys maxrss_kib" to OUT.  Fails the benchmark when CMD fails.
+timed() {
+	local out=$1 log=$2 rc=0
+	shift 2
+	"$timecmd" -f '%e %U %S %M' -o "$out.t" "$@" 2>>"$log" >/dev/null || rc=$?
+	if [ $rc -ne 0 ]; then
+		tail -n 5 "$log" >&2
+		die "failed (exit $rc): $*"
+	fi
+	tail -n 1 "$out.t" >>"$out"
+	rm -f "$out.t"
+}
+
+# sum FILE COL: sum of a column; max FILE COL: its maximum
+sum() { awk -v c="$2" '{ s += $c } END { printf "%.3f", s }' "$1"; }
+max() { awk -v c="$2" '$c > m { m = $c } END { print m + 0 }' "$1"; }
+# stat_of LOG KEY: the KEY=value of the last "stats:" line
+stat_of() { sed -n "s/.*stats:.* $2=\([^ ]*\).*/\1/p" "$1" | tail -n 1; }
+
+# median of three timings (ms) of CMD
+median_ms() {
+	local i
+	for i in 1 2 3; do
+		"$timecmd" -f '%e' -o "$root/.median" "$@" >/dev/null 2>&1 || die "failed: $*"
+		awk '{ printf "%d\n", $1 * 1000 + 0.5 }' "$root/.median"
+	done | sort -n | sed -n 2p
+	rm -f "$root/.median"
+}
+
+results=$root/results.tsv
+: >"$results"
+largest=${!#}
+smallest=$1
+
+for n in "$@"; do
+	data=$root/data-$n
+	ensure_data "$data" "$n"
+	# The batch starts the day after the last report, inside dedup's window.
+	start=$(python3 -c 'import datetime,sys; print((datetime.date.fromisoformat(sys.argv[1][:10]) + datetime.timedelta(days=1)).isoformat())' "$(meta "$data" last_accept)")
+	bdir=$root/batch-$n
+	ensure_data "$bdir" "$batch" --seed 20240501 --start "$start"
+	run=$root/run-$n
+	rm -rf "$run"
+	mkdir -p "$run"
+	write_config "$run" "$run/suqiu.db" "$data/areas.yaml"
+	cfg=$run/suqiu.yaml
+	pages=("$data"/page-*.json)
+
+	echo "bench: n=$n: floor" >&2
+	timed "$run/floor.times" "$run/floor.log" "$floor" "$run/floor.db" "${pages[@]}"
+	rm -f "$run/floor.db"
+
+	echo "bench: n=$n: suqiu import + alerts detect, ${#pages[@]} pages, $chunk per import" >&2
+	: >"$run/import.times"
+	: >"$run/detect.times"
+	for ((i = 0; i < ${#pages[@]}; i += chunk)); do
+		part=("${pages[@]:i:chunk}")
+		last=${part[${#part[@]}-1]}
+		now=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"]["list"][-1]["updateTime"])' "$last")
+		now=$(rfc3339 "$now")
+		cat "${part[@]}" | SUQIU_NOW=$now timed "$run/import.times" "$run/import.log" \
+			"$suqiu" --config "$cfg" import --stats --source hotline -
+		SUQIU_NOW=$now timed "$run/detect.times" "$run/detect.log" \
+			"$suqiu" --config "$cfg" alerts detect --no-notify
+	done
+	stored=$(sed -n 's/.*stats:.* new=\([0-9]*\).*/\1/p' "$run/import.log" |
+		awk '{ s += $1 } END { print s + 0 }')
+	[ "$stored" -eq "$n" ] || die "n=$n: $stored new complaints stored, expected $n"
+	db_bytes=$(stat -c %s "$run/suqiu.db")
+	[ ! -f "$run/suqiu.db-wal" ] || db_bytes=$((db_bytes + $(stat -c %s "$run/suqiu.db-wal")))
+
+	echo "bench: n=$n: linking the extra batch of $batch into a copy" >&2
+	cp "$run/suqiu.db" "$run/copy.db"
+	cp "$run/suqiu.db.key" "$run/copy.db.key" 2>/dev/null || true
+	bnow=$(rfc3339 "$(meta "$bdir" last_update)")
+	cat "$bdir"/page-*.json | SUQIU_NOW=$bnow timed "$run/batch.times" "$run/batch.log" \
+		"$suqiu" --config "$cfg" --db "$run/copy.db" import --stats --source hotline -
+	bnew=$(stat_of "$run/batch.log" new)
+	link_cpu=$(stat_of "$run/batch.log" link_cpu_s)
+	store_cpu=$(stat_of "$run/batch.log" store_cpu_s)
+	cands=$(stat_of "$run/batch.log" candidates)
+	rm -f "$run/copy.db" "$run/copy.db-wal" "$run/copy.db-shm" "$run/copy.db.key"
+
+	digest_ms=- search_ms=-
+	if [ "$n" = "$largest" ]; then
+		until=$(meta "$data" last_update)
+		echo "bench: n=$n: digest and search" >&2
+		digest_ms=$(SUQIU_NOW=$(rfc3339 "$until") median_ms "$suqiu" --config "$cfg" \
+			digest --since 30d --until "$until")
+		search_ms=$(SUQIU_NOW=$(rfc3339 "$until") median_ms "$suqiu" --config "$cfg" \
+			search "$term")
+	fi
+
+	# n wall cpu detect_wall detect_cpu rss floor_wall floor_cpu bytes link_us store_us
+	# candidates_per batch_new digest search
+	awk -v n="$n" -v iw="$(sum "$run/import.times" 1)" \
+		-v iu="$(sum "$run/import.times" 2)" -v is="$(sum "$run/import.times" 3)" \
+		-v dw="$(sum "$run/detect.times" 1)" -v du="$(sum "$run/detect.times" 2)" \
+		-v ds="$(sum "$run/detect.times" 3)" \
+		-v rss="$(cat "$run/import.times" "$run/detect.times" "$run/batch.times" | awk '$4 > m { m = $4 } END { print m }')" \
+		-v fw="$(sum "$run/floor.times" 1)" -v fu="$(sum "$run/floor.times" 2)" \
+		-v fs="$(sum "$run/floor.times" 3)" -v bytes="$db_bytes" -v bnew="$bnew" \
+		-v lc="$link_cpu" -v sc="$store_cpu" -v cand="$cands" -v dg="$digest_ms" \
+		-v se="$search_ms" 'BEGIN {
+		printf "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%d\t%.1f\t%.1f\t%.1f\t%s\t%s\n",
+			n, iw + dw, iu + is + du + ds, dw, du + ds, rss, fw, fu + fs, bytes,
+			lc / bnew * 1e6, sc / bnew * 1e6, cand / bnew, dg, se }' >>"$results"
+done
+
+python3 - "$results" "$smallest" "$largest" <<'EOF'
+import sys
+rows = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    f = line.rstrip("\n").split("\t")
+    rows[f[0]] = f
+small, large = sys.argv[2], sys.argv[3]
+print()
+print("%-9s %10s %9s %9s %8s %9s %11s %11s %9s %9s %8s" % (
+    "n", "rate/s", "cpu s/1k", "detect/1k", "rss MiB", "bytes/c", "link us/c", "store us/c",
+    "cand/c", "floor x", "floor xw"))
+for n, f in rows.items():
+    N = int(n)
+    wall, cpu, dwall, dcpu = map(float, f[1:5])
+    rss = int(f[5]) / 1024
+    fwall, fcpu = float(f[6]), float(f[7])
+    print("%-9s %10.0f %9.3f %9.3f %8.1f %9.0f %11.1f %11.1f %9.1f %9.2f %8.2f" % (
+        n, N / wall, cpu / N * 1000, dcpu / N * 1000, rss, int(f[8]) / N, float(f[9]),
+        float(f[10]), float(f[11]), cpu / fcpu if fcpu else 0, wall / fwall if fwall else 0))
+L, S = rows[large], rows[small]
+print()
+print("rate: complaints per wall second of import+detect; cpu s/1k: CPU seconds per 1,000")
+print("(detect/1k: the detectors' part); rss: largest peak of any suqiu process;")
+print("bytes/c: database bytes per complaint; link/store us/c: CPU microseconds per")
+print("complaint of the extra batch into a copy of the store (cand/c: candidates compared);")
+print("floor x: suqiu CPU / floor CPU (floor xw: the same in wall time).")
+print("digest --since 30d at n=%s: %s ms; search: %s ms (median of 3)" % (large, L[12], L[13]))
+N = int(large)
+wall, cpu, fcpu = float(L[1]), float(L[2]), float(L[7])
+growth = float(L[9]) / float(S[9]) if float(S[9]) else 0
+print("bench: n=%d rate=%.0f ratio_to_floor=%.2f link_growth=%.2f peak_rss_mib=%.0f "
+      "digest_ms=%s search_ms=%s" % (N, N / wall, cpu / fcpu if fcpu else 0, growth,
+                                     max(int(r[5]) for r in rows.values()) / 1024, L[12], L[13]))
+EOF
