@@ -54,8 +54,12 @@ def replay(args, top, name, workdir):
 def score(db, labels):
     con = sqlite3.connect(db)
     src = {}
-    for cid, sid, first_seen in con.execute("SELECT id, source_id, first_seen_at FROM complaints"):
-        src[sid] = (cid, first_seen)
+    size = collections.Counter()
+    for cid, sid, first_seen, inc in con.execute(
+            "SELECT id, source_id, first_seen_at, incident_id FROM complaints"):
+        src[sid] = (cid, first_seen, inc)
+        if inc is not None:
+            size[inc] += 1
     injected = {}
     for inj in labels["injections"]:
         for sid in inj["members"]:
@@ -70,6 +74,12 @@ def score(db, labels):
 
     res = {"days": max(0, (end - labels["eval_from"]) / 86400.0), "inj": [], "false": [],
            "cross": collections.Counter()}
+    # Every injected complaint is an incident of its own (scripts/gen_detect.py):
+    # one that linking put with any other complaint was merged wrongly, and
+    # the detectors, which count incidents, see one fewer.
+    res["merged"] = sum(1 for i in labels["injections"] for s in i["members"]
+                        if src[s][2] is not None and size[src[s][2]] > 1)
+    res["injected"] = sum(len(i["members"]) for i in labels["injections"])
     for inj in labels["injections"]:
         ids = {src[s][0] for s in inj["members"]}
         need = 1 if inj["kind"] == "urgent" else min(3, len(ids))
@@ -175,6 +185,10 @@ def report(title, results, verbose):
     missed = [i["id"] for _, r in results for i in r["inj"] if not i["found"]]
     if missed:
         print("\nmissed: " + ", ".join(missed))
+    injected = sum(r["injected"] for _, r in results)
+    if injected:
+        print("\ninjected complaints that linking merged into another incident (each is its own): "
+              "%d of %d" % (sum(r["merged"] for _, r in results), injected))
     cross = collections.Counter()
     for _, r in results:
         cross.update(r["cross"])
