@@ -111,7 +111,8 @@ const struct sq_option config_smtp_options[] = {
 
 static const struct sq_option alerts_options[] = {
 	{ "digest_to", SQ_OPT_STRLIST, NULL, offsetof(struct sq_alerts_config, digest_to),
-	  "recipients of `suqiu digest --mail`", 0, 0, SQ_OPT_EMAIL },
+	  "recipients of `suqiu digest --mail` (default: every address of duty)", 0, 0,
+	  SQ_OPT_EMAIL },
 	END_OF_TABLE,
 };
 

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "normalize.h"
+#include "notify.h"
 #include "banned.h"
 
 #define DAY 86400
@@ -314,6 +315,39 @@ static const enum store_group pivot_group[DIGEST_BY_LAST] = {
 	STORE_GROUP_DAY,
 };
 
+/* s with phone-number-like runs masked, in place (0, or -1 out of memory). */
+static int mask_phones(char **s)
+{
+	struct sq_buf b = SQ_BUF_INIT;
+	char *m;
+
+	if (!*s)
+		return 0;
+	if (notify_mask_phones(&b, *s) || !(m = sq_buf_detach(&b))) {
+		sq_buf_release(&b);
+		return -1;
+	}
+	free(*s);
+	*s = m;
+	return 0;
+}
+
+/* Free text from the feeds that a digest lists (complaint titles, and flag
+ * summaries from before detect masked them) may hold a caller's number:
+ * a digest is printed, mailed and saved, so none goes out in full. */
+static sq_err mask_lists(struct digest *d, struct sq_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < d->overdue_list.n; i++)
+		if (mask_phones(&d->overdue_list.v[i].title))
+			return sq_fail(err, SQ_ENOMEM, "out of memory masking phone numbers");
+	for (i = 0; i < d->flags.n; i++)
+		if (mask_phones(&d->flags.v[i].summary))
+			return sq_fail(err, SQ_ENOMEM, "out of memory masking phone numbers");
+	return SQ_OK;
+}
+
 /* The lists and figures of the summary that are not groupings. */
 static sq_err summary(struct sq_store *st, const struct store_span *span, struct digest *d,
 		      struct sq_error *err)
@@ -335,6 +369,8 @@ static sq_err summary(struct sq_store *st, const struct store_span *span, struct
 	if (!rc)
 		rc = store_digest_overdue(st, span, d->o.list_limit, &d->overdue, &d->overdue_list,
 					  err);
+	if (!rc)
+		rc = mask_lists(d, err);
 	if (!rc)
 		rc = feed_health(st, d, err);
 	return rc;

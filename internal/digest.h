@@ -6,6 +6,10 @@
  * (store.h, "digest, reports and search"), whose comment and
  * docs/digest.md define each of them.
  *
+ * Phone-number-like runs in the listed complaints' titles and flags'
+ * summaries are masked (notify_mask_phones): a digest is printed, mailed
+ * and saved, and no caller's number goes out in full.
+ *
  * Periods are half-open [since, until) in Unix seconds; the previous
  * period is the one of the same length just before.  Days are local days
  * of the configured zone.

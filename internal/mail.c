@@ -1,4 +1,4 @@
-/* Alert messages: MIME building and SMTP delivery with libcurl. */
+/* Alert and digest messages: MIME building and SMTP delivery with libcurl. */
 #include "mail.h"
 
 #include <arpa/inet.h>
@@ -186,9 +186,25 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-/* Body text with every line end as CRLF, base64, in lines of 76. */
+/* Append name with anything but letters, digits, '.', '-' and '_' as '_':
+ * a file name that needs no RFC 2231 encoding and cannot break the header. */
+static sq_err add_filename(struct sq_buf *out, const char *name)
+{
+	for (; *name; name++) {
+		char c = *name;
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			 (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+
+		if (sq_buf_addc(out, ok ? c : '_'))
+			return SQ_ENOMEM;
+	}
+	return SQ_OK;
+}
+
+/* Body text with every line end as CRLF, base64, in lines of 76; with
+ * filename, as an attachment of that name. */
 static sq_err add_part(struct sq_buf *out, const char *boundary, const char *type,
-		       const char *body)
+		       const char *body, const char *filename)
 {
 	struct sq_buf crlf = SQ_BUF_INIT;
 	const char *p;
@@ -200,8 +216,12 @@ static sq_err add_part(struct sq_buf *out, const char *boundary, const char *typ
 		if (*p == '\n' ? sq_buf_adds(&crlf, "\r\n") : sq_buf_addc(&crlf, *p))
 			goto out;
 	}
-	if (sq_buf_addf(out, "--%s\r\nContent-Type: %s; charset=UTF-8\r\n"
-			"Content-Transfer-Encoding: base64\r\n\r\n", boundary, type) ||
+	if (sq_buf_addf(out, "--%s\r\nContent-Type: %s; charset=UTF-8\r\n", boundary, type))
+		goto out;
+	if (filename && (sq_buf_adds(out, "Content-Disposition: attachment; filename=\"") ||
+			 add_filename(out, filename) || sq_buf_adds(out, "\"\r\n")))
+		goto out;
+	if (sq_buf_adds(out, "Content-Transfer-Encoding: base64\r\n\r\n") ||
 	    mail_base64(out, crlf.data ? crlf.data : "", crlf.len, 76) ||
 	    sq_buf_adds(out, "\r\n"))
 		goto out;
@@ -250,17 +270,18 @@ sq_err mail_build(const struct mail_message *m, struct sq_buf *out, struct sq_er
 	for (i = 0; i < m->nextra; i++)
 		if (add_header(out, m->extra[i].name, m->extra[i].value))
 			goto out;
-	if (sq_buf_addf(out, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n"
-			"This is a multi-part message in MIME format.\r\n", boundary) ||
-	    add_part(out, boundary, "text/plain", m->text) ||
-	    add_part(out, boundary, "text/html", m->html) ||
+	if (sq_buf_addf(out, "Content-Type: multipart/%s; boundary=\"%s\"\r\n\r\n"
+			"This is a multi-part message in MIME format.\r\n",
+			m->html_filename ? "mixed" : "alternative", boundary) ||
+	    add_part(out, boundary, "text/plain", m->text, NULL) ||
+	    add_part(out, boundary, "text/html", m->html, m->html_filename) ||
 	    sq_buf_addf(out, "--%s--\r\n", boundary))
 		goto out;
 	rc = SQ_OK;
 out:
 	sq_buf_release(&to);
 	if (rc)
-		return sq_fail(err, rc, "out of memory building an alert message");
+		return sq_fail(err, rc, "out of memory building a mail message");
 	return SQ_OK;
 }
 

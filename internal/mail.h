@@ -1,8 +1,11 @@
 /*
- * mail.h — an alert as an Internet message, and its delivery over SMTP.
+ * mail.h — an alert or a digest as an Internet message, and its delivery
+ * over SMTP.
  *
  * mail_build() writes a UTF-8 MIME message: multipart/alternative with a
- * plain-text and an HTML part (both base64), the Subject as RFC 2047
+ * plain-text and an HTML part (both base64) — or, when the HTML is a
+ * document to keep (the digest's report), multipart/mixed with the text
+ * inline and the HTML as an attachment — the Subject as RFC 2047
  * encoded words (base64 UTF-8, each word at most 75 characters, split on
  * character boundaries, folded so no header line passes 76 characters), a
  * Date in the configured zone, and the caller's Message-ID.  The same
@@ -34,6 +37,9 @@ struct mail_message {
 	const char *subject;         /* UTF-8 */
 	const char *text;            /* UTF-8 plain text; "\n" line ends are fine */
 	const char *html;            /* UTF-8 HTML document */
+	const char *html_filename;   /* NULL: html is an alternative to text; else it is
+				      * attached under this name (characters other than
+				      * A-Z a-z 0-9 . - _ become '_') */
 	const char *message_id;      /* with angle brackets */
 	int64_t date;                /* Unix seconds */
 	int tz_offset_s;             /* for the Date header */

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "banned.h"
@@ -215,23 +216,24 @@ static sq_err format_alerts(struct sq_buf *out, const struct store_metrics *m)
 					m->flags_open);
 	}
 	if (!rc && m->has_outbox) {
-		rc = format_counts(out, "suqiu_outbox_messages", "Alert mails in the outbox by state.",
+		rc = format_counts(out, "suqiu_outbox_messages",
+				   "Mails (alerts and digests) in the outbox by state.",
 				   m->outbox, m->noutbox);
 		if (!rc)
 			rc = family(out, "suqiu_outbox_backlog", "gauge",
-				    "Alert mails not yet delivered (pending or being sent).");
+				    "Mails (alerts, digests) not yet delivered (pending or being sent).");
 		if (!rc)
 			rc = sample_int(out, "suqiu_outbox_backlog", NULL, NULL, NULL, NULL,
 					m->outbox_backlog);
 		if (!rc)
 			rc = family(out, "suqiu_outbox_oldest_backlog_timestamp_seconds", "gauge",
-				    "When the oldest undelivered alert mail was queued (0: none).");
+				    "When the oldest undelivered mail was queued (0: none).");
 		if (!rc)
 			rc = sample_int(out, "suqiu_outbox_oldest_backlog_timestamp_seconds", NULL,
 					NULL, NULL, NULL, m->outbox_oldest);
 		if (!rc)
 			rc = family(out, "suqiu_outbox_in_doubt", "gauge",
-				    "Alert mails whose sending was cut off mid-way: maybe delivered twice.");
+				    "Mails whose sending was cut off mid-way: maybe delivered twice.");
 		if (!rc)
 			rc = sample_int(out, "suqiu_outbox_in_doubt", NULL, NULL, NULL, NULL,
 					m->outbox_in_doubt);
@@ -348,7 +350,10 @@ sq_err metrics_write_file(const char *path, const char *text, size_t len,
 		sq_buf_release(&tmp);
 		return rc;
 	}
-	if (write_all(fd, text, len) != 0 || fsync(fd) != 0)
+	/* World-readable whatever the umask (the units run with UMask=0077):
+	 * node_exporter runs as another user, and the file holds counts only,
+	 * never personal data. */
+	if (fchmod(fd, 0644) != 0 || write_all(fd, text, len) != 0 || fsync(fd) != 0)
 		rc = sq_fail(err, SQ_EIO, "%s: %s", tmp.data, strerror(errno));
 	if (close(fd) != 0 && !rc)
 		rc = sq_fail(err, SQ_EIO, "%s: %s", tmp.data, strerror(errno));

@@ -1,5 +1,6 @@
 /* Alert mail: composing a flag revision's message into the outbox, the
- * duty roster, and the sender that drains the outbox over SMTP. */
+ * duty roster, and the sender that drains the outbox over SMTP (alerts and
+ * digests alike; notify_digest.c composes the digests). */
 #include "notify.h"
 
 #include <ctype.h>
@@ -227,6 +228,32 @@ sq_err notify_recipients(const struct sq_config *cfg, int64_t now, const char *c
 oom:
 	sq_buf_release(&b);
 	return sq_fail(err, SQ_ENOMEM, "out of memory choosing alert recipients");
+}
+
+sq_err notify_digest_recipients(const struct sq_config *cfg, char **out, struct sq_error *err)
+{
+	const struct sq_alerts_config *a = &cfg->alerts;
+	struct sq_buf b = SQ_BUF_INIT;
+	size_t i;
+
+	*out = NULL;
+	for (i = 0; i < a->digest_to.n; i++)
+		if (a->digest_to.items[i] && mail_address_ok(a->digest_to.items[i]) &&
+		    add_unique(&b, a->digest_to.items[i]))
+			goto oom;
+	/* Without digest_to the duty officers get it: whoever reads the
+	 * alerts should see the day they belong to. */
+	for (i = 0; !a->digest_to.n && i < a->nduty; i++)
+		if (a->duty[i].email && mail_address_ok(a->duty[i].email) &&
+		    add_unique(&b, a->duty[i].email))
+			goto oom;
+	*out = sq_buf_detach(&b);
+	if (!*out)
+		goto oom;
+	return SQ_OK;
+oom:
+	sq_buf_release(&b);
+	return sq_fail(err, SQ_ENOMEM, "out of memory choosing digest recipients");
 }
 
 /* ---- composing ----------------------------------------------------------- */
@@ -464,7 +491,7 @@ sq_err notify_enqueue(struct sq_store *st, const struct sq_config *cfg, int64_t 
 	m.subject = parts.subject.data;
 	m.body_text = parts.text.data;
 	m.body_html = parts.html.data;
-	rc = store_outbox_add(st, &m, err);
+	rc = store_outbox_add(st, &m, NULL, err);
 out:
 	store_flag_release(&f);
 	store_flag_members_free(mem, nmem);
@@ -523,6 +550,43 @@ static sq_err in_tx(struct sq_store *st, sq_err rc, struct sq_error *err)
 	return rc;
 }
 
+static int is_digest(const struct store_outbox_msg *m)
+{
+	return m->kind && !strcmp(m->kind, "digest");
+}
+
+/* A row queued with nobody to send to: ask the configuration again (the
+ * roster may have been filled since), and keep the answer. */
+static sq_err resolve_recipients(struct sq_store *st, const struct sq_config *cfg, int64_t now,
+				 struct store_outbox_msg *m, struct sq_error *err)
+{
+	char *fresh = NULL;
+	sq_err rc;
+
+	rc = is_digest(m) ? notify_digest_recipients(cfg, &fresh, err)
+			  : notify_recipients(cfg, now, m->community, m->category, &fresh, err);
+	if (rc)
+		return rc;
+	if (*fresh) {
+		rc = store_begin(st, err);
+		if (!rc)
+			rc = in_tx(st, store_outbox_set_recipients(st, m->id, fresh, err), err);
+		if (rc) {
+			free(fresh);
+			return rc;
+		}
+		free(m->recipients);
+		m->recipients = fresh;
+		fresh = NULL;
+	}
+	free(fresh);
+	if (!m->recipients || !*m->recipients)
+		return sq_fail(err, SQ_EFATAL, is_digest(m)
+			       ? "digest %s: neither alerts.digest_to nor alerts.duty names anybody"
+			       : "alert %s: the duty roster (alerts.duty) names nobody", m->message_id);
+	return SQ_OK;
+}
+
 static sq_err deliver(struct sq_store *st, const struct sq_config *cfg, int64_t now,
 		      struct store_outbox_msg *m, struct sq_faults *faults, int *unreachable,
 		      struct sq_error *err)
@@ -533,53 +597,43 @@ static sq_err deliver(struct sq_store *st, const struct sq_config *cfg, int64_t 
 	struct mail_message msg = { 0 };
 	struct mail_header extra[2];
 	struct sq_buf data = SQ_BUF_INIT;
-	char flag_s[24], rev_s[24], *copy = NULL, *fresh = NULL;
+	char flag_s[24], rev_s[24], *copy = NULL;
 	const char **rcpt = NULL;
 	size_t nrcpt = 0;
 	sq_err rc;
 
 	*unreachable = 0;
 	if (!m->recipients || !*m->recipients) {
-		/* Nobody was on the roster when the flag was raised: ask again. */
-		rc = notify_recipients(cfg, now, m->community, m->category, &fresh, err);
+		rc = resolve_recipients(st, cfg, now, m, err);
 		if (rc)
 			return rc;
-		if (*fresh) {
-			rc = store_begin(st, err);
-			if (!rc)
-				rc = in_tx(st, store_outbox_set_recipients(st, m->id, fresh, err), err);
-			if (rc) {
-				free(fresh);
-				return rc;
-			}
-			free(m->recipients);
-			m->recipients = fresh;
-			fresh = NULL;
-		}
-		free(fresh);
-		if (!m->recipients || !*m->recipients)
-			return sq_fail(err, SQ_EFATAL, "alert %s: the duty roster (alerts.duty) "
-				       "names nobody", m->message_id);
 	}
 	if (split_recipients(m->recipients, &copy, &rcpt, &nrcpt))
-		return sq_fail(err, SQ_ENOMEM, "out of memory sending alerts");
-	snprintf(flag_s, sizeof(flag_s), "%lld", (long long)m->flag_id);
-	snprintf(rev_s, sizeof(rev_s), "%lld", (long long)m->revision);
-	extra[0].name = "X-Suqiu-Flag";
-	extra[0].value = flag_s;
-	extra[1].name = "X-Suqiu-Revision";
-	extra[1].value = rev_s;
+		return sq_fail(err, SQ_ENOMEM, "out of memory sending mail");
+	if (is_digest(m)) {
+		extra[0].name = "X-Suqiu-Digest";
+		extra[0].value = m->digest_key ? m->digest_key : "";
+		msg.nextra = 1;
+	} else {
+		snprintf(flag_s, sizeof(flag_s), "%lld", (long long)m->flag_id);
+		snprintf(rev_s, sizeof(rev_s), "%lld", (long long)m->revision);
+		extra[0].name = "X-Suqiu-Flag";
+		extra[0].value = flag_s;
+		extra[1].name = "X-Suqiu-Revision";
+		extra[1].value = rev_s;
+		msg.nextra = 2;
+	}
 	msg.from = sc->from ? sc->from : "suqiu@localhost";
 	msg.to = rcpt;
 	msg.nto = nrcpt;
 	msg.subject = m->subject;
 	msg.text = m->body_text;
 	msg.html = m->body_html;
+	msg.html_filename = m->attachment;
 	msg.message_id = m->message_id;
 	msg.date = m->created_at;
 	msg.tz_offset_s = cfg->tz_offset_s;
 	msg.extra = extra;
-	msg.nextra = 2;
 	rc = mail_build(&msg, &data, err);
 	if (!rc)
 		rc = mail_send(&smtp, msg.from, rcpt, nrcpt, data.data, data.len, unreachable, err);
@@ -613,7 +667,7 @@ sq_err notify_send(struct sq_store *st, const struct sq_config *cfg, int64_t now
 		rc = store_outbox_counts(st, &stats->pending, &sending, &sent_total,
 					 &stats->next_due, err);
 		if (!rc && stats->pending + sending > 0)
-			rc = sq_fail(err, SQ_ECONFIG, "alerts.smtp.url is not set; %lld alert(s) "
+			rc = sq_fail(err, SQ_ECONFIG, "alerts.smtp.url is not set; %lld message(s) "
 				     "wait in the outbox", (long long)(stats->pending + sending));
 		return rc;
 	}
@@ -651,7 +705,7 @@ sq_err notify_send(struct sq_store *st, const struct sq_config *cfg, int64_t now
 			rc = store_begin(st, err);
 			if (!rc) {
 				rc = store_outbox_mark_sent(st, m.id, now, err);
-				if (!rc)
+				if (!rc && !is_digest(&m))
 					rc = store_flag_mark_notified(st, m.flag_id, m.revision, now, err);
 				rc = in_tx(st, rc, err);
 			}

@@ -1,6 +1,7 @@
 /*
- * notify.h — alert mail through an outbox (DESIGN.md, "Alerts";
- * docs/alerts.md is the operator's description).
+ * notify.h — alert and digest mail through an outbox (DESIGN.md,
+ * "Alerts"; docs/alerts.md and docs/digest.md are the operator's
+ * description).
  *
  * notify_enqueue() is called by detect in the transaction that raises or
  * escalates a flag: it writes the flag revision's message (recipients from
@@ -17,6 +18,12 @@
  * unknown, so it is sent again with the SAME Message-ID ("at least once,
  * identified": the receiving side can drop the duplicate).  Nothing else
  * is ever sent twice for one flag revision, and nothing is dropped.
+ *
+ * notify_enqueue_digest() (notify_digest.c) queues a digest that the
+ * caller rendered (`digest --mail`) in the same outbox, keyed by its period
+ * and layout: queueing the same period again does nothing, so a timer that
+ * runs twice mails once, and the sender treats it like an alert — kept
+ * through an SMTP outage, retried by the next run that sends.
  *
  * No full phone number reaches a mail: members are shown with the stored
  * masked contact, and any phone-number-like digit run in a title or
@@ -79,6 +86,44 @@ sq_err notify_send(struct sq_store *st, const struct sq_config *cfg, int64_t now
  */
 sq_err notify_recipients(const struct sq_config *cfg, int64_t now, const char *community,
 			 const char *category, char **out, struct sq_error *err);
+
+/*
+ * Who receives `digest --mail`: alerts.digest_to, or when that is empty
+ * every address of the duty roster (whatever the hour or filters), in
+ * order, duplicates (ignoring case) removed.  *out comma-separated,
+ * malloc'd ("" when neither names anybody).
+ */
+sq_err notify_digest_recipients(const struct sq_config *cfg, char **out, struct sq_error *err);
+
+/* A digest to mail, rendered by the caller; strings borrowed. */
+struct notify_digest {
+	int64_t since, until;       /* the period [since, until) */
+	const char *layout;         /* NULL: the summary; else what makes it another report
+				     * of the same period ("period", "by community") */
+	const char *title;          /* the report's title: "诉求摘要", "诉求年度统计 2024" */
+	int title_has_period;       /* the title names the period (--period) */
+	const char *text;           /* the text digest: the mail's plain-text part */
+	const char *html;           /* the self-contained HTML report: attached */
+};
+
+/*
+ * The outbox key of d: its period as RFC 3339 in the configured zone,
+ * "SINCE/UNTIL", then " " and the layout if any.  Appended to out.
+ */
+sq_err notify_digest_key(const struct sq_config *cfg, const struct notify_digest *d,
+			 struct sq_buf *out);
+
+/*
+ * Queue d for recipients (comma-separated; "" resolves them when sending)
+ * at now, inside the caller's transaction: Subject "【suqiu 摘要】OFFICE
+ * TITLE PERIOD" (office: areas.street, else areas.district), the text part
+ * with a closing line, the report attached as suqiu-digest-PERIOD.html,
+ * Message-ID "<digest-PERIOD.HASH@suqiu>" fixed by the key and the office.
+ * *added is 0 when the key was queued before (nothing changes then).
+ */
+sq_err notify_enqueue_digest(struct sq_store *st, const struct sq_config *cfg,
+			     const struct notify_digest *d, const char *recipients, int64_t now,
+			     int *added, struct sq_error *err);
 
 /*
  * Append s with every phone-number-like run masked: a mobile number (11

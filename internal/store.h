@@ -536,34 +536,55 @@ sq_err store_flag_history(struct sq_store *st, int64_t flag_id, struct store_fla
 sq_err store_flag_expire(struct sq_store *st, int64_t before, int64_t now, int64_t *n,
 			 struct sq_error *err);
 
-/* ---- alert mail: the outbox (store_outbox.c) --------------------------- */
+/* ---- mail: the outbox (store_outbox.c) ------------------------------- */
 
 /*
- * One message of the outbox: a flag revision's alert.  Rows move
+ * One message of the outbox: a flag revision's alert (kind "flag") or a
+ * period's digest (kind "digest", `digest --mail`).  Rows move
  * pending -> sending -> sent; a failed attempt puts the row back to
  * pending with a later next_attempt_at.  Strings owned by the struct.
  */
 struct store_outbox_msg {
-	int64_t id, flag_id, revision, created_at;
+	int64_t id, flag_id, revision, created_at;   /* flag_id, revision: 0 for a digest */
 	int64_t attempts, next_attempt_at;
 	int64_t sending_since;   /* 0 unless state is sending */
 	int64_t in_doubt;        /* times the row was reclaimed from an unfinished attempt */
 	int64_t sent_at;         /* 0 until sent */
-	char *message_id;        /* "<flag-ID.rREV.HASH@suqiu>" */
+	char *kind;              /* "flag" or "digest" (NULL when adding: "flag") */
+	char *digest_key;        /* a digest's period and layout, unique; NULL for a flag */
+	char *attachment;        /* file name body_html is attached under; NULL: an
+				  * alternative part */
+	char *message_id;        /* "<flag-ID.rREV.HASH@suqiu>", "<digest-...@suqiu>" */
 	char *recipients;        /* comma-separated addresses; "" to resolve when sending */
 	char *subject, *body_text, *body_html;
 	char *state, *last_error;
-	char *category, *community; /* the flag's, for resolving recipients */
+	char *category, *community; /* the flag's, for resolving recipients (NULL: digest) */
 };
 
 void store_outbox_msg_release(struct store_outbox_msg *m);
 
-/* Queue m (its flag_id, revision, message_id, created_at, recipients,
- * subject and bodies) as pending, due at created_at; a row for the same
- * flag revision already queued is kept as it is.  Inside the caller's
- * transaction. */
-sq_err store_outbox_add(struct sq_store *st, const struct store_outbox_msg *m,
+/* Queue m (its kind, flag_id and revision or digest_key, attachment,
+ * message_id, created_at, recipients, subject and bodies) as pending, due
+ * at created_at; a row for the same flag revision or digest_key already
+ * queued is kept as it is, and *added (may be NULL) says which happened.
+ * Inside the caller's transaction. */
+sq_err store_outbox_add(struct sq_store *st, const struct store_outbox_msg *m, int *added,
 			struct sq_error *err);
+
+/*
+ * The digest row with this digest_key into *m (m->id 0 when there is none;
+ * m is released first).
+ */
+sq_err store_outbox_find_digest(struct sq_store *st, const char *digest_key,
+				struct store_outbox_msg *m, struct sq_error *err);
+
+/*
+ * The digest row with this digest_key, if it is pending and not due by
+ * now, becomes due now: `digest --mail` run again asks for it, and need
+ * not wait for its backoff.  Inside the caller's transaction.
+ */
+sq_err store_outbox_make_due(struct sq_store *st, const char *digest_key, int64_t now,
+			     struct sq_error *err);
 
 /*
  * Put rows left in `sending` since before stale_before (a run that died
@@ -911,6 +932,7 @@ struct store_prune_counts {
 	int64_t complaints_contact;  /* ... of which had a contact hash or full number */
 	int64_t history;             /* history rows whose raw payload was dropped */
 	int64_t quarantine;          /* quarantined records whose raw payload was emptied */
+	int64_t outbox;              /* sent mails whose bodies were emptied */
 	int checkpointed;            /* the WAL was checkpointed and truncated afterwards */
 };
 
@@ -918,8 +940,11 @@ struct store_prune_counts {
  * Personal-information minimisation: in one transaction, set to NULL the
  * raw payload, contact hash and full number of complaints last updated by
  * their feed before `before` (Unix s); the raw payload of history rows of
- * those ages (their updated_at); and empty the raw text of quarantined
- * records quarantined before `before` (the column is NOT NULL).  Rows stay,
+ * those ages (their updated_at); empty the raw text of quarantined
+ * records quarantined before `before` (the column is NOT NULL); and empty
+ * the bodies and attachment of mails sent before `before` (alert mails
+ * quote complaint texts; the row, its subject, recipients and times stay,
+ * and a digest row still keeps its period from being mailed again).  Rows stay,
  * so counts, categories, places, times, statuses and the masked contact
  * that digests and detectors use are kept.  secure_delete is on, so the
  * cleared bytes are overwritten in the file, and the WAL is checkpointed

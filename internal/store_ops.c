@@ -160,6 +160,10 @@ static const char sql_count_history[] =
 	"SELECT count(*) FROM complaint_history WHERE updated_at < ?1 AND raw IS NOT NULL";
 static const char sql_count_quarantine[] =
 	"SELECT count(*) FROM quarantine WHERE quarantined_at < ?1 AND raw <> ''";
+#define PRUNE_OUTBOX_WHERE \
+	" WHERE state = 'sent' AND sent_at < ?1 AND" \
+	" (body_text <> '' OR body_html <> '' OR attachment IS NOT NULL)"
+static const char sql_count_outbox[] = "SELECT count(*) FROM outbox" PRUNE_OUTBOX_WHERE;
 static const char sql_prune_complaints[] =
 	"UPDATE complaints SET raw = NULL, contact_hash = NULL, contact_raw = NULL"
 	" WHERE updated_at < ?1 AND"
@@ -168,6 +172,8 @@ static const char sql_prune_history[] =
 	"UPDATE complaint_history SET raw = NULL WHERE updated_at < ?1 AND raw IS NOT NULL";
 static const char sql_prune_quarantine[] =
 	"UPDATE quarantine SET raw = '' WHERE quarantined_at < ?1 AND raw <> ''";
+static const char sql_prune_outbox[] =
+	"UPDATE outbox SET body_text = '', body_html = '', attachment = NULL" PRUNE_OUTBOX_WHERE;
 
 static sq_err prune_count(struct sq_store *st, int64_t before, struct store_prune_counts *c,
 			  struct sq_error *err)
@@ -191,6 +197,9 @@ static sq_err prune_count(struct sq_store *st, int64_t before, struct store_prun
 		       "counting what to prune", err);
 	if (!rc)
 		rc = query_int(st, sql_count_quarantine, 1, before, 0, &c->quarantine,
+			       "counting what to prune", err);
+	if (!rc)
+		rc = query_int(st, sql_count_outbox, 1, before, 0, &c->outbox,
 			       "counting what to prune", err);
 	return rc;
 }
@@ -242,10 +251,13 @@ sq_err store_prune(struct sq_store *st, int64_t before, int dry_run,
 		if (!rc)
 			rc = prune_update(st, sql_prune_quarantine, before, out->quarantine,
 					  "pruning quarantine", err);
+		if (!rc)
+			rc = prune_update(st, sql_prune_outbox, before, out->outbox,
+					  "pruning sent mail", err);
 		if (!rc && audit) {
 			struct store_audit_entry a = *audit;
 
-			a.rows = out->complaints + out->history + out->quarantine;
+			a.rows = out->complaints + out->history + out->quarantine + out->outbox;
 			rc = store_audit_append(st, &a, NULL, err);
 		}
 	}

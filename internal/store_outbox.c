@@ -1,4 +1,5 @@
-/* The alert outbox: one row per flag revision, pending -> sending -> sent. */
+/* The mail outbox: one row per flag revision or per digest period,
+ * pending -> sending -> sent. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,8 @@ static sq_err step_done(struct sq_store *st, sqlite3_stmt *s, const char *what,
 	"SELECT o.id, o.flag_id, o.revision, o.created_at, o.attempts, o.next_attempt_at," \
 	" COALESCE(o.sending_since, 0), o.in_doubt, COALESCE(o.sent_at, 0), o.message_id," \
 	" o.recipients, o.subject, o.body_text, o.body_html, o.state, o.last_error," \
-	" f.category, f.community" \
-	" FROM outbox o JOIN flags f ON f.id = o.flag_id"
+	" f.category, f.community, o.kind, o.digest_key, o.attachment" \
+	" FROM outbox o LEFT JOIN flags f ON f.id = o.flag_id"
 
 void store_outbox_msg_release(struct store_outbox_msg *m)
 {
@@ -38,6 +39,9 @@ void store_outbox_msg_release(struct store_outbox_msg *m)
 	free(m->last_error);
 	free(m->category);
 	free(m->community);
+	free(m->kind);
+	free(m->digest_key);
+	free(m->attachment);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -61,30 +65,94 @@ static void read_msg(sqlite3_stmt *s, struct store_outbox_msg *m, int *oom)
 	m->last_error = store_col_text(s, 15, oom);
 	m->category = store_col_text(s, 16, oom);
 	m->community = store_col_text(s, 17, oom);
+	m->kind = store_col_text(s, 18, oom);
+	m->digest_key = store_col_text(s, 19, oom);
+	m->attachment = store_col_text(s, 20, oom);
 }
 
-sq_err store_outbox_add(struct sq_store *st, const struct store_outbox_msg *m,
+sq_err store_outbox_add(struct sq_store *st, const struct store_outbox_msg *m, int *added,
 			struct sq_error *err)
 {
 	static const char sql[] =
-		"INSERT OR IGNORE INTO outbox (flag_id, revision, message_id, created_at, recipients,"
-		" subject, body_text, body_html, state, attempts, next_attempt_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', 0, ?4)";
+		"INSERT OR IGNORE INTO outbox (kind, flag_id, revision, digest_key, attachment,"
+		" message_id, created_at, recipients, subject, body_text, body_html, state,"
+		" attempts, next_attempt_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', 0, ?7)";
+	int digest = m->kind && !strcmp(m->kind, "digest");
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	if (added)
+		*added = 0;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	store_bind_text(s, 1, digest ? "digest" : "flag");
+	/* Every parameter is bound each time: the statement is cached and
+	 * a reset keeps the previous bindings. */
+	if (!digest) {
+		sqlite3_bind_int64(s, 2, m->flag_id);
+		sqlite3_bind_int64(s, 3, m->revision);
+		sqlite3_bind_null(s, 4);
+	} else {
+		sqlite3_bind_null(s, 2);
+		sqlite3_bind_null(s, 3);
+		store_bind_text(s, 4, m->digest_key);
+	}
+	store_bind_text(s, 5, m->attachment);
+	store_bind_text(s, 6, m->message_id);
+	sqlite3_bind_int64(s, 7, m->created_at);
+	store_bind_text(s, 8, m->recipients ? m->recipients : "");
+	store_bind_text(s, 9, m->subject ? m->subject : "");
+	store_bind_text(s, 10, m->body_text ? m->body_text : "");
+	store_bind_text(s, 11, m->body_html ? m->body_html : "");
+	rc = step_done(st, s, digest ? "queueing a digest mail" : "queueing an alert", err);
+	if (!rc && added)
+		*added = sqlite3_changes(st->db) > 0;
+	return rc;
+}
+
+sq_err store_outbox_find_digest(struct sq_store *st, const char *digest_key,
+				struct store_outbox_msg *m, struct sq_error *err)
+{
+	static const char sql[] = OUTBOX_COLUMNS " WHERE o.digest_key = ?1";
+	sqlite3_stmt *s;
+	int step, oom = 0;
+	sq_err rc;
+
+	store_outbox_msg_release(m);
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	store_bind_text(s, 1, digest_key);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		read_msg(s, m, &oom);
+	sqlite3_reset(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_db_error(st, "reading the outbox", err);
+	if (oom) {
+		store_outbox_msg_release(m);
+		return sq_fail(err, SQ_ENOMEM, "out of memory reading the outbox");
+	}
+	return SQ_OK;
+}
+
+sq_err store_outbox_make_due(struct sq_store *st, const char *digest_key, int64_t now,
+			     struct sq_error *err)
+{
+	static const char sql[] =
+		"UPDATE outbox SET next_attempt_at = ?2"
+		" WHERE digest_key = ?1 AND state = 'pending' AND next_attempt_at > ?2";
 	sqlite3_stmt *s;
 	sq_err rc;
 
 	rc = store_stmt(st, sql, &s, err);
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, m->flag_id);
-	sqlite3_bind_int64(s, 2, m->revision);
-	store_bind_text(s, 3, m->message_id);
-	sqlite3_bind_int64(s, 4, m->created_at);
-	store_bind_text(s, 5, m->recipients ? m->recipients : "");
-	store_bind_text(s, 6, m->subject ? m->subject : "");
-	store_bind_text(s, 7, m->body_text ? m->body_text : "");
-	store_bind_text(s, 8, m->body_html ? m->body_html : "");
-	return step_done(st, s, "queueing an alert", err);
+	store_bind_text(s, 1, digest_key);
+	sqlite3_bind_int64(s, 2, now);
+	return step_done(st, s, "making a digest mail due", err);
 }
 
 sq_err store_outbox_recover(struct sq_store *st, int64_t stale_before, int64_t *n,

@@ -336,6 +336,52 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log"
 	" WHEN NEW.id IS NOT NULL AND EXISTS (SELECT 1 FROM audit_log WHERE id = NEW.id)"
 	" BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;",
+
+	/*
+	 * 7: the outbox carries digests too (`digest --mail`).  A row is a
+	 * flag revision's alert (kind 'flag': flag_id and revision, as in step
+	 * 4) or a digest (kind 'digest': no flag; digest_key names the period
+	 * and layout, and is unique, so the timer running twice for one period
+	 * queues one mail).  attachment, when set, is the file name under which
+	 * body_html goes as an attachment instead of an alternative part.
+	 * SQLite cannot drop a NOT NULL, so the table is rebuilt; ids and every
+	 * state are kept, and nothing references outbox.
+	 */
+	"CREATE TABLE outbox_v7 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL DEFAULT 'flag' CHECK (kind IN ('flag', 'digest')),"
+	"  flag_id INTEGER REFERENCES flags(id) ON DELETE CASCADE,"
+	"  revision INTEGER,"
+	"  digest_key TEXT UNIQUE,"
+	"  attachment TEXT,"
+	"  message_id TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL,"
+	"  recipients TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  body_text TEXT NOT NULL,"
+	"  body_html TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending',"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER NOT NULL,"
+	"  sending_since INTEGER,"
+	"  in_doubt INTEGER NOT NULL DEFAULT 0,"
+	"  sent_at INTEGER,"
+	"  last_error TEXT,"
+	"  UNIQUE (flag_id, revision),"
+	"  CHECK (kind <> 'flag' OR (flag_id IS NOT NULL AND revision IS NOT NULL"
+	"    AND digest_key IS NULL)),"
+	"  CHECK (kind <> 'digest' OR (flag_id IS NULL AND revision IS NULL"
+	"    AND digest_key IS NOT NULL))"
+	");"
+	"INSERT INTO outbox_v7 (id, kind, flag_id, revision, message_id, created_at, recipients,"
+	"  subject, body_text, body_html, state, attempts, next_attempt_at, sending_since,"
+	"  in_doubt, sent_at, last_error)"
+	" SELECT id, 'flag', flag_id, revision, message_id, created_at, recipients, subject,"
+	"  body_text, body_html, state, attempts, next_attempt_at, sending_since, in_doubt,"
+	"  sent_at, last_error FROM outbox;"
+	"DROP TABLE outbox;"
+	"ALTER TABLE outbox_v7 RENAME TO outbox;"
+	"CREATE INDEX outbox_due ON outbox(state, next_attempt_at);",
 };
 
 int store_schema_count(void)

@@ -134,7 +134,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	struct import_ui ui = { 0 };
 	struct import_clock t0;
 	int64_t run_id = 0;
-	int status, i, stats = 0;
+	int status, i, stats = 0, lock_fd = -1;
 	sq_err rc;
 
 	if (cli_wants_help(argc, argv)) {
@@ -187,8 +187,20 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	}
 
 	status = pollenv_open(cli, "import", &env);
-	if (!status)
-		status = pollenv_store(cli, "import", &env);
+	if (status)
+		goto out;
+	/* Import links into the same incidents as poll: never both at once. */
+	rc = store_lock_poll(env.db_path, &lock_fd, &err);
+	if (rc) {
+		if (rc == SQ_ELOCKED)
+			cli_log(cli, CLI_ERR, "suqiu: import: a poll or import is running on %s; "
+				"not importing", env.db_path);
+		else
+			cli_error("import", &err);
+		status = rc == SQ_ELOCKED ? EXIT_PARTIAL : EXIT_USAGE;
+		goto out;
+	}
+	status = pollenv_store(cli, "import", &env);
 	if (status)
 		goto out;
 	opt.clock = env.clock;
@@ -237,6 +249,8 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	}
 out:
 	pollenv_close(&env);
+	if (lock_fd >= 0)
+		store_unlock_poll(lock_fd);
 	sq_buf_release(&text);
 	return status;
 }

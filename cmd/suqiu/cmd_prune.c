@@ -20,7 +20,8 @@ static const char prune_usage[] =
 	"Personal-information minimisation.  For complaints their feed last\n"
 	"updated longer ago than privacy.retention (default 730d), remove the raw\n"
 	"feed payload, the contact hash and any full contact number; remove the\n"
-	"raw payload of earlier states and of quarantined records as old.  Rows\n"
+	"raw payload of earlier states and of quarantined records as old, and the\n"
+	"bodies of alert and digest mails sent that long ago.  Rows\n"
 	"stay, so digests, searches and exports still count them, and masked\n"
 	"numbers (138****5678) stay.  Prints how many rows changed and records the\n"
 	"prune in the audit log (suqiu audit).\n"
@@ -48,7 +49,7 @@ static void format_duration(int64_t ms, char *buf, size_t size)
 
 static void report(const struct store_prune_counts *c, int dry_run)
 {
-	int64_t total = c->complaints + c->history + c->quarantine;
+	int64_t total = c->complaints + c->history + c->quarantine + c->outbox;
 	const char *verb = dry_run ? "would change" : "changed";
 
 	printf("  complaints       %6lld row%s (raw payload %lld, contact hash or number %lld)\n",
@@ -58,6 +59,8 @@ static void report(const struct store_prune_counts *c, int dry_run)
 	       c->history == 1 ? "" : "s");
 	printf("  quarantine       %6lld row%s (raw payload)\n", (long long)c->quarantine,
 	       c->quarantine == 1 ? "" : "s");
+	printf("  sent mail        %6lld row%s (bodies)\n", (long long)c->outbox,
+	       c->outbox == 1 ? "" : "s");
 	printf("  %lld row%s %s\n", (long long)total, total == 1 ? "" : "s", verb);
 }
 

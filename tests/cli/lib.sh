@@ -11,6 +11,10 @@
 # the simulator stopped (by its pid).  Only 127.0.0.1 is used.  The
 # environment comes from scripts/run-tests.sh: SUQIU_BIN, SUQIU_TOP.
 set -u
+# Sourced once: lib-alerts.sh and lib-digest.sh both source it, and a test
+# may use both (a second $T would leak the first).
+[ -n "${SUQIU_LIB_SH:-}" ] && return 0
+SUQIU_LIB_SH=1
 
 : "${SUQIU_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${SUQIU_BIN:=$SUQIU_TOP/build/suqiu}"

@@ -104,4 +104,14 @@ expect_err "2 pages stored, 16 fetched: 6 new"
 expect_eq "$(count_source open311)" 16 "open311 complaints"
 expect_integrity
 
+say "an import while a poll holds the lock: exit 1, nothing stored"
+before=$(count_source open311)
+exec 9>"$T/suqiu.db.lock"
+flock -n 9 || fail "could not take the lock in the test"
+run_suqiu import --source open311 "$T/open311-page.json"
+expect_status 1 "import while locked"
+expect_err "^suqiu: import: a poll or import is running on $T/suqiu.db; not importing$"
+exec 9>&-
+expect_eq "$(count_source open311)" "$before" "nothing imported while locked"
+
 finish

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 #include <locale.h>
 #include <wchar.h>
 
@@ -465,6 +466,34 @@ static void test_incidents_and_flags(void **state)
 	digest_release(&d);
 }
 
+/* Titles from the feeds and old flags' summaries may hold a caller's
+ * number; what a digest lists has it masked, as in the alert mail. */
+static void test_listed_phone_numbers_are_masked(void **state)
+{
+	static const int64_t late[] = { 8 };
+	struct state *s = *state;
+	struct digest_opts o = may(s);
+	struct sq_error err = { 0 };
+	struct digest d;
+	sqlite3 *h;
+
+	assert_int_equal(store_begin(s->st, &err), SQ_OK);
+	make_flag(s->st, "overdue", "medium", "open", 1, late, 1, s->now);
+	assert_int_equal(store_commit(s->st, &err), SQ_OK);
+	assert_int_equal(sqlite3_open(s->db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "UPDATE complaints SET title = '宝源路工地 请回电13812345678'"
+				      " WHERE source_id = 'H8';"
+				      "UPDATE flags SET summary = '逾期：来电人 020-81234567'", NULL, NULL,
+				      NULL), SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(digest_compute(s->st, &o, &d, &err), SQ_OK);
+	assert_int_equal(d.overdue_list.v[0].id, 8);
+	assert_string_equal(d.overdue_list.v[0].title, "宝源路工地 请回电138****5678");
+	assert_int_equal(d.flags.n, 1);
+	assert_string_equal(d.flags.v[0].summary, "逾期：来电人 *********67");
+	digest_release(&d);
+}
+
 /* Every line of the table between `title` and the next blank line has its
  * column boundaries at the same display column as the header's. */
 static void assert_aligned(const char *text, const char *title, size_t ncols_right)
@@ -683,6 +712,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_period_explain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pivot_by_day_covers_every_day, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incidents_and_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listed_phone_numbers_are_masked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_alignment_with_chinese, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exact_text_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_renders_everywhere, setup, teardown),

@@ -254,6 +254,56 @@ static void test_structure_date_ids_and_parts(void **state)
 	sq_buf_release(&b);
 }
 
+/* A digest: multipart/mixed, the text inline, the report attached under a
+ * file name that cannot break the header. */
+static void test_html_as_attachment(void **state)
+{
+	const char *to[] = { "office@example.gov.cn" };
+	struct mail_message m = { 0 };
+	struct sq_error err = { 0 };
+	struct sq_buf b = SQ_BUF_INIT;
+	char boundary[64], decoded[512], marker[320];
+	const char *p, *q, *v;
+
+	(void)state;
+	m.from = "suqiu@example.gov.cn";
+	m.to = to;
+	m.nto = 1;
+	m.subject = "【suqiu 摘要】诉求摘要 2024-05-01";
+	m.text = "诉求件数 7\n";
+	m.html = "<!DOCTYPE html><svg></svg>";
+	m.html_filename = "suqiu-digest-20240501.html\"\r\nBcc: x@y 报告";
+	m.message_id = "<digest-20240501.0123456789ab@suqiu>";
+	m.date = 1715688000;
+	m.tz_offset_s = 8 * 3600;
+	assert_int_equal(mail_build(&m, &b, &err), SQ_OK);
+	v = header_value(b.data, "Content-Type");
+	assert_non_null(strstr(v, "multipart/mixed; boundary=\""));
+	snprintf(boundary, sizeof(boundary), "%s", strchr(v, '"') + 1);
+	*strchr(boundary, '"') = '\0';
+	assert_null(strstr(b.data, "\r\nBcc:"));
+	snprintf(marker, sizeof(marker), "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+		 "Content-Transfer-Encoding: base64\r\n\r\n", boundary);
+	p = strstr(b.data, marker);
+	assert_non_null(p);
+	p += strlen(marker);
+	q = strstr(p, "\r\n--");
+	unb64(p, (size_t)(q - p), decoded);
+	assert_string_equal(decoded, "诉求件数 7\r\n");
+	snprintf(marker, sizeof(marker), "--%s\r\nContent-Type: text/html; charset=UTF-8\r\n"
+		 "Content-Disposition: attachment; filename=\"suqiu-digest-20240501.html___Bcc__x_y_"
+		 "______\"\r\nContent-Transfer-Encoding: base64\r\n\r\n", boundary);
+	p = strstr(b.data, marker);
+	assert_non_null(p);
+	p += strlen(marker);
+	q = strstr(p, "\r\n--");
+	unb64(p, (size_t)(q - p), decoded);
+	assert_string_equal(decoded, "<!DOCTYPE html><svg></svg>");
+	snprintf(marker, sizeof(marker), "--%s--\r\n", boundary);
+	assert_non_null(strstr(b.data, marker));
+	sq_buf_release(&b);
+}
+
 static void test_same_input_same_bytes(void **state)
 {
 	struct sq_buf a = SQ_BUF_INIT, b = SQ_BUF_INIT;
@@ -362,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_short_and_ascii_subjects),
 		cmocka_unit_test(test_no_header_injection),
 		cmocka_unit_test(test_structure_date_ids_and_parts),
+		cmocka_unit_test(test_html_as_attachment),
 		cmocka_unit_test(test_same_input_same_bytes),
 		cmocka_unit_test(test_base64_lines_and_padding),
 		cmocka_unit_test(test_html_escape),

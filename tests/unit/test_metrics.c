@@ -301,9 +301,17 @@ static void test_write_file_atomically(void **state)
 	struct dirent *de;
 	int entries = 0;
 
+	struct stat sb;
+	mode_t old_umask;
+
 	(void)state;
 	assert_int_equal(test_write_file(path, "old\n"), 0);
+	/* Under the units' UMask=0077 it is still readable by node_exporter. */
+	old_umask = umask(077);
 	assert_int_equal(metrics_write_file(path, "suqiu_up 1\n", 11, &err), SQ_OK);
+	umask(old_umask);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0644);
 	fp = fopen(path, "r");
 	assert_non_null(fp);
 	assert_non_null(fgets(got, sizeof(got), fp));

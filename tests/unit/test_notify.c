@@ -406,6 +406,146 @@ static void test_unfinished_send_is_resent_after_the_grace_period(void **state)
 	free(mid);
 }
 
+/* ---- digests ------------------------------------------------------------- */
+
+static void set_digest_to(struct sq_config *cfg, const char *a, const char *b)
+{
+	cfg->alerts.digest_to.items = calloc(2, sizeof(char *));
+	assert_non_null(cfg->alerts.digest_to.items);
+	cfg->alerts.digest_to.items[0] = strdup(a);
+	cfg->alerts.digest_to.items[1] = strdup(b);
+	cfg->alerts.digest_to.n = 2;
+}
+
+static void expect_digest_rcpt(struct sq_config *cfg, const char *want)
+{
+	struct sq_error err = { 0 };
+	char *r = NULL;
+
+	assert_int_equal(notify_digest_recipients(cfg, &r, &err), SQ_OK);
+	assert_string_equal(r, want);
+	free(r);
+}
+
+static void test_digest_recipients(void **state)
+{
+	struct fx *f = *state;
+
+	expect_digest_rcpt(&f->cfg, "");
+	/* Without digest_to: every roster row, whatever its hours and filters. */
+	fixture_add_duty(&f->cfg, "office@x.cn", WEEKDAYS, 8, 18, NULL, NULL);
+	fixture_add_duty(&f->cfg, "xihua@x.cn", ALL, 0, 24, "西华路社区", NULL);
+	fixture_add_duty(&f->cfg, "OFFICE@x.cn", WEEKEND, 0, 24, NULL, NULL);
+	expect_digest_rcpt(&f->cfg, "office@x.cn,xihua@x.cn");
+	/* digest_to replaces the roster. */
+	set_digest_to(&f->cfg, "chief@x.cn", "Chief@x.cn");
+	expect_digest_rcpt(&f->cfg, "chief@x.cn");
+}
+
+static sq_err queue_digest(struct fx *f, int64_t since, int64_t until, const char *layout,
+			   int *added)
+{
+	struct notify_digest d = { 0 };
+	struct sq_error err = { 0 };
+
+	d.since = since;
+	d.until = until;
+	d.layout = layout;
+	d.title = "诉求摘要";
+	d.text = "诉求件数 7";
+	d.html = "<!DOCTYPE html><p>报告</p>";
+	return notify_enqueue_digest(f->st, &f->cfg, &d, "office@x.cn", fixture_time(1, 7, 30),
+				     added, &err);
+}
+
+static void test_digest_queued_once_per_period_and_layout(void **state)
+{
+	struct fx *f = *state;
+	struct store_outbox_msg *m;
+	size_t n;
+	int added = -1;
+	int64_t mon = fixture_time(0, 0, 0), tue = fixture_time(1, 0, 0);
+
+	f->cfg.areas.street = strdup("金花街道");
+	assert_int_equal(queue_digest(f, mon, tue, NULL, &added), SQ_OK);
+	assert_int_equal(added, 1);
+	/* The timer again, or a second run: nothing more. */
+	assert_int_equal(queue_digest(f, mon, tue, NULL, &added), SQ_OK);
+	assert_int_equal(added, 0);
+	/* Another report of the same day is another mail. */
+	assert_int_equal(queue_digest(f, mon, tue, "by community", &added), SQ_OK);
+	assert_int_equal(added, 1);
+	/* A period that is not whole days names its times. */
+	assert_int_equal(queue_digest(f, mon + 27000, tue + 27000, NULL, &added), SQ_OK);
+	assert_int_equal(added, 1);
+	m = outbox(f, &n);
+	assert_int_equal(n, 3);
+	assert_string_equal(m[0].kind, "digest");
+	assert_int_equal(m[0].flag_id, 0);
+	assert_null(m[0].category);
+	assert_string_equal(m[0].state, "pending");
+	assert_int_equal(m[0].next_attempt_at, fixture_time(1, 7, 30));
+	assert_string_equal(m[0].digest_key, "2024-05-06T00:00:00+08:00/2024-05-07T00:00:00+08:00");
+	assert_string_equal(m[0].subject, "【suqiu 摘要】金花街道 诉求摘要 2024-05-06");
+	assert_string_equal(m[0].attachment, "suqiu-digest-20240506.html");
+	assert_true(!strncmp(m[0].message_id, "<digest-20240506.", 17));
+	assert_int_equal(strlen(m[0].message_id), strlen("<digest-20240506.0123456789ab@suqiu>"));
+	assert_string_equal(m[0].recipients, "office@x.cn");
+	assert_true(!strncmp(m[0].body_text, "诉求件数 7\n\n-- \n", strlen("诉求件数 7\n\n-- \n")));
+	assert_non_null(strstr(m[0].body_text, "suqiu-digest-20240506.html"));
+	assert_string_equal(m[0].body_html, "<!DOCTYPE html><p>报告</p>");
+	assert_string_equal(m[1].digest_key,
+			    "2024-05-06T00:00:00+08:00/2024-05-07T00:00:00+08:00 by community");
+	assert_string_equal(m[1].attachment, "suqiu-digest-20240506-by-community.html");
+	assert_string_not_equal(m[1].message_id, m[0].message_id);
+	assert_string_equal(m[2].subject,
+			    "【suqiu 摘要】金花街道 诉求摘要 2024-05-06 07:30 至 2024-05-07 07:30");
+	assert_string_equal(m[2].attachment, "suqiu-digest-20240506T0730-20240507T0730.html");
+	outbox_free(m, n);
+}
+
+/* A digest waits with the alerts when the server is down (the digest,
+ * queued earlier, is tried first; the server being unreachable, the alert
+ * is left for later); asked for again, the digest is due at once, and the
+ * alert's row is not touched by that. */
+static void test_digest_waits_for_the_server_with_the_alerts(void **state)
+{
+	struct fx *f = *state;
+	struct sq_error err = { 0 };
+	struct notify_stats ns;
+	struct store_outbox_msg *m;
+	size_t n;
+	int added;
+	int64_t t = fixture_time(2, 9, 0);
+
+	fixture_add_duty(&f->cfg, "duty@x.cn", ALL, 0, 24, NULL, NULL);
+	raise_one(f, t);
+	assert_int_equal(queue_digest(f, fixture_time(0, 0, 0), fixture_time(1, 0, 0), NULL,
+				      &added), SQ_OK);
+	point_at_nothing(f);
+	assert_int_equal(notify_send(f->st, &f->cfg, t + 120, NULL, &ns, &err), SQ_EMAIL);
+	assert_non_null(strstr(err.msg, "cannot connect"));
+	assert_int_equal(ns.sent, 0);
+	assert_int_equal(ns.failed, 1);
+	assert_int_equal(ns.pending, 2);
+	m = outbox(f, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(m[0].kind, "flag");
+	assert_int_equal(m[0].attempts, 0);
+	assert_string_equal(m[1].kind, "digest");
+	assert_int_equal(m[1].attempts, 1);
+	assert_string_equal(m[1].state, "pending");
+	assert_true(m[1].next_attempt_at >= t + 180);
+	assert_non_null(strstr(m[1].last_error, "cannot connect"));
+	outbox_free(m, n);
+	assert_int_equal(store_outbox_make_due(f->st, "2024-05-06T00:00:00+08:00/"
+					       "2024-05-07T00:00:00+08:00", t + 121, &err), SQ_OK);
+	m = outbox(f, &n);
+	assert_int_equal(m[1].next_attempt_at, t + 121);
+	assert_int_equal(m[0].next_attempt_at, t + 60);
+	outbox_free(m, n);
+}
+
 static void test_fault_spec(void **state)
 {
 	struct sq_faults f;
@@ -454,6 +594,9 @@ int main(void)
 		T(test_no_server_configured_keeps_everything),
 		T(test_server_down_retries_later_nothing_lost),
 		T(test_unfinished_send_is_resent_after_the_grace_period),
+		T(test_digest_recipients),
+		T(test_digest_queued_once_per_period_and_layout),
+		T(test_digest_waits_for_the_server_with_the_alerts),
 		cmocka_unit_test(test_fault_spec),
 	};
 

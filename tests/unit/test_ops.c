@@ -348,6 +348,72 @@ static void test_prune_leaves_no_copy_in_the_file(void **state)
 	free(wal);
 }
 
+/* A digest mail sent at `sent_at` (0: left pending), its body quoting a complaint. */
+static void mail(struct fixture *f, const char *key, int64_t created, int64_t sent_at)
+{
+	struct sq_error err = { 0 };
+	struct store_outbox_msg m = { 0 }, got = { 0 };
+	char id[64];
+
+	snprintf(id, sizeof(id), "<digest-%s@suqiu>", key);
+	m.kind = (char *)"digest";
+	m.digest_key = (char *)key;
+	m.attachment = (char *)"suqiu-digest.html";
+	m.message_id = id;
+	m.created_at = created;
+	m.recipients = (char *)"duty@example.org";
+	m.subject = (char *)"【suqiu 摘要】";
+	m.body_text = (char *)"MAILMARKER 恩宁路88号工地夜间施工";
+	m.body_html = (char *)"<p>MAILMARKER</p>";
+	assert_int_equal(store_begin(f->st, &err), SQ_OK);
+	assert_int_equal(store_outbox_add(f->st, &m, NULL, &err), SQ_OK);
+	if (sent_at) {
+		assert_int_equal(store_outbox_claim(f->st, created, created, &got, &err), SQ_OK);
+		assert_int_equal(store_outbox_mark_sent(f->st, got.id, sent_at, &err), SQ_OK);
+		store_outbox_msg_release(&got);
+	}
+	assert_int_equal(store_commit(f->st, &err), SQ_OK);
+}
+
+/* Sent mail past retention loses its bodies, keeps its row; newer or unsent mail is kept whole. */
+static void test_prune_empties_old_sent_mail(void **state)
+{
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct store_prune_counts c;
+	int added = -1;
+	struct store_outbox_msg again = { 0 };
+
+	mail(f, "old", T0, T0 + 1);
+	mail(f, "recent", T0 + 40 * DAY, T0 + 40 * DAY + 1);
+	mail(f, "unsent", T0 + 2, 0);
+	assert_int_equal(store_prune(f->st, T0 + 30 * DAY, 1, NULL, &c, &err), SQ_OK);
+	assert_int_equal(c.outbox, 1);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM outbox WHERE body_text = ''"), 0);
+	assert_int_equal(store_prune(f->st, T0 + 30 * DAY, 0, &who, &c, &err), SQ_OK);
+	assert_int_equal(c.outbox, 1);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM outbox"), 3);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM outbox WHERE digest_key = 'old'"
+				   " AND body_text = '' AND body_html = '' AND attachment IS NULL"
+				   " AND subject <> '' AND state = 'sent'"), 1);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM outbox WHERE body_text LIKE"
+				   " 'MAILMARKER%'"), 2);
+	assert_int_equal(query_int(f->db, "SELECT rows FROM audit_log WHERE action = 'prune'"), 1);
+	/* The emptied row still keeps its period from being mailed again. */
+	again.kind = (char *)"digest";
+	again.digest_key = (char *)"old";
+	again.message_id = (char *)"<digest-old-2@suqiu>";
+	again.created_at = T0 + 50 * DAY;
+	again.recipients = (char *)"duty@example.org";
+	again.subject = again.body_text = again.body_html = (char *)"x";
+	assert_int_equal(store_begin(f->st, &err), SQ_OK);
+	assert_int_equal(store_outbox_add(f->st, &again, &added, &err), SQ_OK);
+	assert_int_equal(store_commit(f->st, &err), SQ_OK);
+	assert_int_equal(added, 0);
+	assert_int_equal(store_prune(f->st, T0 + 30 * DAY, 0, NULL, &c, &err), SQ_OK);
+	assert_int_equal(c.outbox, 0);
+}
+
 static void test_prune_refuses_an_open_transaction(void **state)
 {
 	struct fixture *f = *state;
@@ -596,6 +662,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prune_dry_run_counts_and_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_nulls_old_personal_columns_keeps_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_leaves_no_copy_in_the_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_empties_old_sent_mail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_refuses_an_open_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contact_raw, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_empty_store, setup, teardown),

@@ -120,6 +120,13 @@ static void test_migrates_from_every_older_version(void **state)
 				     " received_at, updated_at, first_seen_at, kind, status)"
 				     " VALUES ('hotline', 'A1', 'hotline12345', 1, 2, 3, 'complaint', 'open');"
 				     "INSERT INTO cursors VALUES ('hotline', '2024-05-01 09:00:00', 3);");
+		if (v >= 4)   /* an alert of the outbox before it carried digests */
+			exec_sql(db, "INSERT INTO flags (kind, cause_key, severity, summary, opened_at,"
+				     " updated_at, active_at) VALUES ('urgent', 'k', 'high', 's', 1, 1, 1);"
+				     "INSERT INTO outbox (flag_id, revision, message_id, created_at,"
+				     " recipients, subject, body_text, body_html, state, attempts,"
+				     " next_attempt_at, sent_at) VALUES (1, 1, '<flag-1.r1.x@suqiu>', 1,"
+				     " 'a@x.cn', 's', 't', 'h', 'sent', 2, 5, 7);");
 		assert_int_equal(store_open(db, &st, &err), SQ_OK);
 		assert_int_equal(store_schema_version(st), store_schema_latest());
 		assert_int_equal(store_integrity_check(st, &err), SQ_OK);
@@ -134,8 +141,67 @@ static void test_migrates_from_every_older_version(void **state)
 			free(cursor);
 		}
 		store_close(st);
+		if (v >= 4)
+			assert_int_equal(query_int(db, "SELECT count(*) FROM outbox WHERE id = 1"
+						   " AND kind = 'flag' AND flag_id = 1 AND revision = 1"
+						   " AND state = 'sent' AND attempts = 2 AND sent_at = 7"
+						   " AND digest_key IS NULL"), 1);
 		free(db);
 	}
+}
+
+/* The outbox holds alerts (a flag revision each) and digests (a key each,
+ * no flag); each kind's identity is unique, and a row of one kind cannot
+ * be half the other. */
+static void test_outbox_kinds(void **state)
+{
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st;
+	struct store_outbox_msg m = { 0 }, got = { 0 };
+	sqlite3 *h;
+	int added = -1;
+
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	m.kind = "digest";
+	m.digest_key = "2024-05-01T00:00:00+08:00/2024-05-02T00:00:00+08:00";
+	m.attachment = "suqiu-digest-20240501.html";
+	m.message_id = "<digest-20240501.0123456789ab@suqiu>";
+	m.created_at = 100;
+	m.subject = "摘要";
+	assert_int_equal(store_outbox_add(st, &m, &added, &err), SQ_OK);
+	assert_int_equal(added, 1);
+	assert_int_equal(store_outbox_add(st, &m, &added, &err), SQ_OK);
+	assert_int_equal(added, 0);
+	assert_int_equal(store_outbox_find_digest(st, m.digest_key, &got, &err), SQ_OK);
+	assert_int_equal(got.id, 1);
+	assert_string_equal(got.kind, "digest");
+	assert_string_equal(got.attachment, "suqiu-digest-20240501.html");
+	assert_int_equal(got.flag_id, 0);
+	assert_int_equal(store_outbox_find_digest(st, "no such key", &got, &err), SQ_OK);
+	assert_int_equal(got.id, 0);
+	store_outbox_msg_release(&got);
+	store_close(st);
+
+	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+	/* A digest that names a flag, an alert without one: refused. */
+	assert_int_equal(sqlite3_exec(h, "INSERT INTO flags (kind, cause_key, severity, summary,"
+				      " opened_at, updated_at, active_at)"
+				      " VALUES ('urgent', 'k', 'high', 's', 1, 1, 1)", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "INSERT INTO outbox (kind, flag_id, revision, digest_key,"
+				      " message_id, created_at, recipients, subject, body_text,"
+				      " body_html, next_attempt_at) VALUES ('digest', 1, 1, 'k2', 'm2',"
+				      " 1, '', '', '', '', 1)", NULL, NULL, NULL), SQLITE_CONSTRAINT);
+	assert_int_equal(sqlite3_exec(h, "INSERT INTO outbox (kind, message_id, created_at,"
+				      " recipients, subject, body_text, body_html, next_attempt_at)"
+				      " VALUES ('flag', 'm3', 1, '', '', '', '', 1)", NULL, NULL, NULL),
+			 SQLITE_CONSTRAINT);
+	assert_int_equal(sqlite3_exec(h, "INSERT INTO outbox (kind, message_id, created_at,"
+				      " recipients, subject, body_text, body_html, next_attempt_at)"
+				      " VALUES ('memo', 'm4', 1, '', '', '', '', 1)", NULL, NULL, NULL),
+			 SQLITE_CONSTRAINT);
+	sqlite3_close(h);
 }
 
 static void test_refuses_newer_schema(void **state)
@@ -351,6 +417,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_creates_latest_schema_in_wal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_from_every_older_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upsert_new_updated_unchanged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
