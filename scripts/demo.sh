@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # suqiu's demo (make demo): start the feed simulator with its demo data moved
 # to the last two weeks, poll all four feeds into a fresh database, and show
-# what was stored.  Everything lives in a temporary directory that is
-# removed at the end (DEMO_KEEP=1 keeps it); the simulator is stopped by its
-# pid whatever happens.  Only 127.0.0.1 is used.
+# what was stored, the early-warning flags the poll raised and the alert
+# mail it delivered to a local SMTP server (scripts/smtpd.py).  Everything
+# lives in a temporary directory that is removed at the end (DEMO_KEEP=1
+# keeps it); the simulator and the SMTP server are stopped by their pids
+# whatever happens.  Only 127.0.0.1 is used.
 #   scripts/demo.sh BUILD
 set -uo pipefail
 
@@ -15,11 +17,13 @@ python=/usr/bin/python3
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/suqiu-demo.XXXXXX") || exit 1
 sim_pid=
+smtp_pid=
 cleanup() {
-	if [ -n "$sim_pid" ]; then
-		kill "$sim_pid" 2>/dev/null
-		wait "$sim_pid" 2>/dev/null
-	fi
+	local pid
+	for pid in $sim_pid $smtp_pid; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
 	if [ "${DEMO_KEEP:-}" = 1 ]; then
 		echo "demo: kept $dir (database $dir/suqiu.db)"
 	else
@@ -40,6 +44,18 @@ for _ in $(seq 1 100); do
 done
 [ -s "$dir/port" ] || { echo "demo: the simulator did not start" >&2; exit 1; }
 url="http://127.0.0.1:$(cat "$dir/port")"
+
+# ---- an SMTP server on 127.0.0.1 that keeps what it receives in $dir/mail
+"$python" "$top/scripts/smtpd.py" --maildir "$dir/mail" --port 0 --port-file "$dir/smtp.port" \
+	2>"$dir/smtpd.log" &
+smtp_pid=$!
+for _ in $(seq 1 100); do
+	[ -s "$dir/smtp.port" ] && break
+	kill -0 "$smtp_pid" 2>/dev/null || { cat "$dir/smtpd.log" >&2; exit 1; }
+	sleep 0.05
+done
+[ -s "$dir/smtp.port" ] || { echo "demo: the SMTP server did not start" >&2; exit 1; }
+smtp_url="smtp://127.0.0.1:$(cat "$dir/smtp.port")"
 
 # ---- a configuration with its secrets in files only the owner can read
 mkdir -m 700 "$dir/secrets"
@@ -88,10 +104,18 @@ areas:
 http:
   timeout: 10s
   max_attempts: 3
+alerts:
+  smtp:
+    url: $smtp_url
+    from: suqiu@jinhua.example.gov.cn
+  duty:
+    - email: duty@jinhua.example.gov.cn
+    - email: night@jinhua.example.gov.cn
+      hours: "18-08"
 EOF
 chmod 600 "$dir/suqiu.yaml"
 
-echo "== suqiu poll (simulator at $url)"
+echo "== suqiu poll (simulator at $url, alert mail to $smtp_url)"
 "$suqiu" --config "$dir/suqiu.yaml" poll
 status=$?
 echo "   exit status $status"
@@ -117,5 +141,18 @@ echo "== the run"
 q "SELECT s.source, s.pages, s.fetched, s.new_records AS new, s.updated, s.unchanged,
           s.quarantined, s.duration_ms AS ms, coalesce(s.error, '') AS error
      FROM run_sources s WHERE s.run_id = (SELECT max(id) FROM runs) ORDER BY s.source"
-# The digest (suqiu digest) will close the demo once it exists.
+echo
+echo "== early-warning flags the poll raised (suqiu alerts)"
+"$suqiu" --config "$dir/suqiu.yaml" alerts
+echo
+echo "== alert mail the SMTP server received"
+"$python" - "$dir/mail" <<'PY'
+import email, email.policy, json, pathlib, sys
+mails = sorted(pathlib.Path(sys.argv[1]).glob("*.eml"))
+for eml in mails:
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    env = json.loads(eml.with_suffix(".json").read_text())
+    print("%s  to %s  %s" % (eml.name, ",".join(env["rcpt_tos"]), msg["subject"]))
+print("%d message(s) delivered" % len(mails))
+PY
 exit "$status"

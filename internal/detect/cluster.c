@@ -13,6 +13,8 @@
  * stored complaint are unknown, not quiet), is below detect.cluster_alpha — the negative-binomial
  * posterior predictive of detect_surprise(), which also allows for how
  * little a few weeks of a quiet place say about its rate.
+ * A burst inside one day is also judged against days (each look with
+ * half of alpha), since a 72-hour count dilutes six reports in a night.
  * That keeps busy communities from flagging every few days without a
  * threshold tuned per community.  A place whose incidents are mostly in a
  * cluster already found this run (a grid inside a flagged community) is
@@ -26,6 +28,7 @@
 #include "banned.h"
 
 #define BASELINE_DAYS 56
+#define DAY_S 86400
 
 enum scope { SCOPE_COMMUNITY, SCOPE_GRID, SCOPE_RADIUS };
 
@@ -98,7 +101,7 @@ static sq_err consider(struct cl *cl, const size_t *idx, size_t n, size_t baseli
 	const struct detect_unit *first = &in->units[idx[0]];
 	struct detect_finding f;
 	size_t i, covered = 0, people, count;
-	double lambda, p, blocks;
+	double lambda, p, blocks, alpha = ctx->dc->cluster_alpha;
 	char win[32];
 	const char *comm = first->community;
 
@@ -117,7 +120,29 @@ static sq_err consider(struct cl *cl, const size_t *idx, size_t n, size_t baseli
 	blocks = (double)cl->history / (double)cl->window;
 	lambda = ((double)baseline + 0.5) / blocks;
 	p = detect_surprise((int64_t)count, (double)baseline, blocks);
-	if (p >= ctx->dc->cluster_alpha)
+	/*
+	 * A burst within one day is judged against days too: six in a night is
+	 * far rarer than six in three days, and a 72-hour count dilutes it.
+	 * Two looks, so each gets half of alpha (Bonferroni).
+	 */
+	if (cl->window > DAY_S) {
+		size_t nday = 0, people_day, count_day;
+		double p_day;
+
+		for (i = 0; i < n; i++)
+			if (in->units[idx[i]].at > ctx->now - DAY_S)
+				cl->tmp[nday++] = &in->units[idx[i]];
+		people_day = detect_count_complainants(in, cl->tmp, nday);
+		count_day = people_day < nday ? people_day : nday;
+		if ((int64_t)count_day >= ctx->dc->cluster_min) {
+			p_day = detect_surprise((int64_t)count_day, (double)baseline,
+						(double)cl->history / DAY_S);
+			if (p_day < p)
+				p = p_day;
+		}
+		alpha /= 2;
+	}
+	if (p >= alpha)
 		return SQ_OK;
 
 	detect_finding_init(&f, FLAG_CLUSTER);
@@ -155,7 +180,7 @@ static sq_err consider(struct cl *cl, const size_t *idx, size_t n, size_t baseli
 	}
 	if (detect_finding_place(&f, first->category, comm) ||
 	    detect_finding_detail(&f, "%zu 起事件、%zu 位诉求人，期望 %.2f 起，尾概率 %.2g（阈值 %.2g）",
-				  n, people, lambda, p, ctx->dc->cluster_alpha))
+				  n, people, lambda, p, alpha))
 		goto oom;
 	return detect_emit(ctx, &f);
 oom:

@@ -74,6 +74,12 @@ static const char *const site_tails[] = {
 	"项目", "工地", "施工", "工程", "建设", "改造", "地块", "项目部", "广场",
 };
 
+/* Verbs that make the following 小区/工地/公司 a common noun. */
+static const char *const verbs_before[] = {
+	"堵住", "堵塞", "占用", "影响", "进入", "进出", "出入", "离开", "经过", "整个", "所在",
+	"住在", "回到", "来到", "路过",
+};
+
 /* Whole keys that are words, not names. */
 static const char *const generic[] = {
 	"我们", "他们", "你们", "这个", "那个", "这家", "那家", "一家", "一个", "整个", "施工",
@@ -305,6 +311,14 @@ static int name_before(const struct chars *c, size_t i, size_t sl, enum entity_t
 	if (ke < ks + CORE_MIN || is_generic(c, ks, ke) || is_generic(c, cut, i) ||
 	    !has_name_char(c, ks, ke))
 		return 0;
+	/* "车辆堵住小区", "工人进入工地": a verb before the suffix means the
+	 * suffix is a common noun, not the end of a name. */
+	for (w = 0; w < COUNT(verbs_before); w++) {
+		size_t wl = nchars(verbs_before[w]);
+
+		if (i >= cut + wl && match_at(c, i - wl, i, verbs_before[w]))
+			return 0;
+	}
 	e->type = type;
 	n = snprintf(e->key, sizeof(e->key), "%s:%.*s", type_name(type),
 		     (int)(c->off[ke] - c->off[ks]), c->text + c->off[ks]);

@@ -257,13 +257,15 @@ static void test_cluster_in_a_quiet_community(void **state)
 	int64_t t = fixture_time(40, 20, 0);
 	history(f, t);
 
-	/* Twice in the eight weeks before: three in three days (predictive tail
-	 * 0.0008) is not beyond cluster_alpha = 0.0001, four (0.00006) is. */
+	/* Twice in the eight weeks before, then one every 16 hours: four in
+	 * three days (predictive tail 0.00006) is not beyond half of
+	 * cluster_alpha = 0.0001 (two looks), five (0.000004) is. */
 	background_every(f, "noise", "西华路社区", t - 31 * 86400, t - 4 * 86400, 14 * 86400);
-	put(f, t - 30 * 3600, "noise", "西华路社区", "西华二巷酒吧深夜噪音", NULL);
-	put(f, t - 20 * 3600, "noise", "西华路社区", "凌晨音响太吵", NULL);
-	put(f, t - 10 * 3600, "noise", "西华路社区", "楼上跳舞", NULL);
-	run(f, t - 9 * 3600, &s);
+	put(f, t - 66 * 3600, "noise", "西华路社区", "西华二巷酒吧深夜噪音", NULL);
+	put(f, t - 50 * 3600, "noise", "西华路社区", "凌晨音响太吵", NULL);
+	put(f, t - 34 * 3600, "noise", "西华路社区", "楼上跳舞", NULL);
+	put(f, t - 18 * 3600, "noise", "西华路社区", "广场舞太吵", NULL);
+	run(f, t - 17 * 3600, &s);
 	assert_int_equal(flags_of(f, "cluster", NULL), 0);
 	put(f, t - 2 * 3600, "noise", "西华路社区", "夜里唱歌扰民", NULL);
 	run(f, t, &s);
@@ -271,9 +273,33 @@ static void test_cluster_in_a_quiet_community(void **state)
 	assert_string_equal(fl.cause_key, "cluster:noise:community:西华路社区");
 	assert_string_equal(fl.category, "noise");
 	assert_string_equal(fl.community, "西华路社区");
-	assert_int_equal(fl.nunits, 4);
-	assert_non_null(strstr(fl.summary, "4 起「噪声」事件"));
+	assert_int_equal(fl.nunits, 5);
+	assert_non_null(strstr(fl.summary, "5 起「噪声」事件"));
 	assert_non_null(strstr(fl.detail, "尾概率"));
+	store_flag_release(&fl);
+}
+
+/* A busy place: five in three days is ordinary, five in one night is not. */
+static void test_cluster_within_one_night(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t t = fixture_time(70, 23, 0);
+	int i;
+
+	only(f, "cluster");
+	history(f, t);
+	background_every(f, "parking", "逢源路社区", t - 58 * 86400, t - 3 * 86400, 2 * 86400);
+	for (i = 0; i < 4; i++)
+		put(f, t - 60 * 3600 + i * 15 * 3600, "parking", "逢源路社区", "乱停车", NULL);
+	run(f, t - 10 * 3600, &s);
+	assert_int_equal(flags_of(f, "cluster", NULL), 0);
+	for (i = 0; i < 5; i++)
+		put(f, t - 6 * 3600 + i * 3600, "parking", "逢源路社区", "深夜车辆堵住消防通道", NULL);
+	run(f, t, &s);
+	assert_int_equal(flags_of(f, "cluster", &fl), 1);
+	assert_string_equal(fl.cause_key, "cluster:parking:community:逢源路社区");
 	store_flag_release(&fl);
 }
 
@@ -597,6 +623,7 @@ static void test_entity_names(void **state)
 		{ "龙津中路90号商铺出店经营", { NULL } },
 		{ "西华苑12栋小区里狗整晚吠叫", { "estate:西华" } },
 		{ "西华二巷交界处小区里狗整晚吠叫", { NULL } },
+		{ "逢源路152号施工车辆堵住小区出口", { NULL } },
 		{ "华贵路115号汽修店喷漆气味刺鼻", { NULL } },
 		{ "西华路与西华二巷交界处恒大工地围挡破损", { "site:恒大" } },
 		{ "", { NULL } },
@@ -759,6 +786,7 @@ int main(void)
 		T(test_summary_never_shows_a_phone_number),
 		T(test_disabled_detector_does_not_run),
 		T(test_cluster_in_a_quiet_community),
+		T(test_cluster_within_one_night),
 		T(test_cluster_needs_distinct_complainants),
 		T(test_cluster_counts_incidents_not_calls),
 		T(test_cluster_busy_community_is_not_surprising),
