@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # suqiu's demo (make demo): start the feed simulator with its demo data moved
 # to the last two weeks, poll all four feeds into a fresh database, and show
-# what was stored, the early-warning flags the poll raised and the alert
-# mail it delivered to a local SMTP server (scripts/smtpd.py).  Everything
+# what was stored, the early-warning flags the poll raised, the alert mail
+# it delivered to a local SMTP server (scripts/smtpd.py), and end with the
+# digest (its HTML report is kept as BUILD/demo-report.html).  Everything
 # lives in a temporary directory that is removed at the end (DEMO_KEEP=1
 # keeps it); the simulator and the SMTP server are stopped by their pids
 # whatever happens.  Only 127.0.0.1 is used.
@@ -155,4 +156,15 @@ for eml in mails:
     print("%s  to %s  %s" % (eml.name, ",".join(env["rcpt_tos"]), msg["subject"]))
 print("%d message(s) delivered" % len(mails))
 PY
+echo
+echo "== the HTML report of the last 14 days (open it in a browser; it prints on A4)"
+report="$top/$build/demo-report.html"
+if "$suqiu" --config "$dir/suqiu.yaml" digest --since 14d --format html >"$report"; then
+	echo "   $report"
+else
+	status=1
+fi
+echo
+echo "== the digest of the last 14 days (suqiu digest --since 14d)"
+NO_COLOR=1 "$suqiu" --config "$dir/suqiu.yaml" digest --since 14d || status=1
 exit "$status"
