@@ -135,22 +135,6 @@ sq_err detect_finding_add_unit(struct detect_finding *f, const struct detect_inp
 	return SQ_OK;
 }
 
-static int mask_in_place(char **s)
-{
-	struct sq_buf b = SQ_BUF_INIT;
-	char *m;
-
-	if (!*s)
-		return 0;
-	if (notify_mask_phones(&b, *s) || !(m = sq_buf_detach(&b))) {
-		sq_buf_release(&b);
-		return -1;
-	}
-	free(*s);
-	*s = m;
-	return 0;
-}
-
 sq_err detect_emit(struct detect_ctx *ctx, struct detect_finding *f)
 {
 	struct detect_findings *out = ctx->out;
@@ -160,7 +144,7 @@ sq_err detect_emit(struct detect_ctx *ctx, struct detect_finding *f)
 		return SQ_OK;
 	}
 	/* Summaries quote titles: no full phone number may be shown or mailed. */
-	if (mask_in_place(&f->summary) || mask_in_place(&f->detail)) {
+	if (notify_mask_phones_in_place(&f->summary) || notify_mask_phones_in_place(&f->detail)) {
 		detect_finding_release(f);
 		return sq_fail(ctx->err, SQ_ENOMEM, "out of memory collecting findings");
 	}

@@ -315,23 +315,6 @@ static const enum store_group pivot_group[DIGEST_BY_LAST] = {
 	STORE_GROUP_DAY,
 };
 
-/* s with phone-number-like runs masked, in place (0, or -1 out of memory). */
-static int mask_phones(char **s)
-{
-	struct sq_buf b = SQ_BUF_INIT;
-	char *m;
-
-	if (!*s)
-		return 0;
-	if (notify_mask_phones(&b, *s) || !(m = sq_buf_detach(&b))) {
-		sq_buf_release(&b);
-		return -1;
-	}
-	free(*s);
-	*s = m;
-	return 0;
-}
-
 /* Free text from the feeds that a digest lists (complaint titles, and flag
  * summaries from before detect masked them) may hold a caller's number:
  * a digest is printed, mailed and saved, so none goes out in full. */
@@ -340,10 +323,10 @@ static sq_err mask_lists(struct digest *d, struct sq_error *err)
 	size_t i;
 
 	for (i = 0; i < d->overdue_list.n; i++)
-		if (mask_phones(&d->overdue_list.v[i].title))
+		if (notify_mask_phones_in_place(&d->overdue_list.v[i].title))
 			return sq_fail(err, SQ_ENOMEM, "out of memory masking phone numbers");
 	for (i = 0; i < d->flags.n; i++)
-		if (mask_phones(&d->flags.v[i].summary))
+		if (notify_mask_phones_in_place(&d->flags.v[i].summary))
 			return sq_fail(err, SQ_ENOMEM, "out of memory masking phone numbers");
 	return SQ_OK;
 }

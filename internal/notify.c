@@ -50,6 +50,39 @@ static int phone_like(const size_t *g, size_t ng, const char *d, size_t nd, int 
 	return ng == 2 && d[0] == '0' && (g[0] == 3 || g[0] == 4) && (g[1] == 7 || g[1] == 8);
 }
 
+sq_err notify_mask_phones_in_place(char **s)
+{
+	struct sq_buf b = SQ_BUF_INIT;
+	char *m;
+
+	if (!*s)
+		return SQ_OK;
+	if (notify_mask_phones(&b, *s) || !(m = sq_buf_detach(&b))) {
+		sq_buf_release(&b);
+		return SQ_ENOMEM;
+	}
+	free(*s);
+	*s = m;
+	return SQ_OK;
+}
+
+sq_err notify_short_hash(const char *text, size_t len, char out[13])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int i;
+
+	if (!EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) || mdlen < 6)
+		return SQ_ENOMEM;
+	for (i = 0; i < 6; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[12] = '\0';
+	return SQ_OK;
+}
+
 sq_err notify_mask_phones(struct sq_buf *out, const char *s)
 {
 	const char *p = s ? s : "";
@@ -436,25 +469,17 @@ out:
  * opening, so ids from two databases do not collide. */
 static sq_err message_id(const struct store_flag *f, struct sq_buf *out)
 {
-	static const char hex[] = "0123456789abcdef";
 	struct sq_buf in = SQ_BUF_INIT;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
 	char h[13];
-	int i;
+	sq_err rc;
 
-	if (sq_buf_addf(&in, "%s|%lld|%lld|%lld", f->cause_key, (long long)f->opened_at,
-			(long long)f->id, (long long)f->revision) ||
-	    !EVP_Digest(in.data, in.len, md, &mdlen, EVP_sha256(), NULL) || mdlen < 6) {
-		sq_buf_release(&in);
-		return SQ_ENOMEM;
-	}
+	rc = sq_buf_addf(&in, "%s|%lld|%lld|%lld", f->cause_key, (long long)f->opened_at,
+			 (long long)f->id, (long long)f->revision);
+	if (!rc)
+		rc = notify_short_hash(in.data, in.len, h);
 	sq_buf_release(&in);
-	for (i = 0; i < 6; i++) {
-		h[2 * i] = hex[md[i] >> 4];
-		h[2 * i + 1] = hex[md[i] & 15];
-	}
-	h[12] = '\0';
+	if (rc)
+		return SQ_ENOMEM;
 	return sq_buf_addf(out, "<flag-%lld.r%lld.%s@suqiu>", (long long)f->id,
 			   (long long)f->revision, h);
 }

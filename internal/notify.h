@@ -134,6 +134,14 @@ sq_err notify_enqueue_digest(struct sq_store *st, const struct sq_config *cfg,
  */
 sq_err notify_mask_phones(struct sq_buf *out, const char *s);
 
+/* *s (may be NULL) replaced by its notify_mask_phones() form; SQ_ENOMEM
+ * leaves it as it was. */
+sq_err notify_mask_phones_in_place(char **s);
+
+/* The first 6 bytes of SHA-256(text) in lower-case hex, NUL-terminated:
+ * the part of a Message-ID that keeps two installations' ids apart. */
+sq_err notify_short_hash(const char *text, size_t len, char out[13]);
+
 /*
  * Backoff before attempt n+1 after n failed attempts: base * 2^(n-1)
  * capped at max, plus up to a quarter of it as jitter derived from seed

@@ -2,7 +2,6 @@
  * row keyed by its period, so that one period is mailed once (notify.h). */
 #include "notify.h"
 
-#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,26 +92,16 @@ static const char *office(const struct sq_config *cfg)
 static sq_err digest_message_id(const struct sq_config *cfg, const struct notify_digest *d,
 				const char *key, struct sq_buf *out)
 {
-	static const char hex[] = "0123456789abcdef";
 	struct sq_buf in = SQ_BUF_INIT;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
 	char h[13];
-	int i;
+	sq_err rc;
 
-	if (sq_buf_addf(&in, "%s|%s|%s", key, cfg->areas.street ? cfg->areas.street : "",
-			cfg->areas.district ? cfg->areas.district : "") ||
-	    !EVP_Digest(in.data, in.len, md, &mdlen, EVP_sha256(), NULL) || mdlen < 6) {
-		sq_buf_release(&in);
-		return SQ_ENOMEM;
-	}
+	rc = sq_buf_addf(&in, "%s|%s|%s", key, cfg->areas.street ? cfg->areas.street : "",
+			 cfg->areas.district ? cfg->areas.district : "");
+	if (!rc)
+		rc = notify_short_hash(in.data, in.len, h);
 	sq_buf_release(&in);
-	for (i = 0; i < 6; i++) {
-		h[2 * i] = hex[md[i] >> 4];
-		h[2 * i + 1] = hex[md[i] & 15];
-	}
-	h[12] = '\0';
-	if (sq_buf_adds(out, "<digest-") || add_period(out, d, cfg->tz_offset_s, 1) ||
+	if (rc || sq_buf_adds(out, "<digest-") || add_period(out, d, cfg->tz_offset_s, 1) ||
 	    sq_buf_addf(out, ".%s@suqiu>", h))
 		return SQ_ENOMEM;
 	return SQ_OK;

@@ -112,19 +112,13 @@ sq_err store_outbox_add(struct sq_store *st, const struct store_outbox_msg *m, i
 	return rc;
 }
 
-sq_err store_outbox_find_digest(struct sq_store *st, const char *digest_key,
-				struct store_outbox_msg *m, struct sq_error *err)
+/* Step s (bound, selecting OUTBOX_COLUMNS) once: its row into *m, or m->id
+ * left 0 when there is none. */
+static sq_err read_one(struct sq_store *st, sqlite3_stmt *s, struct store_outbox_msg *m,
+		       struct sq_error *err)
 {
-	static const char sql[] = OUTBOX_COLUMNS " WHERE o.digest_key = ?1";
-	sqlite3_stmt *s;
 	int step, oom = 0;
-	sq_err rc;
 
-	store_outbox_msg_release(m);
-	rc = store_stmt(st, sql, &s, err);
-	if (rc)
-		return rc;
-	store_bind_text(s, 1, digest_key);
 	step = sqlite3_step(s);
 	if (step == SQLITE_ROW)
 		read_msg(s, m, &oom);
@@ -136,6 +130,21 @@ sq_err store_outbox_find_digest(struct sq_store *st, const char *digest_key,
 		return sq_fail(err, SQ_ENOMEM, "out of memory reading the outbox");
 	}
 	return SQ_OK;
+}
+
+sq_err store_outbox_find_digest(struct sq_store *st, const char *digest_key,
+				struct store_outbox_msg *m, struct sq_error *err)
+{
+	static const char sql[] = OUTBOX_COLUMNS " WHERE o.digest_key = ?1";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	store_outbox_msg_release(m);
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	store_bind_text(s, 1, digest_key);
+	return read_one(st, s, m, err);
 }
 
 sq_err store_outbox_make_due(struct sq_store *st, const char *digest_key, int64_t now,
@@ -187,7 +196,6 @@ sq_err store_outbox_claim(struct sq_store *st, int64_t due_by, int64_t now,
 		"UPDATE outbox SET state = 'sending', sending_since = ?2, attempts = attempts + 1"
 		" WHERE id = ?1 AND state = 'pending'";
 	sqlite3_stmt *s;
-	int step, oom = 0;
 	sq_err rc;
 
 	store_outbox_msg_release(m);
@@ -195,16 +203,9 @@ sq_err store_outbox_claim(struct sq_store *st, int64_t due_by, int64_t now,
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, due_by);
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW)
-		read_msg(s, m, &oom);
-	sqlite3_reset(s);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return store_db_error(st, "reading the outbox", err);
-	if (oom) {
-		store_outbox_msg_release(m);
-		return sq_fail(err, SQ_ENOMEM, "out of memory reading the outbox");
-	}
+	rc = read_one(st, s, m, err);
+	if (rc)
+		return rc;
 	if (!m->id)
 		return SQ_OK;
 	rc = store_stmt(st, sql_claim, &s, err);
