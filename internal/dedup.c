@@ -923,14 +923,16 @@ static int contradicts(const struct dedup_comparison *c, size_t n)
 
 /*
  * The incidents some member of which d contradicts (contradicts()), among
- * its candidates, into *out.  An incident is one place and one problem: a
+ * its candidates, into *out; base (NULL, or one slot per id, preset to NAN)
+ * receives each linked candidate's score without the text, which
+ * best_candidate reuses rather than comparing every pair twice.  An incident is one place and one problem: a
  * report that names another building than one of its members, or another
  * kind of problem, is not about it, however well it matches another member
  * (single-link chaining would join it through that one).
  */
 static sq_err contradicted(struct sq_dedup *dd, const struct dedup_doc *d,
 			   const struct store_ids *ids, int64_t only, struct store_ids *out,
-			   struct best *why, struct sq_error *err)
+			   struct best *why, double *base, struct sq_error *err)
 {
 	struct dedup_comparison cmp[DEDUP_F_COUNT];
 	struct cached *c;
@@ -946,6 +948,8 @@ static sq_err contradicted(struct sq_dedup *dd, const struct dedup_doc *d,
 		if (rc || !found || !c->doc.incident_id || (only && c->doc.incident_id != only))
 			continue;
 		n = dedup_compare(d, &c->doc, -1, dd->cfg->weights, dd->tax, cmp, &score);
+		if (base)
+			base[i] = score;
 		if (!contradicts(cmp, n))
 			continue;
 		if (why) {
@@ -987,7 +991,7 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 	struct cached *c;
 	struct dedup_comparison cmp[DEDUP_F_COUNT];
 	size_t i, ncmp;
-	double score;
+	double score, *base = NULL;
 	int found;
 	sq_err rc;
 
@@ -995,8 +999,15 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 	memset(why, 0, sizeof(*why));
 	b->score = why->score = -INFINITY;
 	rc = candidates(dd, d, wd, &ids, err);
+	if (!rc && ids.n) {
+		base = malloc(ids.n * sizeof(*base));
+		if (!base)
+			rc = sq_fail(err, SQ_ENOMEM, "out of memory");
+		for (i = 0; base && i < ids.n; i++)
+			base[i] = NAN;
+	}
 	if (!rc && !dd->naive)
-		rc = contradicted(dd, d, &ids, 0, &contra, NULL, err);
+		rc = contradicted(dd, d, &ids, 0, &contra, NULL, base, err);
 	for (i = 0; !rc && i < ids.n; i++) {
 		if (ids.v[i] == d->id)
 			continue;
@@ -1017,7 +1028,9 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 		 * compared.  The naive rule and the trace want every pair.
 		 */
 		if (!dd->naive && !dd->trace && why->matched_id) {
-			dedup_compare(d, &c->doc, -1, dd->cfg->weights, dd->tax, cmp, &score);
+			score = base[i];
+			if (isnan(score))
+				dedup_compare(d, &c->doc, -1, dd->cfg->weights, dd->tax, cmp, &score);
 			if (score + dd->text_max < why->score - 1e-9 &&
 			    (listed(&contra, c->doc.incident_id) ||
 			     score + dd->text_max < b->score - 1e-9))
@@ -1055,7 +1068,8 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 	}
 	if (!rc && why->matched_id && why->score >= dd->cfg->threshold &&
 	    listed(&contra, why->incident_id))
-		rc = contradicted(dd, d, &ids, why->incident_id, &contra, why, err);
+		rc = contradicted(dd, d, &ids, why->incident_id, &contra, why, NULL, err);
+	free(base);
 	store_ids_release(&ids);
 	store_ids_release(&contra);
 	return rc;
