@@ -646,11 +646,20 @@ static const char *house_number_of(const struct dedup_doc *d)
 
 /*
  * The blocking keys of d, NUL-separated in keys->data; *n receives their
- * number.  Place keys first: they are the strongest.
+ * number.  Place keys first: they are the strongest.  lookup: the keys to
+ * look candidates up by, else the keys to index d under.  They differ for
+ * roads: two reports with different house numbers on one road contradict
+ * each other (place other_number) and never link, so a report with a
+ * number looks up only the same number (a:) and the reports on its road
+ * without one (n:, which only those are indexed under); a report without
+ * a number looks up its whole road (r:, every report on it).  On a busy
+ * road, r: for everyone was the most recent 60 reports on the road, nearly
+ * all at other numbers: most of the candidates compared.
  */
-static sq_err block_keys(const struct dedup_doc *d, struct sq_buf *keys, size_t *n)
+static sq_err block_keys(const struct dedup_doc *d, int lookup, struct sq_buf *keys, size_t *n)
 {
 	struct sq_buf cell = SQ_BUF_INIT;
+	int road = d->road_key && *d->road_key, number = road && d->addr_key && *d->addr_key;
 	const char *p;
 	size_t i;
 	sq_err rc = SQ_OK;
@@ -666,14 +675,17 @@ static sq_err block_keys(const struct dedup_doc *d, struct sq_buf *keys, size_t 
 			(*n)++; \
 		} \
 	} while (0)
-	if (d->road_key) {
+	if (road) {
 		/* short forms: 晚上上九路73号 and 上九路73号 meet */
 		char shortkey[96];
 
-		if (d->addr_key)
+		if (number)
 			ADD_KEY("a:", dedup_road_short(d->road_key, house_number_of(d), shortkey,
 						       sizeof(shortkey)));
-		ADD_KEY("r:", dedup_road_short(d->road_key, NULL, shortkey, sizeof(shortkey)));
+		if (!lookup || !number)
+			ADD_KEY("r:", dedup_road_short(d->road_key, NULL, shortkey, sizeof(shortkey)));
+		if (!number == !lookup)
+			ADD_KEY("n:", dedup_road_short(d->road_key, NULL, shortkey, sizeof(shortkey)));
 	}
 	for (p = d->landmarks, i = 0; !rc && p && *p && i < 3; i++) {
 		size_t len = strcspn(p, " ");
@@ -717,7 +729,7 @@ static sq_err index_doc(struct sq_dedup *dd, const struct dedup_doc *d, int rein
 	size_t n = 0, i = 0;
 	sq_err rc;
 
-	if (block_keys(d, &keys, &n))
+	if (block_keys(d, 0, &keys, &n))
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
 	while ((k = next_key(&keys, k)) && i < sizeof(list) / sizeof(list[0]))
 		list[i++] = k;
@@ -737,7 +749,7 @@ static sq_err candidates(struct sq_dedup *dd, const struct dedup_doc *d,
 	size_t n, b;
 	sq_err rc = SQ_OK;
 
-	if (block_keys(d, &keys, &n))
+	if (block_keys(d, 1, &keys, &n))
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
 	while (!rc && (k = next_key(&keys, k)) && ids->n < MAX_CANDIDATES) {
 		if (k[0] == 'x')

@@ -455,6 +455,18 @@ static const char *const migrations[] = {
 	"DROP TABLE dedup_keys;"
 	"ALTER TABLE dedup_keys_new RENAME TO dedup_keys;"
 	"CREATE INDEX dedup_keys_complaint ON dedup_keys(complaint_id);",
+
+	/*
+	 * 11: reports without a house number are also indexed under their road
+	 * as n:ROAD (dedup.c, block_keys): reports with a number look up only
+	 * those on their road, no longer all of them.  The reports indexed
+	 * before get theirs here, so none is missed while they are in the
+	 * window.  (Keys are ASCII-prefixed: 'r:' <= key < 'r;' is the r: range.)
+	 */
+	"INSERT OR IGNORE INTO dedup_keys (key, at, complaint_id)"
+	"  SELECT 'n:' || substr(k.key, 3), k.at, k.complaint_id FROM dedup_keys k"
+	"  WHERE k.key >= 'r:' AND k.key < 'r;' AND NOT EXISTS (SELECT 1 FROM dedup_keys a"
+	"    WHERE a.complaint_id = k.complaint_id AND a.key >= 'a:' AND a.key < 'a;');",
 };
 
 int store_schema_count(void)
