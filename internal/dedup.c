@@ -238,6 +238,8 @@ struct sq_dedup {
 	int ndocs_known;
 	struct dedup_stats stats;
 	struct cached *docs;      /* DOC_CACHE slots, direct-mapped by complaint id */
+	double *idf_buf;          /* idf_scratch's array, idf_cap entries */
+	size_t idf_cap;
 	double text_max;          /* the most the text can add, directly or through
 				   * the broad-topic category levels (>= 0) */
 	dedup_trace_fn trace;
@@ -312,6 +314,7 @@ void dedup_free(struct sq_dedup *dd)
 	free(dd->pending.slot);
 	cache_clear(dd);
 	free(dd->docs);
+	free(dd->idf_buf);
 	free(dd);
 }
 
@@ -405,34 +408,61 @@ static sq_err df_add(struct sq_dedup *dd, const struct dedup_terms *t, int delta
 	return SQ_OK;
 }
 
-/* idf of each of t's terms into a new array (*idf, caller frees). */
-static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **idf,
-		     struct sq_error *err)
+/* idf of each of t's terms into idf[0..t->n). */
+static sq_err idf_fill(struct sq_dedup *dd, const struct dedup_terms *t, double *idf,
+		       struct sq_error *err)
 {
 	double ldf = 0, ln;
 	int64_t n;
 	size_t i;
 	sq_err rc;
 
-	*idf = NULL;
 	rc = ndocs(dd, &n, err);
 	if (rc)
 		return rc;
-	*idf = malloc((t->n ? t->n : 1) * sizeof(**idf));
-	if (!*idf)
-		return sq_fail(err, SQ_ENOMEM, "out of memory");
 	ln = log((double)n + DEDUP_IDF_PRIOR);
 	for (i = 0; i < t->n; i++) {
 		rc = df_get(dd, t->term[i], &ldf, err);
-		if (rc) {
-			free(*idf);
-			*idf = NULL;
+		if (rc)
 			return rc;
-		}
 		/* dedup_idf(df, n) with both logarithms precomputed; keep in step */
-		(*idf)[i] = ldf > ln ? 0 : ln - ldf;
+		idf[i] = ldf > ln ? 0 : ln - ldf;
 	}
 	return SQ_OK;
+}
+
+/* idf of each of t's terms into a new array (*idf, caller frees). */
+static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **idf,
+		     struct sq_error *err)
+{
+	sq_err rc;
+
+	*idf = malloc((t->n ? t->n : 1) * sizeof(**idf));
+	if (!*idf)
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	rc = idf_fill(dd, t, *idf, err);
+	if (rc) {
+		free(*idf);
+		*idf = NULL;
+	}
+	return rc;
+}
+
+/* idf of a candidate's terms, in the context's scratch array (valid until
+ * the next call): one allocation per run rather than one per pair. */
+static sq_err idf_scratch(struct sq_dedup *dd, const struct dedup_terms *t, double **idf,
+			  struct sq_error *err)
+{
+	if (t->n > dd->idf_cap) {
+		double *bigger = realloc(dd->idf_buf, t->n * sizeof(*bigger));
+
+		if (!bigger)
+			return sq_fail(err, SQ_ENOMEM, "out of memory");
+		dd->idf_buf = bigger;
+		dd->idf_cap = t->n;
+	}
+	*idf = dd->idf_buf;
+	return idf_fill(dd, t, *idf, err);
 }
 
 /* A document's terms with their idf and MinHash band hashes (nbands 0:
@@ -805,11 +835,10 @@ static sq_err score_pair(struct sq_dedup *dd, const struct dedup_doc *d, const s
 		c->parsed = 1;
 	}
 	if (wd->t.n && c->terms.n) {
-		rc = idf_of(dd, &c->terms, &idf, err);
+		rc = idf_scratch(dd, &c->terms, &idf, err);
 		if (rc)
 			return rc;
 		cosine = dedup_cosine(&wd->t, wd->idf, &c->terms, idf);
-		free(idf);
 	}
 	*ncmp = dedup_compare(d, &c->doc, cosine, dd->cfg->weights, dd->tax, cmp, score);
 	return SQ_OK;
@@ -973,19 +1002,28 @@ static sq_err contradicted(struct sq_dedup *dd, const struct dedup_doc *d,
 			why->ncmp = n;
 			break;
 		}
-		if (store_ids_add(out, c->doc.incident_id))
+		if (store_ids_push(out, c->doc.incident_id))
 			rc = sq_fail(err, SQ_ENOMEM, "out of memory");
 	}
+	store_ids_unique(out);   /* sorted, for listed() */
 	return rc;
 }
 
+/* Is v in ids (sorted, as contradicted() leaves them)? */
 static int listed(const struct store_ids *ids, int64_t v)
 {
-	size_t i;
+	size_t lo = 0, hi = ids->n;
 
-	for (i = 0; i < ids->n; i++)
-		if (ids->v[i] == v)
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ids->v[mid] == v)
 			return 1;
+		if (ids->v[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return 0;
 }
 
