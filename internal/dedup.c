@@ -199,7 +199,8 @@ static sq_err pending_flush(struct df_pending *p, struct sq_store *st, struct sq
 	for (i = 0; i < p->cap; i++)
 		if (p->slot[i].term)
 			p->slot[n++] = p->slot[i];
-	qsort(p->slot, n, sizeof(*p->slot), cmp_delta);
+	if (n)   /* none when only empty texts were counted: slot may be NULL */
+		qsort(p->slot, n, sizeof(*p->slot), cmp_delta);
 	rc = store_dedup_df_add(st, p->slot, n, p->docs, err);
 	pending_reset(p);
 	return rc;
