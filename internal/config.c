@@ -170,8 +170,8 @@ const struct sq_option config_detect_options[] = {
 	  "a cluster's count must be this improbable for its place (Poisson tail)", 0, 1, 0 },
 	{ "cluster_radius", SQ_OPT_DOUBLE, "300", offsetof(struct sq_detect_config, cluster_radius_m),
 	  "metres of a radius cluster around an incident; 0: no radius clusters", 0, 5000, 0 },
-	{ "surge_min", SQ_OPT_INT, "4", offsetof(struct sq_detect_config, surge_min),
-	  "incidents in a day below which nothing is a surge", 1, 10000, 0 },
+	{ "surge_min", SQ_OPT_INT, "6", offsetof(struct sq_detect_config, surge_min),
+	  "residents (distinct complainants) in a day below which nothing is a surge", 1, 10000, 0 },
 	{ "surge_threshold", SQ_OPT_DOUBLE, "3", offsetof(struct sq_detect_config, surge_threshold),
 	  "EARS C2 statistic (standard deviations above the baseline) that flags", 1, 100, 0 },
 	{ "surge_alpha", SQ_OPT_DOUBLE, "0.0001", offsetof(struct sq_detect_config, surge_alpha),
@@ -205,6 +205,12 @@ const struct sq_option config_detect_options[] = {
 	  HOUR(1), DAY(365), 0 },
 	{ "flag_quiet", SQ_OPT_DURATION, "7d", offsetof(struct sq_detect_config, flag_quiet_ms),
 	  "a flag that nothing joined for this long closes by itself", HOUR(1), DAY(365), 0 },
+	{ "overdue_grace", SQ_OPT_DURATION, "0s", offsetof(struct sq_detect_config, overdue_grace_ms),
+	  "an open item counts as overdue this long after its deadline", 0, DAY(30), 0 },
+	{ "overdue_min", SQ_OPT_INT, "1", offsetof(struct sq_detect_config, overdue_min),
+	  "overdue items in one community that open its overdue flag", 1, 10000, 0 },
+	{ "overdue_step", SQ_OPT_INT, "3", offsetof(struct sq_detect_config, overdue_step),
+	  "overdue items at which the flag escalates: step, 2*step, 4*step, ...", 1, 10000, 0 },
 	END_OF_TABLE,
 };
 

@@ -142,6 +142,9 @@ struct sq_detect_config {
 	double common_alpha;                 /* Poisson tail against the entity's own history */
 	int64_t urgent_max_age_ms;           /* older items with urgent words are history, not news */
 	int64_t flag_quiet_ms;               /* a flag nothing joined for this long closes */
+	int64_t overdue_grace_ms;            /* past the deadline by this much before an item counts */
+	int64_t overdue_min;                 /* overdue items in a community that open its flag */
+	int64_t overdue_step;                /* ... and that escalate it at step, 2*step, 4*step, ... */
 };
 
 /* Personal data (section `privacy:`). */

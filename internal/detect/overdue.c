@@ -1,15 +1,15 @@
 /*
- * overdue — complaints still open or in progress after their deadline,
- * one flag per community (cause "overdue:<community>") that grows as more
- * items pass their deadline and escalates at 6, 12, ... of them.
+ * overdue — complaints still open or in progress detect.overdue_grace
+ * (default 0) after their deadline, one flag per community (cause
+ * "overdue:<community>") once detect.overdue_min (1) of them are, that
+ * grows as more items pass their deadline and escalates at 2, 4, ... times
+ * detect.overdue_step (3) of them.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "detect/detector.h"
 #include "banned.h"
-
-#define OVERDUE_THRESHOLD 3
 
 static int64_t lookback(const struct sq_detect_config *dc)
 {
@@ -33,7 +33,8 @@ static sq_err run(struct detect_ctx *ctx)
 {
 	const struct store_detect_rows *od = ctx->in->overdue;
 	const struct store_detect_row **sorted;
-	size_t i, j, k;
+	int64_t grace_s = ctx->dc->overdue_grace_ms / 1000;
+	size_t i, j, k, n = 0;
 	sq_err rc = SQ_OK;
 
 	if (!od || !od->n)
@@ -42,22 +43,25 @@ static sq_err run(struct detect_ctx *ctx)
 	if (!sorted)
 		return sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
 	for (i = 0; i < od->n; i++)
-		sorted[i] = &od->rows[i];
-	qsort(sorted, od->n, sizeof(*sorted), cmp_community);
-	for (i = 0; i < od->n && !rc; i = j) {
+		if (ctx->now - od->rows[i].deadline >= grace_s)
+			sorted[n++] = &od->rows[i];
+	qsort(sorted, n, sizeof(*sorted), cmp_community);
+	for (i = 0; i < n && !rc; i = j) {
 		const char *comm = sorted[i]->community;
 		struct detect_finding f;
 		int64_t worst_days;
 
-		for (j = i; j < od->n; j++) {
+		for (j = i; j < n; j++) {
 			const char *c = sorted[j]->community;
 
 			if ((c == NULL) != (comm == NULL) || (c && strcmp(c, comm)))
 				break;
 		}
+		if ((int64_t)(j - i) < ctx->dc->overdue_min)
+			continue;
 		detect_finding_init(&f, FLAG_OVERDUE);
 		f.severity = FLAG_LOW;
-		f.threshold = OVERDUE_THRESHOLD;
+		f.threshold = ctx->dc->overdue_step;
 		f.min_fresh = 1;
 		/* The rows are distinct complaints: no need for detect_finding_add's
 		 * duplicate check, which is linear per member and made this

@@ -25,6 +25,9 @@
 #define GUARD_DAYS 2
 #define SD_FLOOR 0.5
 #define MAX_BASELINE_DAYS 56
+/* Today's residents must come from at least this many incidents: many
+ * callers about one incident is a busy incident, not a surge. */
+#define MIN_INCIDENTS 3
 
 static int64_t baseline_days(const struct sq_detect_config *dc)
 {
@@ -38,11 +41,20 @@ static int64_t lookback(const struct sq_detect_config *dc)
 	return (baseline_days(dc) + GUARD_DAYS + 2) * 86400;
 }
 
+/* One complaint of the look-back period, by category, community, day, caller. */
 struct ref {
 	const char *cat, *comm;
-	size_t unit;
+	const char *contact;      /* NULL: no contact, a complainant of its own */
+	size_t row;
 	int64_t day;
 };
+
+static int cmp_opt(const char *a, const char *b)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
 
 static int cmp_ref(const void *a, const void *b)
 {
@@ -54,27 +66,75 @@ static int cmp_ref(const void *a, const void *b)
 	c = strcmp(x->comm, y->comm);
 	if (c)
 		return c;
-	return x->unit < y->unit ? -1 : x->unit > y->unit;
+	if (x->day != y->day)
+		return x->day < y->day ? -1 : 1;
+	c = cmp_opt(x->contact, y->contact);
+	if (c)
+		return c;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* Is r[i] a complainant not counted yet on its day (r sorted by cmp_ref)? */
+static int new_complainant(const struct ref *r, size_t i)
+{
+	return i == 0 || !r[i].contact || r[i].day != r[i - 1].day ||
+	       cmp_opt(r[i].contact, r[i - 1].contact);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Distinct incidents among today's complaints of r[0..n) (-1: out of memory). */
+static int64_t incidents_today(const struct detect_input *in, const struct ref *r, size_t n,
+			       int64_t today)
+{
+	int64_t *keys = malloc((n ? n : 1) * sizeof(*keys)), distinct = 0;
+	size_t i, k = 0;
+
+	if (!keys)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const struct store_detect_row *row = &in->rows[r[i].row];
+
+		if (r[i].day == today)
+			keys[k++] = row->incident_id ? row->incident_id : -row->id;
+	}
+	qsort(keys, k, sizeof(*keys), cmp_i64);
+	for (i = 0; i < k; i++)
+		if (i == 0 || keys[i] != keys[i - 1])
+			distinct++;
+	free(keys);
+	return distinct;
 }
 
 static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64_t today)
 {
-	const struct detect_input *in = ctx->in;
 	int64_t B = baseline_days(ctx->dc), first = today - GUARD_DAYS - B;
 	double counts[MAX_BASELINE_DAYS], mean = 0, var = 0, sd, c2, p;
-	int64_t d, c = 0;
+	int64_t d, c = 0, incidents;
 	const char *comm = r[0].comm;
 	struct detect_finding f;
 	size_t i;
 
 	memset(counts, 0, sizeof(counts));
 	for (i = 0; i < n; i++) {
+		if (!new_complainant(r, i))
+			continue;
 		if (r[i].day == today)
 			c++;
 		else if (r[i].day >= first && r[i].day < first + B)
 			counts[r[i].day - first] += 1;
 	}
 	if (c < ctx->dc->surge_min)
+		return SQ_OK;
+	incidents = incidents_today(ctx->in, r, n, today);
+	if (incidents < 0)
+		return sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
+	if (incidents < MIN_INCIDENTS)
 		return SQ_OK;
 	for (d = 0; d < B; d++)
 		mean += counts[d];
@@ -94,11 +154,11 @@ static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64
 	f.threshold = ctx->dc->surge_min;
 	f.min_fresh = ctx->dc->surge_min;
 	for (i = 0; i < n; i++)
-		if (r[i].day == today && detect_finding_add_unit(&f, in, &in->units[r[i].unit]))
+		if (r[i].day == today && detect_finding_add(&f, ctx->in->rows[r[i].row].id))
 			goto oom;
 	if (detect_finding_key(&f, "surge:%s:%s", r[0].cat, comm) ||
 	    detect_finding_place(&f, r[0].cat, comm) ||
-	    detect_finding_summary(&f, "%s「%s」今日已有 %lld 起，此前 %lld 天日均 %.1f 起",
+	    detect_finding_summary(&f, "%s「%s」今日已有 %lld 位居民反映，此前 %lld 天日均 %.1f 位",
 				   comm, flag_category_label(r[0].cat), (long long)c, (long long)B, mean) ||
 	    detect_finding_detail(&f, "EARS C2 = %.1f（阈值 %.1f）：今日 %lld，基线均值 %.2f、标准差 %.2f"
 				  "（%lld 天，间隔 %d 天）；尾概率 %.2g（阈值 %.2g）",
@@ -120,18 +180,21 @@ static sq_err run(struct detect_ctx *ctx)
 	size_t i, j, n = 0;
 	sq_err rc = SQ_OK;
 
-	if (!in->nunits)
+	if (!in->nrows)
 		return SQ_OK;
-	r = malloc(in->nunits * sizeof(*r));
+	r = malloc(in->nrows * sizeof(*r));
 	if (!r)
 		return sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
-	for (i = 0; i < in->nunits; i++) {
-		const struct detect_unit *u = &in->units[i];
-		int64_t day = detect_local_day(ctx, u->at);
+	for (i = 0; i < in->nrows; i++) {
+		const struct store_detect_row *row = &in->rows[i];
+		int64_t day = detect_local_day(ctx, row->received_at);
 
-		if (!u->category || !u->community || day < first || day > today || u->at > ctx->now)
+		if (!row->category || !row->community || day < first || day > today ||
+		    row->received_at > ctx->now)
 			continue;
-		r[n++] = (struct ref){ u->category, u->community, i, day };
+		r[n++] = (struct ref){ row->category, row->community,
+				       row->contact_hash && *row->contact_hash ? row->contact_hash : NULL,
+				       i, day };
 	}
 	qsort(r, n, sizeof(*r), cmp_ref);
 	for (i = 0; i < n && !rc; i = j) {

@@ -463,7 +463,7 @@ static void test_surge_above_own_history(void **state)
 	run(f, today + 11 * 3600, &s);
 	assert_int_equal(flags_of(f, "surge", &fl), 1);
 	assert_string_equal(fl.cause_key, "surge:water_power_gas:华贵路社区");
-	assert_non_null(strstr(fl.summary, "今日已有 10 起"));
+	assert_non_null(strstr(fl.summary, "今日已有 10 位居民反映"));
 	assert_non_null(strstr(fl.detail, "EARS C2"));
 	store_flag_release(&fl);
 }
@@ -483,6 +483,56 @@ static void test_surge_quiet_at_usual_level(void **state)
 		put(f, today + 8 * 3600 + i * 600, "parking", "逢源路社区", "乱停车", NULL);
 	run(f, today + 12 * 3600, &s);
 	assert_int_equal(flags_of(f, "surge", NULL), 0);
+}
+
+/* Twelve quiet days of one complaint a day, then today's complaints. */
+static void quiet_history(struct fx *f, int64_t today)
+{
+	int d;
+
+	for (d = 1; d <= 12; d++)
+		put(f, today - d * 86400 + 9 * 3600, "water_power_gas", "华贵路社区", "停水", NULL);
+}
+
+static void test_surge_counts_residents_not_calls(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	int64_t today = fixture_time(20, 0, 0);
+	int i;
+
+	quiet_history(f, today);
+	/* Twelve calls today from three residents: three, below surge_min. */
+	for (i = 0; i < 12; i++)
+		put(f, today + 8 * 3600 + i * 600, "water_power_gas", "华贵路社区", "又停水了",
+		    i % 3 == 0 ? "caller-a" : i % 3 == 1 ? "caller-b" : "caller-c");
+	run(f, today + 11 * 3600, &s);
+	assert_int_equal(flags_of(f, "surge", NULL), 0);
+}
+
+static void test_surge_needs_more_than_one_busy_incident(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t today = fixture_time(20, 0, 0), one = 0, two = 0, id;
+	int i;
+
+	quiet_history(f, today);
+	/* Ten residents about one outage, then about a second one: two
+	 * incidents, however many callers, are not a surge. */
+	for (i = 0; i < 10; i++) {
+		id = put(f, today + 8 * 3600 + i * 600, "water_power_gas", "华贵路社区", "停水", NULL);
+		fixture_link(f->st, id, i < 6 ? &one : &two);
+	}
+	run(f, today + 11 * 3600, &s);
+	assert_int_equal(flags_of(f, "surge", NULL), 0);
+	/* A third incident today makes it one. */
+	put(f, today + 11 * 3600, "water_power_gas", "华贵路社区", "停电", NULL);
+	run(f, today + 12 * 3600, &s);
+	assert_int_equal(flags_of(f, "surge", &fl), 1);
+	assert_non_null(strstr(fl.summary, "今日已有 11 位居民反映"));
+	store_flag_release(&fl);
 }
 
 /* ---- space-time scan ------------------------------------------------------ */
@@ -680,6 +730,43 @@ static void test_overdue_open_items(void **state)
 	store_flag_release(&fl);
 }
 
+/* Overdue items per community past a grace period, opening at overdue_min. */
+static void test_overdue_grace_and_minimum(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	struct fixture_complaint c = { 0 };
+	int64_t t = fixture_time(30, 10, 0);
+	static const struct {
+		const char *id, *comm;
+		int64_t late_h;
+	} items[] = {
+		{ "G1", "华贵路社区", 50 }, { "G2", "华贵路社区", 30 }, { "G3", "华贵路社区", 2 },
+		{ "G4", "逢源路社区", 72 },
+	};
+	size_t i;
+
+	f->cfg.detect.overdue_grace_ms = 24 * 3600 * 1000LL;
+	f->cfg.detect.overdue_min = 2;
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		c.source_id = items[i].id;
+		c.received_at = t - 10 * 86400;
+		c.category = "property";
+		c.community = items[i].comm;
+		c.title = "物业不维修";
+		c.deadline = t - items[i].late_h * 3600;
+		fixture_put(f->st, &c);
+	}
+	run(f, t, &s);
+	/* 华贵路: two a day late (G3 is within its grace); 逢源路: one, below the minimum. */
+	assert_int_equal(flags_of(f, "overdue", &fl), 1);
+	assert_string_equal(fl.cause_key, "overdue:华贵路社区");
+	assert_int_equal(fl.nmembers, 2);
+	assert_non_null(strstr(fl.summary, "有 2 件诉求"));
+	store_flag_release(&fl);
+}
+
 /* ---- lifecycle ------------------------------------------------------------ */
 
 static void test_ack_and_close(void **state)
@@ -794,10 +881,13 @@ int main(void)
 		T(test_cluster_by_radius_across_a_boundary),
 		T(test_surge_above_own_history),
 		T(test_surge_quiet_at_usual_level),
+		T(test_surge_counts_residents_not_calls),
+		T(test_surge_needs_more_than_one_busy_incident),
 		T(test_spacetime_finds_an_injected_cluster),
 		T(test_common_cause_across_communities),
 		T(test_common_cause_needs_distinct_people),
 		T(test_overdue_open_items),
+		T(test_overdue_grace_and_minimum),
 		T(test_ack_and_close),
 		T(test_quiet_flag_expires_and_new_members_open_a_new_one),
 		cmocka_unit_test(test_entity_names),
