@@ -199,7 +199,8 @@ static sq_err pending_flush(struct df_pending *p, struct sq_store *st, struct sq
 	for (i = 0; i < p->cap; i++)
 		if (p->slot[i].term)
 			p->slot[n++] = p->slot[i];
-	qsort(p->slot, n, sizeof(*p->slot), cmp_delta);
+	if (n)   /* none when only empty texts were counted: slot may be NULL */
+		qsort(p->slot, n, sizeof(*p->slot), cmp_delta);
 	rc = store_dedup_df_add(st, p->slot, n, p->docs, err);
 	pending_reset(p);
 	return rc;
@@ -238,6 +239,8 @@ struct sq_dedup {
 	int ndocs_known;
 	struct dedup_stats stats;
 	struct cached *docs;      /* DOC_CACHE slots, direct-mapped by complaint id */
+	double *idf_buf;          /* idf_scratch's array, idf_cap entries */
+	size_t idf_cap;
 	double text_max;          /* the most the text can add, directly or through
 				   * the broad-topic category levels (>= 0) */
 	dedup_trace_fn trace;
@@ -312,6 +315,7 @@ void dedup_free(struct sq_dedup *dd)
 	free(dd->pending.slot);
 	cache_clear(dd);
 	free(dd->docs);
+	free(dd->idf_buf);
 	free(dd);
 }
 
@@ -405,34 +409,61 @@ static sq_err df_add(struct sq_dedup *dd, const struct dedup_terms *t, int delta
 	return SQ_OK;
 }
 
-/* idf of each of t's terms into a new array (*idf, caller frees). */
-static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **idf,
-		     struct sq_error *err)
+/* idf of each of t's terms into idf[0..t->n). */
+static sq_err idf_fill(struct sq_dedup *dd, const struct dedup_terms *t, double *idf,
+		       struct sq_error *err)
 {
 	double ldf = 0, ln;
 	int64_t n;
 	size_t i;
 	sq_err rc;
 
-	*idf = NULL;
 	rc = ndocs(dd, &n, err);
 	if (rc)
 		return rc;
-	*idf = malloc((t->n ? t->n : 1) * sizeof(**idf));
-	if (!*idf)
-		return sq_fail(err, SQ_ENOMEM, "out of memory");
 	ln = log((double)n + DEDUP_IDF_PRIOR);
 	for (i = 0; i < t->n; i++) {
 		rc = df_get(dd, t->term[i], &ldf, err);
-		if (rc) {
-			free(*idf);
-			*idf = NULL;
+		if (rc)
 			return rc;
-		}
 		/* dedup_idf(df, n) with both logarithms precomputed; keep in step */
-		(*idf)[i] = ldf > ln ? 0 : ln - ldf;
+		idf[i] = ldf > ln ? 0 : ln - ldf;
 	}
 	return SQ_OK;
+}
+
+/* idf of each of t's terms into a new array (*idf, caller frees). */
+static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **idf,
+		     struct sq_error *err)
+{
+	sq_err rc;
+
+	*idf = malloc((t->n ? t->n : 1) * sizeof(**idf));
+	if (!*idf)
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	rc = idf_fill(dd, t, *idf, err);
+	if (rc) {
+		free(*idf);
+		*idf = NULL;
+	}
+	return rc;
+}
+
+/* idf of a candidate's terms, in the context's scratch array (valid until
+ * the next call): one allocation per run rather than one per pair. */
+static sq_err idf_scratch(struct sq_dedup *dd, const struct dedup_terms *t, double **idf,
+			  struct sq_error *err)
+{
+	if (t->n > dd->idf_cap) {
+		double *bigger = realloc(dd->idf_buf, t->n * sizeof(*bigger));
+
+		if (!bigger)
+			return sq_fail(err, SQ_ENOMEM, "out of memory");
+		dd->idf_buf = bigger;
+		dd->idf_cap = t->n;
+	}
+	*idf = dd->idf_buf;
+	return idf_fill(dd, t, *idf, err);
 }
 
 /* A document's terms with their idf and MinHash band hashes (nbands 0:
@@ -646,11 +677,20 @@ static const char *house_number_of(const struct dedup_doc *d)
 
 /*
  * The blocking keys of d, NUL-separated in keys->data; *n receives their
- * number.  Place keys first: they are the strongest.
+ * number.  Place keys first: they are the strongest.  lookup: the keys to
+ * look candidates up by, else the keys to index d under.  They differ for
+ * roads: two reports with different house numbers on one road contradict
+ * each other (place other_number) and never link, so a report with a
+ * number looks up only the same number (a:) and the reports on its road
+ * without one (n:, which only those are indexed under); a report without
+ * a number looks up its whole road (r:, every report on it).  On a busy
+ * road, r: for everyone was the most recent 60 reports on the road, nearly
+ * all at other numbers: most of the candidates compared.
  */
-static sq_err block_keys(const struct dedup_doc *d, struct sq_buf *keys, size_t *n)
+static sq_err block_keys(const struct dedup_doc *d, int lookup, struct sq_buf *keys, size_t *n)
 {
 	struct sq_buf cell = SQ_BUF_INIT;
+	int road = d->road_key && *d->road_key, number = road && d->addr_key && *d->addr_key;
 	const char *p;
 	size_t i;
 	sq_err rc = SQ_OK;
@@ -666,14 +706,17 @@ static sq_err block_keys(const struct dedup_doc *d, struct sq_buf *keys, size_t 
 			(*n)++; \
 		} \
 	} while (0)
-	if (d->road_key) {
+	if (road) {
 		/* short forms: 晚上上九路73号 and 上九路73号 meet */
 		char shortkey[96];
 
-		if (d->addr_key)
+		if (number)
 			ADD_KEY("a:", dedup_road_short(d->road_key, house_number_of(d), shortkey,
 						       sizeof(shortkey)));
-		ADD_KEY("r:", dedup_road_short(d->road_key, NULL, shortkey, sizeof(shortkey)));
+		if (!lookup || !number)
+			ADD_KEY("r:", dedup_road_short(d->road_key, NULL, shortkey, sizeof(shortkey)));
+		if (!number == !lookup)
+			ADD_KEY("n:", dedup_road_short(d->road_key, NULL, shortkey, sizeof(shortkey)));
 	}
 	for (p = d->landmarks, i = 0; !rc && p && *p && i < 3; i++) {
 		size_t len = strcspn(p, " ");
@@ -717,7 +760,7 @@ static sq_err index_doc(struct sq_dedup *dd, const struct dedup_doc *d, int rein
 	size_t n = 0, i = 0;
 	sq_err rc;
 
-	if (block_keys(d, &keys, &n))
+	if (block_keys(d, 0, &keys, &n))
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
 	while ((k = next_key(&keys, k)) && i < sizeof(list) / sizeof(list[0]))
 		list[i++] = k;
@@ -737,7 +780,7 @@ static sq_err candidates(struct sq_dedup *dd, const struct dedup_doc *d,
 	size_t n, b;
 	sq_err rc = SQ_OK;
 
-	if (block_keys(d, &keys, &n))
+	if (block_keys(d, 1, &keys, &n))
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
 	while (!rc && (k = next_key(&keys, k)) && ids->n < MAX_CANDIDATES) {
 		if (k[0] == 'x')
@@ -793,11 +836,10 @@ static sq_err score_pair(struct sq_dedup *dd, const struct dedup_doc *d, const s
 		c->parsed = 1;
 	}
 	if (wd->t.n && c->terms.n) {
-		rc = idf_of(dd, &c->terms, &idf, err);
+		rc = idf_scratch(dd, &c->terms, &idf, err);
 		if (rc)
 			return rc;
 		cosine = dedup_cosine(&wd->t, wd->idf, &c->terms, idf);
-		free(idf);
 	}
 	*ncmp = dedup_compare(d, &c->doc, cosine, dd->cfg->weights, dd->tax, cmp, score);
 	return SQ_OK;
@@ -923,14 +965,16 @@ static int contradicts(const struct dedup_comparison *c, size_t n)
 
 /*
  * The incidents some member of which d contradicts (contradicts()), among
- * its candidates, into *out.  An incident is one place and one problem: a
+ * its candidates, into *out; base (NULL, or one slot per id, preset to NAN)
+ * receives each linked candidate's score without the text, which
+ * best_candidate reuses rather than comparing every pair twice.  An incident is one place and one problem: a
  * report that names another building than one of its members, or another
  * kind of problem, is not about it, however well it matches another member
  * (single-link chaining would join it through that one).
  */
 static sq_err contradicted(struct sq_dedup *dd, const struct dedup_doc *d,
 			   const struct store_ids *ids, int64_t only, struct store_ids *out,
-			   struct best *why, struct sq_error *err)
+			   struct best *why, double *base, struct sq_error *err)
 {
 	struct dedup_comparison cmp[DEDUP_F_COUNT];
 	struct cached *c;
@@ -946,6 +990,8 @@ static sq_err contradicted(struct sq_dedup *dd, const struct dedup_doc *d,
 		if (rc || !found || !c->doc.incident_id || (only && c->doc.incident_id != only))
 			continue;
 		n = dedup_compare(d, &c->doc, -1, dd->cfg->weights, dd->tax, cmp, &score);
+		if (base)
+			base[i] = score;
 		if (!contradicts(cmp, n))
 			continue;
 		if (why) {
@@ -957,19 +1003,28 @@ static sq_err contradicted(struct sq_dedup *dd, const struct dedup_doc *d,
 			why->ncmp = n;
 			break;
 		}
-		if (store_ids_add(out, c->doc.incident_id))
+		if (store_ids_push(out, c->doc.incident_id))
 			rc = sq_fail(err, SQ_ENOMEM, "out of memory");
 	}
+	store_ids_unique(out);   /* sorted, for listed() */
 	return rc;
 }
 
+/* Is v in ids (sorted, as contradicted() leaves them)? */
 static int listed(const struct store_ids *ids, int64_t v)
 {
-	size_t i;
+	size_t lo = 0, hi = ids->n;
 
-	for (i = 0; i < ids->n; i++)
-		if (ids->v[i] == v)
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ids->v[mid] == v)
 			return 1;
+		if (ids->v[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return 0;
 }
 
@@ -987,7 +1042,7 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 	struct cached *c;
 	struct dedup_comparison cmp[DEDUP_F_COUNT];
 	size_t i, ncmp;
-	double score;
+	double score, *base = NULL;
 	int found;
 	sq_err rc;
 
@@ -995,8 +1050,15 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 	memset(why, 0, sizeof(*why));
 	b->score = why->score = -INFINITY;
 	rc = candidates(dd, d, wd, &ids, err);
+	if (!rc && ids.n) {
+		base = malloc(ids.n * sizeof(*base));
+		if (!base)
+			rc = sq_fail(err, SQ_ENOMEM, "out of memory");
+		for (i = 0; base && i < ids.n; i++)
+			base[i] = NAN;
+	}
 	if (!rc && !dd->naive)
-		rc = contradicted(dd, d, &ids, 0, &contra, NULL, err);
+		rc = contradicted(dd, d, &ids, 0, &contra, NULL, base, err);
 	for (i = 0; !rc && i < ids.n; i++) {
 		if (ids.v[i] == d->id)
 			continue;
@@ -1017,7 +1079,9 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 		 * compared.  The naive rule and the trace want every pair.
 		 */
 		if (!dd->naive && !dd->trace && why->matched_id) {
-			dedup_compare(d, &c->doc, -1, dd->cfg->weights, dd->tax, cmp, &score);
+			score = base[i];
+			if (isnan(score))
+				dedup_compare(d, &c->doc, -1, dd->cfg->weights, dd->tax, cmp, &score);
 			if (score + dd->text_max < why->score - 1e-9 &&
 			    (listed(&contra, c->doc.incident_id) ||
 			     score + dd->text_max < b->score - 1e-9))
@@ -1055,7 +1119,8 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 	}
 	if (!rc && why->matched_id && why->score >= dd->cfg->threshold &&
 	    listed(&contra, why->incident_id))
-		rc = contradicted(dd, d, &ids, why->incident_id, &contra, why, err);
+		rc = contradicted(dd, d, &ids, why->incident_id, &contra, why, NULL, err);
+	free(base);
 	store_ids_release(&ids);
 	store_ids_release(&contra);
 	return rc;

@@ -320,6 +320,7 @@ void dedup_terms_release(struct dedup_terms *t)
 {
 	free(t->term);
 	free(t->count);
+	free(t->tf);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -380,6 +381,15 @@ static void sort_u64(uint64_t *v, size_t n, int depth)
 	}
 }
 
+static double tf(uint32_t count)
+{
+	/* Most terms occur once; log(1) is exactly 0, so this is the same value
+	 * without a log call per term and pair. */
+	if (count == 1)
+		return 1.0;
+	return 1.0 + log((double)count);
+}
+
 sq_err dedup_terms_from_folded(const char *folded, struct dedup_terms *t)
 {
 	const unsigned char *p = (const unsigned char *)folded;
@@ -415,7 +425,8 @@ sq_err dedup_terms_from_folded(const char *folded, struct dedup_terms *t)
 	sort_u64(all, n, 64);
 	t->term = malloc(n * sizeof(*t->term));
 	t->count = malloc(n * sizeof(*t->count));
-	if (!t->term || !t->count) {
+	t->tf = malloc(n * sizeof(*t->tf));
+	if (!t->term || !t->count || !t->tf) {
 		free(all);
 		dedup_terms_release(t);
 		return SQ_ENOMEM;
@@ -424,7 +435,9 @@ sq_err dedup_terms_from_folded(const char *folded, struct dedup_terms *t)
 		for (k = i + 1; k < n && all[k] == all[i]; k++)
 			;
 		t->term[t->n] = all[i];
-		t->count[t->n++] = (uint32_t)(k - i);
+		t->count[t->n] = (uint32_t)(k - i);
+		t->tf[t->n] = tf(t->count[t->n]);
+		t->n++;
 	}
 	free(all);
 	return SQ_OK;
@@ -439,15 +452,6 @@ double dedup_idf(int64_t df, int64_t ndocs)
 	return log(((double)ndocs + DEDUP_IDF_PRIOR) / (1.0 + (double)df));
 }
 
-static double tf(uint32_t count)
-{
-	/* Most terms occur once; log(1) is exactly 0, so this is the same value
-	 * without a log call per term and pair. */
-	if (count == 1)
-		return 1.0;
-	return 1.0 + log((double)count);
-}
-
 double dedup_cosine(const struct dedup_terms *a, const double *idf_a,
 		    const struct dedup_terms *b, const double *idf_b)
 {
@@ -457,11 +461,11 @@ double dedup_cosine(const struct dedup_terms *a, const double *idf_a,
 	if (!a->n || !b->n)
 		return 0;
 	for (i = 0; i < a->n; i++) {
-		w = tf(a->count[i]) * idf_a[i];
+		w = a->tf[i] * idf_a[i];
 		na += w * w;
 	}
 	for (j = 0; j < b->n; j++) {
-		w = tf(b->count[j]) * idf_b[j];
+		w = b->tf[j] * idf_b[j];
 		nb += w * w;
 	}
 	for (i = j = 0; i < a->n && j < b->n;) {
@@ -470,7 +474,7 @@ double dedup_cosine(const struct dedup_terms *a, const double *idf_a,
 		} else if (a->term[i] > b->term[j]) {
 			j++;
 		} else {
-			dot += tf(a->count[i]) * idf_a[i] * tf(b->count[j]) * idf_b[j];
+			dot += a->tf[i] * idf_a[i] * b->tf[j] * idf_b[j];
 			i++;
 			j++;
 		}

@@ -239,7 +239,7 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int rei
 	static const char sql_keys_clear[] = "DELETE FROM dedup_keys WHERE complaint_id = ?1";
 	static const char sql_bands_clear[] = "DELETE FROM dedup_bands WHERE complaint_id = ?1";
 	static const char sql_key[] =
-		"INSERT INTO dedup_keys (key, at, complaint_id) VALUES (?1, ?2, ?3)";
+		"INSERT OR IGNORE INTO dedup_keys (key, at, complaint_id) VALUES (?1, ?2, ?3)";
 	static const char sql_band[] =
 		"INSERT INTO dedup_bands (band, hash, at, complaint_id) VALUES (?1, ?2, ?3, ?4)";
 	sqlite3_stmt *s;

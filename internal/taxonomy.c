@@ -143,8 +143,10 @@ static const struct tax_cat *find_cat(const struct sq_taxonomy *tax, const char 
 {
 	size_t i;
 
+	/* Record linkage asks for two keys per candidate pair: the first
+	 * byte rules out most categories without a call to strcmp. */
 	for (i = 0; key && i < tax->ncats; i++)
-		if (!strcmp(tax->cats[i].key, key))
+		if (tax->cats[i].key[0] == key[0] && !strcmp(tax->cats[i].key, key))
 			return &tax->cats[i];
 	return NULL;
 }

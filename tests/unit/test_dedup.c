@@ -512,6 +512,41 @@ static void test_text_only_candidates(void **state)
 	assert_int_equal(incident_of(fx, a), incident_of(fx, b));
 }
 
+/* A report of the road n, with a house number or without (num NULL): no
+ * text, community, contact or category, so only road keys can find it. */
+static int64_t put_on_road(struct fx *fx, const char *id, const char *num, int64_t at)
+{
+	struct spec s = site_a;
+	char addr[64];
+
+	snprintf(addr, sizeof(addr), "恩宁路%s", num ? num : "");
+	s.id = id;
+	s.at = at;
+	s.title = s.text = s.community = s.category = s.phone = NULL;
+	s.address = addr;
+	return put(fx, &s, NULL);
+}
+
+/* Different house numbers on one road never link (place other_number), so
+ * a report with a number is compared with the reports on its road without
+ * one, not with every report on the road; one without a number still is. */
+static void test_road_candidates(void **state)
+{
+	struct fx *fx = *state;
+	int64_t id;
+
+	id = put_on_road(fx, "R1", "88号", T0);
+	link_run(fx, &id, 1);
+	id = put_on_road(fx, "R2", "120号", T0 + HOUR);
+	link_run(fx, &id, 1);
+	id = put_on_road(fx, "R3", NULL, T0 + 2 * HOUR);
+	assert_int_equal(link_run(fx, &id, 1).candidates, 2);       /* R1, R2 */
+	id = put_on_road(fx, "R4", "200号", T0 + 3 * HOUR);
+	assert_int_equal(link_run(fx, &id, 1).candidates, 1);       /* R3 */
+	id = put_on_road(fx, "R5", "88号", T0 + 4 * HOUR);
+	assert_int_equal(link_run(fx, &id, 1).candidates, 2);       /* R1, R3 */
+}
+
 static void test_contradicted_incident(void **state)
 {
 	struct fx *fx = *state;
@@ -635,6 +670,7 @@ int main(void)
 		T(test_merge_forgets_split),
 		T(test_sweeps_unlinked),
 		T(test_text_only_candidates),
+		T(test_road_candidates),
 		T(test_contradicted_incident),
 		T(test_naive_mode),
 		T(test_resolve),

@@ -120,6 +120,11 @@ static void test_migrates_from_every_older_version(void **state)
 				     " received_at, updated_at, first_seen_at, kind, status)"
 				     " VALUES ('hotline', 'A1', 'hotline12345', 1, 2, 3, 'complaint', 'open');"
 				     "INSERT INTO cursors VALUES ('hotline', '2024-05-01 09:00:00', 3);");
+		if (v >= 3)   /* linkage index rows, before they were clustered */
+			exec_sql(db, "INSERT INTO dedup_keys (key, at, complaint_id)"
+				     " VALUES ('c:西华社区', 1, 1), ('r:宁西路', 1, 1);"
+				     "INSERT INTO dedup_bands (band, hash, at, complaint_id)"
+				     " VALUES (3, 77, 1, 1);");
 		if (v >= 4)   /* an alert of the outbox before it carried digests */
 			exec_sql(db, "INSERT INTO flags (kind, cause_key, severity, summary, opened_at,"
 				     " updated_at, active_at) VALUES ('urgent', 'k', 'high', 's', 1, 1, 1);"
@@ -141,6 +146,16 @@ static void test_migrates_from_every_older_version(void **state)
 			free(cursor);
 		}
 		store_close(st);
+		if (v >= 3) {
+			assert_int_equal(query_int(db, "SELECT count(*) FROM dedup_keys"
+						   " WHERE key = 'c:西华社区' AND at = 1 AND complaint_id = 1"), 1);
+			/* a road without a house number (no a: key) is found by reports
+			 * with one: indexed under n: too */
+			assert_int_equal(query_int(db, "SELECT count(*) FROM dedup_keys"
+						   " WHERE key = 'n:宁西路' AND at = 1 AND complaint_id = 1"), 1);
+			assert_int_equal(query_int(db, "SELECT count(*) FROM dedup_bands"
+						   " WHERE band = 3 AND hash = 77 AND at = 1 AND complaint_id = 1"), 1);
+		}
 		if (v >= 4)
 			assert_int_equal(query_int(db, "SELECT count(*) FROM outbox WHERE id = 1"
 						   " AND kind = 'flag' AND flag_id = 1 AND revision = 1"
