@@ -259,6 +259,25 @@ size_t detect_count_complainants(const struct detect_input *in,
 	return distinct + anonymous;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t detect_count_distinct(int64_t *keys, size_t n)
+{
+	size_t i, distinct = 0;
+
+	if (!n)
+		return 0;
+	qsort(keys, n, sizeof(*keys), cmp_i64);
+	for (i = 0; i < n; i++)
+		distinct += i == 0 || keys[i] != keys[i - 1];
+	return distinct;
+}
+
 double detect_distance_m(double lat1, double lon1, double lat2, double lon2)
 {
 	const double r = 6371008.8, rad = M_PI / 180.0;

@@ -83,13 +83,6 @@ struct cc {
 	int64_t *keys;          /* nrows entries */
 };
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Complainants of rows m[0..n): distinct contact hashes plus anonymous rows. */
 static size_t complainants(struct cc *cc, const struct mention *m, size_t n)
 {
@@ -114,7 +107,7 @@ static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
 	struct detect_ctx *ctx = cc->ctx;
 	const struct detect_input *in = ctx->in;
 	const struct detect_entity *e = m[0].e;
-	size_t i, nb = 0, people, base_people, ncomm, ncat, nunits = 0, k;
+	size_t i, nb = 0, people, base_people, ncomm, ncat, nunits;
 	const char *name = e->name, *comm = NULL, *cat = NULL;
 	const struct mention *w;
 	struct detect_finding f;
@@ -132,11 +125,9 @@ static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
 	people = complainants(cc, w, n);
 	if ((int64_t)people < ctx->dc->common_min)
 		return SQ_OK;
-	for (i = 0, k = 0; i < n; i++)
-		cc->keys[k++] = in->units[cc->unit_of_row[w[i].row]].key;
-	qsort(cc->keys, k, sizeof(*cc->keys), cmp_i64);
-	for (i = 0; i < k; i++)
-		nunits += i == 0 || cc->keys[i] != cc->keys[i - 1];
+	for (i = 0; i < n; i++)
+		cc->keys[i] = in->units[cc->unit_of_row[w[i].row]].key;
+	nunits = detect_count_distinct(cc->keys, n);
 	for (i = 0; i < n; i++)
 		cc->scratch[i] = in->rows[w[i].row].own_community;
 	ncomm = distinct(cc->scratch, n);

@@ -149,6 +149,9 @@ double detect_surprise(int64_t k, double base, double blocks);
 size_t detect_count_complainants(const struct detect_input *in,
 				 const struct detect_unit *const *units, size_t n);
 
+/* Distinct values among keys[0..n) (sorts them in place). */
+size_t detect_count_distinct(int64_t *keys, size_t n);
+
 /* Great-circle distance in metres (WGS 84 mean radius). */
 double detect_distance_m(double lat1, double lon1, double lat2, double lon2);
 

@@ -81,18 +81,11 @@ static int new_complainant(const struct ref *r, size_t i)
 	       cmp_opt(r[i].contact, r[i - 1].contact);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Distinct incidents among today's complaints of r[0..n) (-1: out of memory). */
 static int64_t incidents_today(const struct detect_input *in, const struct ref *r, size_t n,
 			       int64_t today)
 {
-	int64_t *keys = malloc((n ? n : 1) * sizeof(*keys)), distinct = 0;
+	int64_t *keys = malloc((n ? n : 1) * sizeof(*keys)), distinct;
 	size_t i, k = 0;
 
 	if (!keys)
@@ -100,13 +93,11 @@ static int64_t incidents_today(const struct detect_input *in, const struct ref *
 	for (i = 0; i < n; i++) {
 		const struct store_detect_row *row = &in->rows[r[i].row];
 
+		/* the unit key of detect_unit: incident, or -(complaint) */
 		if (r[i].day == today)
 			keys[k++] = row->incident_id ? row->incident_id : -row->id;
 	}
-	qsort(keys, k, sizeof(*keys), cmp_i64);
-	for (i = 0; i < k; i++)
-		if (i == 0 || keys[i] != keys[i - 1])
-			distinct++;
+	distinct = (int64_t)detect_count_distinct(keys, k);
 	free(keys);
 	return distinct;
 }
