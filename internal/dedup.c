@@ -12,6 +12,7 @@
 #include "dedup.h"
 #include "dedup_compare.h"
 #include "normalize.h"
+#include "taxonomy.h"
 #include "banned.h"
 
 /* Candidate limits: the nearest in time of each block, and in all. */
@@ -483,6 +484,20 @@ static void weighted_release(struct weighted *w)
 }
 
 /*
+ * What d is about (taxonomy problems:), from its problem words: computed
+ * rather than stored, so a changed taxonomy applies to every complaint.
+ * SQ_ENOMEM only.
+ */
+static sq_err doc_problems(const struct sq_dedup *dd, struct dedup_doc *d)
+{
+	free(d->problems);
+	d->problems = NULL;
+	if (!taxonomy_problem_count(dd->tax) || !d->folded)
+		return SQ_OK;
+	return taxonomy_problems(dd->tax, d->folded, &d->problems);
+}
+
+/*
  * Candidate id: *out borrowed until the next look-up that maps to the same
  * slot.  *found 0 when there is no such complaint.  Its terms are parsed
  * by score_pair, only for the candidates whose text is compared.
@@ -499,6 +514,8 @@ static sq_err candidate(struct sq_dedup *dd, int64_t id, struct cached **out, in
 		return SQ_OK;
 	cached_release(c);
 	rc = store_dedup_doc(dd->st, id, &c->doc, found, err);
+	if (!rc && *found && doc_problems(dd, &c->doc))
+		rc = sq_fail(err, SQ_ENOMEM, "out of memory");
 	if (rc || !*found)
 		cached_release(c);
 	return rc;
@@ -647,6 +664,8 @@ static sq_err features(struct sq_dedup *dd, struct dedup_doc *d, struct sq_error
 	free(field_road);
 	if (!rc)
 		rc = problem_text(d);
+	if (!rc)
+		rc = doc_problems(dd, d);
 	if (rc)
 		rc = sq_fail(err, SQ_ENOMEM, "out of memory");
 	free(title);

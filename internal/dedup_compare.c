@@ -51,6 +51,7 @@ void dedup_doc_release(struct dedup_doc *d)
 	free(d->contact_hash);
 	free(d->contact_masked);
 	free(d->folded);
+	free(d->problems);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -298,6 +299,30 @@ static int category_level(const struct dedup_doc *a, const struct dedup_doc *b,
 	return 0;   /* a key the taxonomy does not declare says nothing */
 }
 
+/*
+ * What each report is about, as the taxonomy's problems: name it: a lift
+ * and the water tank of one estate are two incidents however well place
+ * and category agree, and a text that names neither says nothing.
+ */
+static int problem_level(const struct dedup_doc *a, const struct dedup_doc *b,
+			 const struct sq_taxonomy *tax, enum dedup_level *l)
+{
+	switch (taxonomy_problems_compat(tax, a->problems, b->problems)) {
+	case TAX_SAME:
+		*l = DEDUP_L_PROBLEM_SAME;
+		return 1;
+	case TAX_RELATED:
+		*l = DEDUP_L_PROBLEM_RELATED;
+		return 1;
+	case TAX_UNRELATED:
+		*l = DEDUP_L_PROBLEM_OTHER;
+		return 1;
+	case TAX_UNKNOWN:
+		break;
+	}
+	return 0;
+}
+
 static int contact_level(const struct dedup_doc *a, const struct dedup_doc *b,
 			 enum dedup_level *l)
 {
@@ -352,6 +377,8 @@ size_t dedup_compare(const struct dedup_doc *a, const struct dedup_doc *b, doubl
 	if (place_level(a, b, &l, &v))
 		put(out, &n, weights, l, v, v >= 0);
 	if (category_level(a, b, tax, cosine, &l))
+		put(out, &n, weights, l, 0, 0);
+	if (problem_level(a, b, tax, &l))
 		put(out, &n, weights, l, 0, 0);
 	if (contact_level(a, b, &l))
 		put(out, &n, weights, l, 0, 0);

@@ -186,6 +186,8 @@ struct dedup_doc {
 	char *landmarks;         /* dedup_extract_places: named places, space-separated */
 	char *buildings;         /* building numbers, space-separated */
 	char *folded;            /* dedup_fold_text of title and text */
+	char *problems;          /* taxonomy_problems of folded: what it is about,
+				  * space-separated keys ("" none, NULL not known) */
 };
 
 void dedup_doc_release(struct dedup_doc *d);
@@ -194,6 +196,7 @@ enum dedup_field {
 	DEDUP_F_TEXT = 0,
 	DEDUP_F_PLACE,
 	DEDUP_F_CATEGORY,
+	DEDUP_F_PROBLEM,
 	DEDUP_F_CONTACT,
 	DEDUP_F_TIME,
 	DEDUP_F_COUNT

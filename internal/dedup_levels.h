@@ -46,6 +46,9 @@
 	X(CATEGORY_COMPATIBLE, "category", "compatible", "0.0", "categories the taxonomy calls related") \
 	X(CATEGORY_BROAD,     "category", "broad",     "3.5",  "same or related, but one side names only a broad topic (a one-level label such as 城市建设, or a parent of the other label), and the problem words agree (cosine >= 0.10)") \
 	X(CATEGORY_BROAD_OTHER_TEXT, "category", "broad_other_text", "0.5", "a broad topic, and the problem words hardly agree (cosine < 0.10)") \
+	X(PROBLEM_SAME,       "problem", "same",       "1.0",  "both texts name what they are about (taxonomy problems:), one thing in common") \
+	X(PROBLEM_RELATED,    "problem", "related",    "0.0",  "nothing in common, but related things (taxonomy related_problems:: a food stall and singing)") \
+	X(PROBLEM_OTHER,      "problem", "other",      "-4.0", "both texts name what they are about, nothing in common or related (a lift and the water tank)") \
 	X(CONTACT_SAME,       "contact", "same",       "1.0",  "same contact hash (same phone number)") \
 	X(CONTACT_SAME_MASKED, "contact", "same_masked", "0.5", "same masked number, full number unknown on one side") \
 	X(CONTACT_OTHER,      "contact", "other",      "-1.0", "different numbers") \

@@ -46,6 +46,13 @@ struct tax_pair {
 	const char *a, *b;
 };
 
+/* A word of problems:, and the problem (index into problems) it names. */
+struct tax_word {
+	char *word;        /* as written, ASCII lower-cased */
+	size_t len;
+	size_t problem;
+};
+
 struct sq_taxonomy {
 	struct tax_cat *cats;
 	size_t ncats;
@@ -53,6 +60,11 @@ struct sq_taxonomy {
 	size_t nrelated;
 	struct tax_feed *feeds;
 	size_t nfeeds;
+	char **problems;          /* keys of problems:, in file order */
+	size_t nproblems;
+	struct tax_word *words;   /* sorted by word (strcmp) once loaded */
+	size_t nwords;
+	unsigned char *prelated;  /* nproblems x nproblems: related_problems: */
 };
 
 /* Loading state: the parsed document and where messages point. */
@@ -350,10 +362,146 @@ static sq_err load_feeds(struct loader *L, yaml_node_t *node)
 	return SQ_OK;
 }
 
+/* Longest word of problems:, in bytes. */
+#define TAX_WORD_MAX 64
+
+static sq_err add_word(struct loader *L, yaml_node_t *node, const char *key, size_t problem)
+{
+	const char *w = scalar(node);
+	struct tax_word *words;
+	size_t i, len;
+	char *copy;
+
+	len = w ? strlen(w) : 0;
+	if (!len || len > TAX_WORD_MAX || strpbrk(w, " \t\r\n"))
+		return fail_at(L, node, "problems.%s: a word must be a non-empty string of at most %d bytes without spaces",
+			       key, TAX_WORD_MAX);
+	copy = sq_strdup(w);
+	if (!copy)
+		return sq_fail(L->err, SQ_ENOMEM, "out of memory");
+	/* the texts it is looked for in are folded: ASCII lower-cased */
+	for (i = 0; i < len; i++)
+		if (copy[i] >= 'A' && copy[i] <= 'Z')
+			copy[i] = (char)(copy[i] - 'A' + 'a');
+	for (i = 0; i < L->tax->nwords; i++)
+		if (!strcmp(L->tax->words[i].word, copy)) {
+			free(copy);
+			return fail_at(L, node, "problems.%s: \"%s\" is already a word of %s", key, w,
+				       L->tax->problems[L->tax->words[i].problem]);
+		}
+	words = grow_array(L->tax->words, L->tax->nwords + 1, sizeof(*words));
+	if (!words) {
+		free(copy);
+		return sq_fail(L->err, SQ_ENOMEM, "out of memory");
+	}
+	L->tax->words = words;
+	words[L->tax->nwords].word = copy;
+	words[L->tax->nwords].len = len;
+	words[L->tax->nwords].problem = problem;
+	L->tax->nwords++;
+	return SQ_OK;
+}
+
+static int cmp_word(const void *a, const void *b)
+{
+	return strcmp(((const struct tax_word *)a)->word, ((const struct tax_word *)b)->word);
+}
+
+/* problems: key -> list of words that name it. */
+static sq_err load_problems(struct loader *L, yaml_node_t *node)
+{
+	yaml_node_pair_t *p;
+	yaml_node_item_t *it;
+	size_t i;
+	sq_err rc;
+
+	if (node->type != YAML_MAPPING_NODE)
+		return fail_at(L, node, "problems: expected a mapping of key: [word, ...]");
+	for (p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = NODE(L, p->key), *v = NODE(L, p->value);
+		const char *key = scalar(k);
+		char **problems;
+
+		if (!valid_key(key))
+			return fail_at(L, k, "problems: bad key \"%s\" (use lowercase letters, digits and _)",
+				       key ? key : "");
+		for (i = 0; i < L->tax->nproblems; i++)
+			if (!strcmp(L->tax->problems[i], key))
+				return fail_at(L, k, "problems: %s declared twice", key);
+		if (!v || v->type != YAML_SEQUENCE_NODE ||
+		    v->data.sequence.items.top == v->data.sequence.items.start)
+			return fail_at(L, v ? v : k, "problems.%s: expected a list of one or more words", key);
+		problems = grow_array(L->tax->problems, L->tax->nproblems + 1, sizeof(*problems));
+		if (!problems)
+			return sq_fail(L->err, SQ_ENOMEM, "out of memory");
+		L->tax->problems = problems;
+		problems[L->tax->nproblems] = sq_strdup(key);
+		if (!problems[L->tax->nproblems])
+			return sq_fail(L->err, SQ_ENOMEM, "out of memory");
+		L->tax->nproblems++;
+		for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+			if ((rc = add_word(L, NODE(L, *it), key, L->tax->nproblems - 1)))
+				return rc;
+	}
+	if (L->tax->nwords)
+		qsort(L->tax->words, L->tax->nwords, sizeof(*L->tax->words), cmp_word);
+	return SQ_OK;
+}
+
+static long find_problem(const struct sq_taxonomy *tax, const char *key, size_t len)
+{
+	size_t i;
+
+	for (i = 0; key && i < tax->nproblems; i++)
+		if (!strncmp(tax->problems[i], key, len) && !tax->problems[i][len])
+			return (long)i;
+	return -1;
+}
+
+/* related_problems: lists of problem keys; every two in one list are related. */
+static sq_err load_related_problems(struct loader *L, yaml_node_t *node)
+{
+	size_t n = L->tax->nproblems;
+	yaml_node_item_t *it, *a, *b;
+
+	if (node->type != YAML_SEQUENCE_NODE)
+		return fail_at(L, node, "related_problems: expected a list of [key, key, ...] lists");
+	L->tax->prelated = calloc(n ? n * n : 1, 1);
+	if (!L->tax->prelated)
+		return sq_fail(L->err, SQ_ENOMEM, "out of memory");
+	for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+		yaml_node_t *group = NODE(L, *it);
+
+		if (!group || group->type != YAML_SEQUENCE_NODE ||
+		    group->data.sequence.items.top - group->data.sequence.items.start < 2)
+			return fail_at(L, group, "related_problems: each entry is a list of two or more keys");
+		for (a = group->data.sequence.items.start; a < group->data.sequence.items.top; a++) {
+			yaml_node_t *na = NODE(L, *a);
+			const char *ka = scalar(na);
+			long ia = ka ? find_problem(L->tax, ka, strlen(ka)) : -1;
+
+			if (ia < 0)
+				return fail_at(L, na, "related_problems: \"%s\" is not a key of problems:",
+					       ka ? ka : "");
+			for (b = group->data.sequence.items.start; b < a; b++) {
+				const char *kb = scalar(NODE(L, *b));
+				long ib = find_problem(L->tax, kb, strlen(kb));
+
+				if (ib == ia)
+					return fail_at(L, na, "related_problems: %s listed twice in one entry", ka);
+				L->tax->prelated[(size_t)ia * n + (size_t)ib] = 1;
+				L->tax->prelated[(size_t)ib * n + (size_t)ia] = 1;
+			}
+		}
+	}
+	return SQ_OK;
+}
+
 static sq_err load_root(struct loader *L)
 {
 	yaml_node_t *root = yaml_document_get_root_node(L->doc);
-	yaml_node_t *cats = NULL, *related = NULL, *feeds = NULL;
+	yaml_node_t *cats = NULL, *related = NULL, *feeds = NULL, *problems = NULL;
+	yaml_node_t *related_problems = NULL;
 	yaml_node_pair_t *p;
 	sq_err rc;
 
@@ -371,8 +519,12 @@ static sq_err load_root(struct loader *L)
 			slot = &related;
 		else if (name && !strcmp(name, "feeds"))
 			slot = &feeds;
+		else if (name && !strcmp(name, "problems"))
+			slot = &problems;
+		else if (name && !strcmp(name, "related_problems"))
+			slot = &related_problems;
 		else
-			return fail_at(L, k, "unknown key \"%s\" (expected categories, related or feeds)",
+			return fail_at(L, k, "unknown key \"%s\" (expected categories, related, feeds, problems or related_problems)",
 				       name ? name : "");
 		if (*slot)
 			return fail_at(L, k, "%s given twice", name);
@@ -386,6 +538,10 @@ static sq_err load_root(struct loader *L)
 	if (related && (rc = load_related(L, related)))
 		return rc;
 	if (feeds && (rc = load_feeds(L, feeds)))
+		return rc;
+	if (problems && (rc = load_problems(L, problems)))
+		return rc;
+	if (related_problems && (rc = load_related_problems(L, related_problems)))
 		return rc;
 	return SQ_OK;
 }
@@ -510,6 +666,13 @@ void taxonomy_free(struct sq_taxonomy *tax)
 		free(tax->feeds[i].sep);
 	}
 	free(tax->feeds);
+	for (i = 0; i < tax->nproblems; i++)
+		free(tax->problems[i]);
+	free(tax->problems);
+	for (i = 0; i < tax->nwords; i++)
+		free(tax->words[i].word);
+	free(tax->words);
+	free(tax->prelated);
 	free(tax);
 }
 
@@ -614,4 +777,174 @@ const char *taxonomy_compat_name(enum tax_compat c)
 	case TAX_UNKNOWN: break;
 	}
 	return "unknown";
+}
+
+size_t taxonomy_problem_count(const struct sq_taxonomy *tax)
+{
+	return tax ? tax->nproblems : 0;
+}
+
+/* A word found in a text: where, how long, which problem. */
+struct tax_hit {
+	size_t pos, len, problem;
+};
+
+/* Longest first; of two as long, the earlier. */
+static int cmp_hit(const void *a, const void *b)
+{
+	const struct tax_hit *x = a, *y = b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? 1 : -1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Bytes of the UTF-8 character s starts with (1 for a stray byte). */
+static size_t char_len(const char *s)
+{
+	unsigned char c = (unsigned char)*s;
+	size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1, i;
+
+	for (i = 1; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			return 1;
+	return n;
+}
+
+/* The first word (index) that starts with the n bytes at s, or tax->nwords. */
+static size_t first_word(const struct sq_taxonomy *tax, const char *s, size_t n)
+{
+	size_t lo = 0, hi = tax->nwords;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strncmp(tax->words[mid].word, s, n) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Every word occurring in text, into *hits (malloc'd). */
+static sq_err find_words(const struct sq_taxonomy *tax, const char *text,
+			 struct tax_hit **hits, size_t *nhits)
+{
+	size_t pos, n, i, cap = 0;
+	struct tax_hit *h;
+
+	*hits = NULL;
+	*nhits = 0;
+	for (pos = 0; text[pos]; pos += n) {
+		n = char_len(text + pos);
+		/* words are sorted, so those beginning with this character
+		 * are one run; a few per character */
+		for (i = first_word(tax, text + pos, n);
+		     i < tax->nwords && !strncmp(tax->words[i].word, text + pos, n); i++) {
+			if (strncmp(tax->words[i].word, text + pos, tax->words[i].len))
+				continue;
+			if (*nhits == cap) {
+				h = grow_array(*hits, cap ? cap * 2 : 16, sizeof(*h));
+				if (!h)
+					return SQ_ENOMEM;
+				*hits = h;
+				cap = cap ? cap * 2 : 16;
+			}
+			(*hits)[*nhits].pos = pos;
+			(*hits)[*nhits].len = tax->words[i].len;
+			(*hits)[*nhits].problem = tax->words[i].problem;
+			(*nhits)++;
+		}
+	}
+	return SQ_OK;
+}
+
+sq_err taxonomy_problems(const struct sq_taxonomy *tax, const char *text, char **out)
+{
+	struct tax_hit *hits = NULL;
+	struct sq_buf b = SQ_BUF_INIT;
+	char *used = NULL, *named = NULL;
+	size_t nhits = 0, len = text ? strlen(text) : 0, i, j;
+	sq_err rc = SQ_ENOMEM;
+
+	*out = NULL;
+	if (tax && tax->nwords && len) {
+		if (find_words(tax, text, &hits, &nhits))
+			goto out;
+		used = calloc(len, 1);
+		named = calloc(tax->nproblems, 1);
+		if (!used || !named)
+			goto out;
+	}
+	/*
+	 * Overlapping words: the longest wins, so 建筑垃圾 is debris and not
+	 * also rubbish, and 乱停电动车 parks an e-bike rather than cutting
+	 * the power (停电 inside it).
+	 */
+	if (nhits)
+		qsort(hits, nhits, sizeof(*hits), cmp_hit);
+	for (i = 0; i < nhits; i++) {
+		for (j = 0; j < hits[i].len && !used[hits[i].pos + j]; j++)
+			;
+		if (j < hits[i].len)
+			continue;
+		memset(used + hits[i].pos, 1, hits[i].len);
+		named[hits[i].problem] = 1;
+	}
+	for (i = 0; named && i < tax->nproblems; i++)
+		if (named[i] && sq_buf_addf(&b, "%s%s", b.len ? " " : "", tax->problems[i]))
+			goto out;
+	*out = b.len ? sq_buf_detach(&b) : sq_strdup("");
+	rc = *out ? SQ_OK : SQ_ENOMEM;
+out:
+	free(hits);
+	free(used);
+	free(named);
+	sq_buf_release(&b);
+	return rc;
+}
+
+/* Most keys of one list compared (a text naming more is rare and says little). */
+#define TAX_LIST_MAX 32
+
+/* Indexes of the keys of the space-separated list that problems: declares. */
+static size_t problem_indexes(const struct sq_taxonomy *tax, const char *list, long *out)
+{
+	size_t len, n = 0;
+	long i;
+
+	for (; list && *list && n < TAX_LIST_MAX; list += len) {
+		len = strcspn(list, " ");
+		i = find_problem(tax, list, len);
+		if (i >= 0)
+			out[n++] = i;
+		if (list[len])
+			len++;
+	}
+	return n;
+}
+
+enum tax_compat taxonomy_problems_compat(const struct sq_taxonomy *tax, const char *a,
+					 const char *b)
+{
+	long ia[TAX_LIST_MAX], ib[TAX_LIST_MAX];
+	size_t na, nb, i, j, n;
+	enum tax_compat best = TAX_UNRELATED;
+
+	if (!tax || !a || !b)
+		return TAX_UNKNOWN;
+	na = problem_indexes(tax, a, ia);
+	nb = problem_indexes(tax, b, ib);
+	if (!na || !nb)
+		return TAX_UNKNOWN;
+	n = tax->nproblems;
+	for (i = 0; i < na; i++)
+		for (j = 0; j < nb; j++) {
+			if (ia[i] == ib[j])
+				return TAX_SAME;
+			if (tax->prelated && tax->prelated[(size_t)ia[i] * n + (size_t)ib[j]])
+				best = TAX_RELATED;
+		}
+	return best;
 }

@@ -2,7 +2,7 @@
  * taxonomy.h — the common category keys and how each feed's own labels map
  * onto them (DESIGN.md, "The common record"; config/taxonomy.yaml).
  *
- * The file has three sections:
+ * The file has five sections (problems: and related_problems: optional):
  *
  *   categories:             # key -> Chinese display name, in display order
  *     noise: 噪声扰民
@@ -13,6 +13,10 @@
  *       separator: ">"      # optional: labels are paths; prefixes match
  *       map:
  *         环境保护>噪声污染: noise
+ *   problems:               # what a complaint is about: key -> words
+ *     lift: [电梯, 升降梯]
+ *   related_problems:       # problems one incident is reported as
+ *     - [stalls, loud_music]
  *
  * Keys are lowercase ASCII letters, digits and '_'.  Labels compare after
  * trimming, removing spaces around the separator and lowercasing ASCII
@@ -21,6 +25,12 @@
  * at a level boundary, the longest winning: with entries "A>B" and "A",
  * "A>B>C" maps by "A>B" and "A>BC" by "A".  Without one, labels match
  * exactly.
+ *
+ * problems: names the objects and problems complaints are about (a lift,
+ * the water tank, a square dance), each with the words that name it, so
+ * that record linkage can tell two reports about one estate apart when
+ * they are about different things.  A word belongs to one problem only;
+ * words are compared with ASCII lower-cased, as in folded text.
  *
  * A taxonomy is immutable once loaded, so one may be shared by threads.
  */
@@ -83,5 +93,29 @@ enum tax_compat taxonomy_compatible(const struct sq_taxonomy *tax,
 
 /* "same", "related", "unrelated" or "unknown", for dedup explanations. */
 const char *taxonomy_compat_name(enum tax_compat c);
+
+/* Number of problems declared under problems: (0 for NULL). */
+size_t taxonomy_problem_count(const struct sq_taxonomy *tax);
+
+/*
+ * The problems text names: the keys of problems: one of whose words occurs
+ * in text (folded text: dedup_fold_text), in file order, separated by
+ * single spaces, into *out (malloc'd, caller frees; "" when none, or when
+ * tax is NULL or declares no problems).  Where words overlap, the longest
+ * wins and the shorter inside it does not count (建筑垃圾 names debris,
+ * not also 垃圾; 乱停电动车 names no 停电).  SQ_ENOMEM only.
+ */
+sq_err taxonomy_problems(const struct sq_taxonomy *tax, const char *text, char **out);
+
+/*
+ * How two lists of problems (taxonomy_problems) compare: TAX_SAME when
+ * they have a key in common, else TAX_RELATED when a key of one and a key
+ * of the other are listed together under related_problems: (a noisy food
+ * stall is reported as singing, as the stall, as its smoke), else
+ * TAX_UNRELATED; TAX_UNKNOWN when either names no declared problem (or an
+ * argument is NULL).  Only the first 32 keys of a list count.
+ */
+enum tax_compat taxonomy_problems_compat(const struct sq_taxonomy *tax, const char *a,
+					 const char *b);
 
 #endif

@@ -262,7 +262,7 @@ static const struct bad_case bad_cases[] = {
 	{ "- a\n- b\n", "t.yaml:1:1: expected a mapping with categories:, related: and feeds:" },
 	{ "related: []\n", "t.yaml:1:1: missing categories:" },
 	{ CATS "colour: blue\n",
-	  "t.yaml:4:1: unknown key \"colour\" (expected categories, related or feeds)" },
+	  "t.yaml:4:1: unknown key \"colour\" (expected categories, related, feeds, problems or related_problems)" },
 	{ CATS "categories:\n  other: x\n", "t.yaml:4:1: categories given twice" },
 	{ "categories: [noise]\n", "t.yaml:1:13: categories: expected a mapping of key: display name" },
 	{ "categories: {}\n", "t.yaml:1:13: categories: no category declared" },

@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""Score record linkage alone on the early-warning scenarios (make eval-linking-detect).
+
+    scripts/eval_detect_linking.py [--build build] [--keep DIR] [--errors N]
+                                   [--config-extra FILE] SET...
+
+fixtures/detect/SET.jsonl.gz is replayed by build/eval_detect hour by hour
+(store, link) with every detector disabled, into a fresh database; the
+incidents linking formed are then scored pairwise against the scenario's
+true incidents (the `incident` label of each complaint), as
+scripts/eval_score.py scores fixtures/eval: precision, recall, F1 of the
+pairs of complaints put in one incident.
+
+The scenarios were written by another generator than fixtures/eval
+(scripts/gen_detect.py: other sentence templates, short texts, estates
+and sites named again and again), so they check that linking does not
+lean on the phrasing of the sets its weights were fitted on.
+
+--errors N prints N falsely linked pairs (both texts and the stored
+comparisons) for reading; do not use it on the held-out scenario.
+--config-extra FILE appends YAML lines to the dedup: section.
+"""
+import argparse
+import collections
+import gzip
+import itertools
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+DETECTORS = ["cluster", "surge", "spacetime", "common_cause", "urgent", "overdue"]
+
+
+def write_config(top, workdir, extra):
+    """eval.yaml with absolute paths, no detector, and the extra dedup: lines."""
+    src = os.path.join(top, "fixtures", "detect", "eval.yaml")
+    out = []
+    for line in open(src, encoding="utf-8"):
+        if line.startswith("taxonomy:"):
+            line = "taxonomy: %s\n" % os.path.join(top, "config", "taxonomy.yaml")
+        elif line.strip().startswith("disable:"):
+            line = "  disable: [%s]\n" % ", ".join(DETECTORS)
+        out.append(line)
+    text = "".join(out)
+    if "disable:" not in text:
+        sys.exit("eval_detect_linking: no detect.disable line in %s" % src)
+    if extra:
+        text += "dedup:\n" + "".join("  " + l for l in open(extra, encoding="utf-8"))
+    path = os.path.join(workdir, "linking.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def replay(build, cfg, top, name, workdir):
+    db = os.path.join(workdir, name + ".db")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.unlink(db + suffix)
+    data = os.path.join(top, "fixtures", "detect", name + ".jsonl.gz")
+    with subprocess.Popen(["gzip", "-dc", data], stdout=subprocess.PIPE) as gz:
+        out = subprocess.run([os.path.join(top, build, "eval_detect"), "--linking", "dedup",
+                              cfg, db], stdin=gz.stdout, capture_output=True, text=True)
+    if out.returncode:
+        sys.exit("eval_detect %s failed: %s" % (name, out.stderr.strip()))
+    return db
+
+
+def pairs_of(groups):
+    return {tuple(sorted(p)) for m in groups.values() for p in itertools.combinations(m, 2)}
+
+
+def score(top, name, db, nerrors):
+    truth, recs = {}, {}
+    with gzip.open(os.path.join(top, "fixtures", "detect", name + ".jsonl.gz"), "rt",
+                   encoding="utf-8") as f:
+        for line in f:
+            o = json.loads(line)
+            truth[o["source_id"]] = o["incident"]
+            recs[o["source_id"]] = o
+    con = sqlite3.connect(db)
+    pred = dict(con.execute("SELECT source_id, incident_id FROM complaints"))
+    missing = set(truth) - set(pred)
+    if missing:
+        sys.exit("eval_detect_linking: %d complaints of %s not stored" % (len(missing), name))
+    by_true, by_pred = collections.defaultdict(list), collections.defaultdict(list)
+    for sid, inc in truth.items():
+        by_true[inc].append(sid)
+        by_pred[pred[sid]].append(sid)
+    t, p = pairs_of(by_true), pairs_of(by_pred)
+    ok = len(t & p)
+    prec = ok / len(p) if p else 1.0
+    rec = ok / len(t) if t else 1.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    print("linking: set=%s complaints=%d pairs_true=%d pairs_linked=%d precision=%.4f "
+          "recall=%.4f f1=%.4f" % (name, len(truth), len(t), len(p), prec, rec, f1), flush=True)
+    if nerrors:
+        why = {}
+        for sid, comps in con.execute(
+                "SELECT c.source_id, l.comparisons FROM dedup_links l "
+                "JOIN complaints c ON c.id = l.complaint_id"):
+            why[sid] = comps
+        for a, b in sorted(p - t)[:nerrors]:
+            print("  false  %s | %s" % (recs[a]["text"], recs[b]["text"]))
+            print("         %s / %s" % (why.get(a, ""), why.get(b, "")))
+    con.close()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--build", default="build")
+    p.add_argument("--keep", help="keep the databases in this directory")
+    p.add_argument("--errors", type=int, default=0, help="print N false links")
+    p.add_argument("--config-extra", help="YAML lines for the dedup: section")
+    p.add_argument("sets", nargs="+")
+    args = p.parse_args()
+    top = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    workdir = args.keep or tempfile.mkdtemp(prefix="suqiu-eval-linking-", dir=base)
+    os.makedirs(workdir, exist_ok=True)
+    try:
+        cfg = write_config(top, workdir, args.config_extra)
+        for name in args.sets:
+            score(top, name, replay(args.build, cfg, top, name, workdir), args.errors)
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
