@@ -23,40 +23,40 @@
 #define SUQIU_DEDUP_LEVELS_H
 
 #define DEDUP_LEVELS(X) \
-	X(TEXT_VERY_HIGH,     "text", "very_high",     "1.0",  "TF-IDF cosine of the problem words >= 0.45") \
+	X(TEXT_VERY_HIGH,     "text", "very_high",     "0.5",  "TF-IDF cosine of the problem words >= 0.45") \
 	X(TEXT_HIGH,          "text", "high",          "0.5",  "cosine >= 0.30") \
 	X(TEXT_MEDIUM,        "text", "medium",        "0.5",  "cosine >= 0.20") \
 	X(TEXT_LOW,           "text", "low",           "0.5",  "cosine >= 0.10") \
 	X(TEXT_SLIGHT,        "text", "slight",        "0.5",  "cosine >= 0.05") \
-	X(TEXT_NONE,          "text", "none",          "-2.5", "cosine < 0.05") \
-	X(PLACE_OTHER_BUILDING, "place", "other_building", "-5.5", "building numbers on both sides, none in common") \
+	X(TEXT_NONE,          "text", "none",          "-1.0", "cosine < 0.05") \
+	X(PLACE_OTHER_BUILDING, "place", "other_building", "-6.0", "building numbers on both sides, none in common") \
 	X(PLACE_OTHER_NUMBER, "place", "other_number", "-4.0", "same road, different house numbers") \
 	X(PLACE_OTHER_COMMUNITY, "place", "other_community", "-5.0", "different communities") \
 	X(PLACE_FAR,          "place", "far",          "-3.5", "positions more than 500 m apart") \
 	X(PLACE_SAME_BUILDING, "place", "same_building", "7.5", "same building number at the same address or named place") \
 	X(PLACE_SAME_SPOT,    "place", "same_spot",    "7.5",  "same road and number, same named place, or within 50 m") \
-	X(PLACE_OTHER_LANDMARK, "place", "other_landmark", "-3.0", "named places on both sides, none in common") \
-	X(PLACE_NEAR,         "place", "near",         "4.5",  "same road (a number on one side only), same grid cell, or within 150 m") \
-	X(PLACE_OTHER_ROAD,   "place", "other_road",   "-3.0", "different roads") \
-	X(PLACE_SAME_COMMUNITY, "place", "same_community", "1.5", "same community, nothing finer known") \
-	X(CATEGORY_OTHER,     "category", "other",     "-6.0", "unrelated categories") \
-	X(CATEGORY_OTHER_LABEL, "category", "other_label", "-4.0", "one feed, different labels (燃气泄漏 / 停水), neither a prefix of the other") \
-	X(CATEGORY_SAME_LABEL, "category", "same_label", "4.0", "one feed, the same label") \
-	X(CATEGORY_SAME,      "category", "same",      "3.5",  "same common category") \
+	X(PLACE_OTHER_LANDMARK, "place", "other_landmark", "-3.5", "named places on both sides, none in common") \
+	X(PLACE_NEAR,         "place", "near",         "3.0",  "same road (a number on one side only), same grid cell, or within 150 m") \
+	X(PLACE_OTHER_ROAD,   "place", "other_road",   "-3.5", "different roads") \
+	X(PLACE_SAME_COMMUNITY, "place", "same_community", "2.5", "same community, nothing finer known") \
+	X(CATEGORY_OTHER,     "category", "other",     "-5.0", "unrelated categories") \
+	X(CATEGORY_OTHER_LABEL, "category", "other_label", "-2.0", "one feed, different labels (燃气泄漏 / 停水), neither a prefix of the other") \
+	X(CATEGORY_SAME_LABEL, "category", "same_label", "2.0", "one feed, the same label") \
+	X(CATEGORY_SAME,      "category", "same",      "2.5",  "same common category") \
 	X(CATEGORY_COMPATIBLE, "category", "compatible", "0.0", "categories the taxonomy calls related") \
-	X(CATEGORY_BROAD,     "category", "broad",     "3.5",  "same or related, but one side names only a broad topic (a one-level label such as 城市建设, or a parent of the other label), and the problem words agree (cosine >= 0.10)") \
-	X(CATEGORY_BROAD_OTHER_TEXT, "category", "broad_other_text", "0.5", "a broad topic, and the problem words hardly agree (cosine < 0.10)") \
-	X(PROBLEM_SAME,       "problem", "same",       "1.0",  "both texts name what they are about (taxonomy problems:), one thing in common") \
-	X(PROBLEM_RELATED,    "problem", "related",    "0.0",  "nothing in common, but related things (taxonomy related_problems:: a food stall and singing)") \
-	X(PROBLEM_OTHER,      "problem", "other",      "-4.0", "both texts name what they are about, nothing in common or related (a lift and the water tank)") \
+	X(CATEGORY_BROAD,     "category", "broad",     "2.5",  "same or related, but one side names only a broad topic (a one-level label such as 城市建设, or a parent of the other label), and the problem words agree (cosine >= 0.10)") \
+	X(CATEGORY_BROAD_OTHER_TEXT, "category", "broad_other_text", "1.5", "a broad topic, and the problem words hardly agree (cosine < 0.10)") \
+	X(PROBLEM_SAME,       "problem", "same",       "2.0",  "both texts name what they are about (the taxonomy's problems:), one thing in common") \
+	X(PROBLEM_RELATED,    "problem", "related",    "-1.0", "nothing in common, but things listed together under related_problems: in the taxonomy (a food stall and singing)") \
+	X(PROBLEM_OTHER,      "problem", "other",      "-6.0", "both texts name what they are about, nothing in common or related (a lift and the water tank)") \
 	X(CONTACT_SAME,       "contact", "same",       "1.0",  "same contact hash (same phone number)") \
 	X(CONTACT_SAME_MASKED, "contact", "same_masked", "0.5", "same masked number, full number unknown on one side") \
 	X(CONTACT_OTHER,      "contact", "other",      "-1.0", "different numbers") \
-	X(TIME_HOUR,          "time", "hour",          "2.0",  "received within 1 hour of each other") \
-	X(TIME_DAY,           "time", "day",           "1.5",  "within 24 hours") \
+	X(TIME_HOUR,          "time", "hour",          "1.5",  "received within 1 hour of each other") \
+	X(TIME_DAY,           "time", "day",           "1.0",  "within 24 hours") \
 	X(TIME_3DAYS,         "time", "3days",         "0.5",  "within 72 hours") \
 	X(TIME_5DAYS,         "time", "5days",         "-0.5", "within 5 days") \
-	X(TIME_WEEK,          "time", "week",          "-3.5", "within 7 days") \
+	X(TIME_WEEK,          "time", "week",          "-2.5", "within 7 days") \
 	X(TIME_BEYOND,        "time", "beyond",        "-4.0", "more than 7 days apart")
 
 enum dedup_level {

@@ -19,6 +19,7 @@
 #include "dedup.h"
 #include "record.h"
 #include "store.h"
+#include "taxonomy.h"
 #include "banned.h"
 
 #define T0 1714525200   /* 2024-05-01 09:00 +08:00 */
@@ -109,20 +110,27 @@ static int64_t put(struct fx *fx, const struct spec *s, enum store_change *chang
 	return id;
 }
 
-/* One run: a fresh context linking ids, as one poll would. */
-static struct dedup_stats link_run(struct fx *fx, const int64_t *ids, size_t n)
+/* One run with a taxonomy (NULL: none): a fresh context linking ids. */
+static struct dedup_stats link_run_tax(struct fx *fx, const int64_t *ids, size_t n,
+				       const struct sq_taxonomy *tax)
 {
 	struct sq_dedup *dd = NULL;
 	struct sq_error err = { 0 };
 	struct dedup_stats s;
 
-	if (dedup_new(fx->st, &fx->cfg.dedup, NULL, &dd, &err))
+	if (dedup_new(fx->st, &fx->cfg.dedup, tax, &dd, &err))
 		fail_msg("dedup_new: %s", err.msg);
 	if (dedup_link(dd, ids, n, T0 + 100 * HOUR, &err))
 		fail_msg("dedup_link: %s", err.msg);
 	s = *dedup_get_stats(dd);
 	dedup_free(dd);
 	return s;
+}
+
+/* One run: a fresh context linking ids, as one poll would. */
+static struct dedup_stats link_run(struct fx *fx, const int64_t *ids, size_t n)
+{
+	return link_run_tax(fx, ids, n, NULL);
 }
 
 static int64_t incident_of(struct fx *fx, int64_t id)
@@ -588,6 +596,83 @@ static void test_contradicted_incident(void **state)
 	assert_int_equal(incident_of(fx, id), incident_of(fx, ia));
 }
 
+/*
+ * One estate, one category, another problem: the guards' manners are not
+ * the broken lift, however well place and category agree; another report
+ * of the lift is.  Each in a run of its own, so the earlier complaints'
+ * problems come from the store.
+ */
+static void test_same_estate_other_problem(void **state)
+{
+	static const char yaml[] =
+		"categories:\n"
+		"  property: 物业管理\n"
+		"problems:\n"
+		"  lift: [电梯, 升降梯]\n"
+		"  guard: [保安, 门卫]\n";
+	static const struct spec lift = {
+		"hotline", "hotline12345", "P1", T0, NULL,
+		"市民来电反映:富华大厦电梯坏了一周没人修,请相关部门处理。",
+		"西华路社区", "西华二巷71号富华大厦", "property", "13811112222", NULL, NULL, NULL,
+		SQ_STATUS_OPEN,
+	};
+	struct spec guard = lift, again = lift;
+	struct sq_taxonomy *tax = NULL;
+	struct sq_error err = { 0 };
+	struct fx *fx = *state;
+	int64_t a, b, c;
+
+	guard.id = "P2";
+	guard.at = T0 + 3 * HOUR;
+	guard.text = "市民来电反映:富华大厦物业保安态度差,请相关部门处理。";
+	guard.phone = "13833334444";
+	again.id = "P3";
+	again.at = T0 + 5 * HOUR;
+	again.text = "来电人称富华大厦的升降梯又停了,老人上不了楼。";
+	again.phone = "13855556666";
+	if (taxonomy_load_buffer("t.yaml", yaml, sizeof(yaml) - 1, &tax, &err))
+		fail_msg("taxonomy: %s", err.msg);
+	a = put(fx, &lift, NULL);
+	link_run_tax(fx, &a, 1, tax);
+	b = put(fx, &guard, NULL);
+	link_run_tax(fx, &b, 1, tax);
+	assert_int_not_equal(incident_of(fx, b), incident_of(fx, a));
+	assert_string_equal(link_of(fx, b).method, "new");
+	assert_non_null(strstr(link_of(fx, b).comparisons,
+			       "\"field\":\"problem\",\"level\":\"other\""));
+	c = put(fx, &again, NULL);
+	link_run_tax(fx, &c, 1, tax);
+	assert_int_equal(incident_of(fx, c), incident_of(fx, a));
+	assert_non_null(strstr(link_of(fx, c).comparisons,
+			       "\"field\":\"problem\",\"level\":\"same\""));
+	taxonomy_free(tax);
+}
+
+/* The same guard report without problems: place and category link it. */
+static void test_same_estate_without_problems(void **state)
+{
+	static const struct spec lift = {
+		"hotline", "hotline12345", "P1", T0, NULL,
+		"市民来电反映:富华大厦电梯坏了一周没人修,请相关部门处理。",
+		"西华路社区", "西华二巷71号富华大厦", "property", "13811112222", NULL, NULL, NULL,
+		SQ_STATUS_OPEN,
+	};
+	struct spec guard = lift;
+	struct fx *fx = *state;
+	int64_t a, b;
+
+	guard.id = "P2";
+	guard.at = T0 + 3 * HOUR;
+	guard.text = "市民来电反映:富华大厦物业保安态度差,请相关部门处理。";
+	guard.phone = "13833334444";
+	a = put(fx, &lift, NULL);
+	link_run(fx, &a, 1);
+	b = put(fx, &guard, NULL);
+	link_run(fx, &b, 1);
+	assert_int_equal(incident_of(fx, b), incident_of(fx, a));
+	assert_null(strstr(link_of(fx, b).comparisons, "\"field\":\"problem\""));
+}
+
 static void test_naive_mode(void **state)
 {
 	struct fx *fx = *state;
@@ -672,6 +757,8 @@ int main(void)
 		T(test_text_only_candidates),
 		T(test_road_candidates),
 		T(test_contradicted_incident),
+		T(test_same_estate_other_problem),
+		T(test_same_estate_without_problems),
 		T(test_naive_mode),
 		T(test_resolve),
 #undef T

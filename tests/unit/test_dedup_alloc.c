@@ -25,6 +25,7 @@
 #include "record.h"
 #include "store.h"
 #include "support/testutil.h"
+#include "taxonomy.h"
 #include "banned.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -162,6 +163,66 @@ static void test_text_functions(void **state)
 	print_message("text functions: each of %ld allocations failed in turn\n", total);
 }
 
+/* What linking asks of a taxonomy: the problems a text names, compared. */
+static const char problems_yaml[] =
+	"categories:\n"
+	"  water_power_gas: 水电气\n"
+	"  sanitation: 市容环卫\n"
+	"problems:\n"
+	"  water_supply: [停水, 水管, 供水]\n"
+	"  gas: [燃气, 煤气]\n"
+	"  rubbish: [垃圾]\n"
+	"  debris: [建筑垃圾]\n"
+	"related_problems:\n"
+	"  - [rubbish, debris]\n";
+
+static sq_err problems_round(const struct sq_taxonomy *tax)
+{
+	char *a = NULL, *b = NULL;
+	sq_err rc;
+
+	rc = taxonomy_problems(tax, text, &a);
+	if (!rc)
+		rc = taxonomy_problems(tax, "宝华路建筑垃圾和生活垃圾没人清", &b);
+	if (!rc && (strcmp(a, "water_supply") ||
+		    taxonomy_problems_compat(tax, a, b) != TAX_UNRELATED))
+		rc = SQ_EUSAGE;
+	free(a);
+	free(b);
+	return rc;
+}
+
+/* (Loading the taxonomy is libyaml's and taxonomy.c's, tested elsewhere.) */
+static void test_problems(void **state)
+{
+	struct sq_taxonomy *tax = NULL;
+	struct sq_error err = { 0 };
+	long total, n;
+	sq_err rc;
+
+	(void)state;
+	assert_int_equal(taxonomy_load_buffer("p.yaml", problems_yaml, sizeof(problems_yaml) - 1,
+					      &tax, &err), SQ_OK);
+	counting(-1);
+	rc = problems_round(tax);
+	alloc_counting = 0;
+	assert_int_equal(rc, SQ_OK);
+	assert_int_equal(alloc_live, 0);
+	total = alloc_calls;
+	assert_true(total >= 6);
+	for (n = 0; n < total; n++) {
+		counting(n);
+		rc = problems_round(tax);
+		alloc_counting = 0;
+		if (rc != SQ_ENOMEM)
+			fail_msg("allocation %ld of %ld failing gave %d", n, total, rc);
+		if (alloc_live)
+			fail_msg("allocation %ld failing leaked %ld blocks", n, alloc_live);
+	}
+	taxonomy_free(tax);
+	print_message("problems: each of %ld allocations failed in turn\n", total);
+}
+
 /* ---- linking over a store ----------------------------------------------------- */
 
 struct fx {
@@ -169,6 +230,7 @@ struct fx {
 	struct sq_store *st;
 	struct sq_config cfg;
 	int64_t ids[6];
+	struct sq_taxonomy *tax;   /* problems_yaml, so linking compares problems */
 };
 
 static int64_t put(struct fx *fx, const char *id, int64_t at, const char *t, const char *addr,
@@ -209,6 +271,8 @@ static void setup_store(struct fx *fx)
 	fx->path = test_path(fx->dir, "t.db");
 	assert_int_equal(store_open(fx->path, &fx->st, &err), SQ_OK);
 	assert_int_equal(config_defaults(&fx->cfg, &err), SQ_OK);
+	assert_int_equal(taxonomy_load_buffer("p.yaml", problems_yaml, sizeof(problems_yaml) - 1,
+					      &fx->tax, &err), SQ_OK);
 	fx->ids[0] = put(fx, "H1", t0, "恩宁雅居10座从昨晚开始停水,没有通知", "恩宁路88号", NULL);
 	fx->ids[1] = put(fx, "H2", t0 + 3600, "恩宁雅居十座停水一整天了,家里老人没水用", "恩宁路88号", NULL);
 	fx->ids[2] = put(fx, "H3", t0 + 7200, "恩宁雅居4座燃气泄漏,楼道味道很重", "恩宁路88号", NULL);
@@ -221,6 +285,7 @@ static void teardown_store(struct fx *fx)
 {
 	store_close(fx->st);
 	config_release(&fx->cfg);
+	taxonomy_free(fx->tax);
 	test_rmtree(fx->dir);
 	free(fx->dir);
 	free(fx->path);
@@ -263,7 +328,7 @@ static long link_failing(struct fx *fx, long fail_at, sq_err *rc)
 	struct sq_error err = { 0 };
 
 	counting(fail_at);
-	*rc = dedup_new(fx->st, &fx->cfg.dedup, NULL, &dd, &err);
+	*rc = dedup_new(fx->st, &fx->cfg.dedup, fx->tax, &dd, &err);
 	if (!*rc)
 		*rc = dedup_link(dd, fx->ids, 6, 1714600000, &err);
 	dedup_free(dd);
@@ -320,6 +385,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_functions),
+		cmocka_unit_test(test_problems),
 		cmocka_unit_test(test_link),
 	};
 

@@ -621,6 +621,57 @@ static void test_category_levels(void **state)
 	taxonomy_free(tax);
 }
 
+static void test_problem_levels(void **state)
+{
+	static const char yaml[] =
+		"categories:\n"
+		"  property: 物业管理\n"
+		"problems:\n"
+		"  lift: [电梯]\n"
+		"  water_tank: [水箱]\n"
+		"  guard: [保安]\n"
+		"  stalls: [大排档]\n"
+		"  music: [唱歌]\n"
+		"related_problems:\n"
+		"  - [stalls, music]\n";
+	static const struct {
+		const char *a, *b;   /* what each names (taxonomy_problems) */
+		int level;
+	} cases[] = {
+		{ "lift", "lift", DEDUP_L_PROBLEM_SAME },
+		{ "lift guard", "guard", DEDUP_L_PROBLEM_SAME },
+		/* the lead's case: one estate, one category, another problem */
+		{ "guard", "lift", DEDUP_L_PROBLEM_OTHER },
+		{ "lift", "water_tank guard", DEDUP_L_PROBLEM_OTHER },
+		{ "stalls", "music", DEDUP_L_PROBLEM_RELATED },
+		/* a text that names nothing leaves the field out */
+		{ "", "lift", -1 },
+		{ "lift", "", -1 },
+		{ "", "", -1 },
+		{ NULL, "lift", -1 },
+	};
+	struct sq_taxonomy *tax = NULL;
+	struct sq_error err = { 0 };
+	struct dedup_doc a = doc(NULL, NULL, NULL, NULL, NULL, NULL, 0);
+	struct dedup_doc b = doc(NULL, NULL, NULL, NULL, NULL, NULL, 0);
+	size_t i;
+
+	(void)state;
+	if (taxonomy_load_buffer("test", yaml, sizeof(yaml) - 1, &tax, &err))
+		fail_msg("taxonomy: %s", err.msg);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		a.problems = (char *)cases[i].a;
+		b.problems = (char *)cases[i].b;
+		if (compare_field(&a, &b, -1, tax, "problem") != cases[i].level ||
+		    compare_field(&b, &a, -1, tax, "problem") != cases[i].level)
+			fail_msg("case %zu: %s ~ %s", i, cases[i].a ? cases[i].a : "(null)", cases[i].b);
+	}
+	/* without a taxonomy nothing is known about problems */
+	a.problems = b.problems = "lift";
+	assert_int_equal(compare_field(&a, &b, -1, NULL, "problem"), -1);
+	taxonomy_free(tax);
+}
+
 static void test_contact_levels(void **state)
 {
 	struct dedup_doc full = doc(NULL, NULL, NULL, NULL, "aa11", "138****5678", 0);
@@ -721,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_place_levels),
 		cmocka_unit_test(test_distance_levels),
 		cmocka_unit_test(test_category_levels),
+		cmocka_unit_test(test_problem_levels),
 		cmocka_unit_test(test_contact_levels),
 		cmocka_unit_test(test_time_levels),
 		cmocka_unit_test(test_level_names_unique),

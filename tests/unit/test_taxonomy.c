@@ -1,7 +1,8 @@
 /*
  * test_taxonomy.c — the shipped config/taxonomy.yaml against the labels the
  * feeds really send (docs/GEOGRAPHY.md), prefix matching, compatibility,
- * and malformed taxonomy files with their FILE:LINE:COL messages.
+ * the problems a text names and how two lists of them compare, and
+ * malformed taxonomy files with their FILE:LINE:COL messages.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -310,6 +311,30 @@ static const struct bad_case bad_cases[] = {
 	/* the separator shapes labels even when written after the map */
 	{ CATS "feeds:\n  hotline:\n    map:\n      A>B: noise\n      a > b: wages\n    separator: \">\"\n",
 	  "t.yaml:8:7: feeds.hotline.map: label \"a > b\" mapped twice (first on line 7)" },
+	/* problems: and related_problems: */
+	{ CATS "problems: [电梯]\n", "t.yaml:4:11: problems: expected a mapping of key: [word, ...]" },
+	{ CATS "problems:\n  Lift: [电梯]\n",
+	  "t.yaml:5:3: problems: bad key \"Lift\" (use lowercase letters, digits and _)" },
+	{ CATS "problems:\n  lift: 电梯\n", "t.yaml:5:9: problems.lift: expected a list of one or more words" },
+	{ CATS "problems:\n  lift: []\n", "t.yaml:5:9: problems.lift: expected a list of one or more words" },
+	{ CATS "problems:\n  lift: [电梯]\n  lift: [扶梯]\n", "t.yaml:6:3: problems: lift declared twice" },
+	{ CATS "problems:\n  lift: [\"\"]\n",
+	  "t.yaml:5:10: problems.lift: a word must be a non-empty string of at most 64 bytes without spaces" },
+	{ CATS "problems:\n  lift: [电 梯]\n", "t.yaml:5:10: problems.lift: a word must be*" },
+	{ CATS "problems:\n  lift: [[电梯]]\n", "t.yaml:5:10: problems.lift: a word must be*" },
+	{ CATS "problems:\n  music: [KTV]\n  bar: [ktv]\n",
+	  "t.yaml:6:9: problems.bar: \"ktv\" is already a word of music" },
+	{ CATS "problems:\n  lift: [电梯]\nrelated_problems: lift\n",
+	  "t.yaml:6:19: related_problems: expected a list of [key, key, ...] lists" },
+	{ CATS "problems:\n  lift: [电梯]\nrelated_problems:\n  - [lift]\n",
+	  "t.yaml:7:5: related_problems: each entry is a list of two or more keys" },
+	{ CATS "problems:\n  lift: [电梯]\nrelated_problems:\n  - [lift, gate]\n",
+	  "t.yaml:7:12: related_problems: \"gate\" is not a key of problems:" },
+	{ CATS "problems:\n  lift: [电梯]\nrelated_problems:\n  - [lift, lift]\n",
+	  "t.yaml:7:12: related_problems: lift listed twice in one entry" },
+	/* related_problems: needs the problems it names, wherever written */
+	{ CATS "related_problems:\n  - [lift, gate]\n",
+	  "t.yaml:5:6: related_problems: \"lift\" is not a key of problems:" },
 };
 
 static void test_bad_files(void **state)
@@ -387,6 +412,159 @@ static void test_load_errors(void **state)
 	assert_string_equal(err.msg, "b.yaml:2:10: invalid leading UTF-8 octet");
 }
 
+/* ------------------------------------------------------------------ */
+/* problems: what a complaint is about                                  */
+
+static const char problems_yaml[] =
+	CATS
+	"problems:\n"
+	"  lift: [电梯, 升降梯]\n"
+	"  gas: [燃气, 煤气, 臭鸡蛋味]\n"
+	"  power: [停电]\n"
+	"  ebike: [电动车]\n"
+	"  parking: [停车, 乱停]\n"
+	"  rubbish: [垃圾]\n"
+	"  debris: [建筑垃圾, 装修垃圾]\n"
+	"  stalls: [大排档, 宵夜档]\n"
+	"  music: [唱歌, KTV]\n"
+	"related_problems:\n"
+	"  - [stalls, music]\n"
+	"  - [parking, ebike]\n";
+
+struct problems_case {
+	const char *text, *want;
+};
+
+static void test_problems(void **state)
+{
+	static const struct problems_case cases[] = {
+		/* synonyms fold to one key */
+		{ "电梯坏了一周", "lift" },
+		{ "升降梯困人", "lift" },
+		{ "楼道有煤气味", "gas" },
+		{ "一股臭鸡蛋味 怀疑燃气泄漏", "gas" },
+		/* several, in file order, each once */
+		{ "停电了 电梯也停了 电梯困人", "lift power" },
+		/* overlapping words: the longest wins */
+		{ "楼下堆满建筑垃圾", "debris" },
+		{ "装修垃圾和生活垃圾", "rubbish debris" },
+		{ "门口乱停电动车", "ebike parking" },
+		{ "门口停电动车", "ebike" },
+		/* folded text is lower case; words are compared so */
+		{ "ktv半夜唱歌", "music" },
+		/* nothing named */
+		{ "吵得睡不着", "" },
+		{ "", "" },
+		/* words do not run across a space (a punctuation mark) */
+		{ "电 梯", "" },
+	};
+	struct sq_taxonomy *tax;
+	struct sq_error err = { 0, "" };
+	char *out;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(taxonomy_load_buffer("p.yaml", problems_yaml, strlen(problems_yaml), &tax,
+					      &err), SQ_OK);
+	assert_int_equal(taxonomy_problem_count(tax), 9);
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		assert_int_equal(taxonomy_problems(tax, cases[i].text, &out), SQ_OK);
+		if (strcmp(out, cases[i].want))
+			fail_msg("case %zu \"%s\": \"%s\" want \"%s\"", i, cases[i].text, out,
+				 cases[i].want);
+		free(out);
+	}
+	assert_int_equal(taxonomy_problems(tax, NULL, &out), SQ_OK);
+	assert_string_equal(out, "");
+	free(out);
+	/* no taxonomy, or one without problems: nothing is named */
+	assert_int_equal(taxonomy_problems(NULL, "电梯坏了", &out), SQ_OK);
+	assert_string_equal(out, "");
+	free(out);
+	assert_int_equal(taxonomy_problem_count(NULL), 0);
+	taxonomy_free(tax);
+}
+
+struct problems_compat_case {
+	const char *a, *b;
+	enum tax_compat want;
+};
+
+static void test_problems_compat(void **state)
+{
+	static const struct problems_compat_case cases[] = {
+		/* one key in common is enough, whatever else is named */
+		{ "lift", "lift", TAX_SAME },
+		{ "lift power", "gas power", TAX_SAME },
+		{ "stalls music", "music", TAX_SAME },
+		/* disjoint */
+		{ "lift", "gas", TAX_UNRELATED },
+		{ "lift power", "gas rubbish", TAX_UNRELATED },
+		/* disjoint but listed together under related_problems: */
+		{ "stalls", "music", TAX_RELATED },
+		{ "lift ebike", "parking", TAX_RELATED },
+		/* a text that names nothing says nothing */
+		{ "", "lift", TAX_UNKNOWN },
+		{ "lift", "", TAX_UNKNOWN },
+		{ "", "", TAX_UNKNOWN },
+		{ NULL, "lift", TAX_UNKNOWN },
+		/* keys the taxonomy does not declare are not counted */
+		{ "elevator", "elevator", TAX_UNKNOWN },
+		{ "elevator lift", "lift", TAX_SAME },
+	};
+	struct sq_taxonomy *tax;
+	struct sq_error err = { 0, "" };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(taxonomy_load_buffer("p.yaml", problems_yaml, strlen(problems_yaml), &tax,
+					      &err), SQ_OK);
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		enum tax_compat got = taxonomy_problems_compat(tax, cases[i].a, cases[i].b);
+
+		if (got != cases[i].want || got != taxonomy_problems_compat(tax, cases[i].b, cases[i].a))
+			fail_msg("case %zu \"%s\" ~ \"%s\": %s want %s", i,
+				 cases[i].a ? cases[i].a : "(null)", cases[i].b,
+				 taxonomy_compat_name(got), taxonomy_compat_name(cases[i].want));
+	}
+	assert_int_equal(taxonomy_problems_compat(NULL, "lift", "lift"), TAX_UNKNOWN);
+	taxonomy_free(tax);
+}
+
+/* The shipped problems: the words residents use for one thing name one key. */
+static void test_shipped_problems(void **state)
+{
+	static const struct { const char *a, *b; enum tax_compat want; } cases[] = {
+		{ "楼道有煤气味", "疑似燃气泄漏", TAX_SAME },
+		{ "电梯坏了困人", "升降梯停运", TAX_SAME },
+		{ "整栋停电", "晚上跳闸没电", TAX_SAME },
+		{ "井盖缺失", "沙井盖板不见了", TAX_SAME },
+		{ "广场舞音响太大", "放音乐跳舞", TAX_SAME },
+		{ "楼下宵夜档太吵了", "客人唱歌到三点", TAX_RELATED },
+		{ "楼下堆满装修垃圾", "碎砖和水泥袋堆在门口", TAX_SAME },
+		{ "电梯坏了一周没人修", "水箱长期不清洗", TAX_UNRELATED },
+		{ "物业保安态度差", "电梯坏了一周没人修", TAX_UNRELATED },
+		{ "管道井有臭鸡蛋味", "整栋停电", TAX_UNRELATED },
+	};
+	const struct sq_taxonomy *tax = *state;
+	char *a, *b;
+	size_t i;
+
+	assert_true(taxonomy_problem_count(tax) > 30);
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		enum tax_compat got;
+
+		assert_int_equal(taxonomy_problems(tax, cases[i].a, &a), SQ_OK);
+		assert_int_equal(taxonomy_problems(tax, cases[i].b, &b), SQ_OK);
+		got = taxonomy_problems_compat(tax, a, b);
+		if (got != cases[i].want)
+			fail_msg("case %zu %s [%s] ~ %s [%s]: %s want %s", i, cases[i].a, a, cases[i].b,
+				 b, taxonomy_compat_name(got), taxonomy_compat_name(cases[i].want));
+		free(a);
+		free(b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +575,9 @@ int main(void)
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_good_small),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_problems),
+		cmocka_unit_test(test_problems_compat),
+		cmocka_unit_test_setup_teardown(test_shipped_problems, load_shipped, free_shipped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
