@@ -3,3 +3,12 @@
 # (scripts/dedup_eval.sh; docs/dedup.md explains the figures).
 eval: all
 	@scripts/dedup_eval.sh $(BUILD) $(EVAL_SETS)
+
+# make eval-linking: record linkage alone on the early-warning scenarios of
+# fixtures/detect (another generator's phrasing), scored pairwise against
+# their true incidents (scripts/eval_detect_linking.py; docs/dedup.md).
+LINKING_SETS ?= background cluster surge spacetime common_cause urgent holdout
+
+.PHONY: eval-linking
+eval-linking: $(BUILD)/eval_detect
+	@scripts/eval_detect_linking.py --build $(BUILD) $(LINKING_SETS)

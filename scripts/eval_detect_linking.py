@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Score record linkage alone on the early-warning scenarios (make eval-linking-detect).
+"""Score record linkage alone on the early-warning scenarios (make eval-linking).
 
     scripts/eval_detect_linking.py [--build build] [--keep DIR] [--errors N]
                                    [--config-extra FILE] SET...
