@@ -46,11 +46,14 @@ struct tax_pair {
 	const char *a, *b;
 };
 
+/* No problem: a word of not_problems:. */
+#define TAX_NO_PROBLEM ((size_t)-1)
+
 /* A word of problems:, and the problem (index into problems) it names. */
 struct tax_word {
 	char *word;        /* as written, ASCII lower-cased */
 	size_t len;
-	size_t problem;
+	size_t problem;    /* or TAX_NO_PROBLEM */
 };
 
 struct sq_taxonomy {
@@ -365,6 +368,7 @@ static sq_err load_feeds(struct loader *L, yaml_node_t *node)
 /* Longest word of problems:, in bytes. */
 #define TAX_WORD_MAX 64
 
+/* Word node, for problem (or TAX_NO_PROBLEM) of section key ("problems.lift"). */
 static sq_err add_word(struct loader *L, yaml_node_t *node, const char *key, size_t problem)
 {
 	const char *w = scalar(node);
@@ -374,7 +378,7 @@ static sq_err add_word(struct loader *L, yaml_node_t *node, const char *key, siz
 
 	len = w ? strlen(w) : 0;
 	if (!len || len > TAX_WORD_MAX || strpbrk(w, " \t\r\n"))
-		return fail_at(L, node, "problems.%s: a word must be a non-empty string of at most %d bytes without spaces",
+		return fail_at(L, node, "%s: a word must be a non-empty string of at most %d bytes without spaces",
 			       key, TAX_WORD_MAX);
 	copy = sq_strdup(w);
 	if (!copy)
@@ -386,8 +390,9 @@ static sq_err add_word(struct loader *L, yaml_node_t *node, const char *key, siz
 	for (i = 0; i < L->tax->nwords; i++)
 		if (!strcmp(L->tax->words[i].word, copy)) {
 			free(copy);
-			return fail_at(L, node, "problems.%s: \"%s\" is already a word of %s", key, w,
-				       L->tax->problems[L->tax->words[i].problem]);
+			return fail_at(L, node, "%s: \"%s\" is already a word of %s", key, w,
+				       L->tax->words[i].problem == TAX_NO_PROBLEM ? "not_problems"
+					       : L->tax->problems[L->tax->words[i].problem]);
 		}
 	words = grow_array(L->tax->words, L->tax->nwords + 1, sizeof(*words));
 	if (!words) {
@@ -412,6 +417,7 @@ static sq_err load_problems(struct loader *L, yaml_node_t *node)
 {
 	yaml_node_pair_t *p;
 	yaml_node_item_t *it;
+	char section[96];
 	size_t i;
 	sq_err rc;
 
@@ -439,12 +445,29 @@ static sq_err load_problems(struct loader *L, yaml_node_t *node)
 		if (!problems[L->tax->nproblems])
 			return sq_fail(L->err, SQ_ENOMEM, "out of memory");
 		L->tax->nproblems++;
+		snprintf(section, sizeof(section), "problems.%s", key);
 		for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
-			if ((rc = add_word(L, NODE(L, *it), key, L->tax->nproblems - 1)))
+			if ((rc = add_word(L, NODE(L, *it), section, L->tax->nproblems - 1)))
 				return rc;
 	}
-	if (L->tax->nwords)
-		qsort(L->tax->words, L->tax->nwords, sizeof(*L->tax->words), cmp_word);
+	return SQ_OK;
+}
+
+/*
+ * not_problems: words that contain a problem's word but name a place or
+ * someone to call (停车场, 电梯口, 燃气公司): found like any word, so the
+ * shorter word inside does not count, and naming nothing.
+ */
+static sq_err load_not_problems(struct loader *L, yaml_node_t *node)
+{
+	yaml_node_item_t *it;
+	sq_err rc;
+
+	if (node->type != YAML_SEQUENCE_NODE)
+		return fail_at(L, node, "not_problems: expected a list of words");
+	for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++)
+		if ((rc = add_word(L, NODE(L, *it), "not_problems", TAX_NO_PROBLEM)))
+			return rc;
 	return SQ_OK;
 }
 
@@ -501,7 +524,7 @@ static sq_err load_root(struct loader *L)
 {
 	yaml_node_t *root = yaml_document_get_root_node(L->doc);
 	yaml_node_t *cats = NULL, *related = NULL, *feeds = NULL, *problems = NULL;
-	yaml_node_t *related_problems = NULL;
+	yaml_node_t *related_problems = NULL, *not_problems = NULL;
 	yaml_node_pair_t *p;
 	sq_err rc;
 
@@ -523,8 +546,10 @@ static sq_err load_root(struct loader *L)
 			slot = &problems;
 		else if (name && !strcmp(name, "related_problems"))
 			slot = &related_problems;
+		else if (name && !strcmp(name, "not_problems"))
+			slot = &not_problems;
 		else
-			return fail_at(L, k, "unknown key \"%s\" (expected categories, related, feeds, problems or related_problems)",
+			return fail_at(L, k, "unknown key \"%s\" (expected categories, related, feeds, problems, related_problems or not_problems)",
 				       name ? name : "");
 		if (*slot)
 			return fail_at(L, k, "%s given twice", name);
@@ -543,6 +568,10 @@ static sq_err load_root(struct loader *L)
 		return rc;
 	if (related_problems && (rc = load_related_problems(L, related_problems)))
 		return rc;
+	if (not_problems && (rc = load_not_problems(L, not_problems)))
+		return rc;
+	if (L->tax->nwords)
+		qsort(L->tax->words, L->tax->nwords, sizeof(*L->tax->words), cmp_word);
 	return SQ_OK;
 }
 
@@ -890,7 +919,8 @@ sq_err taxonomy_problems(const struct sq_taxonomy *tax, const char *text, char *
 		if (j < hits[i].len)
 			continue;
 		memset(used + hits[i].pos, 1, hits[i].len);
-		named[hits[i].problem] = 1;
+		if (hits[i].problem != TAX_NO_PROBLEM)
+			named[hits[i].problem] = 1;
 	}
 	for (i = 0; named && i < tax->nproblems; i++)
 		if (named[i] && sq_buf_addf(&b, "%s%s", b.len ? " " : "", tax->problems[i]))

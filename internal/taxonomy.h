@@ -2,7 +2,7 @@
  * taxonomy.h — the common category keys and how each feed's own labels map
  * onto them (DESIGN.md, "The common record"; config/taxonomy.yaml).
  *
- * The file has five sections (problems: and related_problems: optional):
+ * The file has six sections (the last three optional):
  *
  *   categories:             # key -> Chinese display name, in display order
  *     noise: 噪声扰民
@@ -17,6 +17,7 @@
  *     lift: [电梯, 升降梯]
  *   related_problems:       # problems one incident is reported as
  *     - [stalls, loud_music]
+ *   not_problems: [停车场]   # words naming a place, not what went wrong
  *
  * Keys are lowercase ASCII letters, digits and '_'.  Labels compare after
  * trimming, removing spaces around the separator and lowercasing ASCII
@@ -30,7 +31,11 @@
  * the water tank, a square dance), each with the words that name it, so
  * that record linkage can tell two reports about one estate apart when
  * they are about different things.  A word belongs to one problem only;
- * words are compared with ASCII lower-cased, as in folded text.
+ * words are compared with ASCII lower-cased, as in folded text.  Words of
+ * not_problems: contain a problem's word but name a place or someone to
+ * call (停车场 is no parking complaint, 电梯口 no lift's): they are found
+ * like the others, so the shorter word inside does not count, and name
+ * nothing.
  *
  * A taxonomy is immutable once loaded, so one may be shared by threads.
  */
@@ -103,7 +108,8 @@ size_t taxonomy_problem_count(const struct sq_taxonomy *tax);
  * single spaces, into *out (malloc'd, caller frees; "" when none, or when
  * tax is NULL or declares no problems).  Where words overlap, the longest
  * wins and the shorter inside it does not count (建筑垃圾 names debris,
- * not also 垃圾; 乱停电动车 names no 停电).  SQ_ENOMEM only.
+ * not also 垃圾; 乱停电动车 names no 停电; 停车场出口, with 停车场 under
+ * not_problems:, names nothing).  SQ_ENOMEM only.
  */
 sq_err taxonomy_problems(const struct sq_taxonomy *tax, const char *text, char **out);
 

@@ -263,7 +263,7 @@ static const struct bad_case bad_cases[] = {
 	{ "- a\n- b\n", "t.yaml:1:1: expected a mapping with categories:, related: and feeds:" },
 	{ "related: []\n", "t.yaml:1:1: missing categories:" },
 	{ CATS "colour: blue\n",
-	  "t.yaml:4:1: unknown key \"colour\" (expected categories, related, feeds, problems or related_problems)" },
+	  "t.yaml:4:1: unknown key \"colour\" (expected categories, related, feeds, problems, related_problems or not_problems)" },
 	{ CATS "categories:\n  other: x\n", "t.yaml:4:1: categories given twice" },
 	{ "categories: [noise]\n", "t.yaml:1:13: categories: expected a mapping of key: display name" },
 	{ "categories: {}\n", "t.yaml:1:13: categories: no category declared" },
@@ -332,6 +332,13 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:7:12: related_problems: \"gate\" is not a key of problems:" },
 	{ CATS "problems:\n  lift: [电梯]\nrelated_problems:\n  - [lift, lift]\n",
 	  "t.yaml:7:12: related_problems: lift listed twice in one entry" },
+	{ CATS "not_problems: 停车场\n", "t.yaml:4:15: not_problems: expected a list of words" },
+	{ CATS "not_problems: [\"\"]\n", "t.yaml:4:16: not_problems: a word must be*" },
+	{ CATS "problems:\n  parking: [停车场]\nnot_problems: [停车场]\n",
+	  "t.yaml:6:16: not_problems: \"停车场\" is already a word of parking" },
+	/* problems: first, wherever written */
+	{ CATS "not_problems: [停车场]\nproblems:\n  parking: [停车场]\n",
+	  "t.yaml:4:16: not_problems: \"停车场\" is already a word of parking" },
 	/* related_problems: needs the problems it names, wherever written */
 	{ CATS "related_problems:\n  - [lift, gate]\n",
 	  "t.yaml:5:6: related_problems: \"lift\" is not a key of problems:" },
@@ -429,7 +436,8 @@ static const char problems_yaml[] =
 	"  music: [唱歌, KTV]\n"
 	"related_problems:\n"
 	"  - [stalls, music]\n"
-	"  - [parking, ebike]\n";
+	"  - [parking, ebike]\n"
+	"not_problems: [停车场, 电梯口]\n";
 
 struct problems_case {
 	const char *text, *want;
@@ -452,6 +460,10 @@ static void test_problems(void **state)
 		{ "门口停电动车", "ebike" },
 		/* folded text is lower case; words are compared so */
 		{ "ktv半夜唱歌", "music" },
+		/* words that name a place hide the problem words inside them */
+		{ "停车场出口路灯不亮", "" },
+		{ "电梯口堆满建筑垃圾", "debris" },
+		{ "停车场里乱停", "parking" },
 		/* nothing named */
 		{ "吵得睡不着", "" },
 		{ "", "" },
