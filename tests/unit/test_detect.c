@@ -535,6 +535,31 @@ static void test_surge_needs_more_than_one_busy_incident(void **state)
 	store_flag_release(&fl);
 }
 
+static void test_surge_again_a_week_later(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t today = fixture_time(20, 0, 0);
+	int i;
+
+	quiet_history(f, today);
+	/* Five days ago, in the baseline, a surge of ten (never flagged: the
+	 * detector did not run then).  Counted in the baseline it makes the
+	 * standard deviation 3.4 and today's ten a C2 of 2.3; left out as a
+	 * past surge, the baseline is one a day again. */
+	for (i = 0; i < 9; i++)
+		put(f, today - 5 * 86400 + 10 * 3600 + i * 600, "water_power_gas", "华贵路社区",
+		    "停水", NULL);
+	for (i = 0; i < 10; i++)
+		put(f, today + 8 * 3600 + i * 600, "water_power_gas", "华贵路社区", "又停水了", NULL);
+	run(f, today + 11 * 3600, &s);
+	assert_int_equal(flags_of(f, "surge", &fl), 1);
+	assert_non_null(strstr(fl.summary, "今日已有 10 位居民反映，此前 6 天日均 1.0 位"));
+	assert_non_null(strstr(fl.detail, "不含此前的激增日"));
+	store_flag_release(&fl);
+}
+
 /* ---- space-time scan ------------------------------------------------------ */
 
 static uint64_t next_rand(uint64_t *x)
@@ -883,6 +908,7 @@ int main(void)
 		T(test_surge_quiet_at_usual_level),
 		T(test_surge_counts_residents_not_calls),
 		T(test_surge_needs_more_than_one_busy_incident),
+		T(test_surge_again_a_week_later),
 		T(test_spacetime_finds_an_injected_cluster),
 		T(test_common_cause_across_communities),
 		T(test_common_cause_needs_distinct_people),
