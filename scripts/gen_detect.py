@@ -439,6 +439,13 @@ def main():
     # surge counted residents, which five cannot show is general (other
     # communities' and categories' baselines, other days of the week).
     plans.append(("surge_more", 3103, 130, [("surge", d) for d in range(58, 128, 7)]))
+    # Every kind in one street, as in the holdout but with a seed of its
+    # own: injections of one kind raise the others' baselines.
+    plans.append(("mixed", 7007, 120,
+                  [("cluster", d) for d in (59, 79, 99)] + [("surge", d) for d in (62, 82, 102)] +
+                  [("spacetime", d) for d in (65, 85, 105)] +
+                  [("common", d) for d in (68, 88, 108)] +
+                  [("urgent", d) for d in range(61, 120, 10)]))
     # Held out: the detectors were tuned on the sets above, never on this
     # one (its own seed, every kind of injection in one street, other days).
     # It tells whether what the tuning learnt generalises.

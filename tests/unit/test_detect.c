@@ -724,28 +724,33 @@ static void test_entity_names(void **state)
 
 /* ---- overdue -------------------------------------------------------------- */
 
+/* An item received ten days before t about the property manager, due at
+ * deadline, in status (NULL: open). */
+static void put_overdue(struct fx *f, const char *id, const char *comm, int64_t t,
+			int64_t deadline, const char *status)
+{
+	struct fixture_complaint c = { 0 };
+
+	c.source_id = id;
+	c.received_at = t - 10 * 86400;
+	c.category = "property";
+	c.community = comm;
+	c.title = "物业不维修";
+	c.deadline = deadline;
+	c.status = status;
+	fixture_put(f->st, &c);
+}
+
 static void test_overdue_open_items(void **state)
 {
 	struct fx *f = *state;
 	struct detect_stats s;
 	struct store_flag fl = { 0 };
-	struct fixture_complaint c = { 0 };
 	int64_t t = fixture_time(30, 10, 0);
 
-	c.source_id = "OD1";
-	c.received_at = t - 10 * 86400;
-	c.category = "property";
-	c.community = "华贵路社区";
-	c.title = "物业不维修";
-	c.deadline = t - 2 * 86400;
-	fixture_put(f->st, &c);
-	c.source_id = "OD2";
-	c.status = "resolved";
-	fixture_put(f->st, &c);
-	c.source_id = "OD3";
-	c.status = "in_progress";
-	c.deadline = t + 86400;
-	fixture_put(f->st, &c);
+	put_overdue(f, "OD1", "华贵路社区", t, t - 2 * 86400, NULL);
+	put_overdue(f, "OD2", "华贵路社区", t, t - 2 * 86400, "resolved");
+	put_overdue(f, "OD3", "华贵路社区", t, t + 86400, "in_progress");
 	run(f, t, &s);
 	assert_int_equal(flags_of(f, "overdue", &fl), 1);
 	assert_string_equal(fl.cause_key, "overdue:华贵路社区");
@@ -761,7 +766,6 @@ static void test_overdue_grace_and_minimum(void **state)
 	struct fx *f = *state;
 	struct detect_stats s;
 	struct store_flag fl = { 0 };
-	struct fixture_complaint c = { 0 };
 	int64_t t = fixture_time(30, 10, 0);
 	static const struct {
 		const char *id, *comm;
@@ -774,15 +778,8 @@ static void test_overdue_grace_and_minimum(void **state)
 
 	f->cfg.detect.overdue_grace_ms = 24 * 3600 * 1000LL;
 	f->cfg.detect.overdue_min = 2;
-	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
-		c.source_id = items[i].id;
-		c.received_at = t - 10 * 86400;
-		c.category = "property";
-		c.community = items[i].comm;
-		c.title = "物业不维修";
-		c.deadline = t - items[i].late_h * 3600;
-		fixture_put(f->st, &c);
-	}
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+		put_overdue(f, items[i].id, items[i].comm, t, t - items[i].late_h * 3600, NULL);
 	run(f, t, &s);
 	/* 华贵路: two a day late (G3 is within its grace); 逢源路: one, below the minimum. */
 	assert_int_equal(flags_of(f, "overdue", &fl), 1);
