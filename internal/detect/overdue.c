@@ -66,12 +66,8 @@ static sq_err run(struct detect_ctx *ctx)
 		/* The rows are distinct complaints: no need for detect_finding_add's
 		 * duplicate check, which is linear per member and made this
 		 * quadratic in a community's overdue count. */
-		f.members = malloc((j - i) * sizeof(*f.members));
-		if (!f.members)
-			rc = SQ_ENOMEM;
 		for (k = i; k < j && !rc; k++)
-			f.members[f.nmembers++] = sorted[k]->id;
-		f.cap = f.nmembers;
+			rc = detect_finding_append(&f, sorted[k]->id);
 		worst_days = (ctx->now - sorted[i]->deadline) / 86400;
 		if (!rc)
 			rc = detect_finding_key(&f, "overdue:%s", comm ? comm : "-");

@@ -197,8 +197,8 @@ static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64
 	f.severity = FLAG_MEDIUM;
 	f.threshold = ctx->dc->surge_min;
 	f.min_fresh = ctx->dc->surge_min;
-	for (i = 0; i < n; i++)
-		if (r[i].day == today && detect_finding_add(&f, ctx->in->rows[r[i].row].id))
+	for (i = 0; i < n; i++)   /* distinct rows: no duplicate check needed */
+		if (r[i].day == today && detect_finding_append(&f, ctx->in->rows[r[i].row].id))
 			goto oom;
 	if (detect_finding_key(&f, "surge:%s:%s", r[0].cat, comm) ||
 	    detect_finding_place(&f, r[0].cat, comm) ||
