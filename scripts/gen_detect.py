@@ -35,7 +35,8 @@ named now and then.  Injections sit on top of it:
 
 Sets: background (180 days, no injection); cluster, surge, spacetime,
 common_cause (120 days, five injections each from day 56); urgent (120
-days, twelve items); surge_more (130 days, ten surges a week apart).  These are the development sets, on which the
+days, twelve items); surge_more (130 days, ten surges a week apart); mixed (120 days, three
+injections of each kind and six urgent items in one street, its own seed).  These are the development sets, on which the
 detectors were tuned.  holdout (120 days, its own seed: three injections of
 each kind and six urgent items) is for checking only: a change made because
 of it would make it one more development set.

@@ -453,7 +453,7 @@ static void test_surge_above_own_history(void **state)
 			put(f, today - d * 86400 + 9 * 3600 + i * 3600, "water_power_gas", "华贵路社区",
 			    "停水", NULL);
 	/* 1.5 a day before: 7 today is C2 = 11 but its predictive tail is
-	 * 0.0024, not beyond surge_alpha = 0.0001; 10 (0.00007) is. */
+	 * 0.0024, not beyond surge_alpha = 0.0005; 10 (0.00007) is. */
 	for (i = 0; i < 7; i++)
 		put(f, today + 8 * 3600 + i * 600, "water_power_gas", "华贵路社区", "又停水了", NULL);
 	run(f, today + 10 * 3600, &s);
