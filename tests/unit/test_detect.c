@@ -869,6 +869,31 @@ static void test_tails(void **state)
 	assert_true(fabs(detect_surprise(0, 3, 7) - 1.0) < 1e-12);
 }
 
+/* The name a flag shows: no resident's house number, no road cut in half. */
+static void test_entity_display_names(void **state)
+{
+	static const struct {
+		const char *text, *name;
+	} cases[] = {
+		{ "华贵路44号地铁十一号线如意坊站工地晚上施工", "地铁十一号线如意坊站工地" },
+		{ "十五甫正街77号恩宁路东段改造项目噪音大", "恩宁路东段改造项目" },
+		{ "多宝路154号宝源花园停水", "宝源花园" },
+		{ "宝源路宝源花园停水", "宝源路宝源花园" },
+		{ "广州市宏达建筑工程有限公司拖欠工资", "广州市宏达建筑工程有限公司" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct detect_entity e[8];
+
+		if (detect_extract_entities(cases[i].text, e, 8) != 1)
+			fail_msg("%s: not one name", cases[i].text);
+		if (strcmp(e[0].name, cases[i].name))
+			fail_msg("%s: shown as %s, want %s", cases[i].text, e[0].name, cases[i].name);
+	}
+}
+
 static void test_names_round_trip(void **state)
 {
 	int i;
@@ -914,6 +939,7 @@ int main(void)
 		T(test_ack_and_close),
 		T(test_quiet_flag_expires_and_new_members_open_a_new_one),
 		cmocka_unit_test(test_entity_names),
+		cmocka_unit_test(test_entity_display_names),
 		cmocka_unit_test(test_names_round_trip),
 		cmocka_unit_test(test_tails),
 	};
