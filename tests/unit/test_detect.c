@@ -785,7 +785,23 @@ static void test_overdue_grace_and_minimum(void **state)
 	assert_int_equal(flags_of(f, "overdue", &fl), 1);
 	assert_string_equal(fl.cause_key, "overdue:华贵路社区");
 	assert_int_equal(fl.nmembers, 2);
-	assert_non_null(strstr(fl.summary, "有 2 件诉求"));
+	assert_non_null(strstr(fl.summary, "有 2 件诉求超过办理期限仍未办结，最久已超期 2 天"));
+	store_flag_release(&fl);
+}
+
+/* Hours late read as hours, not as "0 days". */
+static void test_overdue_hours_late(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t t = fixture_time(30, 10, 0);
+
+	put_overdue(f, "H1", "昌华社区", t, t - 5 * 3600 - 59, NULL);
+	put_overdue(f, "H2", "昌华社区", t, t - 600, NULL);
+	run(f, t, &s);
+	assert_int_equal(flags_of(f, "overdue", &fl), 1);
+	assert_non_null(strstr(fl.summary, "最久已超期 5 小时"));
 	store_flag_release(&fl);
 }
 
@@ -936,6 +952,7 @@ int main(void)
 		T(test_common_cause_needs_distinct_people),
 		T(test_overdue_open_items),
 		T(test_overdue_grace_and_minimum),
+		T(test_overdue_hours_late),
 		T(test_ack_and_close),
 		T(test_quiet_flag_expires_and_new_members_open_a_new_one),
 		cmocka_unit_test(test_entity_names),
