@@ -7,7 +7,7 @@ eval: all
 # make eval-linking: record linkage alone on the early-warning scenarios of
 # fixtures/detect (another generator's phrasing), scored pairwise against
 # their true incidents (scripts/eval_detect_linking.py; docs/dedup.md).
-LINKING_SETS ?= background cluster surge spacetime common_cause urgent holdout
+LINKING_SETS ?= background cluster surge spacetime common_cause urgent surge_more mixed holdout
 
 .PHONY: eval-linking
 eval-linking: $(BUILD)/eval_detect
