@@ -245,6 +245,7 @@ struct sq_dedup {
 				   * the broad-topic category levels (>= 0) */
 	dedup_trace_fn trace;
 	void *trace_ctx;
+	uint64_t rollbacks;       /* store_rollbacks() when the caches were right */
 };
 
 static void cached_release(struct cached *c)
@@ -268,6 +269,16 @@ static void cache_clear(struct sq_dedup *dd)
 
 	for (i = 0; dd->docs && i < DOC_CACHE; i++)
 		cached_release(&dd->docs[i]);
+}
+
+/* Forget every cache: a rollback may have undone what they hold. */
+static void forget(struct sq_dedup *dd)
+{
+	pending_reset(&dd->pending);
+	df_cache_release(&dd->cache);
+	cache_clear(dd);
+	dd->ndocs_known = 0;
+	dd->rollbacks = store_rollbacks(dd->st);
 }
 
 sq_err dedup_new(struct sq_store *st, const struct sq_dedup_config *cfg,
@@ -1251,20 +1262,20 @@ out:
 	return rc;
 }
 
-sq_err dedup_link(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now,
-		  struct sq_error *err)
+sq_err dedup_link_tx(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now,
+		     struct sq_error *err)
 {
 	struct store_ids pending = { 0 };
 	int64_t after = 0;
 	size_t i;
-	sq_err rc;
+	sq_err rc = SQ_OK;
 
-	rc = store_begin(dd->st, err);
-	if (rc)
-		return rc;
+	if (dd->rollbacks != store_rollbacks(dd->st))
+		forget(dd);
 	for (i = 0; !rc && i < n; i++)
 		rc = link_one(dd, ids[i], now, err);
-	/* Whatever an interrupted run stored and never linked, in batches;
+	/* Whatever an interrupted run of an older suqiu (which committed a
+	 * page before linking it) stored and never linked, in batches;
 	 * `after` moves on even if one of them stayed unlinked. */
 	while (!rc) {
 		pending.n = 0;
@@ -1278,18 +1289,30 @@ sq_err dedup_link(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now
 	store_ids_release(&pending);
 	if (!rc)
 		rc = pending_flush(&dd->pending, dd->st, err);
-	if (!rc)
-		rc = store_commit(dd->st, err);
 	if (rc) {
-		store_rollback(dd->st);
-		pending_reset(&dd->pending);
-		/* The caches may hold what the rollback undid. */
-		df_cache_release(&dd->cache);
-		cache_clear(dd);
-		dd->ndocs_known = 0;
+		/* the caller's rollback undoes what the caches hold */
+		forget(dd);
 		return sq_error_prefix(err, "linking complaints: ");
 	}
 	return SQ_OK;
+}
+
+sq_err dedup_link(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now,
+		  struct sq_error *err)
+{
+	sq_err rc;
+
+	rc = store_begin(dd->st, err);
+	if (rc)
+		return rc;
+	rc = dedup_link_tx(dd, ids, n, now, err);
+	if (!rc && store_commit(dd->st, err))
+		rc = sq_error_prefix(err, "linking complaints: ");
+	if (rc) {
+		store_rollback(dd->st);
+		forget(dd);
+	}
+	return rc;
 }
 
 /* ---- analysts' decisions ------------------------------------------------- */

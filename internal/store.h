@@ -57,6 +57,12 @@ sq_err store_begin(struct sq_store *st, struct sq_error *err);
 sq_err store_commit(struct sq_store *st, struct sq_error *err);
 /* Roll back the open transaction, if any; never fails. */
 void store_rollback(struct sq_store *st);
+/*
+ * How many transactions were rolled back since store_open: a module that
+ * caches what it wrote inside a caller's transaction (dedup) compares it
+ * with the count it saw to know when to forget.
+ */
+uint64_t store_rollbacks(const struct sq_store *st);
 
 /* ---- the poll lock ----------------------------------------------------- */
 
