@@ -177,7 +177,7 @@ const struct sq_option config_detect_options[] = {
 	  "residents (distinct complainants) in a day below which nothing is a surge", 1, 10000, 0 },
 	{ "surge_threshold", SQ_OPT_DOUBLE, "3", offsetof(struct sq_detect_config, surge_threshold),
 	  "EARS C2 statistic (standard deviations above the baseline) that flags", 1, 100, 0 },
-	{ "surge_alpha", SQ_OPT_DOUBLE, "0.0001", offsetof(struct sq_detect_config, surge_alpha),
+	{ "surge_alpha", SQ_OPT_DOUBLE, "0.0005", offsetof(struct sq_detect_config, surge_alpha),
 	  "... and the day's count this improbable against the baseline mean (Poisson tail)", 0, 1, 0 },
 	{ "surge_baseline_days", SQ_OPT_INT, "7", offsetof(struct sq_detect_config, surge_baseline_days),
 	  "days of EARS baseline, ending two days before today", 3, 56, 0 },

@@ -111,6 +111,11 @@ sq_err detect_finding_add(struct detect_finding *f, int64_t id)
 	for (i = 0; i < f->nmembers; i++)
 		if (f->members[i] == id)
 			return SQ_OK;
+	return detect_finding_append(f, id);
+}
+
+sq_err detect_finding_append(struct detect_finding *f, int64_t id)
+{
 	if (f->nmembers == f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 8;
 		int64_t *p = realloc(f->members, cap * sizeof(*p));

@@ -35,7 +35,8 @@ named now and then.  Injections sit on top of it:
 
 Sets: background (180 days, no injection); cluster, surge, spacetime,
 common_cause (120 days, five injections each from day 56); urgent (120
-days, twelve items).  These are the development sets, on which the
+days, twelve items); surge_more (130 days, ten surges a week apart); mixed (120 days, three
+injections of each kind and six urgent items in one street, its own seed).  These are the development sets, on which the
 detectors were tuned.  holdout (120 days, its own seed: three injections of
 each kind and six urgent items) is for checking only: a change made because
 of it would make it one more development set.
@@ -435,6 +436,17 @@ def main():
         ("common_cause", 5005, 120, [("common", d) for d in (57, 69, 81, 93, 105)]),
         ("urgent", 6006, 120, [("urgent", d) for d in range(60, 120, 5)]),
     ]
+    # More development surges: the five of "surge" found every one once
+    # surge counted residents, which five cannot show is general (other
+    # communities' and categories' baselines, other days of the week).
+    plans.append(("surge_more", 3103, 130, [("surge", d) for d in range(58, 128, 7)]))
+    # Every kind in one street, as in the holdout but with a seed of its
+    # own: injections of one kind raise the others' baselines.
+    plans.append(("mixed", 7007, 120,
+                  [("cluster", d) for d in (59, 79, 99)] + [("surge", d) for d in (62, 82, 102)] +
+                  [("spacetime", d) for d in (65, 85, 105)] +
+                  [("common", d) for d in (68, 88, 108)] +
+                  [("urgent", d) for d in range(61, 120, 10)]))
     # Held out: the detectors were tuned on the sets above, never on this
     # one (its own seed, every kind of injection in one street, other days).
     # It tells whether what the tuning learnt generalises.

@@ -111,8 +111,11 @@ sq_err detect_finding_detail(struct detect_finding *f, const char *fmt, ...)
 sq_err detect_finding_place(struct detect_finding *f, const char *category,
 			    const char *community);
 
-/* Add one complaint id (ignored when already there). */
+/* Add one complaint id (ignored when already there; linear in the members). */
 sq_err detect_finding_add(struct detect_finding *f, int64_t complaint_id);
+/* Add one complaint id the finding does not hold yet: no duplicate check,
+ * for detectors whose rows are distinct complaints. */
+sq_err detect_finding_append(struct detect_finding *f, int64_t complaint_id);
 /* Add every complaint of a unit. */
 sq_err detect_finding_add_unit(struct detect_finding *f, const struct detect_input *in,
 			       const struct detect_unit *u);

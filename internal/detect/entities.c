@@ -222,6 +222,22 @@ static void strip_region(const struct chars *c, size_t *start, size_t end)
 	}
 }
 
+/*
+ * Where a name shown to people starts: after the last house number
+ * ("88号") in c[start..end), else at start.  The number is one resident's
+ * address, not the estate's or the site's name, and the road before it may
+ * be cut off by NAME_CHARS_MAX ("路44号地铁十一号线如意坊站工地").
+ */
+static size_t after_house_number(const struct chars *c, size_t start, size_t end)
+{
+	size_t k, from = start;
+
+	for (k = start + 1; k < end; k++)
+		if (c->cp[k] == 0x53f7 /* 号 */ && c->cp[k - 1] >= '0' && c->cp[k - 1] <= '9')
+			from = k + 1;
+	return from;
+}
+
 static int is_generic(const struct chars *c, size_t start, size_t end)
 {
 	size_t i, len = c->off[end] - c->off[start];
@@ -324,6 +340,7 @@ static int name_before(const struct chars *c, size_t i, size_t sl, enum entity_t
 		     (int)(c->off[ke] - c->off[ks]), c->text + c->off[ks]);
 	if (n < 0 || (size_t)n >= sizeof(e->key))
 		return 0;
+	cut = after_house_number(c, cut, ks);
 	n = snprintf(e->name, sizeof(e->name), "%.*s", (int)(c->off[i + sl] - c->off[cut]),
 		     c->text + c->off[cut]);
 	return n > 0 && (size_t)n < sizeof(e->name);

@@ -5,6 +5,7 @@
  * grows as more items pass their deadline and escalates at 2, 4, ... times
  * detect.overdue_step (3) of them.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,17 @@ static int cmp_community(const void *a, const void *b)
 	return x->deadline < y->deadline ? -1 : x->deadline > y->deadline;
 }
 
+/* How long past its deadline, for people: " 3 天", " 5 小时", "不到 1 小时". */
+static void late_label(int64_t late_s, char *buf, size_t size)
+{
+	if (late_s >= 86400)
+		snprintf(buf, size, " %lld 天", (long long)(late_s / 86400));
+	else if (late_s >= 3600)
+		snprintf(buf, size, " %lld 小时", (long long)(late_s / 3600));
+	else
+		snprintf(buf, size, "不到 1 小时");
+}
+
 static sq_err run(struct detect_ctx *ctx)
 {
 	const struct store_detect_rows *od = ctx->in->overdue;
@@ -49,7 +61,7 @@ static sq_err run(struct detect_ctx *ctx)
 	for (i = 0; i < n && !rc; i = j) {
 		const char *comm = sorted[i]->community;
 		struct detect_finding f;
-		int64_t worst_days;
+		char late[32];
 
 		for (j = i; j < n; j++) {
 			const char *c = sorted[j]->community;
@@ -66,21 +78,16 @@ static sq_err run(struct detect_ctx *ctx)
 		/* The rows are distinct complaints: no need for detect_finding_add's
 		 * duplicate check, which is linear per member and made this
 		 * quadratic in a community's overdue count. */
-		f.members = malloc((j - i) * sizeof(*f.members));
-		if (!f.members)
-			rc = SQ_ENOMEM;
 		for (k = i; k < j && !rc; k++)
-			f.members[f.nmembers++] = sorted[k]->id;
-		f.cap = f.nmembers;
-		worst_days = (ctx->now - sorted[i]->deadline) / 86400;
+			rc = detect_finding_append(&f, sorted[k]->id);
+		late_label(ctx->now - sorted[i]->deadline, late, sizeof(late));
 		if (!rc)
 			rc = detect_finding_key(&f, "overdue:%s", comm ? comm : "-");
 		if (!rc)
 			rc = detect_finding_place(&f, NULL, comm);
 		if (!rc)
-			rc = detect_finding_summary(&f, "%s有 %zu 件诉求超过办理期限仍未办结，最久已超期 %lld 天",
-						    comm ? comm : "未知社区", j - i,
-						    (long long)worst_days);
+			rc = detect_finding_summary(&f, "%s有 %zu 件诉求超过办理期限仍未办结，最久已超期%s",
+						    comm ? comm : "未知社区", j - i, late);
 		if (rc) {
 			detect_finding_release(&f);
 			rc = sq_fail(ctx->err, SQ_ENOMEM, "out of memory");

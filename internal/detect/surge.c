@@ -14,6 +14,12 @@
  * detect.surge_alpha.  Today is still
  * running: the count is what arrived so far, so a surge is flagged as soon
  * as it passes the bar.
+ *
+ * A baseline day that was itself a surge (it would have flagged against
+ * the other baseline days) is left out of the baseline, as Farrington's
+ * method down-weights past outbreaks: one surge a week ago would otherwise
+ * raise the standard deviation so much that a second one today passes
+ * unseen.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -102,16 +108,67 @@ static int64_t incidents_today(const struct detect_input *in, const struct ref *
 	return distinct;
 }
 
+/* Mean and standard deviation of counts[0..n) without counts[skip] (skip
+ * may be n: none) and without the days marked in out[]. */
+static void moments(const double *counts, const int *out, int64_t n, int64_t skip,
+		    double *mean, double *sd, int64_t *days)
+{
+	double sum = 0, var = 0;
+	int64_t d, k = 0;
+
+	for (d = 0; d < n; d++)
+		if (d != skip && !out[d]) {
+			sum += counts[d];
+			k++;
+		}
+	*mean = k ? sum / (double)k : 0;
+	for (d = 0; d < n; d++)
+		if (d != skip && !out[d])
+			var += (counts[d] - *mean) * (counts[d] - *mean);
+	*sd = k > 1 ? sqrt(var / (double)(k - 1)) : 0;
+	*days = k;
+}
+
+/* C2 of count against a baseline's mean and standard deviation. */
+static double ears_c2(double count, double mean, double sd)
+{
+	return (count - mean) / (sd > SD_FLOOR ? sd : SD_FLOOR);
+}
+
+/*
+ * Mark in out[] the baseline days that were surges themselves: at least
+ * surge_min residents and a C2 above the threshold against the other days.
+ * Returns how many days are left (at least three are always kept).
+ */
+static int64_t drop_past_surges(const struct sq_detect_config *dc, const double *counts,
+				int *out, int64_t n)
+{
+	int64_t d, k, kept = n;
+	double mean, sd;
+
+	for (d = 0; d < n; d++) {
+		moments(counts, out, n, d, &mean, &sd, &k);
+		if (kept > 3 && counts[d] >= (double)dc->surge_min &&
+		    ears_c2(counts[d], mean, sd) > dc->surge_threshold) {
+			out[d] = 1;
+			kept--;
+		}
+	}
+	return kept;
+}
+
 static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64_t today)
 {
 	int64_t B = baseline_days(ctx->dc), first = today - GUARD_DAYS - B;
-	double counts[MAX_BASELINE_DAYS], mean = 0, var = 0, sd, c2, p;
-	int64_t d, c = 0, incidents;
+	double counts[MAX_BASELINE_DAYS], mean, sd, c2, p;
+	int out[MAX_BASELINE_DAYS];
+	int64_t c = 0, incidents, days;
 	const char *comm = r[0].comm;
 	struct detect_finding f;
 	size_t i;
 
 	memset(counts, 0, sizeof(counts));
+	memset(out, 0, sizeof(out));
 	for (i = 0; i < n; i++) {
 		if (!new_complainant(r, i))
 			continue;
@@ -127,16 +184,12 @@ static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64
 		return sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
 	if (incidents < MIN_INCIDENTS)
 		return SQ_OK;
-	for (d = 0; d < B; d++)
-		mean += counts[d];
-	mean /= (double)B;
-	for (d = 0; d < B; d++)
-		var += (counts[d] - mean) * (counts[d] - mean);
-	sd = sqrt(var / (double)(B - 1));
-	c2 = ((double)c - mean) / (sd > SD_FLOOR ? sd : SD_FLOOR);
+	drop_past_surges(ctx->dc, counts, out, B);
+	moments(counts, out, B, B, &mean, &sd, &days);
+	c2 = ears_c2((double)c, mean, sd);
 	if (c2 <= ctx->dc->surge_threshold)
 		return SQ_OK;
-	p = detect_surprise(c, mean * (double)B, (double)B);
+	p = detect_surprise(c, mean * (double)days, (double)days);
 	if (p >= ctx->dc->surge_alpha)
 		return SQ_OK;
 
@@ -144,17 +197,18 @@ static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64
 	f.severity = FLAG_MEDIUM;
 	f.threshold = ctx->dc->surge_min;
 	f.min_fresh = ctx->dc->surge_min;
-	for (i = 0; i < n; i++)
-		if (r[i].day == today && detect_finding_add(&f, ctx->in->rows[r[i].row].id))
+	for (i = 0; i < n; i++)   /* distinct rows: no duplicate check needed */
+		if (r[i].day == today && detect_finding_append(&f, ctx->in->rows[r[i].row].id))
 			goto oom;
 	if (detect_finding_key(&f, "surge:%s:%s", r[0].cat, comm) ||
 	    detect_finding_place(&f, r[0].cat, comm) ||
 	    detect_finding_summary(&f, "%s「%s」今日已有 %lld 位居民反映，此前 %lld 天日均 %.1f 位",
-				   comm, flag_category_label(r[0].cat), (long long)c, (long long)B, mean) ||
+				   comm, flag_category_label(r[0].cat), (long long)c, (long long)days, mean) ||
 	    detect_finding_detail(&f, "EARS C2 = %.1f（阈值 %.1f）：今日 %lld，基线均值 %.2f、标准差 %.2f"
-				  "（%lld 天，间隔 %d 天）；尾概率 %.2g（阈值 %.2g）",
-				  c2, ctx->dc->surge_threshold, (long long)c, mean, sd, (long long)B,
-				  GUARD_DAYS, p, ctx->dc->surge_alpha))
+				  "（%lld 天，间隔 %d 天%s）；尾概率 %.2g（阈值 %.2g）",
+				  c2, ctx->dc->surge_threshold, (long long)c, mean, sd, (long long)days,
+				  GUARD_DAYS, days < B ? "，不含此前的激增日" : "", p,
+				  ctx->dc->surge_alpha))
 		goto oom;
 	return detect_emit(ctx, &f);
 oom:

@@ -453,7 +453,7 @@ static void test_surge_above_own_history(void **state)
 			put(f, today - d * 86400 + 9 * 3600 + i * 3600, "water_power_gas", "华贵路社区",
 			    "停水", NULL);
 	/* 1.5 a day before: 7 today is C2 = 11 but its predictive tail is
-	 * 0.0024, not beyond surge_alpha = 0.0001; 10 (0.00007) is. */
+	 * 0.0024, not beyond surge_alpha = 0.0005; 10 (0.00007) is. */
 	for (i = 0; i < 7; i++)
 		put(f, today + 8 * 3600 + i * 600, "water_power_gas", "华贵路社区", "又停水了", NULL);
 	run(f, today + 10 * 3600, &s);
@@ -532,6 +532,31 @@ static void test_surge_needs_more_than_one_busy_incident(void **state)
 	run(f, today + 12 * 3600, &s);
 	assert_int_equal(flags_of(f, "surge", &fl), 1);
 	assert_non_null(strstr(fl.summary, "今日已有 11 位居民反映"));
+	store_flag_release(&fl);
+}
+
+static void test_surge_again_a_week_later(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t today = fixture_time(20, 0, 0);
+	int i;
+
+	quiet_history(f, today);
+	/* Five days ago, in the baseline, a surge of ten (never flagged: the
+	 * detector did not run then).  Counted in the baseline it makes the
+	 * standard deviation 3.4 and today's ten a C2 of 2.3; left out as a
+	 * past surge, the baseline is one a day again. */
+	for (i = 0; i < 9; i++)
+		put(f, today - 5 * 86400 + 10 * 3600 + i * 600, "water_power_gas", "华贵路社区",
+		    "停水", NULL);
+	for (i = 0; i < 10; i++)
+		put(f, today + 8 * 3600 + i * 600, "water_power_gas", "华贵路社区", "又停水了", NULL);
+	run(f, today + 11 * 3600, &s);
+	assert_int_equal(flags_of(f, "surge", &fl), 1);
+	assert_non_null(strstr(fl.summary, "今日已有 10 位居民反映，此前 6 天日均 1.0 位"));
+	assert_non_null(strstr(fl.detail, "不含此前的激增日"));
 	store_flag_release(&fl);
 }
 
@@ -699,28 +724,33 @@ static void test_entity_names(void **state)
 
 /* ---- overdue -------------------------------------------------------------- */
 
+/* An item received ten days before t about the property manager, due at
+ * deadline, in status (NULL: open). */
+static void put_overdue(struct fx *f, const char *id, const char *comm, int64_t t,
+			int64_t deadline, const char *status)
+{
+	struct fixture_complaint c = { 0 };
+
+	c.source_id = id;
+	c.received_at = t - 10 * 86400;
+	c.category = "property";
+	c.community = comm;
+	c.title = "物业不维修";
+	c.deadline = deadline;
+	c.status = status;
+	fixture_put(f->st, &c);
+}
+
 static void test_overdue_open_items(void **state)
 {
 	struct fx *f = *state;
 	struct detect_stats s;
 	struct store_flag fl = { 0 };
-	struct fixture_complaint c = { 0 };
 	int64_t t = fixture_time(30, 10, 0);
 
-	c.source_id = "OD1";
-	c.received_at = t - 10 * 86400;
-	c.category = "property";
-	c.community = "华贵路社区";
-	c.title = "物业不维修";
-	c.deadline = t - 2 * 86400;
-	fixture_put(f->st, &c);
-	c.source_id = "OD2";
-	c.status = "resolved";
-	fixture_put(f->st, &c);
-	c.source_id = "OD3";
-	c.status = "in_progress";
-	c.deadline = t + 86400;
-	fixture_put(f->st, &c);
+	put_overdue(f, "OD1", "华贵路社区", t, t - 2 * 86400, NULL);
+	put_overdue(f, "OD2", "华贵路社区", t, t - 2 * 86400, "resolved");
+	put_overdue(f, "OD3", "华贵路社区", t, t + 86400, "in_progress");
 	run(f, t, &s);
 	assert_int_equal(flags_of(f, "overdue", &fl), 1);
 	assert_string_equal(fl.cause_key, "overdue:华贵路社区");
@@ -736,7 +766,6 @@ static void test_overdue_grace_and_minimum(void **state)
 	struct fx *f = *state;
 	struct detect_stats s;
 	struct store_flag fl = { 0 };
-	struct fixture_complaint c = { 0 };
 	int64_t t = fixture_time(30, 10, 0);
 	static const struct {
 		const char *id, *comm;
@@ -749,21 +778,30 @@ static void test_overdue_grace_and_minimum(void **state)
 
 	f->cfg.detect.overdue_grace_ms = 24 * 3600 * 1000LL;
 	f->cfg.detect.overdue_min = 2;
-	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
-		c.source_id = items[i].id;
-		c.received_at = t - 10 * 86400;
-		c.category = "property";
-		c.community = items[i].comm;
-		c.title = "物业不维修";
-		c.deadline = t - items[i].late_h * 3600;
-		fixture_put(f->st, &c);
-	}
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+		put_overdue(f, items[i].id, items[i].comm, t, t - items[i].late_h * 3600, NULL);
 	run(f, t, &s);
 	/* 华贵路: two a day late (G3 is within its grace); 逢源路: one, below the minimum. */
 	assert_int_equal(flags_of(f, "overdue", &fl), 1);
 	assert_string_equal(fl.cause_key, "overdue:华贵路社区");
 	assert_int_equal(fl.nmembers, 2);
-	assert_non_null(strstr(fl.summary, "有 2 件诉求"));
+	assert_non_null(strstr(fl.summary, "有 2 件诉求超过办理期限仍未办结，最久已超期 2 天"));
+	store_flag_release(&fl);
+}
+
+/* Hours late read as hours, not as "0 days". */
+static void test_overdue_hours_late(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t t = fixture_time(30, 10, 0);
+
+	put_overdue(f, "H1", "昌华社区", t, t - 5 * 3600 - 59, NULL);
+	put_overdue(f, "H2", "昌华社区", t, t - 600, NULL);
+	run(f, t, &s);
+	assert_int_equal(flags_of(f, "overdue", &fl), 1);
+	assert_non_null(strstr(fl.summary, "最久已超期 5 小时"));
 	store_flag_release(&fl);
 }
 
@@ -847,6 +885,31 @@ static void test_tails(void **state)
 	assert_true(fabs(detect_surprise(0, 3, 7) - 1.0) < 1e-12);
 }
 
+/* The name a flag shows: no resident's house number, no road cut in half. */
+static void test_entity_display_names(void **state)
+{
+	static const struct {
+		const char *text, *name;
+	} cases[] = {
+		{ "华贵路44号地铁十一号线如意坊站工地晚上施工", "地铁十一号线如意坊站工地" },
+		{ "十五甫正街77号恩宁路东段改造项目噪音大", "恩宁路东段改造项目" },
+		{ "多宝路154号宝源花园停水", "宝源花园" },
+		{ "宝源路宝源花园停水", "宝源路宝源花园" },
+		{ "广州市宏达建筑工程有限公司拖欠工资", "广州市宏达建筑工程有限公司" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct detect_entity e[8];
+
+		if (detect_extract_entities(cases[i].text, e, 8) != 1)
+			fail_msg("%s: not one name", cases[i].text);
+		if (strcmp(e[0].name, cases[i].name))
+			fail_msg("%s: shown as %s, want %s", cases[i].text, e[0].name, cases[i].name);
+	}
+}
+
 static void test_names_round_trip(void **state)
 {
 	int i;
@@ -883,14 +946,17 @@ int main(void)
 		T(test_surge_quiet_at_usual_level),
 		T(test_surge_counts_residents_not_calls),
 		T(test_surge_needs_more_than_one_busy_incident),
+		T(test_surge_again_a_week_later),
 		T(test_spacetime_finds_an_injected_cluster),
 		T(test_common_cause_across_communities),
 		T(test_common_cause_needs_distinct_people),
 		T(test_overdue_open_items),
 		T(test_overdue_grace_and_minimum),
+		T(test_overdue_hours_late),
 		T(test_ack_and_close),
 		T(test_quiet_flag_expires_and_new_members_open_a_new_one),
 		cmocka_unit_test(test_entity_names),
+		cmocka_unit_test(test_entity_display_names),
 		cmocka_unit_test(test_names_round_trip),
 		cmocka_unit_test(test_tails),
 	};
