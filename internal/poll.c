@@ -349,8 +349,9 @@ static sq_err store_page(const struct poller *p, const struct sq_source_config *
 	}
 	rc = put_page(p, src, page, cursor, &d, changed, err);
 	if (!rc && p->opt->in_page)
-		rc = p->opt->in_page(p->opt->in_page_ctx, changed->ids + first, changed->n - first,
-				     err);
+		rc = p->opt->in_page(p->opt->in_page_ctx,
+				     changed->n > first ? changed->ids + first : NULL,
+				     changed->n - first, err);
 	if (rc)
 		goto fail;
 	if (p->batch) {
