@@ -131,6 +131,9 @@ const struct sq_option config_dedup_options[] = {
 	  "match score (sum of log2 weights) needed to link two complaints", -100, 100, 0 },
 	{ "window", SQ_OPT_DURATION, "7d", offsetof(struct sq_dedup_config, window_ms),
 	  "how far apart in time two complaints may be and still match", HOUR(1), DAY(365), 0 },
+	{ "index_keep", SQ_OPT_DURATION, "90d", offsetof(struct sq_dedup_config, index_keep_ms),
+	  "how far behind the newest complaint the blocking index reaches (at least twice "
+	  "window); older entries are removed; 0s keeps them all", 0, DAY(3650), 0 },
 	{ "radius", SQ_OPT_DOUBLE, "150", offsetof(struct sq_dedup_config, radius_m),
 	  "metres within which coordinates make two complaints candidates", 1, 10000, 0 },
 	{ "mode", SQ_OPT_STRING, "linkage", offsetof(struct sq_dedup_config, mode),

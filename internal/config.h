@@ -111,6 +111,7 @@ struct sq_alerts_config {
 struct sq_dedup_config {
 	double threshold;                    /* match score needed to link */
 	int64_t window_ms;                   /* candidate time window */
+	int64_t index_keep_ms;               /* blocking index reach behind the newest (0: all) */
 	double radius_m;                     /* coordinate blocking radius */
 	char *mode;                          /* "linkage" (default) or "naive" (eval baseline) */
 	struct sq_strlist boilerplate;       /* operators' stock phrases left out of text comparison */

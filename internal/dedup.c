@@ -19,6 +19,7 @@
 #define BLOCK_LIMIT 60
 #define BAND_LIMIT 5
 #define MAX_CANDIDATES 400
+#define PRUNE_SLICE 1000   /* complaints whose index rows one call removes */
 
 /* Coordinate blocking cells: 0.002 degrees (about 220 m north-south). */
 #define CELL_DEG 0.002
@@ -246,6 +247,8 @@ struct sq_dedup {
 				   * the broad-topic category levels (>= 0) */
 	dedup_trace_fn trace;
 	void *trace_ctx;
+	uint64_t rollbacks;       /* store_rollbacks() when the caches were right */
+	int64_t pruned_before;    /* the index horizon (store_dedup_horizon) */
 };
 
 static void cached_release(struct cached *c)
@@ -269,6 +272,16 @@ static void cache_clear(struct sq_dedup *dd)
 
 	for (i = 0; dd->docs && i < DOC_CACHE; i++)
 		cached_release(&dd->docs[i]);
+}
+
+/* Forget every cache: a rollback may have undone what they hold. */
+static void forget(struct sq_dedup *dd)
+{
+	pending_reset(&dd->pending);
+	df_cache_release(&dd->cache);
+	cache_clear(dd);
+	dd->ndocs_known = 0;
+	dd->rollbacks = store_rollbacks(dd->st);
 }
 
 sq_err dedup_new(struct sq_store *st, const struct sq_dedup_config *cfg,
@@ -769,7 +782,11 @@ static const char *next_key(const struct sq_buf *keys, const char *k)
 	return k && k < keys->data + keys->len ? k : NULL;
 }
 
-/* reindex: d was indexed before (store_dedup_index). */
+/*
+ * reindex: d was indexed before (store_dedup_index).  An update of a
+ * complaint from before the index horizon gets no keys again: pruning
+ * has moved past it and would never remove them.
+ */
 static sq_err index_doc(struct sq_dedup *dd, const struct dedup_doc *d, int reindex,
 			const struct weighted *wd, struct sq_error *err)
 {
@@ -777,13 +794,15 @@ static sq_err index_doc(struct sq_dedup *dd, const struct dedup_doc *d, int rein
 	const char *list[16];
 	const char *k = NULL;
 	size_t n = 0, i = 0;
+	int keyed = !reindex || d->received_at >= dd->pruned_before;
 	sq_err rc;
 
 	if (block_keys(d, 0, &keys, &n))
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
-	while ((k = next_key(&keys, k)) && i < sizeof(list) / sizeof(list[0]))
+	while (keyed && (k = next_key(&keys, k)) && i < sizeof(list) / sizeof(list[0]))
 		list[i++] = k;
-	rc = store_dedup_index(dd->st, d, reindex, list, i, wd->bands, wd->nbands, err);
+	rc = store_dedup_index(dd->st, d, reindex, list, i, wd->bands, keyed ? wd->nbands : 0,
+			       err);
 	sq_buf_release(&keys);
 	return rc;
 }
@@ -1270,20 +1289,57 @@ out:
 	return rc;
 }
 
-sq_err dedup_link(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now,
-		  struct sq_error *err)
+/* How far behind the newest complaint the index reaches (0: all of it). */
+static int64_t keep_s(const struct sq_dedup *dd)
+{
+	int64_t keep = dd->cfg->index_keep_ms / 1000;
+
+	return keep > 0 && keep < 2 * window_s(dd) ? 2 * window_s(dd) : keep;
+}
+
+/*
+ * Remove the keys and bands of a slice of the complaints received more
+ * than keep_s() before the newest one (or before now, should a mistyped
+ * date lie in the future): nothing new can reach them.  A slice per call,
+ * larger than a page, so the horizon keeps up with the traffic and no call
+ * pays for a long catch-up.
+ */
+static sq_err prune_index(struct sq_dedup *dd, int64_t now, struct sq_error *err)
+{
+	int64_t newest, reached, keep = keep_s(dd);
+	sq_err rc;
+
+	if (!keep)
+		return SQ_OK;
+	rc = store_dedup_horizon(dd->st, &newest, &dd->pruned_before, err);
+	if (rc || !newest)
+		return rc;
+	if (newest > now)
+		newest = now;
+	if (newest - keep <= dd->pruned_before)
+		return SQ_OK;
+	rc = store_dedup_prune(dd->st, dd->pruned_before, newest - keep, PRUNE_SLICE, &reached,
+			       err);
+	if (!rc)
+		dd->pruned_before = reached;
+	return rc;
+}
+
+sq_err dedup_link_tx(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now,
+		     struct sq_error *err)
 {
 	struct store_ids pending = { 0 };
 	int64_t after = 0;
 	size_t i;
-	sq_err rc;
+	sq_err rc = SQ_OK;
 
-	rc = store_begin(dd->st, err);
-	if (rc)
-		return rc;
+	if (dd->rollbacks != store_rollbacks(dd->st))
+		forget(dd);
+	rc = prune_index(dd, now, err);
 	for (i = 0; !rc && i < n; i++)
 		rc = link_one(dd, ids[i], now, err);
-	/* Whatever an interrupted run stored and never linked, in batches;
+	/* Whatever an interrupted run of an older suqiu (which committed a
+	 * page before linking it) stored and never linked, in batches;
 	 * `after` moves on even if one of them stayed unlinked. */
 	while (!rc) {
 		pending.n = 0;
@@ -1297,18 +1353,30 @@ sq_err dedup_link(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now
 	store_ids_release(&pending);
 	if (!rc)
 		rc = pending_flush(&dd->pending, dd->st, err);
-	if (!rc)
-		rc = store_commit(dd->st, err);
 	if (rc) {
-		store_rollback(dd->st);
-		pending_reset(&dd->pending);
-		/* The caches may hold what the rollback undid. */
-		df_cache_release(&dd->cache);
-		cache_clear(dd);
-		dd->ndocs_known = 0;
+		/* the caller's rollback undoes what the caches hold */
+		forget(dd);
 		return sq_error_prefix(err, "linking complaints: ");
 	}
 	return SQ_OK;
+}
+
+sq_err dedup_link(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now,
+		  struct sq_error *err)
+{
+	sq_err rc;
+
+	rc = store_begin(dd->st, err);
+	if (rc)
+		return rc;
+	rc = dedup_link_tx(dd, ids, n, now, err);
+	if (!rc && store_commit(dd->st, err))
+		rc = sq_error_prefix(err, "linking complaints: ");
+	if (rc) {
+		store_rollback(dd->st);
+		forget(dd);
+	}
+	return rc;
 }
 
 /* ---- analysts' decisions ------------------------------------------------- */

@@ -2,8 +2,8 @@
  * dedup.h — record linkage: every stored complaint belongs to exactly one
  * incident (DESIGN.md, "Deduplication"; docs/dedup.md for tuning).
  *
- * After each committed page, the poll calls dedup_link() with the ids of the
- * complaints it stored.  A new complaint joins the incident of a complaint
+ * Inside each page's transaction, after storing it, the poll calls
+ * dedup_link_tx() with the ids of the complaints it stored.  A new complaint joins the incident of a complaint
  * it is linked to by a source-declared link (hotline relatedOrderNo,
  * city_mgmt refOrderNo, in either arrival order), else the incident of its
  * best-scoring candidate when that score reaches the threshold, else starts
@@ -58,11 +58,17 @@ void dedup_free(struct sq_dedup *dd);
 
 /*
  * Link the complaints ids[0..n) (new or updated; unknown ids are ignored),
- * then any other complaint still without an incident (a run that died
- * between a page's commit and its linking leaves some), in that order, in
- * one transaction of its own: call it outside any transaction.  `now` is
- * the wall-clock time recorded with each link.
+ * then any other complaint still without an incident (a run of an older
+ * suqiu that died between a page's commit and its linking leaves some), in
+ * that order, inside the caller's transaction — the one that stored them,
+ * so that no complaint is ever committed without an incident.  On failure
+ * the caller must roll the transaction back.  `now` is the wall-clock time
+ * recorded with each link.
  */
+sq_err dedup_link_tx(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now,
+		     struct sq_error *err);
+
+/* dedup_link_tx in a transaction of its own: call it outside any. */
 sq_err dedup_link(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now,
 		  struct sq_error *err);
 

@@ -91,12 +91,31 @@ void poll_clock_system(struct poll_clock *c, struct poll_system_clock *state,
 
 /* ---- one source ----------------------------------------------------------- */
 
+/* The ids a page (or an import batch) inserted or changed, for the hooks. */
+struct id_list {
+	int64_t *ids;
+	size_t n, cap;
+};
+
+/*
+ * An import's open transaction: the pages stored in it but not committed
+ * yet, their figures and ids.  Poll never has one (each page commits with
+ * its cursor).
+ */
+struct batch {
+	int open;
+	size_t records;
+	struct store_run_source pending;
+	struct id_list changed;
+};
+
 struct poller {
 	const struct sq_config *cfg;
 	struct sq_store *st;
 	struct sq_http *http;
 	const struct sq_normalizer *norm;
 	const struct poll_options *opt;
+	struct batch *batch;        /* NULL: every page in a transaction of its own */
 };
 
 static void fault(const struct poller *p, const char *point)
@@ -127,12 +146,6 @@ static int64_t now_s(const struct poller *p)
 
 	return c->now_ms(c->ctx) / 1000;
 }
-
-/* The ids a page inserted or changed, for the after_page hook. */
-struct id_list {
-	int64_t *ids;
-	size_t n, cap;
-};
 
 static sq_err ids_add(struct id_list *l, int64_t id)
 {
@@ -201,73 +214,163 @@ static sq_err normalize_page(const struct poller *p, struct sq_conn_page *page,
 	return SQ_OK;
 }
 
-/*
- * Store one parsed page — records, quarantine and (when cursor is not NULL)
- * the source's new cursor — in one transaction, then call after_page.
- */
-static sq_err store_page(const struct poller *p, const struct sq_source_config *src,
-			 struct sq_conn_page *page, const char *cursor,
-			 struct store_run_source *stats, struct sq_error *err)
+static void stats_add(struct store_run_source *to, const struct store_run_source *d)
 {
-	struct id_list changed = { 0 };
-	int64_t now = now_s(p), n_new = 0, n_upd = 0, n_same = 0;
+	to->pages += d->pages;
+	to->fetched += d->fetched;
+	to->new_records += d->new_records;
+	to->updated += d->updated;
+	to->unchanged += d->unchanged;
+	to->quarantined += d->quarantined;
+}
+
+/*
+ * Store the records and quarantine of a page, and its cursor when not
+ * NULL, into the open transaction; *d receives its figures, changed the ids
+ * it inserted or changed.
+ */
+static sq_err put_page(const struct poller *p, const struct sq_source_config *src,
+		       const struct sq_conn_page *page, const char *cursor,
+		       struct store_run_source *d, struct id_list *changed, struct sq_error *err)
+{
+	int64_t now = now_s(p);
 	size_t i;
 	sq_err rc;
 
-	rc = normalize_page(p, page, err);
-	if (rc)
-		return rc;
-	rc = store_begin(p->st, err);
-	if (rc)
-		return rc;
 	for (i = 0; i < page->nrecords; i++) {
 		enum store_change change;
 		int64_t id = 0;
 
 		rc = store_put_complaint(p->st, &page->records[i], now, &change, &id, err);
 		if (rc)
-			goto fail;
+			return rc;
 		fault(p, "mid_page");
 		if (change == STORE_NEW)
-			n_new++;
+			d->new_records++;
 		else if (change == STORE_UPDATED)
-			n_upd++;
+			d->updated++;
 		else
-			n_same++;
-		if (change != STORE_UNCHANGED && ids_add(&changed, id)) {
-			rc = sq_fail(err, SQ_ENOMEM, "out of memory");
-			goto fail;
-		}
+			d->unchanged++;
+		if (change != STORE_UNCHANGED && ids_add(changed, id))
+			return sq_fail(err, SQ_ENOMEM, "out of memory");
 	}
 	for (i = 0; i < page->nbad; i++) {
 		rc = store_quarantine(p->st, src->name, page->bad[i].source_id, page->bad[i].raw,
 				      page->bad[i].reason, now, err);
 		if (rc)
-			goto fail;
+			return rc;
 	}
 	if (cursor) {
 		rc = store_set_cursor(p->st, src->name, cursor, now, err);
 		if (rc)
-			goto fail;
+			return rc;
 	}
+	d->pages = 1;
+	d->fetched = (int64_t)(page->nrecords + page->nbad);
+	d->quarantined = (int64_t)page->nbad;
+	return SQ_OK;
+}
+
+/*
+ * Commit what is open (*committed says whether it was); the figures count
+ * from then on; then after_page, whose failure leaves the commit alone.
+ */
+static sq_err commit(const struct poller *p, struct store_run_source *stats,
+		     const struct store_run_source *d, const struct id_list *changed,
+		     int *committed, struct sq_error *err)
+{
+	sq_err rc;
+
+	*committed = 0;
 	fault(p, "before_commit");
 	rc = store_commit(p->st, err);
 	if (rc)
-		goto fail;
+		return rc;
+	*committed = 1;
 	fault(p, "after_commit");
-	stats->pages++;
-	stats->fetched += (int64_t)(page->nrecords + page->nbad);
-	stats->new_records += n_new;
-	stats->updated += n_upd;
-	stats->unchanged += n_same;
-	stats->quarantined += (int64_t)page->nbad;
+	stats_add(stats, d);
 	if (p->opt->after_page)
-		rc = p->opt->after_page(p->opt->after_page_ctx, changed.ids, changed.n, err);
-	free(changed.ids);
+		return p->opt->after_page(p->opt->after_page_ctx, changed->ids, changed->n, err);
+	return SQ_OK;
+}
+
+static void batch_reset(struct batch *b)
+{
+	free(b->changed.ids);
+	memset(b, 0, sizeof(*b));
+}
+
+/*
+ * Commit an import's open batch, if any (its pages count from now on).
+ * On failure everything in it is rolled back and not counted.
+ */
+static sq_err batch_commit(const struct poller *p, struct store_run_source *stats,
+			   struct sq_error *err)
+{
+	struct batch *b = p->batch;
+	int committed;
+	sq_err rc;
+
+	if (!b || !b->open)
+		return SQ_OK;
+	b->open = 0;
+	rc = commit(p, stats, &b->pending, &b->changed, &committed, err);
+	if (rc && !committed)
+		store_rollback(p->st);
+	batch_reset(b);
+	return rc;
+}
+
+/*
+ * Store one parsed page — records, quarantine and (when cursor is not NULL)
+ * the source's new cursor — and link it (in_page), all in one transaction,
+ * then call after_page.  In an import batch, the transaction stays open
+ * until the batch has opt->batch_records records (batch_commit).
+ */
+static sq_err store_page(const struct poller *p, const struct sq_source_config *src,
+			 struct sq_conn_page *page, const char *cursor,
+			 struct store_run_source *stats, struct sq_error *err)
+{
+	struct id_list own = { 0 }, *changed = p->batch ? &p->batch->changed : &own;
+	struct store_run_source d = { 0 };
+	size_t first = changed->n;
+	int committed;
+	sq_err rc;
+
+	rc = normalize_page(p, page, err);
+	if (rc)
+		return rc;
+	if (!p->batch || !p->batch->open) {
+		rc = store_begin(p->st, err);
+		if (rc)
+			return rc;
+		if (p->batch)
+			p->batch->open = 1;
+	}
+	rc = put_page(p, src, page, cursor, &d, changed, err);
+	if (!rc && p->opt->in_page)
+		rc = p->opt->in_page(p->opt->in_page_ctx,
+				     changed->n > first ? changed->ids + first : NULL,
+				     changed->n - first, err);
+	if (rc)
+		goto fail;
+	if (p->batch) {
+		stats_add(&p->batch->pending, &d);
+		p->batch->records += page->nrecords + page->nbad;
+		if (p->batch->records < p->opt->batch_records)
+			return SQ_OK;
+		return batch_commit(p, stats, err);
+	}
+	rc = commit(p, stats, &d, &own, &committed, err);
+	if (rc && !committed)
+		goto fail;
+	free(own.ids);
 	return rc;
 fail:
 	store_rollback(p->st);
-	free(changed.ids);
+	if (p->batch)
+		batch_reset(p->batch);
+	free(own.ids);
 	return rc;
 }
 
@@ -515,7 +618,7 @@ sq_err poll_run(const struct sq_config *cfg, struct sq_store *st, struct sq_http
 		const struct sq_normalizer *norm, const struct poll_options *opt,
 		struct poll_result *out, struct sq_error *err)
 {
-	struct poller p = { cfg, st, http, norm, opt };
+	struct poller p = { cfg, st, http, norm, opt, NULL };
 	size_t i, n = 0;
 	sq_err rc;
 
@@ -598,6 +701,8 @@ static sq_err import_one(void *ctx, const char *text, size_t len, int number)
 
 		so_far.src = im->src;
 		so_far.stats = im->out->stats;
+		if (im->p->batch)
+			stats_add(&so_far.stats, &im->p->batch->pending);
 		im->p->opt->progress(im->p->opt->progress_ctx, &so_far);
 	}
 	if (rc) {
@@ -612,7 +717,8 @@ sq_err poll_import(const struct sq_source_config *src, struct sq_store *st,
 		   const char *file, const char *text, size_t len,
 		   struct poll_import_result *out, struct sq_error *err)
 {
-	struct poller p = { NULL, st, NULL, norm, opt };
+	struct batch batch = { 0 };
+	struct poller p = { NULL, st, NULL, norm, opt, opt->batch_records ? &batch : NULL };
 	struct importer im = { &p, src, file, out, err };
 	const struct poll_clock *clk = &opt->clock;
 	int64_t started = clk->mono_ms(clk->ctx);
@@ -624,6 +730,14 @@ sq_err poll_import(const struct sq_source_config *src, struct sq_store *st,
 		return sq_fail(err, SQ_ECONFIG, "%s: no connector for type '%s'", src->name,
 			       src->type ? src->type : "?");
 	rc = conn_split_pages(text, len, src->connector->array_is_page, import_one, &im);
+	if (!rc) {
+		rc = batch_commit(&p, &out->stats, err);
+		if (rc)
+			sq_error_prefix(err, "%s: %s: ", src->name, file);
+	} else if (batch.open) {
+		store_rollback(st);
+	}
+	batch_reset(&batch);
 	if (rc == SQ_ENOMEM && !err->msg[0])
 		sq_fail(err, SQ_ENOMEM, "%s: %s: out of memory", src->name, file);
 	out->stats.duration_ms = clk->mono_ms(clk->ctx) - started;

@@ -20,8 +20,9 @@
  *       FATAL         stop the source
  *     normalize_record() each record (a record it refuses is quarantined)
  *     BEGIN; store_put_complaint each; store_quarantine each bad one;
- *            store_set_cursor; COMMIT
- *     after_page(ids of the new and updated complaints)
+ *            store_set_cursor; in_page(ids of the new and updated
+ *            complaints: linking); COMMIT
+ *     after_page(the same ids)
  *   until the page says there is no more now
  *
  * A source that fails stops where it is — its committed pages stay — and
@@ -71,12 +72,24 @@ void poll_clock_system(struct poll_clock *c, struct poll_system_clock *state,
 
 /*
  * Called after each committed page with the row ids of the complaints that
- * page inserted or changed (n may be 0).  This is where deduplication links
- * new complaints during the same run.  A failure stops the source (the page
- * is committed already and stays).
+ * page inserted or changed (n may be 0).  A failure stops the source (the
+ * page is committed already and stays).  In an import that commits several
+ * pages at once (batch_records), called once per commit with the ids of
+ * all its pages.
  */
 typedef sq_err (*poll_after_page_fn)(void *ctx, const int64_t *complaint_ids, size_t n,
 				      struct sq_error *err);
+
+/*
+ * Called inside each page's transaction, after its records are stored and
+ * before the commit, with the ids of the complaints that page inserted or
+ * changed (n may be 0).  This is where deduplication links them: a page is
+ * never committed unlinked, and the page costs one commit, not two.  A
+ * failure rolls the page back (and, in an import, the pages not committed
+ * yet) and stops the source.
+ */
+typedef sq_err (*poll_in_page_fn)(void *ctx, const int64_t *complaint_ids, size_t n,
+				  struct sq_error *err);
 
 /*
  * Crash-test fault points: called with "after_fetch" (a response arrived),
@@ -99,8 +112,13 @@ struct poll_options {
 	size_t nonly;
 	struct poll_clock clock;
 	int64_t run_id;             /* run-log entry to add per-source rows to; 0: none */
+	poll_in_page_fn in_page;
+	void *in_page_ctx;
 	poll_after_page_fn after_page;
 	void *after_page_ctx;
+	size_t batch_records;       /* import only: commit once this many records are
+				     * stored (0: every page); poll always commits
+				     * each page with its cursor */
 	poll_fault_fn fault;
 	void *fault_ctx;
 	poll_note_fn note;
@@ -150,7 +168,11 @@ struct poll_import_result {
  * Store the pages saved in len bytes of text (one page, pages one after
  * another, or a JSON array of pages: conn_split_pages) as pages of source
  * src, through parse_page, normalize_record and the store, one transaction
- * per page — but leaving the source's cursor alone.  A page that is refused
+ * per page, or per opt->batch_records records (the last transaction holds
+ * what is left) — but leaving the source's cursor alone.  Only committed
+ * pages count in out->stats: a failure rolls back the pages stored since
+ * the last commit, and importing the same file again stores them (records
+ * already stored come out unchanged).  A page that is refused
  * whole is reported through opt->note and in out->err (the last one:
  * "NAME: FILE: page N: message"), counted, and the next page is read.  file names the input in messages.  Returns
  * SQ_OK unless something stopped the import (SQ_ENOMEM, SQ_EDB, an

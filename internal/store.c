@@ -204,9 +204,16 @@ void store_rollback(struct sq_store *st)
 {
 	st->fts_n = 0;
 	st->fts_deferring = 0;
-	if (st->in_tx || !sqlite3_get_autocommit(st->db))
+	if (st->in_tx || !sqlite3_get_autocommit(st->db)) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		st->rollbacks++;
+	}
 	st->in_tx = 0;
+}
+
+uint64_t store_rollbacks(const struct sq_store *st)
+{
+	return st->rollbacks;
 }
 
 sq_err store_lock_poll(const char *db_path, int *fd, struct sq_error *err)

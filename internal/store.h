@@ -57,6 +57,12 @@ sq_err store_begin(struct sq_store *st, struct sq_error *err);
 sq_err store_commit(struct sq_store *st, struct sq_error *err);
 /* Roll back the open transaction, if any; never fails. */
 void store_rollback(struct sq_store *st);
+/*
+ * How many transactions were rolled back since store_open: a module that
+ * caches what it wrote inside a caller's transaction (dedup) compares it
+ * with the count it saw to know when to forget.
+ */
+uint64_t store_rollbacks(const struct sq_store *st);
 
 /* ---- the poll lock ----------------------------------------------------- */
 
@@ -189,6 +195,25 @@ sq_err store_dedup_band(struct sq_store *st, int band, int64_t hash, int64_t fro
 
 /* Document frequency of one term (0 when never seen). */
 sq_err store_dedup_df(struct sq_store *st, uint64_t term, int64_t *df, struct sq_error *err);
+/*
+ * The linkage index horizon.  *newest: the latest received_at stored (0
+ * when none); *pruned_before: complaints received before it have had their
+ * blocking keys and band hashes removed (0: nothing was pruned).
+ */
+sq_err store_dedup_horizon(struct sq_store *st, int64_t *newest, int64_t *pruned_before,
+			   struct sq_error *err);
+
+/*
+ * Remove the blocking keys and band hashes of the first `limit` complaints
+ * (by received_at) received in [from, before), and record how far that
+ * reached (*reached: `before` when fewer than `limit` were left, else the
+ * last one's received_at) as the new pruned_before — never moving it back.
+ * Call it again from *reached until it reaches `before`.  Complaints
+ * received earlier than `from` are not touched.
+ */
+sq_err store_dedup_prune(struct sq_store *st, int64_t from, int64_t before, int limit,
+			 int64_t *reached, struct sq_error *err);
+
 /* A change to one term's document frequency. */
 struct store_df_delta {
 	uint64_t term;

@@ -17,6 +17,7 @@ struct sq_store {
 	sqlite3 *db;
 	char *path;
 	int in_tx;
+	uint64_t rollbacks;     /* store_rollbacks() */
 	struct {
 		const char *sql;   /* static string: identity is the pointer */
 		sqlite3_stmt *stmt;

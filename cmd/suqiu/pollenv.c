@@ -104,7 +104,7 @@ static sq_err link_page(void *ctx, const int64_t *ids, size_t n, struct sq_error
 	int64_t cpu = pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	sq_err rc;
 
-	rc = dedup_link(env->dedup, ids, n, env->clock.now_ms(env->clock.ctx) / 1000, err);
+	rc = dedup_link_tx(env->dedup, ids, n, env->clock.now_ms(env->clock.ctx) / 1000, err);
 	env->timing.link_ns += pollenv_clock_ns(CLOCK_MONOTONIC) - wall;
 	env->timing.link_cpu_ns += pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;
 	env->timing.link_pages++;
@@ -144,8 +144,8 @@ int pollenv_dedup(struct cli *cli, const char *command, struct pollenv *env,
 		}
 		dedup_set_trace(env->dedup, trace_pair, env->trace);
 	}
-	opt->after_page = link_page;
-	opt->after_page_ctx = env;
+	opt->in_page = link_page;
+	opt->in_page_ctx = env;
 	return EXIT_OK;
 }
 

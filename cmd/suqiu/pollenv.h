@@ -58,8 +58,8 @@ int pollenv_open(struct cli *cli, const char *command, struct pollenv *env);
 int pollenv_store(struct cli *cli, const char *command, struct pollenv *env);
 
 /*
- * Set up record linkage and make it opt's after_page hook, so every
- * committed page is linked into incidents in the same run.
+ * Set up record linkage and make it opt's in_page hook, so every page is
+ * linked into incidents in the transaction that stores it.
  */
 int pollenv_dedup(struct cli *cli, const char *command, struct pollenv *env,
 		  struct poll_options *opt);

@@ -3,7 +3,9 @@
 # as poll — one page, pages one after another, a JSON array of pages, a GBK
 # page — without moving any cursor; a broken page is reported with the
 # source, file and page and the other pages are stored; re-importing
-# changes nothing.
+# changes nothing; an import killed before its commit stores nothing, and
+# running it again makes the store a clean import makes, every complaint
+# in an incident.
 . "$(dirname "$0")/lib.sh"
 
 SIM_URL=http://127.0.0.1:1     # import never talks to a feed
@@ -103,6 +105,30 @@ expect_status 0 "open311 pages from stdin"
 expect_err "2 pages stored, 16 fetched: 6 new"
 expect_eq "$(count_source open311)" 16 "open311 complaints"
 expect_integrity
+
+say "an import killed before its commit: nothing stored; again: as a clean import"
+rm -f "$T"/suqiu.db*
+run_suqiu import --source hotline "$T/hotline-concat.json"
+expect_status 0 "clean import"
+clean=$(canonical_dump "$T/suqiu.db")
+incidents=$(sql "SELECT count(DISTINCT incident_id) FROM complaints")
+for crash in mid_page:40 before_commit:1 after_commit:1; do
+	rm -f "$T"/suqiu.db*
+	SUQIU_CRASH_AT=$crash run_suqiu import --source hotline "$T/hotline-concat.json"
+	expect_status 137 "import crashing at $crash"
+	case $crash in
+	after_commit:*) expect_eq "$(count_source hotline)" 62 "complaints committed before $crash" ;;
+	*) expect_eq "$(count_source hotline)" 0 "complaints after a crash at $crash" ;;
+	esac
+	expect_eq "$(sql 'SELECT count(*) FROM complaints WHERE incident_id IS NULL')" 0 \
+		"complaints without an incident after a crash at $crash"
+	run_suqiu import --source hotline "$T/hotline-concat.json"
+	expect_status 0 "import after a crash at $crash"
+	expect_eq "$(canonical_dump "$T/suqiu.db")" "$clean" "store after a crash at $crash"
+	expect_eq "$(sql "SELECT count(DISTINCT incident_id) FROM complaints")" "$incidents" \
+		"incidents after a crash at $crash"
+	expect_integrity
+done
 
 say "an import while a poll holds the lock: exit 1, nothing stored"
 before=$(count_source open311)

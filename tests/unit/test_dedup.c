@@ -2,7 +2,9 @@
  * test_dedup.c — the linking engine against a real store in a temporary
  * directory: incremental linking across runs, declared links in both
  * arrival orders, updates staying put, analysts' merges and splits
- * surviving later runs, the sweep of unlinked complaints, references.
+ * surviving later runs, the sweep of unlinked complaints, references;
+ * linking inside the caller's transaction (and after its rollback); the
+ * index horizon (old keys pruned, late arrivals, updates of old ones).
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "config.h"
 #include "dedup.h"
@@ -522,6 +525,243 @@ static void test_text_only_candidates(void **state)
 
 /* A report of the road n, with a house number or without (num NULL): no
  * text, community, contact or category, so only road keys can find it. */
+/* ---- linking in the caller's transaction -------------------------------- */
+
+/* One number from the store file, through a connection of its own. */
+static int64_t sql_int(struct fx *fx, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Store one complaint (no phone) and link it, inside the open transaction. */
+static int64_t put_tx(struct fx *fx, struct sq_dedup *dd, const struct spec *s, int64_t now)
+{
+	struct sq_error err = { 0 };
+	struct sq_record r;
+	enum store_change ch;
+	int64_t id = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.source = strdup(s->source);
+	r.source_type = strdup(s->type);
+	r.source_id = strdup(s->id);
+	r.received_at = s->at;
+	r.updated_at = ++fx->next_update;
+	r.title = s->title ? strdup(s->title) : NULL;
+	r.text = s->text ? strdup(s->text) : NULL;
+	r.community = s->community ? strdup(s->community) : NULL;
+	r.address = s->address ? strdup(s->address) : NULL;
+	r.category = s->category ? strdup(s->category) : NULL;
+	r.status = s->status;
+	if (store_put_complaint(fx->st, &r, now, &ch, &id, &err))
+		fail_msg("put: %s", err.msg);
+	record_release(&r);
+	if (dedup_link_tx(dd, &id, 1, now, &err))
+		fail_msg("dedup_link_tx: %s", err.msg);
+	return id;
+}
+
+/* Store and link one complaint in one transaction, as poll does: now is
+ * the run's clock; rollback: undo it all instead of committing. */
+static int64_t put_linked(struct fx *fx, struct sq_dedup *dd, const struct spec *s,
+			  int64_t now, int rollback)
+{
+	struct sq_error err = { 0 };
+	int64_t id;
+
+	assert_int_equal(store_begin(fx->st, &err), SQ_OK);
+	id = put_tx(fx, dd, s, now);
+	if (rollback)
+		store_rollback(fx->st);
+	else
+		assert_int_equal(store_commit(fx->st, &err), SQ_OK);
+	return id;
+}
+
+/* Linked in the storing transaction: never committed without an incident;
+ * a rolled-back page leaves nothing, and the context forgets what it cached
+ * (the same complaint linked again starts its incident, counted once). */
+static void test_link_in_transaction(void **state)
+{
+	struct fx *fx = *state;
+	struct sq_dedup *dd = NULL;
+	struct sq_error err = { 0 };
+	int64_t a, b;
+
+	assert_int_equal(dedup_new(fx->st, &fx->cfg.dedup, NULL, &dd, &err), SQ_OK);
+	a = put_linked(fx, dd, &site_a, T0 + 100 * HOUR, 1);
+	assert_true(a > 0);
+	assert_int_equal(sql_int(fx, "SELECT count(*) FROM complaints"), 0);
+	assert_int_equal(sql_int(fx, "SELECT count(*) FROM incidents"), 0);
+	assert_int_equal(sql_int(fx, "SELECT count(*) FROM dedup_keys"), 0);
+	a = put_linked(fx, dd, &site_a, T0 + 100 * HOUR, 0);
+	b = put_linked(fx, dd, &site_b, T0 + 100 * HOUR, 0);
+	assert_int_not_equal(incident_of(fx, a), 0);
+	assert_int_equal(incident_of(fx, a), incident_of(fx, b));
+	assert_int_equal(incident_size(fx, incident_of(fx, a)), 2);
+	assert_int_equal(sql_int(fx, "SELECT count(*) FROM complaints WHERE incident_id IS NULL"),
+			 0);
+	/* the document count saw each text once, not the rolled-back one */
+	assert_int_equal(sql_int(fx, "SELECT value FROM dedup_stats WHERE name = 'docs'"), 2);
+	dedup_free(dd);
+}
+
+/* After a rollback the context must not trust what it cached (it forgets
+ * it: store_rollbacks): row ids and incident ids are given out again. */
+static void test_link_after_rollback(void **state)
+{
+	struct fx *fx = *state;
+	struct sq_dedup *dd = NULL;
+	struct sq_error err = { 0 };
+	struct spec w = water;
+	int64_t a, b, now = T0 + 100 * HOUR;
+
+	assert_int_equal(dedup_new(fx->st, &fx->cfg.dedup, NULL, &dd, &err), SQ_OK);
+	/* a page of site_a and site_b, rolled back: linking b compared (and
+	 * cached) a under a's row id */
+	assert_int_equal(store_begin(fx->st, &err), SQ_OK);
+	a = put_tx(fx, dd, &site_a, now);
+	put_tx(fx, dd, &site_b, now);
+	store_rollback(fx->st);
+	/* a's row id now holds a water cut in the same community, stored by
+	 * someone else (linked by the sweep, after b) */
+	w.community = site_a.community;
+	assert_int_equal(put(fx, &w, NULL), a);
+	b = put_linked(fx, dd, &site_b, now, 0);
+	assert_int_not_equal(incident_of(fx, a), 0);
+	assert_int_not_equal(incident_of(fx, b), incident_of(fx, a));
+	assert_int_equal(incident_size(fx, incident_of(fx, b)), 1);
+	assert_string_equal(link_of(fx, b).method, "new");
+	assert_int_equal(sql_int(fx, "SELECT count(*) FROM complaints c LEFT JOIN incidents i"
+				 " ON i.id = c.incident_id WHERE i.id IS NULL"), 0);
+	dedup_free(dd);
+}
+
+/* ---- the index horizon -------------------------------------------------- */
+
+#define DAY (24 * HOUR)
+
+static int64_t keyed(struct fx *fx, int64_t id)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT (SELECT count(*) FROM dedup_keys WHERE complaint_id = %" PRId64 ")"
+		 " + (SELECT count(*) FROM dedup_bands WHERE complaint_id = %" PRId64 ")", id, id);
+	return sql_int(fx, sql);
+}
+
+/* A resident of site_a's road reporting on day `day`, at house number num. */
+static struct spec daily(char *id, size_t idsize, char *addr, size_t addrsize, int day, int num)
+{
+	struct spec s = site_a;
+
+	snprintf(id, idsize, "D%d-%d", day, num);
+	snprintf(addr, addrsize, "恩宁路%d号", num);
+	s.id = id;
+	s.address = addr;
+	s.phone = NULL;
+	s.at = T0 + (int64_t)day * DAY;
+	return s;
+}
+
+/*
+ * Keys and bands of complaints received more than index_keep (here 20d,
+ * window 7d) before the newest are removed as traffic moves on; newer ones
+ * keep theirs; links within the window are those a store that keeps
+ * everything makes.  A late arrival (received before the horizon) still
+ * gets its own keys, so a backfill of an old period links within itself;
+ * an update of a pruned complaint does not bring its keys back.
+ */
+static void test_index_horizon(void **state)
+{
+	struct fx *fx = *state;
+	struct sq_dedup *dd = NULL;
+	struct sq_error err = { 0 };
+	char id[32], addr[64], id2[32];
+	int64_t ids[60], late, late2, now = T0 + 60 * DAY;
+	struct spec s, old;
+	int day;
+
+	fx->cfg.dedup.index_keep_ms = 20LL * DAY * 1000;
+	assert_int_equal(dedup_new(fx->st, &fx->cfg.dedup, NULL, &dd, &err), SQ_OK);
+	for (day = 0; day < 60; day++) {
+		/* two reports a day at one number: each pair is one incident */
+		s = daily(id, sizeof(id), addr, sizeof(addr), day, 10 + day);
+		ids[day] = put_linked(fx, dd, &s, now, 0);
+		snprintf(id2, sizeof(id2), "E%d", day);
+		s.id = id2;
+		s.at += HOUR;
+		assert_int_equal(incident_of(fx, put_linked(fx, dd, &s, now, 0)),
+				 incident_of(fx, ids[day]));
+	}
+	/* newest: day 59 (+1 h); horizon: day 39 (+1 h) */
+	for (day = 0; day < 39; day++)
+		assert_int_equal(keyed(fx, ids[day]), 0);
+	for (day = 40; day < 60; day++)
+		assert_true(keyed(fx, ids[day]) > 0);
+	assert_int_equal(sql_int(fx, "SELECT count(DISTINCT incident_id) FROM complaints"), 60);
+
+	/* a late pair from day 5: keyed, and linked to each other */
+	s = daily(id, sizeof(id), addr, sizeof(addr), 5, 500);
+	late = put_linked(fx, dd, &s, now, 0);
+	assert_true(keyed(fx, late) > 0);
+	s.id = "late-2";
+	s.at += HOUR;
+	late2 = put_linked(fx, dd, &s, now, 0);
+	assert_int_equal(incident_of(fx, late2), incident_of(fx, late));
+	assert_int_not_equal(incident_of(fx, late), incident_of(fx, ids[5]));
+
+	/* an update of day 1's report: same incident, no keys again */
+	old = daily(id, sizeof(id), addr, sizeof(addr), 1, 11);
+	old.text = "恩宁路11号附近工地连续多晚施工至凌晨三点,噪音很大,已经一周了。";
+	assert_int_equal(put_linked(fx, dd, &old, now, 0), ids[1]);
+	assert_int_equal(keyed(fx, ids[1]), 0);
+	assert_int_equal(sql_int(fx, "SELECT count(*) FROM complaints WHERE incident_id IS NULL"),
+			 0);
+	dedup_free(dd);
+}
+
+/* A mistyped future date does not empty the index: the horizon counts
+ * from the run's clock when the newest complaint lies after it; and
+ * index_keep 0 keeps everything. */
+static void test_index_horizon_future_and_off(void **state)
+{
+	struct fx *fx = *state;
+	struct sq_dedup *dd = NULL;
+	struct sq_error err = { 0 };
+	char id[32], addr[64];
+	struct spec s;
+	int64_t a, b;
+
+	fx->cfg.dedup.index_keep_ms = 20LL * DAY * 1000;
+	assert_int_equal(dedup_new(fx->st, &fx->cfg.dedup, NULL, &dd, &err), SQ_OK);
+	s = daily(id, sizeof(id), addr, sizeof(addr), 0, 10);
+	a = put_linked(fx, dd, &s, T0 + DAY, 0);
+	s = daily(id, sizeof(id), addr, sizeof(addr), 3000, 20);   /* 2032 */
+	b = put_linked(fx, dd, &s, T0 + DAY, 0);
+	assert_true(keyed(fx, a) > 0);
+	assert_true(keyed(fx, b) > 0);
+	dedup_free(dd);
+
+	fx->cfg.dedup.index_keep_ms = 0;
+	assert_int_equal(dedup_new(fx->st, &fx->cfg.dedup, NULL, &dd, &err), SQ_OK);
+	s = daily(id, sizeof(id), addr, sizeof(addr), 100, 30);
+	put_linked(fx, dd, &s, T0 + 200 * DAY, 0);
+	assert_true(keyed(fx, a) > 0);
+	dedup_free(dd);
+}
+
 static int64_t put_on_road(struct fx *fx, const char *id, const char *num, int64_t at)
 {
 	struct spec s = site_a;
@@ -754,6 +994,10 @@ int main(void)
 		T(test_merge_survives_later_runs),
 		T(test_merge_forgets_split),
 		T(test_sweeps_unlinked),
+		T(test_link_in_transaction),
+		T(test_link_after_rollback),
+		T(test_index_horizon),
+		T(test_index_horizon_future_and_off),
 		T(test_text_only_candidates),
 		T(test_road_candidates),
 		T(test_contradicted_incident),

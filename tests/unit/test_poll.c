@@ -3,7 +3,8 @@
  * the feed simulator (scripts/feedsim.py, started here on a free port) with
  * a fake clock: sleeps are recorded instead of slept, the monotonic clock
  * advances by what was slept, jitter is fixed at 0.5.  So the policy is
- * checked to the millisecond and the test takes no time.
+ * checked to the millisecond and the test takes no time.  Also the hooks
+ * around a page's transaction, and imports committing several pages at once.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -546,6 +547,169 @@ static void test_after_page_failure(void **state)
 	run_teardown(&r);
 }
 
+/*
+ * in_page runs inside the page's transaction, before the commit: it sees
+ * the page's records stored; when it fails the page is rolled back.
+ */
+struct in_page_probe {
+	struct run *r;
+	int calls, fail_at;
+	int64_t ids_seen, stored_seen;
+};
+
+static sq_err probe_in_page(void *ctx, const int64_t *ids, size_t n, struct sq_error *err)
+{
+	struct in_page_probe *p = ctx;
+
+	(void)ids;
+	p->calls++;
+	p->ids_seen += (int64_t)n;
+	p->stored_seen = stored(p->r);
+	if (p->calls == p->fail_at)
+		return sq_fail(err, SQ_EDB, "linking: simulated failure");
+	return SQ_OK;
+}
+
+static void test_in_page(void **state)
+{
+	struct run r;
+	struct in_page_probe probe = { 0 };
+	struct sq_error err = { 0 };
+
+	run_setup(*state, &r, NULL);
+	probe.r = &r;
+	probe.fail_at = 3;
+	r.opt.in_page = probe_in_page;
+	r.opt.in_page_ctx = &probe;
+	assert_int_equal(run_poll(&r, &err), SQ_OK);
+	assert_int_equal(only_result(&r)->rc, SQ_EDB);
+	assert_non_null(strstr(only_result(&r)->err.msg, "hotline: page 3 ("));
+	assert_non_null(strstr(only_result(&r)->err.msg, "linking: simulated failure"));
+	/* page 3 was stored when linked, then rolled back; no commit, no after_page */
+	assert_true(probe.stored_seen > stored(&r));
+	assert_int_equal(stored(&r), only_result(&r)->stats.new_records);
+	assert_int_equal(only_result(&r)->stats.pages, 2);
+	assert_int_equal(r.hooks.before_commit, 2);
+	assert_int_equal(r.hooks.calls, 2);
+	assert_int_equal(probe.ids_seen, r.hooks.ids_seen + probe.stored_seen - stored(&r));
+	/* the cursor stayed after page 2: the next poll stores the rest */
+	probe.fail_at = 0;
+	poll_result_release(&r.result);
+	assert_int_equal(run_poll(&r, &err), SQ_OK);
+	assert_int_equal(only_result(&r)->rc, SQ_OK);
+	assert_int_equal(stored(&r), HOTLINE_TOTAL);
+	run_teardown(&r);
+}
+
+/* n hotline pages of `per` records each, one after another (conn_split_pages). */
+static void hotline_pages(struct sq_buf *b, int n, int per)
+{
+	int page, i;
+
+	for (page = 0; page < n; page++) {
+		assert_int_equal(sq_buf_addf(b, "{\"code\": 0, \"msg\": \"ok\", \"data\": {"
+					     "\"total\": %d, \"pageNo\": %d, \"pageSize\": %d, "
+					     "\"list\": [", n * per, page + 1, per), 0);
+		for (i = 0; i < per; i++) {
+			int k = page * per + i;
+
+			assert_int_equal(sq_buf_addf(b,
+				"%s{\"orderNo\": \"B%04d\", \"acceptTime\": \"2024-05-01 %02d:%02d:00\", "
+				"\"updateTime\": \"2024-05-01 %02d:%02d:30\", \"orderType\": \"投诉\", "
+				"\"title\": \"第%d号楼前垃圾未清运\", "
+				"\"content\": \"市民反映:%d号楼前的垃圾已经堆了三天没人清运\", "
+				"\"community\": \"恩宁路社区\", \"address\": \"恩宁路%d号\", "
+				"\"status\": \"待办理\"}", i ? ", " : "", k, k / 60, k % 60, k / 60,
+				k % 60, k, k, k + 1), 0);
+		}
+		assert_int_equal(sq_buf_add(b, "]}}\n", 4), 0);
+	}
+}
+
+struct batch_probe {
+	int in_page_calls, after_calls, fail_at;
+	int64_t last_after_n;
+};
+
+static sq_err batch_in_page(void *ctx, const int64_t *ids, size_t n, struct sq_error *err)
+{
+	struct batch_probe *p = ctx;
+
+	(void)ids;
+	assert_true(n == 10 || n == 0);   /* 0: a page imported before */
+	if (++p->in_page_calls == p->fail_at)
+		return sq_fail(err, SQ_EDB, "linking: simulated failure");
+	return SQ_OK;
+}
+
+static sq_err batch_after(void *ctx, const int64_t *ids, size_t n, struct sq_error *err)
+{
+	struct batch_probe *p = ctx;
+	size_t i;
+
+	(void)err;
+	for (i = 0; i < n; i++)
+		assert_true(ids[i] > 0);
+	p->after_calls++;
+	p->last_after_n = (int64_t)n;
+	return SQ_OK;
+}
+
+/*
+ * An import with batch_records 25 and pages of 10: commits after pages 3
+ * and 6, the rest at the end; after_page once per commit with every id of
+ * it.  A failure in page 5 rolls back pages 4 and 5 only, and only the
+ * committed pages count; importing again stores the rest.
+ */
+static void test_import_batches(void **state)
+{
+	struct run r;
+	struct batch_probe probe = { 0 };
+	struct poll_import_result res;
+	struct sq_buf pages = SQ_BUF_INIT;
+	struct sq_error err = { 0 };
+
+	run_setup(*state, &r, NULL);
+	hotline_pages(&pages, 7, 10);
+	r.opt.batch_records = 25;
+	r.opt.in_page = batch_in_page;
+	r.opt.in_page_ctx = &probe;
+	r.opt.after_page = batch_after;
+	r.opt.after_page_ctx = &probe;
+	assert_int_equal(poll_import(&r.cfg.sources[0], r.st, &r.norm, &r.opt, "pages.json",
+				     pages.data, pages.len, &res, &err), SQ_OK);
+	assert_int_equal(res.stats.pages, 7);
+	assert_int_equal(res.stats.new_records, 70);
+	assert_int_equal(stored(&r), 70);
+	assert_int_equal(r.hooks.before_commit, 3);
+	assert_int_equal(r.hooks.after_commit, 3);
+	assert_int_equal(probe.in_page_calls, 7);
+	assert_int_equal(probe.after_calls, 3);
+	assert_int_equal(probe.last_after_n, 10);
+
+	run_teardown(&r);
+	run_setup(*state, &r, NULL);
+	memset(&probe, 0, sizeof(probe));
+	probe.fail_at = 5;
+	r.opt.batch_records = 25;
+	r.opt.in_page = batch_in_page;
+	r.opt.in_page_ctx = &probe;
+	assert_int_equal(poll_import(&r.cfg.sources[0], r.st, &r.norm, &r.opt, "pages.json",
+				     pages.data, pages.len, &res, &err), SQ_EDB);
+	assert_non_null(strstr(err.msg, "hotline: pages.json: page 5: "));
+	assert_int_equal(res.stats.pages, 3);
+	assert_int_equal(res.stats.new_records, 30);
+	assert_int_equal(stored(&r), 30);
+	probe.fail_at = 0;
+	assert_int_equal(poll_import(&r.cfg.sources[0], r.st, &r.norm, &r.opt, "pages.json",
+				     pages.data, pages.len, &res, &err), SQ_OK);
+	assert_int_equal(res.stats.new_records, 40);
+	assert_int_equal(res.stats.unchanged, 30);
+	assert_int_equal(stored(&r), 70);
+	sq_buf_release(&pages);
+	run_teardown(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -558,6 +722,8 @@ int main(void)
 		cmocka_unit_test(test_resign),
 		cmocka_unit_test(test_unknown_source),
 		cmocka_unit_test(test_after_page_failure),
+		cmocka_unit_test(test_in_page),
+		cmocka_unit_test(test_import_batches),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
