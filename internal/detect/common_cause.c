@@ -16,6 +16,7 @@
  * times that usual count.
  * A big estate that is always in the news does not flag every fortnight.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@
 #define BASELINE_DAYS 84
 #define PER_ROW 8
 #define RATIO_MIN 3.0
+#define PER_INCIDENT 2
 
 static int64_t window_s(const struct sq_detect_config *dc)
 {
@@ -74,6 +76,12 @@ static size_t distinct(const char **s, size_t n)
 	return d;
 }
 
+/* One complainant of one incident: its unit key and contact hash (NULL: anonymous). */
+struct caller {
+	int64_t unit;
+	const char *hash;
+};
+
 struct cc {
 	struct detect_ctx *ctx;
 	int64_t w0;
@@ -81,25 +89,48 @@ struct cc {
 	size_t *unit_of_row;
 	const char **scratch;   /* nrows entries */
 	int64_t *keys;          /* nrows entries */
+	struct caller *callers; /* nrows entries */
 };
 
-/* Complainants of rows m[0..n): distinct contact hashes plus anonymous rows. */
-static size_t complainants(struct cc *cc, const struct mention *m, size_t n)
+static int cmp_caller(const void *a, const void *b)
+{
+	const struct caller *x = a, *y = b;
+
+	if (x->unit != y->unit)
+		return x->unit < y->unit ? -1 : 1;
+	return cmp_cstr(&x->hash, &y->hash);
+}
+
+/*
+ * Complainants of rows m[0..n): distinct contact hashes plus anonymous rows,
+ * counted per incident and at most cap from one incident.
+ */
+static size_t complainants(struct cc *cc, const struct mention *m, size_t n, size_t cap)
 {
 	const struct detect_input *in = cc->ctx->in;
-	size_t i, anon = 0, k = 0;
+	struct caller *c = cc->callers;
+	size_t i, k = 0, total = 0, here = 0;
 
 	for (i = 0; i < n; i++) {
 		const char *h = in->rows[m[i].row].contact_hash;
 
 		if (i && m[i].row == m[i - 1].row)
 			continue;
-		if (h && *h)
-			cc->scratch[k++] = h;
-		else
-			anon++;
+		c[k].unit = in->units[cc->unit_of_row[m[i].row]].key;
+		c[k++].hash = h && *h ? h : NULL;
 	}
-	return distinct(cc->scratch, k) + anon;
+	qsort(c, k, sizeof(*c), cmp_caller);
+	for (i = 0; i < k; i++) {
+		if (i == 0 || c[i].unit != c[i - 1].unit) {
+			total += here < cap ? here : cap;
+			here = 0;
+		}
+		if (!c[i].hash || i == 0 || c[i].unit != c[i - 1].unit || !c[i - 1].hash ||
+		    strcmp(c[i].hash, c[i - 1].hash))
+			here++;
+	}
+	total += here < cap ? here : cap;
+	return total;
 }
 
 static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
@@ -107,7 +138,7 @@ static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
 	struct detect_ctx *ctx = cc->ctx;
 	const struct detect_input *in = ctx->in;
 	const struct detect_entity *e = m[0].e;
-	size_t i, nb = 0, people, base_people, ncomm, ncat, nunits;
+	size_t i, nb = 0, people, counted, base_people, ncomm, ncat, nunits;
 	const char *name = e->name, *comm = NULL, *cat = NULL;
 	const struct mention *w;
 	struct detect_finding f;
@@ -122,9 +153,14 @@ static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
 	n -= nb;
 	if ((int64_t)n < ctx->dc->common_min)
 		return SQ_OK;
-	people = complainants(cc, w, n);
+	people = complainants(cc, w, n, SIZE_MAX);
 	if ((int64_t)people < ctx->dc->common_min)
 		return SQ_OK;
+	/* What is tested against the history counts at most PER_INCIDENT
+	 * complainants of one incident: the neighbours who call again about
+	 * one matter are that matter's business (dedup's), not more evidence
+	 * that a name is in the news. */
+	counted = complainants(cc, w, n, PER_INCIDENT);
 	for (i = 0; i < n; i++)
 		cc->keys[i] = in->units[cc->unit_of_row[w[i].row]].key;
 	nunits = detect_count_distinct(cc->keys, n);
@@ -154,7 +190,7 @@ static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
 	if (blocks < 1) {
 		/* Less history than one window: what there is, as one window. */
 		blocks = 1;
-		base_people = nb ? complainants(cc, m, nb) : 0;
+		base_people = nb ? complainants(cc, m, nb, PER_INCIDENT) : 0;
 	} else {
 		size_t lo = nb, hi = nb, b;
 
@@ -164,16 +200,16 @@ static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
 			while (lo > 0 && in->rows[m[lo - 1].row].received_at >= from)
 				lo--;
 			if (hi > lo)
-				base_people += complainants(cc, m + lo, hi - lo);
+				base_people += complainants(cc, m + lo, hi - lo, PER_INCIDENT);
 			hi = lo;
 		}
 	}
 	lambda = ((double)base_people + 0.5) / blocks;
-	p = detect_surprise((int64_t)people, (double)base_people, blocks);
+	p = detect_surprise((int64_t)counted, (double)base_people, blocks);
 	/* A name everybody uses (a big estate is in half its residents'
 	 * addresses) fluctuates more than chance: a burst is also at least
 	 * RATIO_MIN times its usual count. */
-	if (p >= ctx->dc->common_alpha || (double)people < RATIO_MIN * lambda)
+	if (p >= ctx->dc->common_alpha || (double)counted < RATIO_MIN * lambda)
 		return SQ_OK;
 	for (i = 0; i < n; i++)   /* the fullest spelling names it best */
 		if (strlen(w[i].e->name) > strlen(name))
@@ -193,9 +229,10 @@ static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
 				   win, people, ncomm, detect_entity_type_label(e->type), name,
 				   cat ? "，均为「" : "", cat ? flag_category_label(cat) : "",
 				   cat ? "」问题" : "") ||
-	    detect_finding_detail(&f, "%zu 起事件；此前 %.0f 个同样长的时段共有 %zu 位诉求人提到，"
-				  "期望 %.2f，尾概率 %.2g（阈值 %.2g）",
-				  nunits, blocks, base_people, lambda, p, ctx->dc->common_alpha))
+	    detect_finding_detail(&f, "%zu 起事件；同一事件至多计 %d 位诉求人，本期计 %zu 位，"
+				  "此前 %.0f 个同样长的时段共计 %zu 位，期望 %.2f，尾概率 %.2g（阈值 %.2g）",
+				  nunits, PER_INCIDENT, counted, blocks, base_people, lambda, p,
+				  ctx->dc->common_alpha))
 		goto oom;
 	return detect_emit(ctx, &f);
 oom:
@@ -228,7 +265,8 @@ static sq_err run(struct detect_ctx *ctx)
 	cc.unit_of_row = malloc(nr * sizeof(*cc.unit_of_row));
 	cc.scratch = malloc(nr * sizeof(*cc.scratch));
 	cc.keys = malloc(nr * sizeof(*cc.keys));
-	if (!cc.unit_of_row || !cc.scratch || !cc.keys)
+	cc.callers = malloc(nr * sizeof(*cc.callers));
+	if (!cc.unit_of_row || !cc.scratch || !cc.keys || !cc.callers)
 		goto oom;
 	for (i = 0; i < in->nunits; i++)
 		for (j = 0; j < in->units[i].nrows; j++)
@@ -283,6 +321,7 @@ out:
 	free(cc.unit_of_row);
 	free(cc.scratch);
 	free(cc.keys);
+	free(cc.callers);
 	free(ents);
 	free(m);
 	return rc;

@@ -667,6 +667,36 @@ static void test_common_cause_needs_distinct_people(void **state)
 	assert_int_equal(flags_of(f, "common_cause", NULL), 0);
 }
 
+/* Neighbours calling again about one matter count at most twice. */
+static void test_common_cause_counts_one_incident_twice(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t t = fixture_time(60, 10, 0), x = 0, id;
+	int i;
+
+	history(f, t);
+	put(f, t - 35 * 86400, "wages", "华贵路社区", "宏达公司欠薪", NULL);
+	/* Four callers of one wage matter and one other resident: counted
+	 * 2 + 1 = 3 against one in the six fortnights before, tail 0.006 (five
+	 * would be 0.00015, beyond common_alpha = 0.001). */
+	for (i = 0; i < 4; i++) {
+		id = put(f, t - 3 * 86400 + i * 3600, "wages", "西华路社区", "宏达公司拖欠工资", NULL);
+		fixture_link(f->st, id, &x);
+	}
+	put(f, t - 2 * 86400, "labour", "恩宁路社区", "我在宏达公司干活，老板一直不发工资", NULL);
+	run(f, t, &s);
+	assert_int_equal(flags_of(f, "common_cause", NULL), 0);
+	/* A resident of a third community about the same employer: 4, tail 0.00096. */
+	put(f, t + 3600, "wages", "多宝路社区", "投诉宏达建筑公司欠薪", NULL);
+	run(f, t + 7200, &s);
+	assert_int_equal(flags_of(f, "common_cause", &fl), 1);
+	assert_non_null(strstr(fl.summary, "6 位诉求人（3 个社区）"));
+	assert_non_null(strstr(fl.detail, "同一事件至多计 2 位诉求人，本期计 4 位"));
+	store_flag_release(&fl);
+}
+
 struct entity_case {
 	const char *text;
 	const char *keys[4];
@@ -950,6 +980,7 @@ int main(void)
 		T(test_spacetime_finds_an_injected_cluster),
 		T(test_common_cause_across_communities),
 		T(test_common_cause_needs_distinct_people),
+		T(test_common_cause_counts_one_incident_twice),
 		T(test_overdue_open_items),
 		T(test_overdue_grace_and_minimum),
 		T(test_overdue_hours_late),
