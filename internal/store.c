@@ -22,6 +22,41 @@ sq_err store_db_error(struct sq_store *st, const char *what, struct sq_error *er
 		       sqlite3_errmsg(st->db), sqlite3_extended_errcode(st->db));
 }
 
+sq_err store_step_done(struct sq_store *st, sqlite3_stmt *s, const char *what,
+		       struct sq_error *err)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_db_error(st, what, err);
+	return SQ_OK;
+}
+
+sq_err store_query_int(struct sq_store *st, const char *sql, int nparams, int64_t a, int64_t b,
+		       int64_t *out, const char *what, struct sq_error *err)
+{
+	sqlite3_stmt *s;
+	int step;
+	sq_err rc;
+
+	*out = 0;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	if (nparams >= 1)
+		sqlite3_bind_int64(s, 1, a);
+	if (nparams >= 2)
+		sqlite3_bind_int64(s, 2, b);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_db_error(st, what, err);
+	return SQ_OK;
+}
+
 sq_err store_exec(struct sq_store *st, const char *sql, struct sq_error *err)
 {
 	char *msg = NULL;

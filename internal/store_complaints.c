@@ -89,16 +89,6 @@ static void bind_record(sqlite3_stmt *s, const struct sq_record *r, int64_t now)
 	store_bind_text(s, 27, r->raw);
 }
 
-static sq_err step_done(struct sq_store *st, sqlite3_stmt *s, const char *what,
-			struct sq_error *err)
-{
-	int rc = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return store_db_error(st, what, err);
-	return SQ_OK;
-}
 
 static int fts_queued(const struct sq_store *st, int64_t id)
 {
@@ -163,7 +153,7 @@ sq_err store_fts_flush(struct sq_store *st, struct sq_error *err)
 	rc = st->fts_n ? store_stmt(st, sql_fts_add, &s, err) : SQ_OK;
 	if (!rc && st->fts_n) {
 		sqlite3_bind_text(s, 1, ids.data, (int)ids.len, SQLITE_STATIC);
-		rc = step_done(st, s, "indexing complaints for search", err);
+		rc = store_step_done(st, s, "indexing complaints for search", err);
 	}
 	sq_buf_release(&ids);
 	if (!rc)
@@ -186,7 +176,7 @@ static sq_err put_links(struct sq_store *st, const struct sq_record *r, int64_t 
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
-	rc = step_done(st, s, "clearing links", err);
+	rc = store_step_done(st, s, "clearing links", err);
 	for (i = 0; !rc && i < r->nlinks; i++) {
 		rc = store_stmt(st, sql_link_add, &s, err);
 		if (rc)
@@ -195,7 +185,7 @@ static sq_err put_links(struct sq_store *st, const struct sq_record *r, int64_t 
 		store_bind_text(s, 2, r->links[i].kind);
 		store_bind_text(s, 3, r->links[i].target_type);
 		store_bind_text(s, 4, r->links[i].target_id);
-		rc = step_done(st, s, "storing a link", err);
+		rc = store_step_done(st, s, "storing a link", err);
 	}
 	return rc;
 }
@@ -234,7 +224,7 @@ static sq_err insert_complaint(struct sq_store *st, const struct sq_record *r, i
 	if (rc)
 		return rc;
 	bind_record(s, r, now);
-	rc = step_done(st, s, "inserting a complaint", err);
+	rc = store_step_done(st, s, "inserting a complaint", err);
 	if (rc)
 		return rc;
 	*id = sqlite3_last_insert_rowid(st->db);
@@ -256,7 +246,7 @@ static sq_err update_complaint(struct sq_store *st, const struct sq_record *r, i
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, now);
-	rc = step_done(st, s, "keeping a complaint's history", err);
+	rc = store_step_done(st, s, "keeping a complaint's history", err);
 	if (rc)
 		return rc;
 	/* Stored and changed in one transaction: not indexed yet, and the
@@ -270,7 +260,7 @@ static sq_err update_complaint(struct sq_store *st, const struct sq_record *r, i
 		store_bind_text(s, 2, r->title);
 		store_bind_text(s, 3, r->text);
 		store_bind_text(s, 4, r->address);
-		rc = step_done(st, s, "updating the search index", err);
+		rc = store_step_done(st, s, "updating the search index", err);
 		if (rc)
 			return rc;
 		reindex = sqlite3_changes(st->db) > 0;
@@ -280,7 +270,7 @@ static sq_err update_complaint(struct sq_store *st, const struct sq_record *r, i
 		return rc;
 	bind_record(s, r, now);
 	sqlite3_bind_int64(s, 28, id);
-	rc = step_done(st, s, "updating a complaint", err);
+	rc = store_step_done(st, s, "updating a complaint", err);
 	if (!rc && reindex)
 		rc = fts_queue(st, id, err);
 	if (rc)
@@ -387,7 +377,7 @@ sq_err store_set_cursor(struct sq_store *st, const char *source, const char *cur
 	store_bind_text(s, 1, source);
 	store_bind_text(s, 2, cursor);
 	sqlite3_bind_int64(s, 3, now);
-	return step_done(st, s, "saving a cursor", err);
+	return store_step_done(st, s, "saving a cursor", err);
 }
 
 sq_err store_quarantine(struct sq_store *st, const char *source, const char *source_id,
@@ -408,7 +398,7 @@ sq_err store_quarantine(struct sq_store *st, const char *source, const char *sou
 	sqlite3_bind_int64(s, 3, now);
 	store_bind_text(s, 4, reason);
 	store_bind_text(s, 5, raw ? raw : "");
-	return step_done(st, s, "quarantining a record", err);
+	return store_step_done(st, s, "quarantining a record", err);
 }
 
 sq_err store_run_begin(struct sq_store *st, const char *command, int64_t started_at,
@@ -423,7 +413,7 @@ sq_err store_run_begin(struct sq_store *st, const char *command, int64_t started
 		return rc;
 	store_bind_text(s, 1, command);
 	sqlite3_bind_int64(s, 2, started_at);
-	rc = step_done(st, s, "starting the run log", err);
+	rc = store_step_done(st, s, "starting the run log", err);
 	if (!rc)
 		*run_id = sqlite3_last_insert_rowid(st->db);
 	return rc;
@@ -453,7 +443,7 @@ sq_err store_run_source(struct sq_store *st, int64_t run_id,
 	sqlite3_bind_int64(s, 9, r->errors);
 	sqlite3_bind_int64(s, 10, r->duration_ms);
 	store_bind_text(s, 11, r->error);
-	return step_done(st, s, "writing the run log", err);
+	return store_step_done(st, s, "writing the run log", err);
 }
 
 sq_err store_run_end(struct sq_store *st, int64_t run_id, int64_t finished_at,
@@ -470,7 +460,7 @@ sq_err store_run_end(struct sq_store *st, int64_t run_id, int64_t finished_at,
 	sqlite3_bind_int64(s, 1, run_id);
 	sqlite3_bind_int64(s, 2, finished_at);
 	sqlite3_bind_int(s, 3, exit_status);
-	return step_done(st, s, "closing the run log", err);
+	return store_step_done(st, s, "closing the run log", err);
 }
 
 sq_err store_source_health(struct sq_store *st, const char *source, int64_t *last_ok,

@@ -8,16 +8,6 @@
 #include "store_private.h"
 #include "banned.h"
 
-static sq_err step_done(struct sq_store *st, sqlite3_stmt *s, const char *what,
-			struct sq_error *err)
-{
-	int rc = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return store_db_error(st, what, err);
-	return SQ_OK;
-}
 
 /* Make room for one more element of size elem in *arr (n used, *cap allocated). */
 static int grow_array(void **arr, size_t *cap, size_t n, size_t elem)
@@ -202,7 +192,7 @@ sq_err store_detect_link_incident(struct sq_store *st, int64_t complaint_id,
 		if (rc)
 			return rc;
 		sqlite3_bind_int64(s, 1, complaint_id);
-		rc = step_done(st, s, "opening an incident", err);
+		rc = store_step_done(st, s, "opening an incident", err);
 		if (rc)
 			return rc;
 		if (sqlite3_changes(st->db) != 1)
@@ -215,14 +205,14 @@ sq_err store_detect_link_incident(struct sq_store *st, int64_t complaint_id,
 		return rc;
 	sqlite3_bind_int64(s, 1, complaint_id);
 	sqlite3_bind_int64(s, 2, *incident_id);
-	rc = step_done(st, s, "linking a complaint to an incident", err);
+	rc = store_step_done(st, s, "linking a complaint to an incident", err);
 	if (rc)
 		return rc;
 	rc = store_stmt(st, sql_sum, &s, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, *incident_id);
-	return step_done(st, s, "updating an incident", err);
+	return store_step_done(st, s, "updating an incident", err);
 }
 
 sq_err store_detector_last_run(struct sq_store *st, const char *name, int64_t *at,
@@ -261,7 +251,7 @@ sq_err store_detector_mark_run(struct sq_store *st, const char *name, int64_t at
 		return rc;
 	store_bind_text(s, 1, name);
 	sqlite3_bind_int64(s, 2, at);
-	return step_done(st, s, "saving detector state", err);
+	return store_step_done(st, s, "saving detector state", err);
 }
 
 /* ---- flags ------------------------------------------------------------- */
@@ -486,7 +476,7 @@ sq_err store_flag_create(struct sq_store *st, const struct store_flag *f, int64_
 	store_bind_text(s, 7, f->category);
 	store_bind_text(s, 8, f->community);
 	sqlite3_bind_int64(s, 9, now);
-	rc = step_done(st, s, "raising a flag", err);
+	rc = store_step_done(st, s, "raising a flag", err);
 	if (!rc)
 		*id = sqlite3_last_insert_rowid(st->db);
 	return rc;
@@ -511,7 +501,7 @@ sq_err store_flag_add_members(struct sq_store *st, int64_t flag_id, const int64_
 		sqlite3_bind_int64(s, 1, flag_id);
 		sqlite3_bind_int64(s, 2, complaints[i]);
 		sqlite3_bind_int64(s, 3, now);
-		rc = step_done(st, s, "adding a flag member", err);
+		rc = store_step_done(st, s, "adding a flag member", err);
 		if (rc)
 			return rc;
 		*added += sqlite3_changes(st->db);
@@ -523,7 +513,7 @@ sq_err store_flag_add_members(struct sq_store *st, int64_t flag_id, const int64_
 		return rc;
 	sqlite3_bind_int64(s, 1, flag_id);
 	sqlite3_bind_int64(s, 2, now);
-	return step_done(st, s, "updating a flag", err);
+	return store_step_done(st, s, "updating a flag", err);
 }
 
 sq_err store_flag_log(struct sq_store *st, int64_t flag_id, const char *event, const char *note,
@@ -543,7 +533,7 @@ sq_err store_flag_log(struct sq_store *st, int64_t flag_id, const char *event, c
 	sqlite3_bind_int64(s, 2, now);
 	store_bind_text(s, 3, event);
 	store_bind_text(s, 4, note);
-	return step_done(st, s, "recording flag history", err);
+	return store_step_done(st, s, "recording flag history", err);
 }
 
 sq_err store_flag_update(struct sq_store *st, const struct store_flag *f, const char *event,
@@ -567,7 +557,7 @@ sq_err store_flag_update(struct sq_store *st, const struct store_flag *f, const 
 	store_bind_text(s, 6, f->summary ? f->summary : "");
 	store_bind_text(s, 7, f->detail);
 	sqlite3_bind_int64(s, 8, now);
-	rc = step_done(st, s, "updating a flag", err);
+	rc = store_step_done(st, s, "updating a flag", err);
 	if (rc)
 		return rc;
 	if (sqlite3_changes(st->db) != 1)
@@ -595,7 +585,7 @@ sq_err store_flag_expire(struct sq_store *st, int64_t before, int64_t now, int64
 		return rc;
 	sqlite3_bind_int64(s, 1, before);
 	sqlite3_bind_int64(s, 2, now);
-	rc = step_done(st, s, "recording flag expiry", err);
+	rc = store_step_done(st, s, "recording flag expiry", err);
 	if (rc)
 		return rc;
 	rc = store_stmt(st, sql_close, &s, err);
@@ -603,7 +593,7 @@ sq_err store_flag_expire(struct sq_store *st, int64_t before, int64_t now, int64
 		return rc;
 	sqlite3_bind_int64(s, 1, before);
 	sqlite3_bind_int64(s, 2, now);
-	rc = step_done(st, s, "closing quiet flags", err);
+	rc = store_step_done(st, s, "closing quiet flags", err);
 	if (!rc)
 		*n = sqlite3_changes(st->db);
 	return rc;

@@ -64,16 +64,6 @@ void store_ids_release(struct store_ids *ids)
 	memset(ids, 0, sizeof(*ids));
 }
 
-static sq_err done(struct sq_store *st, sqlite3_stmt *s, const char *what,
-		   struct sq_error *err)
-{
-	int rc = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return store_db_error(st, what, err);
-	return SQ_OK;
-}
 
 /* Run a prepared one-id statement to completion. */
 static sq_err exec_id(struct sq_store *st, const char *sql, int64_t a, int64_t b,
@@ -88,7 +78,7 @@ static sq_err exec_id(struct sq_store *st, const char *sql, int64_t a, int64_t b
 	sqlite3_bind_int64(s, 1, a);
 	if (b)
 		sqlite3_bind_int64(s, 2, b);
-	return done(st, s, what, err);
+	return store_step_done(st, s, what, err);
 }
 
 /* Append the first column of every row of s (already bound) to ids. */
@@ -255,7 +245,7 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int rei
 	store_bind_text(s, 4, d->road_key);
 	store_bind_text(s, 5, d->landmarks);
 	store_bind_text(s, 6, d->buildings);
-	rc = done(st, s, "indexing a complaint", err);
+	rc = store_step_done(st, s, "indexing a complaint", err);
 	if (!rc && reindex)
 		rc = exec_id(st, sql_keys_clear, d->id, 0, "clearing blocking keys", err);
 	if (!rc && reindex)
@@ -267,7 +257,7 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int rei
 		store_bind_text(s, 1, keys[i]);
 		sqlite3_bind_int64(s, 2, d->received_at);
 		sqlite3_bind_int64(s, 3, d->id);
-		rc = done(st, s, "storing a blocking key", err);
+		rc = store_step_done(st, s, "storing a blocking key", err);
 	}
 	for (i = 0; !rc && i < nbands; i++) {
 		rc = store_stmt(st, sql_band, &s, err);
@@ -277,7 +267,7 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int rei
 		sqlite3_bind_int64(s, 2, bands[i]);
 		sqlite3_bind_int64(s, 3, d->received_at);
 		sqlite3_bind_int64(s, 4, d->id);
-		rc = done(st, s, "storing a band hash", err);
+		rc = store_step_done(st, s, "storing a band hash", err);
 	}
 	return rc;
 }
@@ -363,7 +353,7 @@ sq_err store_dedup_df_add(struct sq_store *st, const struct store_df_delta *d, s
 			break;
 		sqlite3_bind_int64(s, 1, (int64_t)d[i].term);
 		sqlite3_bind_int64(s, 2, d[i].delta);
-		rc = done(st, s, "counting a term", err);
+		rc = store_step_done(st, s, "counting a term", err);
 	}
 	if (rc || !docs)
 		return rc;
@@ -371,27 +361,14 @@ sq_err store_dedup_df_add(struct sq_store *st, const struct store_df_delta *d, s
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, docs);
-	return done(st, s, "counting documents", err);
+	return store_step_done(st, s, "counting documents", err);
 }
 
 sq_err store_dedup_ndocs(struct sq_store *st, int64_t *n, struct sq_error *err)
 {
 	static const char sql[] = "SELECT value FROM dedup_stats WHERE name = 'docs'";
-	sqlite3_stmt *s;
-	int step;
-	sq_err rc;
 
-	*n = 0;
-	rc = store_stmt(st, sql, &s, err);
-	if (rc)
-		return rc;
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return store_db_error(st, "reading the document count", err);
-	return SQ_OK;
+	return store_query_int(st, sql, 0, 0, 0, n, "reading the document count", err);
 }
 
 sq_err store_declared_neighbours(struct sq_store *st, int64_t id, struct store_ids *ids,
@@ -490,7 +467,7 @@ sq_err store_incident_new(struct sq_store *st, int64_t complaint_id, int64_t now
 		return rc;
 	sqlite3_bind_int64(s, 1, complaint_id);
 	sqlite3_bind_int64(s, 2, now);
-	rc = done(st, s, "creating an incident", err);
+	rc = store_step_done(st, s, "creating an incident", err);
 	if (rc)
 		return rc;
 	if (sqlite3_changes(st->db) != 1)
@@ -587,7 +564,7 @@ sq_err store_link_set(struct sq_store *st, int64_t complaint_id, const char *met
 	}
 	store_bind_text(s, 5, comparisons);
 	sqlite3_bind_int64(s, 6, now);
-	return done(st, s, "recording a link", err);
+	return store_step_done(st, s, "recording a link", err);
 }
 
 sq_err store_decision_add(struct sq_store *st, const char *kind, int64_t complaint_id,
@@ -611,7 +588,7 @@ sq_err store_decision_add(struct sq_store *st, const char *kind, int64_t complai
 		sqlite3_bind_int64(s, 4, other_id);
 	sqlite3_bind_int64(s, 5, now);
 	store_bind_text(s, 6, note);
-	return done(st, s, "recording a decision", err);
+	return store_step_done(st, s, "recording a decision", err);
 }
 
 sq_err store_apart_add(struct sq_store *st, int64_t complaint_id, int64_t incident_id,

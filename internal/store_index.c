@@ -15,26 +15,6 @@
 /* dedup_stats row: complaints received before this have no keys left. */
 #define PRUNED_BEFORE "index_pruned_before"
 
-static sq_err one_int(struct sq_store *st, const char *sql, int64_t *v, const char *what,
-		      struct sq_error *err)
-{
-	sqlite3_stmt *s;
-	int step;
-	sq_err rc;
-
-	*v = 0;
-	rc = store_stmt(st, sql, &s, err);
-	if (rc)
-		return rc;
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW)
-		*v = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return store_db_error(st, what, err);
-	return SQ_OK;
-}
-
 sq_err store_dedup_horizon(struct sq_store *st, int64_t *newest, int64_t *pruned_before,
 			   struct sq_error *err)
 {
@@ -43,9 +23,10 @@ sq_err store_dedup_horizon(struct sq_store *st, int64_t *newest, int64_t *pruned
 		"SELECT value FROM dedup_stats WHERE name = '" PRUNED_BEFORE "'";
 	sq_err rc;
 
-	rc = one_int(st, sql_newest, newest, "finding the newest complaint", err);
+	rc = store_query_int(st, sql_newest, 0, 0, 0, newest, "finding the newest complaint", err);
 	if (!rc)
-		rc = one_int(st, sql_pruned, pruned_before, "reading the index horizon", err);
+		rc = store_query_int(st, sql_pruned, 0, 0, 0, pruned_before,
+				     "reading the index horizon", err);
 	return rc;
 }
 
@@ -54,7 +35,6 @@ static sq_err prune_rows(struct sq_store *st, const char *sql, int64_t from, int
 			 int limit, struct sq_error *err)
 {
 	sqlite3_stmt *s;
-	int step;
 	sq_err rc;
 
 	rc = store_stmt(st, sql, &s, err);
@@ -63,11 +43,7 @@ static sq_err prune_rows(struct sq_store *st, const char *sql, int64_t from, int
 	sqlite3_bind_int64(s, 1, from);
 	sqlite3_bind_int64(s, 2, before);
 	sqlite3_bind_int(s, 3, limit);
-	step = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (step != SQLITE_DONE)
-		return store_db_error(st, "pruning the linkage index", err);
-	return SQ_OK;
+	return store_step_done(st, s, "pruning the linkage index", err);
 }
 
 sq_err store_dedup_prune(struct sq_store *st, int64_t from, int64_t before, int limit,
@@ -120,9 +96,5 @@ sq_err store_dedup_prune(struct sq_store *st, int64_t from, int64_t before, int 
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, *reached);
-	step = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (step != SQLITE_DONE)
-		return store_db_error(st, "recording the index horizon", err);
-	return SQ_OK;
+	return store_step_done(st, s, "recording the index horizon", err);
 }

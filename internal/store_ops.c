@@ -12,40 +12,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static sq_err step_done(struct sq_store *st, sqlite3_stmt *s, const char *what,
-			struct sq_error *err)
-{
-	int rc = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return store_db_error(st, what, err);
-	return SQ_OK;
-}
-
-/* One integer from a one-row query with up to two integer parameters. */
-static sq_err query_int(struct sq_store *st, const char *sql, int nparams, int64_t a,
-			int64_t b, int64_t *out, const char *what, struct sq_error *err)
-{
-	sqlite3_stmt *s;
-	sq_err rc;
-
-	rc = store_stmt(st, sql, &s, err);
-	if (rc)
-		return rc;
-	if (nparams >= 1)
-		sqlite3_bind_int64(s, 1, a);
-	if (nparams >= 2)
-		sqlite3_bind_int64(s, 2, b);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return store_db_error(st, what, err);
-	}
-	*out = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return SQ_OK;
-}
-
 /* Does the database have a table of that name (another module's, maybe
  * not in this schema yet)? */
 static sq_err has_table(struct sq_store *st, const char *name, int *yes, struct sq_error *err)
@@ -93,7 +59,7 @@ sq_err store_audit_append(struct sq_store *st, const struct store_audit_entry *e
 	store_bind_text(s, 6, e->command);
 	sqlite3_bind_int64(s, 7, e->rows);
 	store_bind_text(s, 8, e->detail);
-	rc = step_done(st, s, "writing the audit log", err);
+	rc = store_step_done(st, s, "writing the audit log", err);
 	if (!rc && id)
 		*id = sqlite3_last_insert_rowid(st->db);
 	return rc;
@@ -193,13 +159,13 @@ static sq_err prune_count(struct sq_store *st, int64_t before, struct store_prun
 	c->complaints_raw = sqlite3_column_int64(s, 1);
 	c->complaints_contact = sqlite3_column_int64(s, 2);
 	sqlite3_reset(s);
-	rc = query_int(st, sql_count_history, 1, before, 0, &c->history,
+	rc = store_query_int(st, sql_count_history, 1, before, 0, &c->history,
 		       "counting what to prune", err);
 	if (!rc)
-		rc = query_int(st, sql_count_quarantine, 1, before, 0, &c->quarantine,
+		rc = store_query_int(st, sql_count_quarantine, 1, before, 0, &c->quarantine,
 			       "counting what to prune", err);
 	if (!rc)
-		rc = query_int(st, sql_count_outbox, 1, before, 0, &c->outbox,
+		rc = store_query_int(st, sql_count_outbox, 1, before, 0, &c->outbox,
 			       "counting what to prune", err);
 	return rc;
 }
@@ -215,7 +181,7 @@ static sq_err prune_update(struct sq_store *st, const char *sql, int64_t before,
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, before);
-	rc = step_done(st, s, what, err);
+	rc = store_step_done(st, s, what, err);
 	if (rc)
 		return rc;
 	if (sqlite3_changes64(st->db) != expected)
@@ -290,7 +256,7 @@ sq_err store_count_contact_raw(struct sq_store *st, int64_t since, int64_t *n,
 	static const char sql[] =
 		"SELECT count(*) FROM complaints WHERE contact_raw IS NOT NULL AND received_at >= ?1";
 
-	return query_int(st, sql, 1, since, 0, n, "counting full contact numbers", err);
+	return store_query_int(st, sql, 1, since, 0, n, "counting full contact numbers", err);
 }
 
 sq_err store_contact_raw(struct sq_store *st, int64_t id, char **raw, struct sq_error *err)
@@ -552,7 +518,7 @@ static sq_err alert_figures(struct sq_store *st, struct store_metrics *m, struct
 	if (!rc && m->has_flags)
 		rc = label_counts(st, sql_flags, &m->flags, &m->nflags, err);
 	if (!rc && m->has_flags)
-		rc = query_int(st, sql_flags_open, 0, 0, 0, &m->flags_open, "counting flags", err);
+		rc = store_query_int(st, sql_flags_open, 0, 0, 0, &m->flags_open, "counting flags", err);
 	if (!rc)
 		rc = has_table(st, "outbox", &m->has_outbox, err);
 	if (rc || !m->has_outbox)
@@ -570,7 +536,7 @@ static sq_err alert_figures(struct sq_store *st, struct store_metrics *m, struct
 	m->outbox_backlog = sqlite3_column_int64(s, 0);
 	m->outbox_oldest = sqlite3_column_int64(s, 1);
 	sqlite3_reset(s);
-	return query_int(st, sql_in_doubt, 0, 0, 0, &m->outbox_in_doubt, "counting the outbox", err);
+	return store_query_int(st, sql_in_doubt, 0, 0, 0, &m->outbox_in_doubt, "counting the outbox", err);
 }
 
 static sq_err gather(struct sq_store *st, const char *const *names, size_t nnames,
@@ -589,7 +555,7 @@ static sq_err gather(struct sq_store *st, const char *const *names, size_t nname
 	if (!rc)
 		rc = has_table(st, "incidents", &m->has_incidents, err);
 	if (!rc && m->has_incidents)
-		rc = query_int(st, sql_incidents, 0, 0, 0, &m->incidents, "counting incidents", err);
+		rc = store_query_int(st, sql_incidents, 0, 0, 0, &m->incidents, "counting incidents", err);
 	if (!rc)
 		rc = last_run(st, m, err);
 	if (!rc)

@@ -8,16 +8,6 @@
 #include "store_private.h"
 #include "banned.h"
 
-static sq_err step_done(struct sq_store *st, sqlite3_stmt *s, const char *what,
-			struct sq_error *err)
-{
-	int rc = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return store_db_error(st, what, err);
-	return SQ_OK;
-}
 
 #define OUTBOX_COLUMNS \
 	"SELECT o.id, o.flag_id, o.revision, o.created_at, o.attempts, o.next_attempt_at," \
@@ -106,7 +96,7 @@ sq_err store_outbox_add(struct sq_store *st, const struct store_outbox_msg *m, i
 	store_bind_text(s, 9, m->subject ? m->subject : "");
 	store_bind_text(s, 10, m->body_text ? m->body_text : "");
 	store_bind_text(s, 11, m->body_html ? m->body_html : "");
-	rc = step_done(st, s, digest ? "queueing a digest mail" : "queueing an alert", err);
+	rc = store_step_done(st, s, digest ? "queueing a digest mail" : "queueing an alert", err);
 	if (!rc && added)
 		*added = sqlite3_changes(st->db) > 0;
 	return rc;
@@ -161,7 +151,7 @@ sq_err store_outbox_make_due(struct sq_store *st, const char *digest_key, int64_
 		return rc;
 	store_bind_text(s, 1, digest_key);
 	sqlite3_bind_int64(s, 2, now);
-	return step_done(st, s, "making a digest mail due", err);
+	return store_step_done(st, s, "making a digest mail due", err);
 }
 
 sq_err store_outbox_recover(struct sq_store *st, int64_t stale_before, int64_t *n,
@@ -180,7 +170,7 @@ sq_err store_outbox_recover(struct sq_store *st, int64_t stale_before, int64_t *
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, stale_before);
-	rc = step_done(st, s, "recovering unfinished alerts", err);
+	rc = store_step_done(st, s, "recovering unfinished alerts", err);
 	if (!rc)
 		*n = sqlite3_changes(st->db);
 	return rc;
@@ -212,7 +202,7 @@ sq_err store_outbox_claim(struct sq_store *st, int64_t due_by, int64_t now,
 	if (!rc) {
 		sqlite3_bind_int64(s, 1, m->id);
 		sqlite3_bind_int64(s, 2, now);
-		rc = step_done(st, s, "claiming an alert", err);
+		rc = store_step_done(st, s, "claiming an alert", err);
 	}
 	if (rc) {
 		store_outbox_msg_release(m);
@@ -237,7 +227,7 @@ sq_err store_outbox_mark_sent(struct sq_store *st, int64_t id, int64_t now,
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, now);
-	return step_done(st, s, "marking an alert sent", err);
+	return store_step_done(st, s, "marking an alert sent", err);
 }
 
 sq_err store_outbox_mark_failed(struct sq_store *st, int64_t id, int64_t next_attempt_at,
@@ -255,7 +245,7 @@ sq_err store_outbox_mark_failed(struct sq_store *st, int64_t id, int64_t next_at
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, next_attempt_at);
 	store_bind_text(s, 3, error);
-	return step_done(st, s, "recording a failed alert", err);
+	return store_step_done(st, s, "recording a failed alert", err);
 }
 
 sq_err store_outbox_set_recipients(struct sq_store *st, int64_t id, const char *recipients,
@@ -270,7 +260,7 @@ sq_err store_outbox_set_recipients(struct sq_store *st, int64_t id, const char *
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
 	store_bind_text(s, 2, recipients);
-	return step_done(st, s, "saving alert recipients", err);
+	return store_step_done(st, s, "saving alert recipients", err);
 }
 
 sq_err store_flag_mark_notified(struct sq_store *st, int64_t flag_id, int64_t revision,
@@ -288,7 +278,7 @@ sq_err store_flag_mark_notified(struct sq_store *st, int64_t flag_id, int64_t re
 	sqlite3_bind_int64(s, 1, flag_id);
 	sqlite3_bind_int64(s, 2, revision);
 	sqlite3_bind_int64(s, 3, now);
-	rc = step_done(st, s, "marking a flag notified", err);
+	rc = store_step_done(st, s, "marking a flag notified", err);
 	if (rc || sqlite3_changes(st->db) == 0)
 		return rc;
 	return store_flag_log(st, flag_id, "notified", NULL, now, err);

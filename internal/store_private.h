@@ -55,6 +55,19 @@ sq_err store_stmt(struct sq_store *st, const char *sql, sqlite3_stmt **out,
 /* Fill err from the connection's last error, prefixed with what failed. */
 sq_err store_db_error(struct sq_store *st, const char *what, struct sq_error *err);
 
+/* Step s (a statement with no result rows) to completion and reset it;
+ * what names the work in the error. */
+sq_err store_step_done(struct sq_store *st, sqlite3_stmt *s, const char *what,
+		       struct sq_error *err);
+
+/*
+ * *out = the first column of the first row of sql (a string literal),
+ * whose first nparams (0..2) parameters are bound to a and b; 0 when the
+ * query returns no row.
+ */
+sq_err store_query_int(struct sq_store *st, const char *sql, int nparams, int64_t a, int64_t b,
+		       int64_t *out, const char *what, struct sq_error *err);
+
 /* Run SQL with no results (may hold several statements). */
 sq_err store_exec(struct sq_store *st, const char *sql, struct sq_error *err);
 
