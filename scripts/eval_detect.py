@@ -34,20 +34,28 @@ import tempfile
 KINDS = ["cluster", "surge", "spacetime", "common_cause", "urgent"]
 
 
-def replay(args, top, name, workdir):
+def run_replay(top, build, name, cfg, workdir, options):
+    """Replay fixtures/detect/NAME.jsonl.gz through BUILD/eval_detect with
+    configuration CFG and OPTIONS into a fresh WORKDIR/NAME.db; returns the
+    database's path and eval_detect's summary line."""
     db = os.path.join(workdir, name + ".db")
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(db + suffix):
             os.unlink(db + suffix)
     data = os.path.join(top, "fixtures", "detect", name + ".jsonl.gz")
     with subprocess.Popen(["gzip", "-dc", data], stdout=subprocess.PIPE) as gz:
-        out = subprocess.run(
-            [os.path.join(top, args.build, "eval_detect"), "--step", str(args.step),
-             "--linking", args.linking, os.path.join(top, "fixtures", "detect", "eval.yaml"), db],
-            stdin=gz.stdout, capture_output=True, text=True)
+        out = subprocess.run([os.path.join(top, build, "eval_detect")] + options + [cfg, db],
+                             stdin=gz.stdout, capture_output=True, text=True)
     if out.returncode:
         sys.exit("eval_detect %s failed: %s" % (name, out.stderr.strip()))
-    print("  %-13s %s" % (name, out.stdout.strip()), flush=True)
+    return db, out.stdout.strip()
+
+
+def replay(args, top, name, workdir):
+    db, summary = run_replay(top, args.build, name,
+                             os.path.join(top, "fixtures", "detect", "eval.yaml"), workdir,
+                             ["--step", str(args.step), "--linking", args.linking])
+    print("  %-13s %s" % (name, summary), flush=True)
     return db
 
 

@@ -35,12 +35,12 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_detect  # noqa: E402
+import eval_detect  # noqa: E402
 
 DETECTORS = ["cluster", "surge", "spacetime", "common_cause", "urgent", "overdue"]
 
@@ -64,20 +64,6 @@ def write_config(top, workdir, extra):
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     return path
-
-
-def replay(build, cfg, top, name, workdir):
-    db = os.path.join(workdir, name + ".db")
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(db + suffix):
-            os.unlink(db + suffix)
-    data = os.path.join(top, "fixtures", "detect", name + ".jsonl.gz")
-    with subprocess.Popen(["gzip", "-dc", data], stdout=subprocess.PIPE) as gz:
-        out = subprocess.run([os.path.join(top, build, "eval_detect"), "--linking", "dedup",
-                              cfg, db], stdin=gz.stdout, capture_output=True, text=True)
-    if out.returncode:
-        sys.exit("eval_detect %s failed: %s" % (name, out.stderr.strip()))
-    return db
 
 
 def problem_matchers():
@@ -184,7 +170,7 @@ def main():
     try:
         cfg = write_config(top, workdir, args.config_extra)
         for name in args.sets:
-            score(top, name, replay(args.build, cfg, top, name, workdir), args.errors)
+            score(top, name, eval_detect.run_replay(top, args.build, name, cfg, workdir, ["--linking", "dedup"])[0], args.errors)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
