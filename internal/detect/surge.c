@@ -138,10 +138,10 @@ static double ears_c2(double count, double mean, double sd)
 /*
  * Mark in out[] the baseline days that were surges themselves: at least
  * surge_min residents and a C2 above the threshold against the other days.
- * Returns how many days are left (at least three are always kept).
+ * At least three days are always kept.
  */
-static int64_t drop_past_surges(const struct sq_detect_config *dc, const double *counts,
-				int *out, int64_t n)
+static void drop_past_surges(const struct sq_detect_config *dc, const double *counts, int *out,
+			     int64_t n)
 {
 	int64_t d, k, kept = n;
 	double mean, sd;
@@ -154,7 +154,6 @@ static int64_t drop_past_surges(const struct sq_detect_config *dc, const double 
 			kept--;
 		}
 	}
-	return kept;
 }
 
 static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64_t today)
