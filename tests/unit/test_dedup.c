@@ -77,6 +77,23 @@ struct spec {
 	enum sq_status status;
 };
 
+/* The record of s without its phone and declared link; a fresh update time. */
+static void spec_record(struct fx *fx, const struct spec *s, struct sq_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->source = strdup(s->source);
+	r->source_type = strdup(s->type);
+	r->source_id = strdup(s->id);
+	r->received_at = s->at;
+	r->updated_at = ++fx->next_update;
+	r->title = s->title ? strdup(s->title) : NULL;
+	r->text = s->text ? strdup(s->text) : NULL;
+	r->community = s->community ? strdup(s->community) : NULL;
+	r->address = s->address ? strdup(s->address) : NULL;
+	r->category = s->category ? strdup(s->category) : NULL;
+	r->status = s->status;
+}
+
 static int64_t put(struct fx *fx, const struct spec *s, enum store_change *change)
 {
 	struct sq_record r;
@@ -84,17 +101,7 @@ static int64_t put(struct fx *fx, const struct spec *s, enum store_change *chang
 	enum store_change ch;
 	int64_t id = 0;
 
-	memset(&r, 0, sizeof(r));
-	r.source = strdup(s->source);
-	r.source_type = strdup(s->type);
-	r.source_id = strdup(s->id);
-	r.received_at = s->at;
-	r.updated_at = ++fx->next_update;
-	r.title = s->title ? strdup(s->title) : NULL;
-	r.text = s->text ? strdup(s->text) : NULL;
-	r.community = s->community ? strdup(s->community) : NULL;
-	r.address = s->address ? strdup(s->address) : NULL;
-	r.category = s->category ? strdup(s->category) : NULL;
+	spec_record(fx, s, &r);
 	if (s->phone) {
 		char masked[32];
 
@@ -102,7 +109,6 @@ static int64_t put(struct fx *fx, const struct spec *s, enum store_change *chang
 		r.contact_hash = strdup(s->phone);   /* stands in for the keyed hash */
 		r.contact_masked = strdup(masked);
 	}
-	r.status = s->status;
 	if (s->link_kind)
 		assert_int_equal(record_add_link(&r, s->link_kind, s->link_type, s->link_id), 0);
 	assert_int_equal(store_begin(fx->st, &err), SQ_OK);
@@ -551,18 +557,7 @@ static int64_t put_tx(struct fx *fx, struct sq_dedup *dd, const struct spec *s, 
 	enum store_change ch;
 	int64_t id = 0;
 
-	memset(&r, 0, sizeof(r));
-	r.source = strdup(s->source);
-	r.source_type = strdup(s->type);
-	r.source_id = strdup(s->id);
-	r.received_at = s->at;
-	r.updated_at = ++fx->next_update;
-	r.title = s->title ? strdup(s->title) : NULL;
-	r.text = s->text ? strdup(s->text) : NULL;
-	r.community = s->community ? strdup(s->community) : NULL;
-	r.address = s->address ? strdup(s->address) : NULL;
-	r.category = s->category ? strdup(s->category) : NULL;
-	r.status = s->status;
+	spec_record(fx, s, &r);
 	if (store_put_complaint(fx->st, &r, now, &ch, &id, &err))
 		fail_msg("put: %s", err.msg);
 	record_release(&r);
