@@ -15,7 +15,8 @@
 #   make eval-detect DETECT_STEP=1800        poll every 30 minutes
 
 EVAL_DETECT     := $(BUILD)/eval_detect
-DETECT_SETS     ?= background cluster surge surge_more spacetime common_cause urgent mixed holdout
+DETECT_SETS     ?= background cluster surge surge_more spacetime common_cause urgent mixed \
+		   surge_grid surge_grid2 holdout
 DETECT_LINKING  ?= dedup
 DETECT_STEP     ?= 3600
 

@@ -36,7 +36,11 @@ named now and then.  Injections sit on top of it:
 Sets: background (180 days, no injection); cluster, surge, spacetime,
 common_cause (120 days, five injections each from day 56); urgent (120
 days, twelve items); surge_more (130 days, ten surges a week apart); mixed (120 days, three
-injections of each kind and six urgent items in one street, its own seed).  These are the development sets, on which the
+injections of each kind and six urgent items in one street, its own seed); surge_grid and
+surge_grid2 (120 and 122 days, seeds of their own: one surge for every one of the 25
+community and category pairs inject_surge draws, each pair once, two or three days
+apart from day 57 or 58, in an order of the set's own, so that a pair falls on other
+weekdays in the two).  These are the development sets, on which the
 detectors were tuned.  holdout (120 days, its own seed: three injections of
 each kind and six urgent items) is for checking only: a change made because
 of it would make it one more development set.
@@ -135,6 +139,7 @@ PROBLEMS = {
     "social_security": ["咨询社保转移办理", "申请低保需要什么材料", "养老金发放有疑问"],
     "other": ["有流浪人员", "宠物狗不拴绳", "建议增加公共座椅", "小广告乱贴"],
 }
+SURGE_CATEGORIES = ["noise", "sanitation", "parking", "street_vending", "property"]
 OPENINGS = ["市民来电反映：", "来电人称，", "", "网友留言：", "居民投诉：", "反映："]
 WHERE = ["{addr}", "{estate}{bldg}栋", "{road}与{road2}交界处", "{addr}{estate}", "{estate}附近"]
 DETAILS = ["已经持续一周", "多次反映未解决", "从昨天开始", "", "影响老人小孩休息", "存在安全隐患",
@@ -333,9 +338,11 @@ class Gen:
         share = comm[4] / sum(c[4] for c in COMMUNITIES)
         return 24.0 * w * share
 
-    def inject_surge(self, day):
-        comm = self.r.choice(COMMUNITIES[:5])
-        cat = self.r.choice(["noise", "sanitation", "parking", "street_vending", "property"])
+    def inject_surge(self, day, comm=None, cat=None):
+        # The grid sets name the pair; the others draw it (the same draws as
+        # before, so their bytes do not change).
+        comm = comm or self.r.choice(COMMUNITIES[:5])
+        cat = cat or self.r.choice(SURGE_CATEGORIES)
         n = max(8, int(round(4 * self.usual_daily(comm, cat))))
         t0 = START + day * DAY
         members = []
@@ -422,6 +429,18 @@ class Gen:
             f.write("\n")
 
 
+def surge_grid(g, first, spacing):
+    """One surge for every (community, category) pair inject_surge can draw,
+    in an order of g's own, SPACING days apart (a list: cycled) from day
+    FIRST, so that every pair falls on several weekdays across the grids."""
+    pairs = [(c, cat) for c in COMMUNITIES[:5] for cat in SURGE_CATEGORIES]
+    g.r.shuffle(pairs)
+    day = first
+    for i, (comm, cat) in enumerate(pairs):
+        g.inject_surge(day, comm, cat)
+        day += spacing[i % len(spacing)]
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "fixtures", "detect"))
@@ -447,6 +466,13 @@ def main():
                   [("spacetime", d) for d in (65, 85, 105)] +
                   [("common", d) for d in (68, 88, 108)] +
                   [("urgent", d) for d in range(61, 120, 10)]))
+    # Every surge inject_surge can draw, one each (5 communities x 5
+    # categories), every two or three days: a surge detector tuned on a
+    # dozen draws may still miss a pair (a community's small baseline, a
+    # category with few problem phrasings that linking merges).  Two
+    # grids, so that each pair falls on two days of the week.
+    plans.append(("surge_grid", 3203, 120, lambda g: surge_grid(g, 57, [2, 3])))
+    plans.append(("surge_grid2", 3204, 122, lambda g: surge_grid(g, 58, [3, 2])))
     # Held out: the detectors were tuned on the sets above, never on this
     # one (its own seed, every kind of injection in one street, other days).
     # It tells whether what the tuning learnt generalises.
@@ -459,6 +485,9 @@ def main():
         g = Gen(seed, name)
         g.days = days
         g.background(days)
+        if callable(inj):
+            inj(g)
+            inj = []
         k = 0
         for kind, day in inj:
             if kind == "common":
