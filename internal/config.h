@@ -131,6 +131,7 @@ struct sq_detect_config {
 	double surge_threshold;              /* EARS C2 statistic that flags */
 	double surge_alpha;                  /* ... and the day's Poisson tail against the baseline */
 	int64_t surge_baseline_days;         /* EARS baseline length (after a 2-day guard band) */
+	int64_t surge_history_days;          /* days whose mean rate the tail probability uses */
 	int64_t spacetime_days;              /* study period of the scan */
 	int64_t spacetime_max_days;          /* longest cylinder (days ending today) */
 	int64_t spacetime_replicates;        /* Monte Carlo replicates */

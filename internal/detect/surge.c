@@ -9,14 +9,21 @@
  * so that a baseline of identical days cannot divide by zero.  C2 alone
  * misleads at the small counts of one community's category (0, 0, 1, 0, 0,
  * 0, 0 then 3 is a C2 of 5.6), so today's count must also reach
- * detect.surge_min and be improbable given the baseline days: the
- * negative-binomial predictive tail of detect_surprise() below
- * detect.surge_alpha.  Today is still
- * running: the count is what arrived so far, so a surge is flagged as soon
- * as it passes the bar.
+ * detect.surge_min and be improbable given the rate of the
+ * detect.surge_history_days (default 28) days that end where the baseline
+ * ends: the negative-binomial predictive tail of detect_surprise() below
+ * detect.surge_alpha.  The rate comes from four weeks, not the C2's one,
+ * because the predictive tail allows for the rate's own uncertainty: one
+ * week of a category that sees a resident or two a day is ten-odd events,
+ * so uncertain that eight residents in a day (four times the usual) were
+ * not improbable enough after a week that happened to be busy.  Days
+ * before the first stored complaint are unknown, not quiet, and are left
+ * out of that history.  Today is still running: the count is what arrived
+ * so far, so a surge is flagged as soon as it passes the bar.
  *
  * A baseline day that was itself a surge (it would have flagged against
- * the other baseline days) is left out of the baseline, as Farrington's
+ * the other baseline days) is left out of the baseline (and a history day
+ * likewise out of the history), as Farrington's
  * method down-weights past outbreaks: one surge a week ago would otherwise
  * raise the standard deviation so much that a second one today passes
  * unseen.
@@ -31,6 +38,7 @@
 #define GUARD_DAYS 2
 #define SD_FLOOR 0.5
 #define MAX_BASELINE_DAYS 56
+#define MAX_HISTORY_DAYS 56
 /* Today's residents must come from at least this many incidents: many
  * callers about one incident is a busy incident, not a surge. */
 #define MIN_INCIDENTS 3
@@ -42,9 +50,17 @@ static int64_t baseline_days(const struct sq_detect_config *dc)
 	return b < 3 ? 7 : b > MAX_BASELINE_DAYS ? MAX_BASELINE_DAYS : b;
 }
 
+/* The tail's history: never shorter than the C2 baseline it contains. */
+static int64_t history_days(const struct sq_detect_config *dc)
+{
+	int64_t h = dc->surge_history_days, b = baseline_days(dc);
+
+	return h < b ? b : h > MAX_HISTORY_DAYS ? MAX_HISTORY_DAYS : h;
+}
+
 static int64_t lookback(const struct sq_detect_config *dc)
 {
-	return (baseline_days(dc) + GUARD_DAYS + 2) * 86400;
+	return (history_days(dc) + GUARD_DAYS + 2) * 86400;
 }
 
 /* One complaint of the look-back period, by category, community, day, caller. */
@@ -156,26 +172,54 @@ static void drop_past_surges(const struct sq_detect_config *dc, const double *co
 	}
 }
 
-static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64_t today)
+/* Today's residents of r[0..n); those of the h days from `first` into hist[]. */
+static int64_t count_days(const struct ref *r, size_t n, int64_t today, int64_t first, int64_t h,
+			  double *hist)
 {
-	int64_t B = baseline_days(ctx->dc), first = today - GUARD_DAYS - B;
-	double counts[MAX_BASELINE_DAYS], mean, sd, c2, p;
-	int out[MAX_BASELINE_DAYS];
-	int64_t c = 0, incidents, days;
-	const char *comm = r[0].comm;
-	struct detect_finding f;
+	int64_t c = 0;
 	size_t i;
 
-	memset(counts, 0, sizeof(counts));
-	memset(out, 0, sizeof(out));
 	for (i = 0; i < n; i++) {
 		if (!new_complainant(r, i))
 			continue;
 		if (r[i].day == today)
 			c++;
-		else if (r[i].day >= first && r[i].day < first + B)
-			counts[r[i].day - first] += 1;
+		else if (r[i].day >= first && r[i].day < first + h)
+			hist[r[i].day - first] += 1;
 	}
+	return c;
+}
+
+/* Residents and days of hist[from..h) without the days that were surges. */
+static void history_rate(const struct sq_detect_config *dc, const double *hist, int64_t from,
+			 int64_t h, double *residents, int64_t *days)
+{
+	int out[MAX_HISTORY_DAYS];
+	double mean, sd;
+
+	memset(out, 0, sizeof(out));
+	drop_past_surges(dc, hist + from, out, h - from);
+	moments(hist + from, out, h - from, h - from, &mean, &sd, days);
+	*residents = mean * (double)*days;
+}
+
+/* Category and community r[0..n) (sorted by cmp_ref); the history is
+ * known from the day `known` on. */
+static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64_t today,
+		    int64_t known)
+{
+	int64_t B = baseline_days(ctx->dc), H = history_days(ctx->dc);
+	int64_t first = today - GUARD_DAYS - H, from = known - first;
+	double hist[MAX_HISTORY_DAYS], *counts = hist + (H - B), mean, sd, c2, p, hres;
+	int out[MAX_BASELINE_DAYS];
+	int64_t c, incidents, days, hdays;
+	const char *comm = r[0].comm;
+	struct detect_finding f;
+	size_t i;
+
+	memset(hist, 0, sizeof(hist));
+	memset(out, 0, sizeof(out));
+	c = count_days(r, n, today, first, H, hist);
 	if (c < ctx->dc->surge_min)
 		return SQ_OK;
 	incidents = incidents_today(ctx->in, r, n, today);
@@ -188,7 +232,10 @@ static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64
 	c2 = ears_c2((double)c, mean, sd);
 	if (c2 <= ctx->dc->surge_threshold)
 		return SQ_OK;
-	p = detect_surprise(c, mean * (double)days, (double)days);
+	/* The C2 baseline's days always count, known or not (as before there
+	 * was a history); earlier days only when the store had begun. */
+	history_rate(ctx->dc, hist, from < 0 ? 0 : from > H - B ? H - B : from, H, &hres, &hdays);
+	p = detect_surprise(c, hres, (double)hdays);
 	if (p >= ctx->dc->surge_alpha)
 		return SQ_OK;
 
@@ -204,10 +251,11 @@ static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64
 	    detect_finding_summary(&f, "%s「%s」今日已有 %lld 位居民反映，此前 %lld 天日均 %.1f 位",
 				   comm, flag_category_label(r[0].cat), (long long)c, (long long)days, mean) ||
 	    detect_finding_detail(&f, "EARS C2 = %.1f（阈值 %.1f）：今日 %lld，基线均值 %.2f、标准差 %.2f"
-				  "（%lld 天，间隔 %d 天%s）；尾概率 %.2g（阈值 %.2g）",
+				  "（%lld 天，间隔 %d 天%s）；尾概率 %.2g（阈值 %.2g，按此前 %lld 天日均 %.2f 位）",
 				  c2, ctx->dc->surge_threshold, (long long)c, mean, sd, (long long)days,
 				  GUARD_DAYS, days < B ? "，不含此前的激增日" : "", p,
-				  ctx->dc->surge_alpha))
+				  ctx->dc->surge_alpha, (long long)hdays,
+				  hdays ? hres / (double)hdays : 0.0))
 		goto oom;
 	return detect_emit(ctx, &f);
 oom:
@@ -219,13 +267,15 @@ static sq_err run(struct detect_ctx *ctx)
 {
 	const struct detect_input *in = ctx->in;
 	int64_t today = detect_local_day(ctx, ctx->now);
-	int64_t first = today - GUARD_DAYS - baseline_days(ctx->dc);
+	int64_t first = today - GUARD_DAYS - history_days(ctx->dc), known;
 	struct ref *r;
 	size_t i, j, n = 0;
 	sq_err rc = SQ_OK;
 
 	if (!in->nrows)
 		return SQ_OK;
+	/* Days before the first stored complaint are unknown, not quiet. */
+	known = detect_local_day(ctx, in->rows[0].received_at);
 	r = malloc(in->nrows * sizeof(*r));
 	if (!r)
 		return sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
@@ -244,7 +294,7 @@ static sq_err run(struct detect_ctx *ctx)
 	for (i = 0; i < n && !rc; i = j) {
 		for (j = i; j < n && !strcmp(r[j].cat, r[i].cat) && !strcmp(r[j].comm, r[i].comm); j++)
 			;
-		rc = group(ctx, &r[i], j - i, today);
+		rc = group(ctx, &r[i], j - i, today, known);
 	}
 	free(r);
 	return rc;
