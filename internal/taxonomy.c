@@ -889,23 +889,23 @@ static sq_err find_words(const struct sq_taxonomy *tax, const char *text,
 	return SQ_OK;
 }
 
-sq_err taxonomy_problems(const struct sq_taxonomy *tax, const char *text, char **out)
+sq_err taxonomy_problem_set(const struct sq_taxonomy *tax, const char *text,
+			    struct tax_problem_set *out)
 {
 	struct tax_hit *hits = NULL;
-	struct sq_buf b = SQ_BUF_INIT;
 	char *used = NULL, *named = NULL;
 	size_t nhits = 0, len = text ? strlen(text) : 0, i, j;
 	sq_err rc = SQ_ENOMEM;
 
-	*out = NULL;
-	if (tax && tax->nwords && len) {
-		if (find_words(tax, text, &hits, &nhits))
-			goto out;
-		used = calloc(len, 1);
-		named = calloc(tax->nproblems, 1);
-		if (!used || !named)
-			goto out;
-	}
+	out->n = 0;
+	if (!tax || !tax->nwords || !len)
+		return SQ_OK;
+	if (find_words(tax, text, &hits, &nhits))
+		goto out;
+	used = calloc(len, 1);
+	named = calloc(tax->nproblems, 1);
+	if (!used || !named)
+		goto out;
 	/*
 	 * Overlapping words: the longest wins, so 建筑垃圾 is debris and not
 	 * also rubbish, and 乱停电动车 parks an e-bike rather than cutting
@@ -922,59 +922,81 @@ sq_err taxonomy_problems(const struct sq_taxonomy *tax, const char *text, char *
 		if (hits[i].problem != TAX_NO_PROBLEM)
 			named[hits[i].problem] = 1;
 	}
-	for (i = 0; named && i < tax->nproblems; i++)
-		if (named[i] && sq_buf_addf(&b, "%s%s", b.len ? " " : "", tax->problems[i]))
-			goto out;
-	*out = b.len ? sq_buf_detach(&b) : sq_strdup("");
-	rc = *out ? SQ_OK : SQ_ENOMEM;
+	for (i = 0; i < tax->nproblems && out->n < TAX_PROBLEMS_MAX; i++)
+		if (named[i])
+			out->key[out->n++] = (uint32_t)i;
+	rc = SQ_OK;
 out:
 	free(hits);
 	free(used);
 	free(named);
-	sq_buf_release(&b);
 	return rc;
 }
 
-/* Most keys of one list compared (a text naming more is rare and says little). */
-#define TAX_LIST_MAX 32
-
-/* Indexes of the keys of the space-separated list that problems: declares. */
-static size_t problem_indexes(const struct sq_taxonomy *tax, const char *list, long *out)
+enum tax_compat taxonomy_problem_sets_compat(const struct sq_taxonomy *tax,
+					     const struct tax_problem_set *a,
+					     const struct tax_problem_set *b)
 {
-	size_t len, n = 0;
+	enum tax_compat best = TAX_UNRELATED;
+	size_t i, j, n;
+
+	if (!tax || !a || !b || !a->n || !b->n)
+		return TAX_UNKNOWN;
+	n = tax->nproblems;
+	for (i = 0; i < a->n; i++)
+		for (j = 0; j < b->n; j++) {
+			if (a->key[i] == b->key[j])
+				return TAX_SAME;
+			if (tax->prelated && tax->prelated[(size_t)a->key[i] * n + b->key[j]])
+				best = TAX_RELATED;
+		}
+	return best;
+}
+
+sq_err taxonomy_problems(const struct sq_taxonomy *tax, const char *text, char **out)
+{
+	struct tax_problem_set set;
+	struct sq_buf b = SQ_BUF_INIT;
+	size_t i;
+
+	*out = NULL;
+	if (taxonomy_problem_set(tax, text, &set))
+		return SQ_ENOMEM;
+	for (i = 0; i < set.n; i++)
+		if (sq_buf_addf(&b, "%s%s", i ? " " : "", tax->problems[set.key[i]])) {
+			sq_buf_release(&b);
+			return SQ_ENOMEM;
+		}
+	*out = b.len ? sq_buf_detach(&b) : sq_strdup("");
+	return *out ? SQ_OK : SQ_ENOMEM;
+}
+
+/* The keys of the space-separated list that problems: declares, as a set. */
+static void problem_list_set(const struct sq_taxonomy *tax, const char *list,
+			     struct tax_problem_set *out)
+{
+	size_t len;
 	long i;
 
-	for (; list && *list && n < TAX_LIST_MAX; list += len) {
+	out->n = 0;
+	for (; list && *list && out->n < TAX_PROBLEMS_MAX; list += len) {
 		len = strcspn(list, " ");
 		i = find_problem(tax, list, len);
 		if (i >= 0)
-			out[n++] = i;
+			out->key[out->n++] = (uint32_t)i;
 		if (list[len])
 			len++;
 	}
-	return n;
 }
 
 enum tax_compat taxonomy_problems_compat(const struct sq_taxonomy *tax, const char *a,
 					 const char *b)
 {
-	long ia[TAX_LIST_MAX], ib[TAX_LIST_MAX];
-	size_t na, nb, i, j, n;
-	enum tax_compat best = TAX_UNRELATED;
+	struct tax_problem_set sa, sb;
 
 	if (!tax || !a || !b)
 		return TAX_UNKNOWN;
-	na = problem_indexes(tax, a, ia);
-	nb = problem_indexes(tax, b, ib);
-	if (!na || !nb)
-		return TAX_UNKNOWN;
-	n = tax->nproblems;
-	for (i = 0; i < na; i++)
-		for (j = 0; j < nb; j++) {
-			if (ia[i] == ib[j])
-				return TAX_SAME;
-			if (tax->prelated && tax->prelated[(size_t)ia[i] * n + (size_t)ib[j]])
-				best = TAX_RELATED;
-		}
-	return best;
+	problem_list_set(tax, a, &sa);
+	problem_list_set(tax, b, &sb);
+	return taxonomy_problem_sets_compat(tax, &sa, &sb);
 }
