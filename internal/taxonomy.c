@@ -67,8 +67,56 @@ struct sq_taxonomy {
 	size_t nproblems;
 	struct tax_word *words;   /* sorted by word (strcmp) once loaded */
 	size_t nwords;
+	/* A bit per first_char_slot() of every word's first character: most
+	 * characters of a text begin no word and are passed over at once. */
+	unsigned char *first_chars;
 	unsigned char *prelated;  /* nproblems x nproblems: related_problems: */
 };
+
+/* Bytes of the UTF-8 character s starts with (1 for a stray byte). */
+static size_t char_len(const char *s)
+{
+	unsigned char c = (unsigned char)*s;
+	size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1, i;
+
+	for (i = 1; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			return 1;
+	return n;
+}
+
+#define FIRST_CHAR_SLOTS 65536
+
+/* The bit of first_chars for the n bytes of one character at s. */
+static size_t first_char_slot(const char *s, size_t n)
+{
+	size_t h = 0, i;
+
+	for (i = 0; i < n; i++)
+		h = h * 131 + (unsigned char)s[i];
+	return h % FIRST_CHAR_SLOTS;
+}
+
+static int may_start_word(const struct sq_taxonomy *tax, const char *s, size_t n)
+{
+	size_t slot = first_char_slot(s, n);
+
+	return tax->first_chars[slot / 8] & (1u << (slot % 8));
+}
+
+static sq_err index_first_chars(struct sq_taxonomy *tax, struct sq_error *err)
+{
+	size_t i, slot;
+
+	tax->first_chars = calloc(FIRST_CHAR_SLOTS / 8, 1);
+	if (!tax->first_chars)
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	for (i = 0; i < tax->nwords; i++) {
+		slot = first_char_slot(tax->words[i].word, char_len(tax->words[i].word));
+		tax->first_chars[slot / 8] |= (unsigned char)(1u << (slot % 8));
+	}
+	return SQ_OK;
+}
 
 /* Loading state: the parsed document and where messages point. */
 struct loader {
@@ -570,9 +618,10 @@ static sq_err load_root(struct loader *L)
 		return rc;
 	if (not_problems && (rc = load_not_problems(L, not_problems)))
 		return rc;
-	if (L->tax->nwords)
-		qsort(L->tax->words, L->tax->nwords, sizeof(*L->tax->words), cmp_word);
-	return SQ_OK;
+	if (!L->tax->nwords)
+		return SQ_OK;
+	qsort(L->tax->words, L->tax->nwords, sizeof(*L->tax->words), cmp_word);
+	return index_first_chars(L->tax, L->err);
 }
 
 /* Line and column (from 1, columns in bytes) of byte offset in text. */
@@ -701,6 +750,7 @@ void taxonomy_free(struct sq_taxonomy *tax)
 	for (i = 0; i < tax->nwords; i++)
 		free(tax->words[i].word);
 	free(tax->words);
+	free(tax->first_chars);
 	free(tax->prelated);
 	free(tax);
 }
@@ -828,18 +878,6 @@ static int cmp_hit(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* Bytes of the UTF-8 character s starts with (1 for a stray byte). */
-static size_t char_len(const char *s)
-{
-	unsigned char c = (unsigned char)*s;
-	size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1, i;
-
-	for (i = 1; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			return 1;
-	return n;
-}
-
 /* The first word (index) that starts with the n bytes at s, or tax->nwords. */
 static size_t first_word(const struct sq_taxonomy *tax, const char *s, size_t n)
 {
@@ -867,6 +905,8 @@ static sq_err find_words(const struct sq_taxonomy *tax, const char *text,
 	*nhits = 0;
 	for (pos = 0; text[pos]; pos += n) {
 		n = char_len(text + pos);
+		if (!may_start_word(tax, text + pos, n))
+			continue;
 		/* words are sorted, so those beginning with this character
 		 * are one run; a few per character */
 		for (i = first_word(tax, text + pos, n);
