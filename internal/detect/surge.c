@@ -1,6 +1,7 @@
 /*
  * surge — a category's count today in a community well above its own
- * recent history: the CDC's EARS C2 statistic, with a Poisson guard.
+ * recent history: the CDC's EARS C2 statistic, with a guard of the count's
+ * improbability given four weeks.
  *
  * Days are calendar days in the configured zone.  The baseline is the
  * detect.surge_baseline_days (default 7) days that end two days before
@@ -203,24 +204,64 @@ static void history_rate(const struct sq_detect_config *dc, const double *hist, 
 	*residents = mean * (double)*days;
 }
 
+/* The figures of one category and community's day. */
+struct day_stats {
+	int64_t count;            /* today's residents */
+	double mean, sd, c2;      /* of the C2 baseline */
+	int64_t days;             /* baseline days kept */
+	double p, hres;           /* tail; residents of the history kept */
+	int64_t hdays;            /* history days kept */
+};
+
+/* Flag today's complaints of r[0..n) as a surge. */
+static sq_err emit(struct detect_ctx *ctx, const struct ref *r, size_t n, int64_t today,
+		   const struct day_stats *s)
+{
+	const struct sq_detect_config *dc = ctx->dc;
+	struct detect_finding f;
+	size_t i;
+
+	detect_finding_init(&f, FLAG_SURGE);
+	f.severity = FLAG_MEDIUM;
+	f.threshold = dc->surge_min;
+	f.min_fresh = dc->surge_min;
+	for (i = 0; i < n; i++)   /* distinct rows: no duplicate check needed */
+		if (r[i].day == today && detect_finding_append(&f, ctx->in->rows[r[i].row].id))
+			goto oom;
+	if (detect_finding_key(&f, "surge:%s:%s", r[0].cat, r[0].comm) ||
+	    detect_finding_place(&f, r[0].cat, r[0].comm) ||
+	    detect_finding_summary(&f, "%s「%s」今日已有 %lld 位居民反映，此前 %lld 天日均 %.1f 位",
+				   r[0].comm, flag_category_label(r[0].cat), (long long)s->count,
+				   (long long)s->days, s->mean) ||
+	    detect_finding_detail(&f, "EARS C2 = %.1f（阈值 %.1f）：今日 %lld，基线均值 %.2f、标准差 %.2f"
+				  "（%lld 天，间隔 %d 天%s）；尾概率 %.2g（阈值 %.2g，按此前 %lld 天日均 %.2f 位）",
+				  s->c2, dc->surge_threshold, (long long)s->count, s->mean, s->sd,
+				  (long long)s->days, GUARD_DAYS,
+				  s->days < baseline_days(dc) ? "，不含此前的激增日" : "", s->p,
+				  dc->surge_alpha, (long long)s->hdays,
+				  s->hdays ? s->hres / (double)s->hdays : 0.0))
+		goto oom;
+	return detect_emit(ctx, &f);
+oom:
+	detect_finding_release(&f);
+	return sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
+}
+
 /* Category and community r[0..n) (sorted by cmp_ref); the history is
  * known from the day `known` on. */
 static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64_t today,
 		    int64_t known)
 {
 	int64_t B = baseline_days(ctx->dc), H = history_days(ctx->dc);
-	int64_t first = today - GUARD_DAYS - H, from = known - first;
-	double hist[MAX_HISTORY_DAYS], *counts = hist + (H - B), mean, sd, c2, p, hres;
+	int64_t first = today - GUARD_DAYS - H, from = known - first, incidents;
+	double hist[MAX_HISTORY_DAYS], *counts = hist + (H - B);
 	int out[MAX_BASELINE_DAYS];
-	int64_t c, incidents, days, hdays;
-	const char *comm = r[0].comm;
-	struct detect_finding f;
-	size_t i;
+	struct day_stats s;
 
 	memset(hist, 0, sizeof(hist));
 	memset(out, 0, sizeof(out));
-	c = count_days(r, n, today, first, H, hist);
-	if (c < ctx->dc->surge_min)
+	s.count = count_days(r, n, today, first, H, hist);
+	if (s.count < ctx->dc->surge_min)
 		return SQ_OK;
 	incidents = incidents_today(ctx->in, r, n, today);
 	if (incidents < 0)
@@ -228,39 +269,18 @@ static sq_err group(struct detect_ctx *ctx, const struct ref *r, size_t n, int64
 	if (incidents < MIN_INCIDENTS)
 		return SQ_OK;
 	drop_past_surges(ctx->dc, counts, out, B);
-	moments(counts, out, B, B, &mean, &sd, &days);
-	c2 = ears_c2((double)c, mean, sd);
-	if (c2 <= ctx->dc->surge_threshold)
+	moments(counts, out, B, B, &s.mean, &s.sd, &s.days);
+	s.c2 = ears_c2((double)s.count, s.mean, s.sd);
+	if (s.c2 <= ctx->dc->surge_threshold)
 		return SQ_OK;
 	/* The C2 baseline's days always count, known or not (as before there
 	 * was a history); earlier days only when the store had begun. */
-	history_rate(ctx->dc, hist, from < 0 ? 0 : from > H - B ? H - B : from, H, &hres, &hdays);
-	p = detect_surprise(c, hres, (double)hdays);
-	if (p >= ctx->dc->surge_alpha)
+	history_rate(ctx->dc, hist, from < 0 ? 0 : from > H - B ? H - B : from, H, &s.hres,
+		     &s.hdays);
+	s.p = detect_surprise(s.count, s.hres, (double)s.hdays);
+	if (s.p >= ctx->dc->surge_alpha)
 		return SQ_OK;
-
-	detect_finding_init(&f, FLAG_SURGE);
-	f.severity = FLAG_MEDIUM;
-	f.threshold = ctx->dc->surge_min;
-	f.min_fresh = ctx->dc->surge_min;
-	for (i = 0; i < n; i++)   /* distinct rows: no duplicate check needed */
-		if (r[i].day == today && detect_finding_append(&f, ctx->in->rows[r[i].row].id))
-			goto oom;
-	if (detect_finding_key(&f, "surge:%s:%s", r[0].cat, comm) ||
-	    detect_finding_place(&f, r[0].cat, comm) ||
-	    detect_finding_summary(&f, "%s「%s」今日已有 %lld 位居民反映，此前 %lld 天日均 %.1f 位",
-				   comm, flag_category_label(r[0].cat), (long long)c, (long long)days, mean) ||
-	    detect_finding_detail(&f, "EARS C2 = %.1f（阈值 %.1f）：今日 %lld，基线均值 %.2f、标准差 %.2f"
-				  "（%lld 天，间隔 %d 天%s）；尾概率 %.2g（阈值 %.2g，按此前 %lld 天日均 %.2f 位）",
-				  c2, ctx->dc->surge_threshold, (long long)c, mean, sd, (long long)days,
-				  GUARD_DAYS, days < B ? "，不含此前的激增日" : "", p,
-				  ctx->dc->surge_alpha, (long long)hdays,
-				  hdays ? hres / (double)hdays : 0.0))
-		goto oom;
-	return detect_emit(ctx, &f);
-oom:
-	detect_finding_release(&f);
-	return sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
+	return emit(ctx, r, n, today, &s);
 }
 
 static sq_err run(struct detect_ctx *ctx)
