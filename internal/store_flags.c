@@ -76,9 +76,6 @@ static const char sql_detect_overdue[] =
 
 static void detect_row_release(struct store_detect_row *r)
 {
-	free(r->category);
-	free(r->community);
-	free(r->own_community);
 	free(r->grid);
 	free(r->contact_hash);
 	memset(r, 0, sizeof(*r));
@@ -92,12 +89,76 @@ void store_detect_rows_release(struct store_detect_rows *rows)
 		return;
 	for (i = 0; i < rows->n; i++)
 		detect_row_release(&rows->rows[i]);
+	for (i = 0; i < rows->names_cap; i++)
+		free(rows->names[i]);
 	free(rows->rows);
-	rows->rows = NULL;
-	rows->n = 0;
+	free(rows->names);
+	memset(rows, 0, sizeof(*rows));
 }
 
-static void read_detect_row(sqlite3_stmt *s, struct store_detect_row *r, int *oom)
+static size_t name_hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL & SIZE_MAX;   /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * (1099511628211ULL & SIZE_MAX);
+	return h;
+}
+
+/* The slot of s in the set (empty when s is not there); cap is a power of 2. */
+static size_t name_slot(char *const *set, size_t cap, const char *s)
+{
+	size_t i = name_hash(s) & (cap - 1);
+
+	while (set[i] && strcmp(set[i], s))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+static int names_grow(struct store_detect_rows *rows)
+{
+	size_t cap = rows->names_cap ? rows->names_cap * 2 : 64, i;
+	char **set = calloc(cap, sizeof(*set));
+
+	if (!set)
+		return -1;
+	for (i = 0; i < rows->names_cap; i++)
+		if (rows->names[i])
+			set[name_slot(set, cap, rows->names[i])] = rows->names[i];
+	free(rows->names);
+	rows->names = set;
+	rows->names_cap = cap;
+	return 0;
+}
+
+/* Column i as the rows' shared copy of that name (NULL for SQL NULL). */
+static const char *col_name(struct store_detect_rows *rows, sqlite3_stmt *s, int i, int *oom)
+{
+	const char *v = (const char *)sqlite3_column_text(s, i);
+	size_t k;
+
+	if (!v) {
+		if (sqlite3_column_type(s, i) != SQLITE_NULL)
+			*oom = 1;
+		return NULL;
+	}
+	if (2 * (rows->names_n + 1) > rows->names_cap && names_grow(rows)) {
+		*oom = 1;
+		return NULL;
+	}
+	k = name_slot(rows->names, rows->names_cap, v);
+	if (!rows->names[k]) {
+		if (!(rows->names[k] = sq_strdup(v))) {
+			*oom = 1;
+			return NULL;
+		}
+		rows->names_n++;
+	}
+	return rows->names[k];
+}
+
+static void read_detect_row(struct store_detect_rows *rows, sqlite3_stmt *s,
+			    struct store_detect_row *r, int *oom)
 {
 	r->id = col_i64(s, 0);
 	r->incident_id = col_i64(s, 1);
@@ -105,8 +166,8 @@ static void read_detect_row(sqlite3_stmt *s, struct store_detect_row *r, int *oo
 	r->first_seen_at = col_i64(s, 3);
 	r->unit_at = col_i64(s, 4);
 	r->deadline = col_i64(s, 5);
-	r->category = store_col_text(s, 6, oom);
-	r->community = store_col_text(s, 7, oom);
+	r->category = col_name(rows, s, 6, oom);
+	r->community = col_name(rows, s, 7, oom);
 	r->grid = store_col_text(s, 8, oom);
 	r->contact_hash = store_col_text(s, 9, oom);
 	r->has_pos = sqlite3_column_type(s, 10) != SQLITE_NULL &&
@@ -115,7 +176,7 @@ static void read_detect_row(sqlite3_stmt *s, struct store_detect_row *r, int *oo
 		r->lat = sqlite3_column_double(s, 10);
 		r->lon = sqlite3_column_double(s, 11);
 	}
-	r->own_community = store_col_text(s, 12, oom);
+	r->own_community = col_name(rows, s, 12, oom);
 }
 
 static sq_err load_rows(struct sq_store *st, const char *sql, int64_t a, int64_t b,
@@ -126,8 +187,7 @@ static sq_err load_rows(struct sq_store *st, const char *sql, int64_t a, int64_t
 	int step, oom = 0;
 	sq_err rc;
 
-	out->rows = NULL;
-	out->n = 0;
+	memset(out, 0, sizeof(*out));
 	rc = store_stmt(st, sql, &s, err);
 	if (rc)
 		return rc;
@@ -139,7 +199,7 @@ static sq_err load_rows(struct sq_store *st, const char *sql, int64_t a, int64_t
 			break;
 		}
 		memset(&out->rows[out->n], 0, sizeof(out->rows[0]));
-		read_detect_row(s, &out->rows[out->n], &oom);
+		read_detect_row(out, s, &out->rows[out->n], &oom);
 		out->n++;
 		if (oom)
 			break;
