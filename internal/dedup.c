@@ -503,11 +503,10 @@ static void weighted_release(struct weighted *w)
  */
 static sq_err doc_problems(const struct sq_dedup *dd, struct dedup_doc *d)
 {
-	free(d->problems);
-	d->problems = NULL;
+	d->problems.n = 0;
 	if (!taxonomy_problem_count(dd->tax) || !d->folded)
 		return SQ_OK;
-	return taxonomy_problems(dd->tax, d->folded, &d->problems);
+	return taxonomy_problem_set(dd->tax, d->folded, &d->problems);
 }
 
 /*

@@ -51,7 +51,6 @@ void dedup_doc_release(struct dedup_doc *d)
 	free(d->contact_hash);
 	free(d->contact_masked);
 	free(d->folded);
-	free(d->problems);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -307,7 +306,7 @@ static int category_level(const struct dedup_doc *a, const struct dedup_doc *b,
 static int problem_level(const struct dedup_doc *a, const struct dedup_doc *b,
 			 const struct sq_taxonomy *tax, enum dedup_level *l)
 {
-	switch (taxonomy_problems_compat(tax, a->problems, b->problems)) {
+	switch (taxonomy_problem_sets_compat(tax, &a->problems, &b->problems)) {
 	case TAX_SAME:
 		*l = DEDUP_L_PROBLEM_SAME;
 		return 1;

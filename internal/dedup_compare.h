@@ -38,6 +38,7 @@
 #include "dedup_levels.h"
 #include "error.h"
 #include "options.h"
+#include "taxonomy.h"
 
 struct sq_taxonomy;
 
@@ -186,8 +187,7 @@ struct dedup_doc {
 	char *landmarks;         /* dedup_extract_places: named places, space-separated */
 	char *buildings;         /* building numbers, space-separated */
 	char *folded;            /* dedup_fold_text of title and text */
-	char *problems;          /* taxonomy_problems of folded: what it is about,
-				  * space-separated keys ("" none, NULL not known) */
+	struct tax_problem_set problems;  /* what folded names (taxonomy_problem_set) */
 };
 
 void dedup_doc_release(struct dedup_doc *d);

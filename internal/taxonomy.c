@@ -67,8 +67,56 @@ struct sq_taxonomy {
 	size_t nproblems;
 	struct tax_word *words;   /* sorted by word (strcmp) once loaded */
 	size_t nwords;
+	/* A bit per first_char_slot() of every word's first character: most
+	 * characters of a text begin no word and are passed over at once. */
+	unsigned char *first_chars;
 	unsigned char *prelated;  /* nproblems x nproblems: related_problems: */
 };
+
+/* Bytes of the UTF-8 character s starts with (1 for a stray byte). */
+static size_t char_len(const char *s)
+{
+	unsigned char c = (unsigned char)*s;
+	size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1, i;
+
+	for (i = 1; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			return 1;
+	return n;
+}
+
+#define FIRST_CHAR_SLOTS 65536
+
+/* The bit of first_chars for the n bytes of one character at s. */
+static size_t first_char_slot(const char *s, size_t n)
+{
+	size_t h = 0, i;
+
+	for (i = 0; i < n; i++)
+		h = h * 131 + (unsigned char)s[i];
+	return h % FIRST_CHAR_SLOTS;
+}
+
+static int may_start_word(const struct sq_taxonomy *tax, const char *s, size_t n)
+{
+	size_t slot = first_char_slot(s, n);
+
+	return tax->first_chars[slot / 8] & (1u << (slot % 8));
+}
+
+static sq_err index_first_chars(struct sq_taxonomy *tax, struct sq_error *err)
+{
+	size_t i, slot;
+
+	tax->first_chars = calloc(FIRST_CHAR_SLOTS / 8, 1);
+	if (!tax->first_chars)
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	for (i = 0; i < tax->nwords; i++) {
+		slot = first_char_slot(tax->words[i].word, char_len(tax->words[i].word));
+		tax->first_chars[slot / 8] |= (unsigned char)(1u << (slot % 8));
+	}
+	return SQ_OK;
+}
 
 /* Loading state: the parsed document and where messages point. */
 struct loader {
@@ -570,9 +618,10 @@ static sq_err load_root(struct loader *L)
 		return rc;
 	if (not_problems && (rc = load_not_problems(L, not_problems)))
 		return rc;
-	if (L->tax->nwords)
-		qsort(L->tax->words, L->tax->nwords, sizeof(*L->tax->words), cmp_word);
-	return SQ_OK;
+	if (!L->tax->nwords)
+		return SQ_OK;
+	qsort(L->tax->words, L->tax->nwords, sizeof(*L->tax->words), cmp_word);
+	return index_first_chars(L->tax, L->err);
 }
 
 /* Line and column (from 1, columns in bytes) of byte offset in text. */
@@ -701,6 +750,7 @@ void taxonomy_free(struct sq_taxonomy *tax)
 	for (i = 0; i < tax->nwords; i++)
 		free(tax->words[i].word);
 	free(tax->words);
+	free(tax->first_chars);
 	free(tax->prelated);
 	free(tax);
 }
@@ -828,18 +878,6 @@ static int cmp_hit(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* Bytes of the UTF-8 character s starts with (1 for a stray byte). */
-static size_t char_len(const char *s)
-{
-	unsigned char c = (unsigned char)*s;
-	size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1, i;
-
-	for (i = 1; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			return 1;
-	return n;
-}
-
 /* The first word (index) that starts with the n bytes at s, or tax->nwords. */
 static size_t first_word(const struct sq_taxonomy *tax, const char *s, size_t n)
 {
@@ -867,6 +905,8 @@ static sq_err find_words(const struct sq_taxonomy *tax, const char *text,
 	*nhits = 0;
 	for (pos = 0; text[pos]; pos += n) {
 		n = char_len(text + pos);
+		if (!may_start_word(tax, text + pos, n))
+			continue;
 		/* words are sorted, so those beginning with this character
 		 * are one run; a few per character */
 		for (i = first_word(tax, text + pos, n);
@@ -889,23 +929,23 @@ static sq_err find_words(const struct sq_taxonomy *tax, const char *text,
 	return SQ_OK;
 }
 
-sq_err taxonomy_problems(const struct sq_taxonomy *tax, const char *text, char **out)
+sq_err taxonomy_problem_set(const struct sq_taxonomy *tax, const char *text,
+			    struct tax_problem_set *out)
 {
 	struct tax_hit *hits = NULL;
-	struct sq_buf b = SQ_BUF_INIT;
 	char *used = NULL, *named = NULL;
 	size_t nhits = 0, len = text ? strlen(text) : 0, i, j;
 	sq_err rc = SQ_ENOMEM;
 
-	*out = NULL;
-	if (tax && tax->nwords && len) {
-		if (find_words(tax, text, &hits, &nhits))
-			goto out;
-		used = calloc(len, 1);
-		named = calloc(tax->nproblems, 1);
-		if (!used || !named)
-			goto out;
-	}
+	out->n = 0;
+	if (!tax || !tax->nwords || !len)
+		return SQ_OK;
+	if (find_words(tax, text, &hits, &nhits))
+		goto out;
+	used = calloc(len, 1);
+	named = calloc(tax->nproblems, 1);
+	if (!used || !named)
+		goto out;
 	/*
 	 * Overlapping words: the longest wins, so 建筑垃圾 is debris and not
 	 * also rubbish, and 乱停电动车 parks an e-bike rather than cutting
@@ -922,59 +962,81 @@ sq_err taxonomy_problems(const struct sq_taxonomy *tax, const char *text, char *
 		if (hits[i].problem != TAX_NO_PROBLEM)
 			named[hits[i].problem] = 1;
 	}
-	for (i = 0; named && i < tax->nproblems; i++)
-		if (named[i] && sq_buf_addf(&b, "%s%s", b.len ? " " : "", tax->problems[i]))
-			goto out;
-	*out = b.len ? sq_buf_detach(&b) : sq_strdup("");
-	rc = *out ? SQ_OK : SQ_ENOMEM;
+	for (i = 0; i < tax->nproblems && out->n < TAX_PROBLEMS_MAX; i++)
+		if (named[i])
+			out->key[out->n++] = (uint32_t)i;
+	rc = SQ_OK;
 out:
 	free(hits);
 	free(used);
 	free(named);
-	sq_buf_release(&b);
 	return rc;
 }
 
-/* Most keys of one list compared (a text naming more is rare and says little). */
-#define TAX_LIST_MAX 32
-
-/* Indexes of the keys of the space-separated list that problems: declares. */
-static size_t problem_indexes(const struct sq_taxonomy *tax, const char *list, long *out)
+enum tax_compat taxonomy_problem_sets_compat(const struct sq_taxonomy *tax,
+					     const struct tax_problem_set *a,
+					     const struct tax_problem_set *b)
 {
-	size_t len, n = 0;
+	enum tax_compat best = TAX_UNRELATED;
+	size_t i, j, n;
+
+	if (!tax || !a || !b || !a->n || !b->n)
+		return TAX_UNKNOWN;
+	n = tax->nproblems;
+	for (i = 0; i < a->n; i++)
+		for (j = 0; j < b->n; j++) {
+			if (a->key[i] == b->key[j])
+				return TAX_SAME;
+			if (tax->prelated && tax->prelated[(size_t)a->key[i] * n + b->key[j]])
+				best = TAX_RELATED;
+		}
+	return best;
+}
+
+sq_err taxonomy_problems(const struct sq_taxonomy *tax, const char *text, char **out)
+{
+	struct tax_problem_set set;
+	struct sq_buf b = SQ_BUF_INIT;
+	size_t i;
+
+	*out = NULL;
+	if (taxonomy_problem_set(tax, text, &set))
+		return SQ_ENOMEM;
+	for (i = 0; i < set.n; i++)
+		if (sq_buf_addf(&b, "%s%s", i ? " " : "", tax->problems[set.key[i]])) {
+			sq_buf_release(&b);
+			return SQ_ENOMEM;
+		}
+	*out = b.len ? sq_buf_detach(&b) : sq_strdup("");
+	return *out ? SQ_OK : SQ_ENOMEM;
+}
+
+/* The keys of the space-separated list that problems: declares, as a set. */
+static void problem_list_set(const struct sq_taxonomy *tax, const char *list,
+			     struct tax_problem_set *out)
+{
+	size_t len;
 	long i;
 
-	for (; list && *list && n < TAX_LIST_MAX; list += len) {
+	out->n = 0;
+	for (; list && *list && out->n < TAX_PROBLEMS_MAX; list += len) {
 		len = strcspn(list, " ");
 		i = find_problem(tax, list, len);
 		if (i >= 0)
-			out[n++] = i;
+			out->key[out->n++] = (uint32_t)i;
 		if (list[len])
 			len++;
 	}
-	return n;
 }
 
 enum tax_compat taxonomy_problems_compat(const struct sq_taxonomy *tax, const char *a,
 					 const char *b)
 {
-	long ia[TAX_LIST_MAX], ib[TAX_LIST_MAX];
-	size_t na, nb, i, j, n;
-	enum tax_compat best = TAX_UNRELATED;
+	struct tax_problem_set sa, sb;
 
 	if (!tax || !a || !b)
 		return TAX_UNKNOWN;
-	na = problem_indexes(tax, a, ia);
-	nb = problem_indexes(tax, b, ib);
-	if (!na || !nb)
-		return TAX_UNKNOWN;
-	n = tax->nproblems;
-	for (i = 0; i < na; i++)
-		for (j = 0; j < nb; j++) {
-			if (ia[i] == ib[j])
-				return TAX_SAME;
-			if (tax->prelated && tax->prelated[(size_t)ia[i] * n + (size_t)ib[j]])
-				best = TAX_RELATED;
-		}
-	return best;
+	problem_list_set(tax, a, &sa);
+	problem_list_set(tax, b, &sb);
+	return taxonomy_problem_sets_compat(tax, &sa, &sb);
 }

@@ -43,6 +43,7 @@
 #define SUQIU_TAXONOMY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -102,24 +103,51 @@ const char *taxonomy_compat_name(enum tax_compat c);
 /* Number of problems declared under problems: (0 for NULL). */
 size_t taxonomy_problem_count(const struct sq_taxonomy *tax);
 
+/* Most problems one text is taken to name: the first, in file order. */
+#define TAX_PROBLEMS_MAX 32
+
+/*
+ * What a text names, as indexes into problems: in file order: the form
+ * linking compares, pair after pair, without reading any key again.
+ */
+struct tax_problem_set {
+	size_t n;
+	uint32_t key[TAX_PROBLEMS_MAX];
+};
+
 /*
  * The problems text names: the keys of problems: one of whose words occurs
- * in text (folded text: dedup_fold_text), in file order, separated by
- * single spaces, into *out (malloc'd, caller frees; "" when none, or when
+ * in text (folded text: dedup_fold_text), into *out (n 0 when none, or when
  * tax is NULL or declares no problems).  Where words overlap, the longest
  * wins and the shorter inside it does not count (建筑垃圾 names debris,
  * not also 垃圾; 乱停电动车 names no 停电; 停车场出口, with 停车场 under
  * not_problems:, names nothing).  SQ_ENOMEM only.
  */
+sq_err taxonomy_problem_set(const struct sq_taxonomy *tax, const char *text,
+			    struct tax_problem_set *out);
+
+/*
+ * How two texts' problems compare: TAX_SAME when they have a key in
+ * common, else TAX_RELATED when a key of one and a key of the other are
+ * listed together under related_problems: (a noisy food stall is reported
+ * as singing, as the stall, as its smoke), else TAX_UNRELATED; TAX_UNKNOWN
+ * when either names no declared problem (or an argument is NULL).
+ */
+enum tax_compat taxonomy_problem_sets_compat(const struct sq_taxonomy *tax,
+					     const struct tax_problem_set *a,
+					     const struct tax_problem_set *b);
+
+/*
+ * For people and tests: taxonomy_problem_set as its keys, separated by
+ * single spaces, into *out (malloc'd, caller frees; "" when none).
+ * SQ_ENOMEM only.
+ */
 sq_err taxonomy_problems(const struct sq_taxonomy *tax, const char *text, char **out);
 
 /*
- * How two lists of problems (taxonomy_problems) compare: TAX_SAME when
- * they have a key in common, else TAX_RELATED when a key of one and a key
- * of the other are listed together under related_problems: (a noisy food
- * stall is reported as singing, as the stall, as its smoke), else
- * TAX_UNRELATED; TAX_UNKNOWN when either names no declared problem (or an
- * argument is NULL).  Only the first 32 keys of a list count.
+ * taxonomy_problem_sets_compat of two lists of keys as taxonomy_problems
+ * writes them (keys problems: does not declare are ignored; only the first
+ * TAX_PROBLEMS_MAX of a list count).
  */
 enum tax_compat taxonomy_problems_compat(const struct sq_taxonomy *tax, const char *a,
 					 const char *b);

@@ -635,20 +635,20 @@ static void test_problem_levels(void **state)
 		"related_problems:\n"
 		"  - [stalls, music]\n";
 	static const struct {
-		const char *a, *b;   /* what each names (taxonomy_problems) */
+		const char *a, *b;   /* folded texts */
 		int level;
 	} cases[] = {
-		{ "lift", "lift", DEDUP_L_PROBLEM_SAME },
-		{ "lift guard", "guard", DEDUP_L_PROBLEM_SAME },
+		{ "电梯坏了", "电梯又坏了", DEDUP_L_PROBLEM_SAME },
+		{ "电梯坏了保安不管", "保安态度差", DEDUP_L_PROBLEM_SAME },
 		/* the lead's case: one estate, one category, another problem */
-		{ "guard", "lift", DEDUP_L_PROBLEM_OTHER },
-		{ "lift", "water_tank guard", DEDUP_L_PROBLEM_OTHER },
-		{ "stalls", "music", DEDUP_L_PROBLEM_RELATED },
+		{ "保安态度差", "电梯坏了", DEDUP_L_PROBLEM_OTHER },
+		{ "电梯坏了", "水箱脏保安不管", DEDUP_L_PROBLEM_OTHER },
+		{ "楼下大排档", "有人唱歌", DEDUP_L_PROBLEM_RELATED },
 		/* a text that names nothing leaves the field out */
-		{ "", "lift", -1 },
-		{ "lift", "", -1 },
-		{ "", "", -1 },
-		{ NULL, "lift", -1 },
+		{ "楼下很吵", "电梯坏了", -1 },
+		{ "电梯坏了", "楼下很吵", -1 },
+		{ "楼下很吵", "很吵", -1 },
+		{ NULL, "电梯坏了", -1 },
 	};
 	struct sq_taxonomy *tax = NULL;
 	struct sq_error err = { 0 };
@@ -660,14 +660,15 @@ static void test_problem_levels(void **state)
 	if (taxonomy_load_buffer("test", yaml, sizeof(yaml) - 1, &tax, &err))
 		fail_msg("taxonomy: %s", err.msg);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		a.problems = (char *)cases[i].a;
-		b.problems = (char *)cases[i].b;
+		assert_int_equal(taxonomy_problem_set(tax, cases[i].a, &a.problems), SQ_OK);
+		assert_int_equal(taxonomy_problem_set(tax, cases[i].b, &b.problems), SQ_OK);
 		if (compare_field(&a, &b, -1, tax, "problem") != cases[i].level ||
 		    compare_field(&b, &a, -1, tax, "problem") != cases[i].level)
 			fail_msg("case %zu: %s ~ %s", i, cases[i].a ? cases[i].a : "(null)", cases[i].b);
 	}
 	/* without a taxonomy nothing is known about problems */
-	a.problems = b.problems = "lift";
+	assert_int_equal(taxonomy_problem_set(tax, "电梯坏了", &a.problems), SQ_OK);
+	b.problems = a.problems;
 	assert_int_equal(compare_field(&a, &b, -1, NULL, "problem"), -1);
 	taxonomy_free(tax);
 }
