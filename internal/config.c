@@ -216,6 +216,8 @@ const struct sq_option config_detect_options[] = {
 	  "overdue items in one community that open its overdue flag", 1, 10000, 0 },
 	{ "overdue_step", SQ_OPT_INT, "3", offsetof(struct sq_detect_config, overdue_step),
 	  "overdue items at which the flag escalates: step, 2*step, 4*step, ...", 1, 10000, 0 },
+	{ "overdue_window", SQ_OPT_DURATION, "7d", offsetof(struct sq_detect_config, overdue_window_ms),
+	  "items that became overdue this recently are counted and join the flag", HOUR(1), DAY(365), 0 },
 	END_OF_TABLE,
 };
 

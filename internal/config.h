@@ -147,6 +147,7 @@ struct sq_detect_config {
 	int64_t overdue_grace_ms;            /* past the deadline by this much before an item counts */
 	int64_t overdue_min;                 /* overdue items in a community that open its flag */
 	int64_t overdue_step;                /* ... and that escalate it at step, 2*step, 4*step, ... */
+	int64_t overdue_window_ms;           /* items read: those that became overdue this recently */
 };
 
 /* Personal data (section `privacy:`). */

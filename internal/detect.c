@@ -169,6 +169,44 @@ sq_err detect_emit(struct detect_ctx *ctx, struct detect_finding *f)
 	return SQ_OK;
 }
 
+struct text_walk {
+	const struct detect_input *in;
+	size_t next;   /* first row not yet passed */
+	sq_err (*cb)(void *arg, size_t row, const struct store_detect_text *t);
+	void *arg;
+};
+
+static int row_before(const struct store_detect_row *r, int64_t at, int64_t id)
+{
+	return r->received_at < at || (r->received_at == at && r->id < id);
+}
+
+/* Both sides are in (received_at, id) order: a merge, no lookup per row. */
+static sq_err text_step(void *arg, const struct store_detect_text *t)
+{
+	struct text_walk *w = arg;
+	const struct detect_input *in = w->in;
+
+	while (w->next < in->nrows && row_before(&in->rows[w->next], t->received_at, t->id))
+		w->next++;
+	if (w->next == in->nrows || in->rows[w->next].id != t->id)
+		return SQ_OK;   /* stored since the rows were read: not in this run */
+	return w->cb(w->arg, w->next++, t);
+}
+
+sq_err detect_each_text(struct detect_ctx *ctx, int64_t since,
+			sq_err (*cb)(void *arg, size_t row, const struct store_detect_text *t),
+			void *arg)
+{
+	struct text_walk w = { ctx->in, 0, cb, arg };
+
+	if (since < ctx->in->since)
+		since = ctx->in->since;
+	if (!ctx->in->nrows)
+		return SQ_OK;
+	return store_detect_texts(ctx->st, since, ctx->now, text_step, &w, ctx->err);
+}
+
 int64_t detect_local_day(const struct detect_ctx *ctx, int64_t t)
 {
 	int64_t l = t + ctx->cfg->tz_offset_s;
@@ -416,6 +454,32 @@ static int reset_str(char **dst, const char *src)
 	return 0;
 }
 
+/*
+ * The level flag fl has reached after members joined it.  Counting its
+ * incidents reads every member, and a flag that lives long (an estate's
+ * overdue items) holds many: they are counted only when the flag holds
+ * enough complaints to reach its next level.
+ */
+static sq_err reached_level(struct sq_store *st, const struct store_flag *fl, int64_t threshold,
+			    int64_t *level, struct sq_error *err)
+{
+	int64_t members = 0, units = 0, need;
+	sq_err rc;
+
+	*level = fl->level;
+	if (threshold <= 0 || fl->level >= LEVEL_MAX || fl->level < 1 ||
+	    threshold > (INT64_MAX >> fl->level))
+		return SQ_OK;   /* level_for could not give more than fl->level */
+	need = threshold << fl->level;   /* threshold * 2^level: the next level's */
+	rc = store_flag_size(st, fl->id, &members, NULL, err);
+	if (rc || members < need)
+		return rc;   /* never more incidents than complaints */
+	rc = store_flag_size(st, fl->id, &members, &units, err);
+	if (!rc)
+		*level = level_for(threshold, units);
+	return rc;
+}
+
 static sq_err grow_flag(struct sq_store *st, const struct sq_config *cfg, struct store_flag *fl,
 			struct detect_finding *f, int64_t now, struct detect_stats *stats,
 			struct sq_error *err)
@@ -426,10 +490,9 @@ static sq_err grow_flag(struct sq_store *st, const struct sq_config *cfg, struct
 	rc = store_flag_add_members(st, fl->id, f->members, f->nmembers, now, &added, err);
 	if (rc || !added)
 		return rc;
-	rc = store_flag_get(st, fl->id, fl, err);
+	rc = reached_level(st, fl, f->threshold, &level, err);
 	if (rc)
 		return rc;
-	level = level_for(f->threshold, fl->nunits);
 	if (reset_str(&fl->summary, f->summary) || reset_str(&fl->detail, f->detail))
 		return sq_fail(err, SQ_ENOMEM, "out of memory updating a flag");
 	if (level <= fl->level) {
@@ -552,6 +615,16 @@ const char *const *detect_detector_names(void)
 	return names;
 }
 
+/*
+ * Items that passed deadline + grace within the overdue window.  Older
+ * ones joined their flag on the run that saw them pass it; reading them
+ * again every run made detection grow with the store (issue #8).
+ */
+static int64_t overdue_from(const struct sq_detect_config *dc, int64_t now)
+{
+	return now - dc->overdue_grace_ms / 1000 - dc->overdue_window_ms / 1000;
+}
+
 static void findings_release(struct detect_findings *fs)
 {
 	size_t i;
@@ -585,7 +658,7 @@ sq_err detect_run(struct sq_store *st, const struct sq_config *cfg, int64_t now,
 	o.in.since = now - lookback;
 	rc = store_detect_load(st, o.in.since, now, &o.rows, err);
 	if (!rc && !disabled(dc, "overdue"))
-		rc = store_detect_overdue(st, now, &o.overdue, err);
+		rc = store_detect_overdue(st, overdue_from(dc, now), now, &o.overdue, err);
 	if (!rc)
 		rc = build_units(&o, err);
 	if (rc)
@@ -601,6 +674,7 @@ sq_err detect_run(struct sq_store *st, const struct sq_config *cfg, int64_t now,
 
 		if (disabled(dc, reg[i]->name))
 			continue;
+		ctx.st = st;
 		ctx.cfg = cfg;
 		ctx.dc = dc;
 		ctx.now = now;

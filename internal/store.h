@@ -398,14 +398,13 @@ struct store_detect_row {
 	int64_t first_seen_at; /* when this program first stored it */
 	int64_t unit_at;       /* incident's opened_at, else received_at */
 	int64_t deadline;      /* 0: none */
-	char *source, *source_id;
-	char *category;        /* incident's category, else the complaint's; may be NULL */
-	char *community;       /* likewise */
-	char *own_community;   /* the complaint's own community (where this caller is), may be NULL */
+	/* Places and categories are few: these three point into the rows'
+	 * shared copy of each distinct name (struct store_detect_rows). */
+	const char *category;  /* incident's category, else the complaint's; may be NULL */
+	const char *community; /* likewise */
+	const char *own_community;  /* the complaint's own community (where this caller is), may be NULL */
 	char *grid;            /* the complaint's grid code, may be NULL */
 	char *contact_hash;    /* may be NULL */
-	char *title, *text;    /* may be NULL */
-	char *status;          /* record_status_name() */
 	double lat, lon;
 	int has_pos;
 };
@@ -413,25 +412,48 @@ struct store_detect_row {
 struct store_detect_rows {
 	struct store_detect_row *rows;
 	size_t n;
+	char **names;          /* owned: each distinct category and community once (a hash set) */
+	size_t names_cap, names_n;
 };
 
 /*
  * Complaints received in [since, until] that can be grievances (kind not
- * praise, status not void), ordered by received_at then id.  The caller
- * frees *out with store_detect_rows_release.
+ * praise, status not void), ordered by received_at then id.  No texts:
+ * store_detect_texts streams those.  The caller frees *out with
+ * store_detect_rows_release.
  */
 sq_err store_detect_load(struct sq_store *st, int64_t since, int64_t until,
 			 struct store_detect_rows *out, struct sq_error *err);
 
+/* The bulky part of a complaint, for the detectors that read words. */
+struct store_detect_text {
+	int64_t id;
+	int64_t received_at;
+	const char *title, *text;          /* may be NULL */
+	const char *source, *source_id;
+};
+
 /*
- * Complaints still open or in progress whose deadline is before `now`
- * (any age), for the overdue detector.  Same row shape and ownership,
- * but only id, incident_id, the times, deadline and community are filled
- * (the strings are NULL): these rows are not bounded by a look-back
- * period, and the detector reads nothing else.
+ * Call cb for each complaint store_detect_load(since, until) gives, in the
+ * same order, with its texts; the pointers are valid during the call only.
+ * Nothing is kept, so the texts of the look-back period are never all in
+ * memory at once.  A non-zero return from cb stops the walk and is
+ * returned (cb fills err itself).  cb must not use the store.
  */
-sq_err store_detect_overdue(struct sq_store *st, int64_t now, struct store_detect_rows *out,
-			    struct sq_error *err);
+sq_err store_detect_texts(struct sq_store *st, int64_t since, int64_t until,
+			  sq_err (*cb)(void *arg, const struct store_detect_text *t), void *arg,
+			  struct sq_error *err);
+
+/*
+ * Complaints still open or in progress whose deadline is in [from, until),
+ * for the overdue detector.  Same row shape and ownership, but only id,
+ * incident_id, the times, deadline and community are filled (the strings
+ * are NULL).  The caller bounds `from`: items past their deadline for
+ * long are as many as the store is old, and the detector has seen them
+ * on earlier runs.
+ */
+sq_err store_detect_overdue(struct sq_store *st, int64_t from, int64_t until,
+			    struct store_detect_rows *out, struct sq_error *err);
 
 void store_detect_rows_release(struct store_detect_rows *rows);
 
@@ -491,7 +513,9 @@ void store_flag_events_free(struct store_flag_event *e, size_t n);
 
 /*
  * The flag that is not closed for cause_key; f->id is 0 when there is none.
- * f is released first, so it may hold an earlier result.
+ * f is released first, so it may hold an earlier result.  Its sizes are
+ * not counted (nmembers and nunits are -1): counting a flag's incidents
+ * reads every member, and a long-lived flag has many (store_flag_size).
  */
 sq_err store_flag_find_live(struct sq_store *st, const char *cause_key, struct store_flag *f,
 			    struct sq_error *err);
@@ -546,6 +570,14 @@ sq_err store_flag_add_members(struct sq_store *st, int64_t flag_id, const int64_
  */
 sq_err store_flag_update(struct sq_store *st, const struct store_flag *f, const char *event,
 			 const char *note, int64_t now, struct sq_error *err);
+
+/*
+ * How many complaints flag id holds, and, when units is not NULL, how many
+ * incidents (a complaint no incident holds counts alone).  The first is an
+ * index count; the second reads every member's complaint.
+ */
+sq_err store_flag_size(struct sq_store *st, int64_t id, int64_t *members, int64_t *units,
+		       struct sq_error *err);
 
 /* Read flag id (SQ_ENOTFOUND when absent). */
 sq_err store_flag_get(struct sq_store *st, int64_t id, struct store_flag *f,

@@ -35,48 +35,49 @@ static int64_t col_i64(sqlite3_stmt *s, int i)
 
 /* ---- detector input ------------------------------------------------------ */
 
+/*
+ * The detectors' rows carry no title, text, source or status: those are
+ * the bulk of a complaint and only two detectors read them, once per row,
+ * so store_detect_texts streams them instead of holding a copy of every
+ * text of the look-back period.
+ */
 #define DETECT_COLUMNS \
 	"SELECT c.id, COALESCE(c.incident_id, 0), c.received_at, c.first_seen_at," \
 	" COALESCE(i.opened_at, c.received_at), COALESCE(c.deadline, 0)," \
-	" c.source, c.source_id, COALESCE(i.category, c.category)," \
-	" COALESCE(i.community, c.community), c.grid, c.contact_hash, c.title, c.text," \
-	" c.status, c.lat, c.lon, c.community" \
+	" COALESCE(i.category, c.category), COALESCE(i.community, c.community), c.grid," \
+	" c.contact_hash, c.lat, c.lon, c.community" \
 	" FROM complaints c LEFT JOIN incidents i ON i.id = c.incident_id"
 
-static const char sql_detect_load[] =
-	DETECT_COLUMNS
-	" WHERE c.received_at >= ?1 AND c.received_at <= ?2"
-	" AND c.kind <> 'praise' AND c.status <> 'void'"
-	" ORDER BY c.received_at, c.id";
+#define DETECT_WHERE \
+	" WHERE c.received_at >= ?1 AND c.received_at <= ?2" \
+	" AND c.kind <> 'praise' AND c.status <> 'void'" \
+	" ORDER BY c.received_at, c.id"
+
+static const char sql_detect_load[] = DETECT_COLUMNS DETECT_WHERE;
+
+static const char sql_detect_texts[] =
+	"SELECT c.id, c.received_at, c.title, c.text, c.source, c.source_id FROM complaints c"
+	DETECT_WHERE;
 
 /*
- * Overdue rows have no age limit: every complaint still open past its
- * deadline is read, however old the store.  The overdue detector uses
- * their ids, places and deadlines only, so the other text columns are
- * left out (each was a malloc'd copy per row).
+ * Only the items that became overdue in [?1, ?2): the partial index
+ * complaints_open_deadline gives them without reading the older ones,
+ * whose number grows with the store.  Places only: the overdue detector
+ * reads nothing else.
  */
 static const char sql_detect_overdue[] =
 	"SELECT c.id, COALESCE(c.incident_id, 0), c.received_at, c.first_seen_at,"
 	" COALESCE(i.opened_at, c.received_at), COALESCE(c.deadline, 0),"
-	" NULL, NULL, NULL, COALESCE(i.community, c.community), NULL, NULL, NULL, NULL,"
-	" NULL, NULL, NULL, NULL"
+	" NULL, COALESCE(i.community, c.community), NULL, NULL, NULL, NULL, NULL"
 	" FROM complaints c LEFT JOIN incidents i ON i.id = c.incident_id"
 	" WHERE c.status IN ('open', 'in_progress') AND c.deadline IS NOT NULL"
-	" AND c.deadline < ?1 AND c.kind <> 'praise'"
+	" AND c.deadline >= ?1 AND c.deadline < ?2 AND c.kind <> 'praise'"
 	" ORDER BY c.deadline, c.id";
 
 static void detect_row_release(struct store_detect_row *r)
 {
-	free(r->source);
-	free(r->source_id);
-	free(r->category);
-	free(r->community);
-	free(r->own_community);
 	free(r->grid);
 	free(r->contact_hash);
-	free(r->title);
-	free(r->text);
-	free(r->status);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -88,12 +89,76 @@ void store_detect_rows_release(struct store_detect_rows *rows)
 		return;
 	for (i = 0; i < rows->n; i++)
 		detect_row_release(&rows->rows[i]);
+	for (i = 0; i < rows->names_cap; i++)
+		free(rows->names[i]);
 	free(rows->rows);
-	rows->rows = NULL;
-	rows->n = 0;
+	free(rows->names);
+	memset(rows, 0, sizeof(*rows));
 }
 
-static void read_detect_row(sqlite3_stmt *s, struct store_detect_row *r, int *oom)
+static size_t name_hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL & SIZE_MAX;   /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * (1099511628211ULL & SIZE_MAX);
+	return h;
+}
+
+/* The slot of s in the set (empty when s is not there); cap is a power of 2. */
+static size_t name_slot(char *const *set, size_t cap, const char *s)
+{
+	size_t i = name_hash(s) & (cap - 1);
+
+	while (set[i] && strcmp(set[i], s))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+static int names_grow(struct store_detect_rows *rows)
+{
+	size_t cap = rows->names_cap ? rows->names_cap * 2 : 64, i;
+	char **set = calloc(cap, sizeof(*set));
+
+	if (!set)
+		return -1;
+	for (i = 0; i < rows->names_cap; i++)
+		if (rows->names[i])
+			set[name_slot(set, cap, rows->names[i])] = rows->names[i];
+	free(rows->names);
+	rows->names = set;
+	rows->names_cap = cap;
+	return 0;
+}
+
+/* Column i as the rows' shared copy of that name (NULL for SQL NULL). */
+static const char *col_name(struct store_detect_rows *rows, sqlite3_stmt *s, int i, int *oom)
+{
+	const char *v = (const char *)sqlite3_column_text(s, i);
+	size_t k;
+
+	if (!v) {
+		if (sqlite3_column_type(s, i) != SQLITE_NULL)
+			*oom = 1;
+		return NULL;
+	}
+	if (2 * (rows->names_n + 1) > rows->names_cap && names_grow(rows)) {
+		*oom = 1;
+		return NULL;
+	}
+	k = name_slot(rows->names, rows->names_cap, v);
+	if (!rows->names[k]) {
+		if (!(rows->names[k] = sq_strdup(v))) {
+			*oom = 1;
+			return NULL;
+		}
+		rows->names_n++;
+	}
+	return rows->names[k];
+}
+
+static void read_detect_row(struct store_detect_rows *rows, sqlite3_stmt *s,
+			    struct store_detect_row *r, int *oom)
 {
 	r->id = col_i64(s, 0);
 	r->incident_id = col_i64(s, 1);
@@ -101,25 +166,20 @@ static void read_detect_row(sqlite3_stmt *s, struct store_detect_row *r, int *oo
 	r->first_seen_at = col_i64(s, 3);
 	r->unit_at = col_i64(s, 4);
 	r->deadline = col_i64(s, 5);
-	r->source = store_col_text(s, 6, oom);
-	r->source_id = store_col_text(s, 7, oom);
-	r->category = store_col_text(s, 8, oom);
-	r->community = store_col_text(s, 9, oom);
-	r->grid = store_col_text(s, 10, oom);
-	r->contact_hash = store_col_text(s, 11, oom);
-	r->title = store_col_text(s, 12, oom);
-	r->text = store_col_text(s, 13, oom);
-	r->status = store_col_text(s, 14, oom);
-	r->has_pos = sqlite3_column_type(s, 15) != SQLITE_NULL &&
-		     sqlite3_column_type(s, 16) != SQLITE_NULL;
+	r->category = col_name(rows, s, 6, oom);
+	r->community = col_name(rows, s, 7, oom);
+	r->grid = store_col_text(s, 8, oom);
+	r->contact_hash = store_col_text(s, 9, oom);
+	r->has_pos = sqlite3_column_type(s, 10) != SQLITE_NULL &&
+		     sqlite3_column_type(s, 11) != SQLITE_NULL;
 	if (r->has_pos) {
-		r->lat = sqlite3_column_double(s, 15);
-		r->lon = sqlite3_column_double(s, 16);
+		r->lat = sqlite3_column_double(s, 10);
+		r->lon = sqlite3_column_double(s, 11);
 	}
-	r->own_community = store_col_text(s, 17, oom);
+	r->own_community = col_name(rows, s, 12, oom);
 }
 
-static sq_err load_rows(struct sq_store *st, const char *sql, int64_t a, int64_t b, int nbind,
+static sq_err load_rows(struct sq_store *st, const char *sql, int64_t a, int64_t b,
 			struct store_detect_rows *out, struct sq_error *err)
 {
 	sqlite3_stmt *s;
@@ -127,21 +187,19 @@ static sq_err load_rows(struct sq_store *st, const char *sql, int64_t a, int64_t
 	int step, oom = 0;
 	sq_err rc;
 
-	out->rows = NULL;
-	out->n = 0;
+	memset(out, 0, sizeof(*out));
 	rc = store_stmt(st, sql, &s, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, a);
-	if (nbind > 1)
-		sqlite3_bind_int64(s, 2, b);
+	sqlite3_bind_int64(s, 2, b);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		if (grow_array((void **)&out->rows, &cap, out->n, sizeof(*out->rows))) {
 			oom = 1;
 			break;
 		}
 		memset(&out->rows[out->n], 0, sizeof(out->rows[0]));
-		read_detect_row(s, &out->rows[out->n], &oom);
+		read_detect_row(out, s, &out->rows[out->n], &oom);
 		out->n++;
 		if (oom)
 			break;
@@ -161,13 +219,53 @@ static sq_err load_rows(struct sq_store *st, const char *sql, int64_t a, int64_t
 sq_err store_detect_load(struct sq_store *st, int64_t since, int64_t until,
 			 struct store_detect_rows *out, struct sq_error *err)
 {
-	return load_rows(st, sql_detect_load, since, until, 2, out, err);
+	return load_rows(st, sql_detect_load, since, until, out, err);
 }
 
-sq_err store_detect_overdue(struct sq_store *st, int64_t now, struct store_detect_rows *out,
-			    struct sq_error *err)
+sq_err store_detect_overdue(struct sq_store *st, int64_t from, int64_t until,
+			    struct store_detect_rows *out, struct sq_error *err)
 {
-	return load_rows(st, sql_detect_overdue, now, 0, 1, out, err);
+	return load_rows(st, sql_detect_overdue, from, until, out, err);
+}
+
+sq_err store_detect_texts(struct sq_store *st, int64_t since, int64_t until,
+			  sq_err (*cb)(void *arg, const struct store_detect_text *t), void *arg,
+			  struct sq_error *err)
+{
+	struct store_detect_text t;
+	sqlite3_stmt *s;
+	int step;
+	sq_err rc;
+
+	rc = store_stmt(st, sql_detect_texts, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 2, until);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		t.id = col_i64(s, 0);
+		t.received_at = col_i64(s, 1);
+		t.title = (const char *)sqlite3_column_text(s, 2);
+		t.text = (const char *)sqlite3_column_text(s, 3);
+		t.source = (const char *)sqlite3_column_text(s, 4);
+		t.source_id = (const char *)sqlite3_column_text(s, 5);
+		if ((!t.title && sqlite3_column_type(s, 2) != SQLITE_NULL) ||
+		    (!t.text && sqlite3_column_type(s, 3) != SQLITE_NULL) ||
+		    (!t.source && sqlite3_column_type(s, 4) != SQLITE_NULL) ||
+		    (!t.source_id && sqlite3_column_type(s, 5) != SQLITE_NULL)) {
+			sqlite3_reset(s);
+			return sq_fail(err, SQ_ENOMEM, "out of memory reading complaint texts");
+		}
+		rc = cb(arg, &t);
+		if (rc) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	if (step != SQLITE_DONE)
+		return store_db_error(st, "reading complaint texts for detection", err);
+	return SQ_OK;
 }
 
 sq_err store_detect_link_incident(struct sq_store *st, int64_t complaint_id,
@@ -256,14 +354,18 @@ sq_err store_detector_mark_run(struct sq_store *st, const char *name, int64_t at
 
 /* ---- flags ------------------------------------------------------------- */
 
-#define FLAG_COLUMNS \
+#define FLAG_FIELDS \
 	"SELECT f.id, f.kind, f.cause_key, f.severity, f.state, f.summary, f.detail," \
 	" f.category, f.community, f.level, f.revision, f.opened_at, f.updated_at," \
-	" f.active_at, COALESCE(f.closed_at, 0)," \
-	" (SELECT count(*) FROM flag_members m WHERE m.flag_id = f.id)," \
-	" (SELECT count(DISTINCT COALESCE(c.incident_id, -c.id)) FROM flag_members m" \
-	"  JOIN complaints c ON c.id = m.complaint_id WHERE m.flag_id = f.id)" \
-	" FROM flags f"
+	" f.active_at, COALESCE(f.closed_at, 0)"
+
+#define SQL_FLAG_MEMBERS "(SELECT count(*) FROM flag_members m WHERE m.flag_id = f.id)"
+#define SQL_FLAG_UNITS \
+	"(SELECT count(DISTINCT COALESCE(c.incident_id, -c.id)) FROM flag_members m" \
+	"  JOIN complaints c ON c.id = m.complaint_id WHERE m.flag_id = f.id)"
+
+/* The flag with its sizes; FLAG_FIELDS alone leaves them at -1. */
+#define FLAG_COLUMNS FLAG_FIELDS ", " SQL_FLAG_MEMBERS ", " SQL_FLAG_UNITS " FROM flags f"
 
 void store_flag_release(struct store_flag *f)
 {
@@ -297,8 +399,8 @@ static void read_flag(sqlite3_stmt *s, struct store_flag *f, int *oom)
 	f->updated_at = col_i64(s, 12);
 	f->active_at = col_i64(s, 13);
 	f->closed_at = col_i64(s, 14);
-	f->nmembers = col_i64(s, 15);
-	f->nunits = col_i64(s, 16);
+	f->nmembers = sqlite3_column_count(s) > 15 ? col_i64(s, 15) : -1;
+	f->nunits = sqlite3_column_count(s) > 16 ? col_i64(s, 16) : -1;
 }
 
 /* Run a statement expected to give at most one flag row. */
@@ -323,7 +425,8 @@ static sq_err one_flag(struct sq_store *st, sqlite3_stmt *s, struct store_flag *
 sq_err store_flag_find_live(struct sq_store *st, const char *cause_key, struct store_flag *f,
 			    struct sq_error *err)
 {
-	static const char sql[] = FLAG_COLUMNS " WHERE f.cause_key = ?1 AND f.state <> 'closed'";
+	static const char sql[] =
+		FLAG_FIELDS " FROM flags f WHERE f.cause_key = ?1 AND f.state <> 'closed'";
 	sqlite3_stmt *s;
 	sq_err rc;
 
@@ -333,6 +436,19 @@ sq_err store_flag_find_live(struct sq_store *st, const char *cause_key, struct s
 		return rc;
 	store_bind_text(s, 1, cause_key);
 	return one_flag(st, s, f, err);
+}
+
+sq_err store_flag_size(struct sq_store *st, int64_t id, int64_t *members, int64_t *units,
+		       struct sq_error *err)
+{
+	static const char sql_members[] = "SELECT " SQL_FLAG_MEMBERS " FROM flags f WHERE f.id = ?1";
+	static const char sql_units[] = "SELECT " SQL_FLAG_UNITS " FROM flags f WHERE f.id = ?1";
+	sq_err rc;
+
+	rc = store_query_int(st, sql_members, 1, id, 0, members, "counting flag members", err);
+	if (!rc && units)
+		rc = store_query_int(st, sql_units, 1, id, 0, units, "counting flag incidents", err);
+	return rc;
 }
 
 sq_err store_flag_get(struct sq_store *st, int64_t id, struct store_flag *f,

@@ -240,16 +240,62 @@ oom:
 	return sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
 }
 
+/* Every name of the look-back period, read from the text stream. */
+struct names {
+	struct detect_entity *ents;
+	struct mention *m;
+	size_t n, cap;
+	struct sq_buf text;
+};
+
+static sq_err names_room(struct names *nm, size_t more)
+{
+	size_t ncap = nm->cap ? nm->cap * 2 : 256;
+	struct detect_entity *pe;
+	struct mention *pm;
+
+	if (nm->n + more <= nm->cap)
+		return SQ_OK;
+	while (ncap < nm->n + more)
+		ncap *= 2;
+	pe = realloc(nm->ents, ncap * sizeof(*pe));
+	if (pe)
+		nm->ents = pe;
+	pm = pe ? realloc(nm->m, ncap * sizeof(*pm)) : NULL;
+	if (!pm)
+		return SQ_ENOMEM;
+	nm->m = pm;
+	nm->cap = ncap;
+	return SQ_OK;
+}
+
+static sq_err read_names(void *arg, size_t row, const struct store_detect_text *t)
+{
+	struct names *nm = arg;
+	struct detect_entity found[PER_ROW];
+	size_t k, j;
+
+	sq_buf_reset(&nm->text);
+	if (sq_buf_adds(&nm->text, t->title ? t->title : "") || sq_buf_adds(&nm->text, "。") ||
+	    sq_buf_adds(&nm->text, t->text ? t->text : ""))
+		return SQ_ENOMEM;
+	k = detect_extract_entities(nm->text.data, found, PER_ROW);
+	if (names_room(nm, k))
+		return SQ_ENOMEM;
+	for (j = 0; j < k; j++) {
+		nm->ents[nm->n] = found[j];
+		nm->m[nm->n] = (struct mention){ NULL, nm->n, row };
+		nm->n++;
+	}
+	return SQ_OK;
+}
+
 static sq_err run(struct detect_ctx *ctx)
 {
 	const struct detect_input *in = ctx->in;
 	struct cc cc = { 0 };
-	struct detect_entity *ents = NULL;
-	struct mention *m = NULL;
-	struct detect_entity found_here[PER_ROW];
-	struct sq_buf text = SQ_BUF_INIT;
-	size_t nr = in->nrows, i, j, ne = 0, nm = 0, cap = 0;
-	int64_t since = ctx->now - lookback(ctx->dc);
+	struct names nm = { NULL, NULL, 0, 0, SQ_BUF_INIT };
+	size_t nr = in->nrows, i, j;
 	sq_err rc = SQ_OK;
 
 	if (!nr || !in->nunits)
@@ -271,59 +317,31 @@ static sq_err run(struct detect_ctx *ctx)
 	for (i = 0; i < in->nunits; i++)
 		for (j = 0; j < in->units[i].nrows; j++)
 			cc.unit_of_row[in->units[i].rows[j]] = i;
-	for (i = 0; i < nr; i++) {
-		const struct store_detect_row *r = &in->rows[i];
-		size_t found;
-
-		if (r->received_at < since || r->received_at > ctx->now)
-			continue;
-		sq_buf_reset(&text);
-		if (sq_buf_adds(&text, r->title ? r->title : "") || sq_buf_adds(&text, "。") ||
-		    sq_buf_adds(&text, r->text ? r->text : ""))
-			goto oom;
-		found = detect_extract_entities(text.data, found_here, PER_ROW);
-		if (ne + found > cap) {
-			size_t ncap = cap ? cap * 2 : 256;
-			struct detect_entity *pe;
-			struct mention *pm;
-
-			while (ncap < ne + found)
-				ncap *= 2;
-			pe = realloc(ents, ncap * sizeof(*ents));
-			if (pe)
-				ents = pe;
-			pm = pe ? realloc(m, ncap * sizeof(*m)) : NULL;
-			if (!pm)
-				goto oom;
-			m = pm;
-			cap = ncap;
-		}
-		for (j = 0; j < found; j++) {
-			ents[ne + j] = found_here[j];
-			m[nm++] = (struct mention){ NULL, ne + j, i };
-		}
-		ne += found;
-	}
-	for (i = 0; i < nm; i++)
-		m[i].e = &ents[m[i].ent];
-	if (nm)   /* m is NULL when nothing was mentioned: qsort(NULL, 0) is undefined */
-		qsort(m, nm, sizeof(*m), cmp_mention);
-	for (i = 0; i < nm && !rc; i = j) {
-		for (j = i; j < nm && !strcmp(m[j].e->key, m[i].e->key); j++)
+	rc = detect_each_text(ctx, ctx->now - lookback(ctx->dc), read_names, &nm);
+	if (rc == SQ_ENOMEM)
+		goto oom;
+	if (rc)
+		goto out;
+	for (i = 0; i < nm.n; i++)
+		nm.m[i].e = &nm.ents[nm.m[i].ent];
+	if (nm.n)   /* m is NULL when nothing was mentioned: qsort(NULL, 0) is undefined */
+		qsort(nm.m, nm.n, sizeof(*nm.m), cmp_mention);
+	for (i = 0; i < nm.n && !rc; i = j) {
+		for (j = i; j < nm.n && !strcmp(nm.m[j].e->key, nm.m[i].e->key); j++)
 			;
-		rc = entity_group(&cc, &m[i], j - i);
+		rc = entity_group(&cc, &nm.m[i], j - i);
 	}
 	goto out;
 oom:
 	rc = sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
 out:
-	sq_buf_release(&text);
+	sq_buf_release(&nm.text);
 	free(cc.unit_of_row);
 	free(cc.scratch);
 	free(cc.keys);
 	free(cc.callers);
-	free(ents);
-	free(m);
+	free(nm.ents);
+	free(nm.m);
 	return rc;
 }
 

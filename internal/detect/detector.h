@@ -4,9 +4,10 @@
  * A detector is a name and a run callback (struct sq_detector), listed in
  * detect/registry.c.  run() reads ctx->in (the look-back period's
  * complaints grouped into incidents, read once per run for every
- * detector) and proposes findings with detect_emit().  It never writes to
- * the store and never decides about mail: detect.c turns findings into
- * flags and the notifier writes the mail.
+ * detector, without their texts) and, if it reads words, the texts through
+ * detect_each_text(); it proposes findings with detect_emit().  It never
+ * writes to the store and never decides about mail: detect.c turns
+ * findings into flags and the notifier writes the mail.
  */
 #ifndef SUQIU_DETECT_DETECTOR_H
 #define SUQIU_DETECT_DETECTOR_H
@@ -37,7 +38,7 @@ struct detect_input {
 	size_t nrows;
 	struct detect_unit *units;            /* by `at`, then key */
 	size_t nunits;
-	const struct store_detect_rows *overdue;  /* open past their deadline */
+	const struct store_detect_rows *overdue;  /* became overdue within detect.overdue_window */
 	int64_t since;                        /* start of the look-back period */
 };
 
@@ -66,6 +67,7 @@ struct detect_findings {
 };
 
 struct detect_ctx {
+	struct sq_store *st;      /* read only, through detect_each_text */
 	const struct sq_config *cfg;
 	const struct sq_detect_config *dc;
 	int64_t now;
@@ -125,6 +127,16 @@ sq_err detect_finding_add_unit(struct detect_finding *f, const struct detect_inp
  * f is released and ctx->err filled.
  */
 sq_err detect_emit(struct detect_ctx *ctx, struct detect_finding *f);
+
+/*
+ * Call cb(arg, row, t) for every row of ctx->in received in [since, now],
+ * in row order, with its texts (t and its strings are valid during the
+ * call only).  A non-zero return from cb stops the walk and is returned;
+ * cb fills ctx->err.
+ */
+sq_err detect_each_text(struct detect_ctx *ctx, int64_t since,
+			sq_err (*cb)(void *arg, size_t row, const struct store_detect_text *t),
+			void *arg);
 
 /* Local calendar day number (days since 1970-01-01 in the configured zone). */
 int64_t detect_local_day(const struct detect_ctx *ctx, int64_t t);

@@ -4,6 +4,12 @@
  * "overdue:<community>") once detect.overdue_min (1) of them are, that
  * grows as more items pass their deadline and escalates at 2, 4, ... times
  * detect.overdue_step (3) of them.
+ *
+ * It reads only the items that became overdue within detect.overdue_window
+ * (7 days): an item joins its community's flag on the first run after it
+ * passes its deadline and stays a member, so reading it again on every
+ * later run told nothing new — and the items left open for good are as
+ * many as the store is old.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +21,7 @@
 static int64_t lookback(const struct sq_detect_config *dc)
 {
 	(void)dc;
-	return 0;   /* reads store_detect_overdue, which has no age limit */
+	return 0;   /* reads ctx->in->overdue, not the look-back period */
 }
 
 static int cmp_community(const void *a, const void *b)
@@ -61,7 +67,7 @@ static sq_err run(struct detect_ctx *ctx)
 	for (i = 0; i < n && !rc; i = j) {
 		const char *comm = sorted[i]->community;
 		struct detect_finding f;
-		char late[32];
+		char late[32], window[32];
 
 		for (j = i; j < n; j++) {
 			const char *c = sorted[j]->community;
@@ -86,8 +92,11 @@ static sq_err run(struct detect_ctx *ctx)
 		if (!rc)
 			rc = detect_finding_place(&f, NULL, comm);
 		if (!rc)
-			rc = detect_finding_summary(&f, "%s有 %zu 件诉求超过办理期限仍未办结，最久已超期%s",
-						    comm ? comm : "未知社区", j - i, late);
+			rc = detect_finding_summary(&f, "%s近%s有 %zu 件诉求超过办理期限仍未办结，"
+						    "其中最久已超期%s", comm ? comm : "未知社区",
+						    detect_duration_label(ctx->dc->overdue_window_ms,
+									  window, sizeof(window)),
+						    j - i, late);
 		if (rc) {
 			detect_finding_release(&f);
 			rc = sq_fail(ctx->err, SQ_ENOMEM, "out of memory");

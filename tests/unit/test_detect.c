@@ -819,8 +819,8 @@ static void test_entity_names(void **state)
 
 /* An item received ten days before t about the property manager, due at
  * deadline, in status (NULL: open). */
-static void put_overdue(struct fx *f, const char *id, const char *comm, int64_t t,
-			int64_t deadline, const char *status)
+static int64_t put_overdue(struct fx *f, const char *id, const char *comm, int64_t t,
+			   int64_t deadline, const char *status)
 {
 	struct fixture_complaint c = { 0 };
 
@@ -831,7 +831,7 @@ static void put_overdue(struct fx *f, const char *id, const char *comm, int64_t 
 	c.title = "物业不维修";
 	c.deadline = deadline;
 	c.status = status;
-	fixture_put(f->st, &c);
+	return fixture_put(f->st, &c);
 }
 
 static void test_overdue_open_items(void **state)
@@ -878,7 +878,7 @@ static void test_overdue_grace_and_minimum(void **state)
 	assert_int_equal(flags_of(f, "overdue", &fl), 1);
 	assert_string_equal(fl.cause_key, "overdue:华贵路社区");
 	assert_int_equal(fl.nmembers, 2);
-	assert_non_null(strstr(fl.summary, "有 2 件诉求超过办理期限仍未办结，最久已超期 2 天"));
+	assert_non_null(strstr(fl.summary, "近7天有 2 件诉求超过办理期限仍未办结，其中最久已超期 2 天"));
 	store_flag_release(&fl);
 }
 
@@ -895,6 +895,89 @@ static void test_overdue_hours_late(void **state)
 	run(f, t, &s);
 	assert_int_equal(flags_of(f, "overdue", &fl), 1);
 	assert_non_null(strstr(fl.summary, "最久已超期 5 小时"));
+	store_flag_release(&fl);
+}
+
+/*
+ * Only items that became overdue within overdue_window are read: one left
+ * open for long joined the flag when it passed its deadline and stays a
+ * member, but is not read again (nor, in an old store never checked,
+ * flagged now).  The flag keeps growing as new items pass their deadline.
+ */
+static void test_overdue_reads_only_the_window(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	struct store_flag_member *m = NULL;
+	struct sq_error err = { 0 };
+	int64_t t = fixture_time(30, 10, 0);
+	size_t n = 0;
+
+	f->cfg.detect.overdue_window_ms = 7 * 86400 * 1000LL;
+	put_overdue(f, "W0", "多宝社区", t, t - 8 * 86400, NULL);
+	put_overdue(f, "W1", "华贵路社区", t, t - 2 * 86400, NULL);
+	run(f, t, &s);
+	/* 多宝社区's only item passed its deadline before the window: no flag. */
+	assert_int_equal(flags_of(f, "overdue", &fl), 1);
+	assert_string_equal(fl.cause_key, "overdue:华贵路社区");
+	store_flag_release(&fl);
+	/* Six days on, W1 is out of the window, W2 newly overdue: W2 joins. */
+	put_overdue(f, "W2", "华贵路社区", t + 6 * 86400, t + 5 * 86400, NULL);
+	run(f, t + 6 * 86400, &s);
+	assert_int_equal(s.opened, 0);
+	assert_int_equal(s.grown, 1);
+	assert_int_equal(flags_of(f, "overdue", &fl), 1);
+	assert_int_equal(fl.nmembers, 2);
+	assert_non_null(strstr(fl.summary, "近7天有 1 件诉求"));
+	assert_int_equal(store_flag_members(f->st, fl.id, &m, &n, &err), SQ_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(m[0].source_id, "W1");
+	assert_string_equal(m[1].source_id, "W2");
+	store_flag_members_free(m, n);
+	store_flag_release(&fl);
+}
+
+/*
+ * The flag escalates at 2 x overdue_step incidents, not complaints: three
+ * late reports of one incident are one more, not three (the escalation
+ * check counts incidents only once there are enough complaints).
+ */
+static void test_overdue_escalates_by_incidents(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	struct sq_error err = { 0 };
+	int64_t t = fixture_time(30, 10, 0), inc = 0, id;
+	char name[16];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "E%d", i);
+		put_overdue(f, name, "六松社区", t, t - 3600, NULL);
+	}
+	run(f, t, &s);
+	assert_int_equal(s.opened, 1);
+	for (i = 3; i < 6; i++) {   /* one incident */
+		snprintf(name, sizeof(name), "E%d", i);
+		id = put_overdue(f, name, "六松社区", t + 86400, t + 86400 - 3600, NULL);
+		assert_int_equal(store_detect_link_incident(f->st, id, &inc, &err), SQ_OK);
+	}
+	run(f, t + 86400, &s);
+	assert_int_equal(s.grown, 1);
+	assert_int_equal(s.escalated, 0);
+	for (i = 6; i < 8; i++) {
+		snprintf(name, sizeof(name), "E%d", i);
+		put_overdue(f, name, "六松社区", t + 2 * 86400, t + 2 * 86400 - 3600, NULL);
+	}
+	run(f, t + 2 * 86400, &s);
+	assert_int_equal(s.escalated, 1);
+	assert_int_equal(flags_of(f, "overdue", &fl), 1);
+	assert_int_equal(fl.nmembers, 8);
+	assert_int_equal(fl.nunits, 6);
+	assert_int_equal(fl.level, 2);
+	assert_int_equal(fl.revision, 2);
 	store_flag_release(&fl);
 }
 
@@ -1049,6 +1132,8 @@ int main(void)
 		T(test_overdue_open_items),
 		T(test_overdue_grace_and_minimum),
 		T(test_overdue_hours_late),
+		T(test_overdue_reads_only_the_window),
+		T(test_overdue_escalates_by_incidents),
 		T(test_ack_and_close),
 		T(test_quiet_flag_expires_and_new_members_open_a_new_one),
 		cmocka_unit_test(test_entity_names),
