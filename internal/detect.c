@@ -616,13 +616,23 @@ const char *const *detect_detector_names(void)
 }
 
 /*
- * Items that passed deadline + grace within the overdue window.  Older
- * ones joined their flag on the run that saw them pass it; reading them
- * again every run made detection grow with the store (issue #8).
+ * The earliest deadline the overdue detector reads: items that passed
+ * deadline + grace within the overdue window, or since its last run when
+ * that was longer ago (a timer stopped for a fortnight loses nothing).
+ * Older ones joined their flag on the run that saw them pass it; reading
+ * them again every run made detection grow with the store (issue #8).
  */
-static int64_t overdue_from(const struct sq_detect_config *dc, int64_t now)
+static sq_err overdue_since(struct sq_store *st, const struct sq_detect_config *dc, int64_t now,
+			    int64_t *since, struct sq_error *err)
 {
-	return now - dc->overdue_grace_ms / 1000 - dc->overdue_window_ms / 1000;
+	int64_t grace = dc->overdue_grace_ms / 1000, last = 0;
+	sq_err rc;
+
+	*since = now - grace - dc->overdue_window_ms / 1000;
+	rc = store_detector_last_run(st, "overdue", &last, err);
+	if (!rc && last > 0 && last - grace < *since)
+		*since = last - grace;
+	return rc;
 }
 
 static void findings_release(struct detect_findings *fs)
@@ -658,7 +668,9 @@ sq_err detect_run(struct sq_store *st, const struct sq_config *cfg, int64_t now,
 	o.in.since = now - lookback;
 	rc = store_detect_load(st, o.in.since, now, &o.rows, err);
 	if (!rc && !disabled(dc, "overdue"))
-		rc = store_detect_overdue(st, overdue_from(dc, now), now, &o.overdue, err);
+		rc = overdue_since(st, dc, now, &o.in.overdue_since, err);
+	if (!rc && !disabled(dc, "overdue"))
+		rc = store_detect_overdue(st, o.in.overdue_since, now, &o.overdue, err);
 	if (!rc)
 		rc = build_units(&o, err);
 	if (rc)

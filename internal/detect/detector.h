@@ -38,7 +38,8 @@ struct detect_input {
 	size_t nrows;
 	struct detect_unit *units;            /* by `at`, then key */
 	size_t nunits;
-	const struct store_detect_rows *overdue;  /* became overdue within detect.overdue_window */
+	const struct store_detect_rows *overdue;  /* deadline in [overdue_since, now - grace) */
+	int64_t overdue_since;                /* the window's start, earlier after a gap in runs */
 	int64_t since;                        /* start of the look-back period */
 };
 

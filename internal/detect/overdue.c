@@ -6,7 +6,7 @@
  * detect.overdue_step (3) of them.
  *
  * It reads only the items that became overdue within detect.overdue_window
- * (7 days): an item joins its community's flag on the first run after it
+ * (7 days; since the last run when that was longer ago): an item joins its community's flag on the first run after it
  * passes its deadline and stays a member, so reading it again on every
  * later run told nothing new — and the items left open for good are as
  * many as the store is old.
@@ -52,9 +52,12 @@ static sq_err run(struct detect_ctx *ctx)
 	const struct store_detect_rows *od = ctx->in->overdue;
 	const struct store_detect_row **sorted;
 	int64_t grace_s = ctx->dc->overdue_grace_ms / 1000;
+	/* what the rows cover: the window, or since the last run after a gap */
+	int64_t period_ms = (ctx->now - grace_s - ctx->in->overdue_since) * 1000;
 	size_t i, j, k, n = 0;
 	sq_err rc = SQ_OK;
 
+	ctx->ran = 1;   /* the next run reads from here on (detect.c, overdue_since) */
 	if (!od || !od->n)
 		return SQ_OK;
 	sorted = malloc(od->n * sizeof(*sorted));
@@ -94,8 +97,7 @@ static sq_err run(struct detect_ctx *ctx)
 		if (!rc)
 			rc = detect_finding_summary(&f, "%s近%s有 %zu 件诉求超过办理期限仍未办结，"
 						    "其中最久已超期%s", comm ? comm : "未知社区",
-						    detect_duration_label(ctx->dc->overdue_window_ms,
-									  window, sizeof(window)),
+						    detect_duration_label(period_ms, window, sizeof(window)),
 						    j - i, late);
 		if (rc) {
 			detect_finding_release(&f);

@@ -939,6 +939,39 @@ static void test_overdue_reads_only_the_window(void **state)
 }
 
 /*
+ * A stopped timer loses nothing: the run after a gap longer than the
+ * window reads from the previous run on, and says what period it counted.
+ */
+static void test_overdue_catches_up_after_a_gap(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t t = fixture_time(30, 10, 0);
+
+	f->cfg.detect.overdue_window_ms = 7 * 86400 * 1000LL;
+	f->cfg.detect.flag_quiet_ms = 0;   /* the flag stays open through the gap */
+	put_overdue(f, "G1", "华贵路社区", t, t - 86400, NULL);
+	run(f, t, &s);
+	assert_int_equal(s.opened, 1);
+	/* no run for 20 days; G2 passed its deadline 15 days before the next */
+	put_overdue(f, "G2", "华贵路社区", t + 86400, t + 5 * 86400, NULL);
+	run(f, t + 20 * 86400, &s);
+	assert_int_equal(s.grown, 1);
+	assert_int_equal(flags_of(f, "overdue", &fl), 1);
+	assert_int_equal(fl.nmembers, 2);
+	assert_non_null(strstr(fl.summary, "近20天有 1 件诉求"));
+	store_flag_release(&fl);
+	/* the run after it reads the window again */
+	put_overdue(f, "G3", "华贵路社区", t + 20 * 86400, t + 20 * 86400 + 3600, NULL);
+	run(f, t + 21 * 86400, &s);
+	assert_int_equal(flags_of(f, "overdue", &fl), 1);
+	assert_int_equal(fl.nmembers, 3);
+	assert_non_null(strstr(fl.summary, "近7天有 1 件诉求"));
+	store_flag_release(&fl);
+}
+
+/*
  * The flag escalates at 2 x overdue_step incidents, not complaints: three
  * late reports of one incident are one more, not three (the escalation
  * check counts incidents only once there are enough complaints).
@@ -1133,6 +1166,7 @@ int main(void)
 		T(test_overdue_grace_and_minimum),
 		T(test_overdue_hours_late),
 		T(test_overdue_reads_only_the_window),
+		T(test_overdue_catches_up_after_a_gap),
 		T(test_overdue_escalates_by_incidents),
 		T(test_ack_and_close),
 		T(test_quiet_flag_expires_and_new_members_open_a_new_one),
