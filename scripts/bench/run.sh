@@ -201,7 +201,7 @@ for n in "$@"; do
 		-v fs="$(sum "$run/floor.times" 3)" -v bytes="$db_bytes" -v bnew="$bnew" \
 		-v lc="$link_cpu" -v sc="$store_cpu" -v cand="$cands" -v dg="$digest_ms" \
 		-v se="$search_ms" 'BEGIN {
-		printf "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%d\t%.1f\t%.1f\t%.1f\t%s\t%s\n",
+		printf "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%.0f\t%.1f\t%.1f\t%.1f\t%s\t%s\n",
 			n, iw + dw, iu + is + du + ds, dw, du + ds, rss, fw, fu + fs, bytes,
 			lc / bnew * 1e6, sc / bnew * 1e6, cand / bnew, dg, se }' >>"$results"
 done
