@@ -474,7 +474,7 @@ static sq_err reached_level(struct sq_store *st, const struct store_flag *fl, in
 	rc = store_flag_size(st, fl->id, &members, NULL, err);
 	if (rc || members < need)
 		return rc;   /* never more incidents than complaints */
-	rc = store_flag_size(st, fl->id, &members, &units, err);
+	rc = store_flag_size(st, fl->id, NULL, &units, err);
 	if (!rc)
 		*level = level_for(threshold, units);
 	return rc;

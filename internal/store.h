@@ -572,9 +572,10 @@ sq_err store_flag_update(struct sq_store *st, const struct store_flag *f, const 
 			 const char *note, int64_t now, struct sq_error *err);
 
 /*
- * How many complaints flag id holds, and, when units is not NULL, how many
- * incidents (a complaint no incident holds counts alone).  The first is an
- * index count; the second reads every member's complaint.
+ * How many complaints flag id holds, and how many incidents (a complaint no
+ * incident holds counts alone); either pointer may be NULL, and that count
+ * is not taken.  The first is an index count; the second reads every
+ * member's complaint.
  */
 sq_err store_flag_size(struct sq_store *st, int64_t id, int64_t *members, int64_t *units,
 		       struct sq_error *err);

@@ -445,7 +445,9 @@ sq_err store_flag_size(struct sq_store *st, int64_t id, int64_t *members, int64_
 	static const char sql_units[] = "SELECT " SQL_FLAG_UNITS " FROM flags f WHERE f.id = ?1";
 	sq_err rc;
 
-	rc = store_query_int(st, sql_members, 1, id, 0, members, "counting flag members", err);
+	rc = SQ_OK;
+	if (members)
+		rc = store_query_int(st, sql_members, 1, id, 0, members, "counting flag members", err);
 	if (!rc && units)
 		rc = store_query_int(st, sql_units, 1, id, 0, units, "counting flag incidents", err);
 	return rc;

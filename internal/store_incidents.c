@@ -314,22 +314,8 @@ sq_err store_dedup_band(struct sq_store *st, int band, int64_t hash, int64_t fro
 sq_err store_dedup_df(struct sq_store *st, uint64_t term, int64_t *df, struct sq_error *err)
 {
 	static const char sql[] = "SELECT df FROM dedup_df WHERE term = ?1";
-	sqlite3_stmt *s;
-	int step;
-	sq_err rc;
 
-	*df = 0;
-	rc = store_stmt(st, sql, &s, err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(s, 1, (int64_t)term);
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW)
-		*df = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return store_db_error(st, "reading a document frequency", err);
-	return SQ_OK;
+	return store_query_int(st, sql, 1, (int64_t)term, 0, df, "reading a document frequency", err);
 }
 
 sq_err store_dedup_df_add(struct sq_store *st, const struct store_df_delta *d, size_t n,

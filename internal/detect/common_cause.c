@@ -103,13 +103,15 @@ static int cmp_caller(const void *a, const void *b)
 
 /*
  * Complainants of rows m[0..n): distinct contact hashes plus anonymous rows,
- * counted per incident and at most cap from one incident.
+ * counted per incident and at most cap from one incident; *all (when not
+ * NULL) receives the count without the cap.
  */
-static size_t complainants(struct cc *cc, const struct mention *m, size_t n, size_t cap)
+static size_t complainants(struct cc *cc, const struct mention *m, size_t n, size_t cap,
+			   size_t *all)
 {
 	const struct detect_input *in = cc->ctx->in;
 	struct caller *c = cc->callers;
-	size_t i, k = 0, total = 0, here = 0;
+	size_t i, k = 0, total = 0, uncapped = 0, here = 0;
 
 	for (i = 0; i < n; i++) {
 		const char *h = in->rows[m[i].row].contact_hash;
@@ -121,16 +123,19 @@ static size_t complainants(struct cc *cc, const struct mention *m, size_t n, siz
 	}
 	qsort(c, k, sizeof(*c), cmp_caller);
 	for (i = 0; i < k; i++) {
-		if (i == 0 || c[i].unit != c[i - 1].unit) {
+		int new_unit = i == 0 || c[i].unit != c[i - 1].unit;
+
+		if (new_unit) {
 			total += here < cap ? here : cap;
+			uncapped += here;
 			here = 0;
 		}
-		if (!c[i].hash || i == 0 || c[i].unit != c[i - 1].unit || !c[i - 1].hash ||
-		    strcmp(c[i].hash, c[i - 1].hash))
+		if (!c[i].hash || new_unit || !c[i - 1].hash || strcmp(c[i].hash, c[i - 1].hash))
 			here++;
 	}
-	total += here < cap ? here : cap;
-	return total;
+	if (all)
+		*all = uncapped + here;
+	return total + (here < cap ? here : cap);
 }
 
 static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
@@ -153,14 +158,13 @@ static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
 	n -= nb;
 	if ((int64_t)n < ctx->dc->common_min)
 		return SQ_OK;
-	people = complainants(cc, w, n, SIZE_MAX);
-	if ((int64_t)people < ctx->dc->common_min)
-		return SQ_OK;
 	/* What is tested against the history counts at most PER_INCIDENT
 	 * complainants of one incident: the neighbours who call again about
 	 * one matter are that matter's business (dedup's), not more evidence
-	 * that a name is in the news. */
-	counted = complainants(cc, w, n, PER_INCIDENT);
+	 * that a name is in the news.  The summary gives them all. */
+	counted = complainants(cc, w, n, PER_INCIDENT, &people);
+	if ((int64_t)people < ctx->dc->common_min)
+		return SQ_OK;
 	for (i = 0; i < n; i++)
 		cc->keys[i] = in->units[cc->unit_of_row[w[i].row]].key;
 	nunits = detect_count_distinct(cc->keys, n);
@@ -190,7 +194,7 @@ static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
 	if (blocks < 1) {
 		/* Less history than one window: what there is, as one window. */
 		blocks = 1;
-		base_people = nb ? complainants(cc, m, nb, PER_INCIDENT) : 0;
+		base_people = nb ? complainants(cc, m, nb, PER_INCIDENT, NULL) : 0;
 	} else {
 		size_t lo = nb, hi = nb, b;
 
@@ -200,7 +204,7 @@ static sq_err entity_group(struct cc *cc, const struct mention *m, size_t n)
 			while (lo > 0 && in->rows[m[lo - 1].row].received_at >= from)
 				lo--;
 			if (hi > lo)
-				base_people += complainants(cc, m + lo, hi - lo, PER_INCIDENT);
+				base_people += complainants(cc, m + lo, hi - lo, PER_INCIDENT, NULL);
 			hi = lo;
 		}
 	}
