@@ -665,7 +665,9 @@ sq_err taxonomy_load_buffer(const char *name, const char *text, size_t len,
 		/* The reader (bad UTF-8) gives a byte offset, not a mark. */
 		if (parser.error == YAML_READER_ERROR)
 			offset_to_mark(text, len, parser.problem_offset, &line, &col);
-		if (parser.error == YAML_MEMORY_ERROR)
+		/* libyaml's loader fails some allocations (the default tag's
+		 * strdup) without setting an error: no error means memory. */
+		if (parser.error == YAML_MEMORY_ERROR || parser.error == YAML_NO_ERROR)
 			rc = sq_fail(err, SQ_ENOMEM, "out of memory");
 		else
 			rc = sq_fail(err, SQ_ECONFIG, "%s:%lu:%lu: %s%s%s", L.name, line, col,

@@ -192,7 +192,42 @@ static sq_err problems_round(const struct sq_taxonomy *tax)
 	return rc;
 }
 
-/* (Loading the taxonomy is libyaml's and taxonomy.c's, tested elsewhere.) */
+/* Loading: each allocation of taxonomy.c and of libyaml under it failing in
+ * turn gives SQ_ENOMEM, never a half-built taxonomy, and leaks nothing. */
+static void test_taxonomy_load(void **state)
+{
+	struct sq_taxonomy *tax = NULL;
+	struct sq_error err = { 0 };
+	long total, n;
+	sq_err rc;
+
+	(void)state;
+	counting(-1);
+	rc = taxonomy_load_buffer("p.yaml", problems_yaml, sizeof(problems_yaml) - 1, &tax, &err);
+	taxonomy_free(tax);
+	alloc_counting = 0;
+	assert_int_equal(rc, SQ_OK);
+	assert_int_equal(alloc_live, 0);
+	total = alloc_calls;
+	assert_true(total > 20);
+	for (n = 0; n < total; n++) {
+		tax = NULL;
+		counting(n);
+		rc = taxonomy_load_buffer("p.yaml", problems_yaml, sizeof(problems_yaml) - 1,
+					  &tax, &err);
+		if (rc == SQ_OK)
+			taxonomy_free(tax);
+		alloc_counting = 0;
+		if (rc != SQ_ENOMEM)
+			fail_msg("allocation %ld of %ld failing gave %d: %s", n, total, rc, err.msg);
+		if (tax)
+			fail_msg("allocation %ld failing left a taxonomy behind", n);
+		if (alloc_live)
+			fail_msg("allocation %ld failing leaked %ld blocks", n, alloc_live);
+	}
+	print_message("taxonomy load: each of %ld allocations failed in turn\n", total);
+}
+
 static void test_problems(void **state)
 {
 	struct sq_taxonomy *tax = NULL;
@@ -385,6 +420,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_functions),
+		cmocka_unit_test(test_taxonomy_load),
 		cmocka_unit_test(test_problems),
 		cmocka_unit_test(test_link),
 	};
