@@ -8,7 +8,9 @@
 #      batch of BENCH_BATCH complaints (same seed whatever N) dated just after
 #      them, in BUILD/bench/batch-N/;
 #   2. the floor (BUILD/bench/floor: cJSON + one prepared INSERT into a bare
-#      table, one transaction) on the same pages;
+#      table, one transaction) on the same pages; and the floor with only
+#      the search index added (floor --fts: an FTS5 trigram index, as
+#      suqiu's), to show what that one feature costs against the floor;
 #   3. suqiu through the normal path into a fresh store: `suqiu import`
 #      (parse, normalize, store, link) of BENCH_CHUNK_PAGES pages at a time,
 #      each followed by `suqiu alerts detect` (what poll runs after storing),
@@ -148,6 +150,9 @@ for n in "$@"; do
 	echo "bench: n=$n: floor" >&2
 	timed "$run/floor.times" "$run/floor.log" "$floor" "$run/floor.db" "${pages[@]}"
 	rm -f "$run/floor.db"
+	echo "bench: n=$n: floor with the search index" >&2
+	timed "$run/floor-fts.times" "$run/floor-fts.log" "$floor" --fts "$run/floor.db" "${pages[@]}"
+	rm -f "$run/floor.db"
 
 	echo "bench: n=$n: suqiu import + alerts detect, ${#pages[@]} pages, $chunk per import" >&2
 	: >"$run/import.times"
@@ -191,7 +196,7 @@ for n in "$@"; do
 	fi
 
 	# n wall cpu detect_wall detect_cpu rss floor_wall floor_cpu bytes link_us store_us
-	# candidates_per batch_new digest search
+	# candidates_per batch_new digest search floor_fts_cpu
 	awk -v n="$n" -v iw="$(sum "$run/import.times" 1)" \
 		-v iu="$(sum "$run/import.times" 2)" -v is="$(sum "$run/import.times" 3)" \
 		-v dw="$(sum "$run/detect.times" 1)" -v du="$(sum "$run/detect.times" 2)" \
@@ -200,10 +205,11 @@ for n in "$@"; do
 		-v fw="$(sum "$run/floor.times" 1)" -v fu="$(sum "$run/floor.times" 2)" \
 		-v fs="$(sum "$run/floor.times" 3)" -v bytes="$db_bytes" -v bnew="$bnew" \
 		-v lc="$link_cpu" -v sc="$store_cpu" -v cand="$cands" -v dg="$digest_ms" \
-		-v se="$search_ms" 'BEGIN {
-		printf "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%.0f\t%.1f\t%.1f\t%.1f\t%s\t%s\n",
+		-v se="$search_ms" \
+		-v ffu="$(sum "$run/floor-fts.times" 2)" -v ffs="$(sum "$run/floor-fts.times" 3)" 'BEGIN {
+		printf "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%.0f\t%.1f\t%.1f\t%.1f\t%s\t%s\t%.3f\n",
 			n, iw + dw, iu + is + du + ds, dw, du + ds, rss, fw, fu + fs, bytes,
-			lc / bnew * 1e6, sc / bnew * 1e6, cand / bnew, dg, se }' >>"$results"
+			lc / bnew * 1e6, sc / bnew * 1e6, cand / bnew, dg, se, ffu + ffs }' >>"$results"
 done
 
 python3 - "$results" "$smallest" "$largest" <<'EOF'
@@ -233,6 +239,9 @@ print("bytes/c: database bytes per complaint; link/store us/c: CPU microseconds 
 print("complaint of the extra batch into a copy of the store (cand/c: candidates compared);")
 print("floor x: suqiu CPU / floor CPU (floor xw: the same in wall time).")
 print("digest --since 30d at n=%s: %s ms; search: %s ms (median of 3)" % (large, L[12], L[13]))
+print("the floor with only the search index added (FTS5 trigram, floor --fts): %s" % ", ".join(
+    "%sx the floor at n=%s" % ("%.2f" % (float(f[14]) / float(f[7])) if float(f[7]) else "-", n)
+    for n, f in rows.items()))
 N = int(large)
 wall, cpu, fcpu = float(L[1]), float(L[2]), float(L[7])
 growth = float(L[9]) / float(S[9]) if float(S[9]) else 0
