@@ -28,6 +28,26 @@ sq_err sq_buf_grow(struct sq_buf *b, size_t extra)
 	return SQ_OK;
 }
 
+sq_err sq_array_reserve(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return SQ_OK;
+	ncap = *cap ? *cap : 16;
+	while (ncap < need)
+		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+	if (!elem || ncap > SIZE_MAX / elem)
+		return SQ_ENOMEM;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return SQ_ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return SQ_OK;
+}
+
 sq_err sq_buf_add(struct sq_buf *b, const void *data, size_t n)
 {
 	if (sq_buf_grow(b, n))

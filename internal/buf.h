@@ -56,6 +56,14 @@ char *sq_buf_detach(struct sq_buf *b);
 /* The contents as a C string; "" for an empty buffer (never NULL). */
 const char *sq_buf_str(const struct sq_buf *b);
 
+/*
+ * Make room for `need` elements of size elem in the array *arr, which has
+ * room for *cap (NULL and 0 at first): the capacity doubles, from 16.
+ * SQ_ENOMEM on overflow or failure, *arr and *cap then unchanged.
+ *     if (sq_array_reserve((void **)&v, &cap, n + 1, sizeof(*v))) ...
+ */
+sq_err sq_array_reserve(void **arr, size_t *cap, size_t need, size_t elem);
+
 /* strdup that returns NULL for NULL input (and on failure). */
 char *sq_strdup(const char *s);
 

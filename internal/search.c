@@ -263,15 +263,8 @@ static int collect_hit(void *ctx, const struct store_search_hit *in)
 	const char *close = c->f->hl_close ? c->f->hl_close : "]";
 	struct search_hit *h;
 
-	if (res->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct search_hit *v = realloc(res->v, cap * sizeof(*v));
-
-		if (!v)
-			return SQ_ENOMEM;
-		res->v = v;
-		c->cap = cap;
-	}
+	if (sq_array_reserve((void **)&res->v, &c->cap, res->n + 1, sizeof(*res->v)))
+		return SQ_ENOMEM;
 	h = &res->v[res->n++];
 	memset(h, 0, sizeof(*h));
 	h->id = in->id;

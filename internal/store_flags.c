@@ -4,29 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "store.h"
 #include "store_private.h"
 #include "banned.h"
 
-
-/* Make room for one more element of size elem in *arr (n used, *cap allocated). */
-static int grow_array(void **arr, size_t *cap, size_t n, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	if (ncap > SIZE_MAX / elem)
-		return -1;
-	p = realloc(*arr, ncap * elem);
-	if (!p)
-		return -1;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
 
 static int64_t col_i64(sqlite3_stmt *s, int i)
 {
@@ -194,7 +176,7 @@ static sq_err load_rows(struct sq_store *st, const char *sql, int64_t a, int64_t
 	sqlite3_bind_int64(s, 1, a);
 	sqlite3_bind_int64(s, 2, b);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (grow_array((void **)&out->rows, &cap, out->n, sizeof(*out->rows))) {
+		if (sq_array_reserve((void **)&out->rows, &cap, out->n + 1, sizeof(*out->rows))) {
 			oom = 1;
 			break;
 		}
@@ -488,7 +470,7 @@ sq_err store_flag_list(struct sq_store *st, const char *state, struct store_flag
 		return rc;
 	store_bind_text(s, 1, state);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (grow_array((void **)&arr, &cap, *n, sizeof(*arr))) {
+		if (sq_array_reserve((void **)&arr, &cap, *n + 1, sizeof(*arr))) {
 			oom = 1;
 			break;
 		}
@@ -761,7 +743,7 @@ sq_err store_flag_members(struct sq_store *st, int64_t flag_id, struct store_fla
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_flag_member *m;
 
-		if (grow_array((void **)&arr, &cap, *n, sizeof(*arr))) {
+		if (sq_array_reserve((void **)&arr, &cap, *n + 1, sizeof(*arr))) {
 			oom = 1;
 			break;
 		}
@@ -828,7 +810,7 @@ sq_err store_flag_history(struct sq_store *st, int64_t flag_id, struct store_fla
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_flag_event *e;
 
-		if (grow_array((void **)&arr, &cap, *n, sizeof(*arr))) {
+		if (sq_array_reserve((void **)&arr, &cap, *n + 1, sizeof(*arr))) {
 			oom = 1;
 			break;
 		}

@@ -248,30 +248,9 @@ oom:
 struct names {
 	struct detect_entity *ents;
 	struct mention *m;
-	size_t n, cap;
+	size_t n, ents_cap, m_cap;
 	struct sq_buf text;
 };
-
-static sq_err names_room(struct names *nm, size_t more)
-{
-	size_t ncap = nm->cap ? nm->cap * 2 : 256;
-	struct detect_entity *pe;
-	struct mention *pm;
-
-	if (nm->n + more <= nm->cap)
-		return SQ_OK;
-	while (ncap < nm->n + more)
-		ncap *= 2;
-	pe = realloc(nm->ents, ncap * sizeof(*pe));
-	if (pe)
-		nm->ents = pe;
-	pm = pe ? realloc(nm->m, ncap * sizeof(*pm)) : NULL;
-	if (!pm)
-		return SQ_ENOMEM;
-	nm->m = pm;
-	nm->cap = ncap;
-	return SQ_OK;
-}
 
 static sq_err read_names(void *arg, size_t row, const struct store_detect_text *t)
 {
@@ -284,7 +263,8 @@ static sq_err read_names(void *arg, size_t row, const struct store_detect_text *
 	    sq_buf_adds(&nm->text, t->text ? t->text : ""))
 		return SQ_ENOMEM;
 	k = detect_extract_entities(nm->text.data, found, PER_ROW);
-	if (names_room(nm, k))
+	if (sq_array_reserve((void **)&nm->ents, &nm->ents_cap, nm->n + k, sizeof(*nm->ents)) ||
+	    sq_array_reserve((void **)&nm->m, &nm->m_cap, nm->n + k, sizeof(*nm->m)))
 		return SQ_ENOMEM;
 	for (j = 0; j < k; j++) {
 		nm->ents[nm->n] = found[j];
@@ -298,7 +278,7 @@ static sq_err run(struct detect_ctx *ctx)
 {
 	const struct detect_input *in = ctx->in;
 	struct cc cc = { 0 };
-	struct names nm = { NULL, NULL, 0, 0, SQ_BUF_INIT };
+	struct names nm = { NULL, NULL, 0, 0, 0, SQ_BUF_INIT };
 	size_t nr = in->nrows, i, j;
 	sq_err rc = SQ_OK;
 

@@ -106,15 +106,8 @@ static sq_err collect_hit(void *arg, size_t row, const struct store_detect_text 
 
 	if (!w)
 		return SQ_OK;
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 16;
-		struct hit *p = realloc(h->v, cap * sizeof(*p));
-
-		if (!p)
-			return SQ_ENOMEM;
-		h->v = p;
-		h->cap = cap;
-	}
+	if (sq_array_reserve((void **)&h->v, &h->cap, h->n + 1, sizeof(*h->v)))
+		return SQ_ENOMEM;
 	x = &h->v[h->n];
 	memset(x, 0, sizeof(*x));
 	x->row = row;

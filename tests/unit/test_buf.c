@@ -62,6 +62,28 @@ static void test_grow_refuses_overflow(void **state)
 	sq_buf_release(&b);
 }
 
+/* Doubling from 16 to what is asked; refusal leaves the array as it was. */
+static void test_array_reserve(void **state)
+{
+	static const struct { size_t need, cap; } steps[] = {
+		{ 0, 0 }, { 1, 16 }, { 16, 16 }, { 17, 32 }, { 100, 128 }, { 5, 128 },
+	};
+	int64_t *v = NULL;
+	size_t cap = 0, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		assert_int_equal(sq_array_reserve((void **)&v, &cap, steps[i].need, sizeof(*v)), SQ_OK);
+		assert_int_equal(cap, steps[i].cap);
+		if (steps[i].need)
+			v[steps[i].need - 1] = (int64_t)i;   /* the room is there (ASan) */
+	}
+	assert_int_equal(sq_array_reserve((void **)&v, &cap, SIZE_MAX / 4, sizeof(*v)), SQ_ENOMEM);
+	assert_int_equal(cap, 128);
+	assert_int_equal(v[99], 4);
+	free(v);
+}
+
 static void test_error_context(void **state)
 {
 	struct sq_error err = { 0 };
@@ -92,6 +114,7 @@ int main(void)
 		cmocka_unit_test(test_append_and_format),
 		cmocka_unit_test(test_binary_and_detach),
 		cmocka_unit_test(test_grow_refuses_overflow),
+		cmocka_unit_test(test_array_reserve),
 		cmocka_unit_test(test_error_context),
 	};
 
