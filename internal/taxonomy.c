@@ -17,6 +17,7 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "yamlcfg.h"
 #include "banned.h"
 
 /* Longest label looked up; longer raw labels are simply unmapped. */
@@ -665,9 +666,7 @@ sq_err taxonomy_load_buffer(const char *name, const char *text, size_t len,
 		/* The reader (bad UTF-8) gives a byte offset, not a mark. */
 		if (parser.error == YAML_READER_ERROR)
 			offset_to_mark(text, len, parser.problem_offset, &line, &col);
-		/* libyaml's loader fails some allocations (the default tag's
-		 * strdup) without setting an error: no error means memory. */
-		if (parser.error == YAML_MEMORY_ERROR || parser.error == YAML_NO_ERROR)
+		if (ycfg_parser_out_of_memory(&parser))
 			rc = sq_fail(err, SQ_ENOMEM, "out of memory");
 		else
 			rc = sq_fail(err, SQ_ECONFIG, "%s:%lu:%lu: %s%s%s", L.name, line, col,

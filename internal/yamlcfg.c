@@ -533,14 +533,17 @@ static yaml_mark_t mark_at(const struct sq_buf *text, size_t offset)
 	return m;
 }
 
+int ycfg_parser_out_of_memory(const yaml_parser_t *p)
+{
+	return p->error == YAML_MEMORY_ERROR || p->error == YAML_NO_ERROR;
+}
+
 static sq_err yaml_failure(struct ycfg *y, const yaml_parser_t *p, const struct sq_buf *text)
 {
 	yaml_mark_t m = p->problem_mark;
 	const char *problem = p->problem ? p->problem : "unknown error";
 
-	/* libyaml's loader fails some allocations (the default tag's strdup)
-	 * without setting an error: no error means memory */
-	if (p->error == YAML_MEMORY_ERROR || p->error == YAML_NO_ERROR)
+	if (ycfg_parser_out_of_memory(p))
 		return oom(y);
 	if (p->error == YAML_READER_ERROR) {
 		m = mark_at(text, p->problem_offset);

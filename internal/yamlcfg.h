@@ -26,6 +26,13 @@
 
 struct ycfg;
 
+/*
+ * Did yaml_parser_load() fail for memory?  libyaml's loader fails some
+ * allocations (the default tag's strdup) without setting an error, so no
+ * error counts as memory too.  For every loader of YAML in internal/.
+ */
+int ycfg_parser_out_of_memory(const yaml_parser_t *p);
+
 /* A key whose value is a mapping or a list, filled into base + offset. */
 struct ycfg_section {
 	const char *key;                   /* NULL ends a list of sections */
