@@ -21,7 +21,10 @@ static int64_t col_i64(sqlite3_stmt *s, int i)
  * The detectors' rows carry no title, text, source or status: those are
  * the bulk of a complaint and only two detectors read them, once per row,
  * so store_detect_texts streams them instead of holding a copy of every
- * text of the look-back period.
+ * text of the look-back period.  Every column of complaints named here
+ * and in DETECT_WHERE is in the index complaints_digest (schema step 12),
+ * which so serves the load without reading the wide rows: a column added
+ * here belongs there too.
  */
 #define DETECT_COLUMNS \
 	"SELECT c.id, COALESCE(c.incident_id, 0), c.received_at, c.first_seen_at," \
