@@ -207,6 +207,67 @@ sq_err detect_each_text(struct detect_ctx *ctx, int64_t since,
 	return store_detect_texts(ctx->st, since, ctx->now, text_step, &w, ctx->err);
 }
 
+struct memo_walk {
+	struct detect_ctx *ctx;
+	int version;
+	sq_err (*derive)(const char *title, const char *text, struct sq_buf *out);
+	sq_err (*cb)(void *arg, size_t row, const char *memo);
+	void *arg;
+	struct sq_buf memo;
+};
+
+/* A row's memo: the kept one, or derived now and added to the run's. */
+static sq_err memo_step(void *arg, size_t row, const struct store_detect_text *t)
+{
+	struct memo_walk *w = arg;
+	struct detect_memos *ms = w->ctx->memos;
+	struct store_detect_memo *m;
+
+	if (t->memo)
+		return w->cb(w->arg, row, t->memo);
+	sq_buf_reset(&w->memo);
+	if (sq_buf_adds(&w->memo, "") || w->derive(t->title, t->text, &w->memo) ||
+	    sq_array_reserve((void **)&ms->items, &ms->cap, ms->n + 1, sizeof(*ms->items)))
+		return sq_fail(w->ctx->err, SQ_ENOMEM, "out of memory deriving memos");
+	m = &ms->items[ms->n];
+	m->detector = w->ctx->name;
+	m->version = w->version;
+	m->complaint_id = t->id;
+	m->received_at = t->received_at;
+	if (!(m->memo = sq_strdup(w->memo.data)))
+		return sq_fail(w->ctx->err, SQ_ENOMEM, "out of memory deriving memos");
+	ms->n++;
+	return w->cb(w->arg, row, m->memo);
+}
+
+sq_err detect_each_memo(struct detect_ctx *ctx, int64_t since, int version,
+			sq_err (*derive)(const char *title, const char *text, struct sq_buf *out),
+			sq_err (*cb)(void *arg, size_t row, const char *memo), void *arg)
+{
+	struct memo_walk mw = { ctx, version, derive, cb, arg, SQ_BUF_INIT };
+	struct text_walk w = { ctx->in, 0, memo_step, &mw };
+	sq_err rc;
+
+	if (since < ctx->in->since)
+		since = ctx->in->since;
+	if (!ctx->in->nrows)
+		return SQ_OK;
+	rc = store_detect_memos(ctx->st, ctx->name, version, since, ctx->now, text_step, &w,
+				ctx->err);
+	sq_buf_release(&mw.memo);
+	return rc;
+}
+
+static void memos_release(struct detect_memos *ms)
+{
+	size_t i;
+
+	for (i = 0; i < ms->n; i++)
+		free(ms->items[i].memo);
+	free(ms->items);
+	memset(ms, 0, sizeof(*ms));
+}
+
 int64_t detect_local_day(const struct detect_ctx *ctx, int64_t t)
 {
 	int64_t l = t + ctx->cfg->tz_offset_s;
@@ -652,6 +713,7 @@ sq_err detect_run(struct sq_store *st, const struct sq_config *cfg, int64_t now,
 	const struct sq_detector *const *reg = detect_registry();
 	struct input_owner o;
 	struct detect_findings found = { 0 };
+	struct detect_memos memos = { 0 };
 	const char *ran[16];
 	size_t nran = 0, i;
 	int64_t lookback = 0;
@@ -692,6 +754,8 @@ sq_err detect_run(struct sq_store *st, const struct sq_config *cfg, int64_t now,
 		ctx.now = now;
 		ctx.in = &o.in;
 		ctx.out = &found;
+		ctx.name = reg[i]->name;
+		ctx.memos = &memos;
 		ctx.err = err;
 		rc = store_detector_last_run(st, reg[i]->name, &ctx.last_run_at, err);
 		if (!rc)
@@ -713,6 +777,8 @@ sq_err detect_run(struct sq_store *st, const struct sq_config *cfg, int64_t now,
 		rc = store_flag_expire(st, now - dc->flag_quiet_ms / 1000, now, &stats->expired, err);
 	for (i = 0; !rc && i < nran; i++)
 		rc = store_detector_mark_run(st, ran[i], now, err);
+	if (!rc)
+		rc = store_detect_memo_put(st, memos.items, memos.n, o.in.since, err);
 	for (i = 0; !rc && i < found.n; i++)
 		rc = apply_finding(st, cfg, &found.items[i], now, stats, err);
 	if (!rc)
@@ -725,6 +791,7 @@ sq_err detect_run(struct sq_store *st, const struct sq_config *cfg, int64_t now,
 	}
 out:
 	findings_release(&found);
+	memos_release(&memos);
 	input_release(&o);
 	return rc;
 }

@@ -430,7 +430,8 @@ struct store_detect_text {
 	int64_t id;
 	int64_t received_at;
 	const char *title, *text;          /* may be NULL */
-	const char *source, *source_id;
+	const char *source, *source_id;    /* NULL from store_detect_memos */
+	const char *memo;                  /* store_detect_memos: the kept memo, or NULL */
 };
 
 /*
@@ -443,6 +444,42 @@ struct store_detect_text {
 sq_err store_detect_texts(struct sq_store *st, int64_t since, int64_t until,
 			  sq_err (*cb)(void *arg, const struct store_detect_text *t), void *arg,
 			  struct sq_error *err);
+
+/*
+ * A detector's memo of a complaint: a string it derived from the title and
+ * text (common_cause: the names in them), kept so that the texts of a long
+ * look-back are not read and analysed again on every run.  A memo belongs
+ * to the detector's name and to a version of the code that derived it; a
+ * change of the complaint's title, text or received_at, or its deletion,
+ * drops it (triggers, schema step 13).
+ */
+struct store_detect_memo {
+	const char *detector;   /* borrowed */
+	int version;
+	int64_t complaint_id, received_at;
+	char *memo;             /* owned by whoever made the array */
+};
+
+/*
+ * store_detect_texts for a detector that keeps memos: t->memo is the
+ * complaint's memo of (detector, version) when there is one, and then
+ * title and text are NULL and not read from the table; otherwise memo is
+ * NULL and the texts are given.  source and source_id are always NULL.
+ * The poll lock (store_lock_poll) keeps the texts from changing between
+ * this walk and store_detect_memo_put.
+ */
+sq_err store_detect_memos(struct sq_store *st, const char *detector, int version,
+			  int64_t since, int64_t until,
+			  sq_err (*cb)(void *arg, const struct store_detect_text *t), void *arg,
+			  struct sq_error *err);
+
+/*
+ * Keep the memos m[0..n) (replacing any of the same complaint and
+ * detector), and drop every memo of a complaint received before
+ * keep_since: no look-back reads them again.  Call inside a transaction.
+ */
+sq_err store_detect_memo_put(struct sq_store *st, const struct store_detect_memo *m, size_t n,
+			     int64_t keep_since, struct sq_error *err);
 
 /*
  * Complaints still open or in progress whose deadline is in [from, until),

@@ -45,6 +45,18 @@ static const char sql_detect_texts[] =
 	DETECT_WHERE;
 
 /*
+ * The texts only where no memo of the detector's version is kept: the
+ * table's cursor is moved to a row (its wide record read) only when a
+ * column of it is used.
+ */
+static const char sql_detect_memos[] =
+	"SELECT c.id, c.received_at, CASE WHEN m.memo IS NULL THEN c.title END,"
+	" CASE WHEN m.memo IS NULL THEN c.text END, m.memo FROM complaints c"
+	" LEFT JOIN detect_memos m ON m.received_at = c.received_at AND m.complaint_id = c.id"
+	" AND m.detector = ?3 AND m.version = ?4"
+	DETECT_WHERE;
+
+/*
  * Only the items that became overdue in [?1, ?2): the partial index
  * complaints_open_deadline gives them without reading the older ones,
  * whose number grows with the store.  Places only: the overdue detector
@@ -213,31 +225,43 @@ sq_err store_detect_overdue(struct sq_store *st, int64_t from, int64_t until,
 	return load_rows(st, sql_detect_overdue, from, until, out, err);
 }
 
-sq_err store_detect_texts(struct sq_store *st, int64_t since, int64_t until,
-			  sq_err (*cb)(void *arg, const struct store_detect_text *t), void *arg,
-			  struct sq_error *err)
+/* A text column: NULL for SQL NULL, else its text; *oom when SQLite could not give it. */
+static const char *col_text_or_null(sqlite3_stmt *s, int i, int *oom)
+{
+	const char *v = (const char *)sqlite3_column_text(s, i);
+
+	if (!v && sqlite3_column_type(s, i) != SQLITE_NULL)
+		*oom = 1;
+	return v;
+}
+
+/*
+ * Step s (bound), handing each row to cb as a store_detect_text: columns
+ * id, received_at, title, text, then source and source_id (with_source)
+ * or the memo.
+ */
+static sq_err walk_texts(struct sq_store *st, sqlite3_stmt *s, int with_source,
+			 sq_err (*cb)(void *arg, const struct store_detect_text *t), void *arg,
+			 struct sq_error *err)
 {
 	struct store_detect_text t;
-	sqlite3_stmt *s;
-	int step;
+	int step, oom;
 	sq_err rc;
 
-	rc = store_stmt(st, sql_detect_texts, &s, err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(s, 1, since);
-	sqlite3_bind_int64(s, 2, until);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&t, 0, sizeof(t));
+		oom = 0;
 		t.id = col_i64(s, 0);
 		t.received_at = col_i64(s, 1);
-		t.title = (const char *)sqlite3_column_text(s, 2);
-		t.text = (const char *)sqlite3_column_text(s, 3);
-		t.source = (const char *)sqlite3_column_text(s, 4);
-		t.source_id = (const char *)sqlite3_column_text(s, 5);
-		if ((!t.title && sqlite3_column_type(s, 2) != SQLITE_NULL) ||
-		    (!t.text && sqlite3_column_type(s, 3) != SQLITE_NULL) ||
-		    (!t.source && sqlite3_column_type(s, 4) != SQLITE_NULL) ||
-		    (!t.source_id && sqlite3_column_type(s, 5) != SQLITE_NULL)) {
+		t.title = col_text_or_null(s, 2, &oom);
+		t.text = col_text_or_null(s, 3, &oom);
+		if (with_source) {
+			t.source = col_text_or_null(s, 4, &oom);
+			t.source_id = col_text_or_null(s, 5, &oom);
+		} else {
+			t.memo = col_text_or_null(s, 4, &oom);
+		}
+		if (oom) {
 			sqlite3_reset(s);
 			return sq_fail(err, SQ_ENOMEM, "out of memory reading complaint texts");
 		}
@@ -251,6 +275,69 @@ sq_err store_detect_texts(struct sq_store *st, int64_t since, int64_t until,
 	if (step != SQLITE_DONE)
 		return store_db_error(st, "reading complaint texts for detection", err);
 	return SQ_OK;
+}
+
+sq_err store_detect_texts(struct sq_store *st, int64_t since, int64_t until,
+			  sq_err (*cb)(void *arg, const struct store_detect_text *t), void *arg,
+			  struct sq_error *err)
+{
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql_detect_texts, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 2, until);
+	return walk_texts(st, s, 1, cb, arg, err);
+}
+
+sq_err store_detect_memos(struct sq_store *st, const char *detector, int version,
+			  int64_t since, int64_t until,
+			  sq_err (*cb)(void *arg, const struct store_detect_text *t), void *arg,
+			  struct sq_error *err)
+{
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql_detect_memos, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 2, until);
+	store_bind_text(s, 3, detector);
+	sqlite3_bind_int(s, 4, version);
+	return walk_texts(st, s, 0, cb, arg, err);
+}
+
+sq_err store_detect_memo_put(struct sq_store *st, const struct store_detect_memo *m, size_t n,
+			     int64_t keep_since, struct sq_error *err)
+{
+	static const char sql_put[] =
+		"INSERT OR REPLACE INTO detect_memos (received_at, complaint_id, detector, version, memo)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)";
+	static const char sql_drop[] = "DELETE FROM detect_memos WHERE received_at < ?1";
+	sqlite3_stmt *s;
+	size_t i;
+	sq_err rc;
+
+	rc = store_stmt(st, sql_drop, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, keep_since);
+	rc = store_step_done(st, s, "dropping old detector memos", err);
+	for (i = 0; !rc && i < n; i++) {
+		rc = store_stmt(st, sql_put, &s, err);
+		if (rc)
+			break;
+		sqlite3_bind_int64(s, 1, m[i].received_at);
+		sqlite3_bind_int64(s, 2, m[i].complaint_id);
+		store_bind_text(s, 3, m[i].detector);
+		sqlite3_bind_int(s, 4, m[i].version);
+		store_bind_text(s, 5, m[i].memo);
+		rc = store_step_done(st, s, "keeping a detector memo", err);
+	}
+	return rc;
 }
 
 sq_err store_detect_link_incident(struct sq_store *st, int64_t complaint_id,

@@ -244,30 +244,78 @@ oom:
 	return sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
 }
 
-/* Every name of the look-back period, read from the text stream. */
+/*
+ * The names a text gives are kept as its memo (detect_each_memo), one line
+ * each: the type's digit, a tab, the key, a tab, the name as written.  Keys
+ * and names are name characters and suffixes (entities.c), never a tab or
+ * a newline.  Bump MEMO_VERSION whenever detect_extract_entities or this
+ * format changes: memos of another version are derived again.
+ */
+#define MEMO_VERSION 1
+
+static sq_err derive_names(const char *title, const char *text, struct sq_buf *out)
+{
+	struct sq_buf both = SQ_BUF_INIT;
+	struct detect_entity found[PER_ROW];
+	size_t k, j;
+	sq_err rc = SQ_OK;
+
+	if (sq_buf_adds(&both, title ? title : "") || sq_buf_adds(&both, "。") ||
+	    sq_buf_adds(&both, text ? text : "")) {
+		sq_buf_release(&both);
+		return SQ_ENOMEM;
+	}
+	k = detect_extract_entities(both.data, found, PER_ROW);
+	for (j = 0; !rc && j < k; j++)
+		rc = sq_buf_addf(out, "%d\t%s\t%s\n", (int)found[j].type, found[j].key,
+				 found[j].name);
+	sq_buf_release(&both);
+	return rc ? SQ_ENOMEM : SQ_OK;
+}
+
+/* One line of a memo into e; the line's end, or NULL when it is malformed. */
+static const char *decode_name(const char *p, struct detect_entity *e)
+{
+	const char *key = p + 2, *name, *end;
+
+	if (p[0] < '0' || p[0] > '0' + ENTITY_SITE || p[1] != '\t')
+		return NULL;
+	name = strchr(key, '\t');
+	end = name ? strchr(name + 1, '\n') : NULL;
+	if (!end || name == key || end == name + 1 || (size_t)(name - key) >= sizeof(e->key) ||
+	    (size_t)(end - name - 1) >= sizeof(e->name))
+		return NULL;
+	e->type = (enum entity_type)(p[0] - '0');
+	memcpy(e->key, key, (size_t)(name - key));
+	e->key[name - key] = '\0';
+	memcpy(e->name, name + 1, (size_t)(end - name - 1));
+	e->name[end - name - 1] = '\0';
+	return end + 1;
+}
+
+/* Every name of the look-back period, from the texts' memos. */
 struct names {
+	struct detect_ctx *ctx;
 	struct detect_entity *ents;
 	struct mention *m;
 	size_t n, ents_cap, m_cap;
-	struct sq_buf text;
 };
 
-static sq_err read_names(void *arg, size_t row, const struct store_detect_text *t)
+static sq_err read_names(void *arg, size_t row, const char *memo)
 {
 	struct names *nm = arg;
-	struct detect_entity found[PER_ROW];
-	size_t k, j;
+	const char *p = memo;
 
-	sq_buf_reset(&nm->text);
-	if (sq_buf_adds(&nm->text, t->title ? t->title : "") || sq_buf_adds(&nm->text, "。") ||
-	    sq_buf_adds(&nm->text, t->text ? t->text : ""))
-		return SQ_ENOMEM;
-	k = detect_extract_entities(nm->text.data, found, PER_ROW);
-	if (sq_array_reserve((void **)&nm->ents, &nm->ents_cap, nm->n + k, sizeof(*nm->ents)) ||
-	    sq_array_reserve((void **)&nm->m, &nm->m_cap, nm->n + k, sizeof(*nm->m)))
-		return SQ_ENOMEM;
-	for (j = 0; j < k; j++) {
-		nm->ents[nm->n] = found[j];
+	while (*p) {
+		if (sq_array_reserve((void **)&nm->ents, &nm->ents_cap, nm->n + 1, sizeof(*nm->ents)) ||
+		    sq_array_reserve((void **)&nm->m, &nm->m_cap, nm->n + 1, sizeof(*nm->m)))
+			return sq_fail(nm->ctx->err, SQ_ENOMEM, "out of memory");
+		p = decode_name(p, &nm->ents[nm->n]);
+		if (!p)
+			return sq_fail(nm->ctx->err, SQ_EDB,
+				       "the names kept for complaint %lld in detect_memos are malformed;"
+				       " deleting that row has them found again",
+				       (long long)nm->ctx->in->rows[row].id);
 		nm->m[nm->n] = (struct mention){ NULL, nm->n, row };
 		nm->n++;
 	}
@@ -278,7 +326,7 @@ static sq_err run(struct detect_ctx *ctx)
 {
 	const struct detect_input *in = ctx->in;
 	struct cc cc = { 0 };
-	struct names nm = { NULL, NULL, 0, 0, 0, SQ_BUF_INIT };
+	struct names nm = { ctx, NULL, NULL, 0, 0, 0 };
 	size_t nr = in->nrows, i, j;
 	sq_err rc = SQ_OK;
 
@@ -301,9 +349,8 @@ static sq_err run(struct detect_ctx *ctx)
 	for (i = 0; i < in->nunits; i++)
 		for (j = 0; j < in->units[i].nrows; j++)
 			cc.unit_of_row[in->units[i].rows[j]] = i;
-	rc = detect_each_text(ctx, ctx->now - lookback(ctx->dc), read_names, &nm);
-	if (rc == SQ_ENOMEM)
-		goto oom;
+	rc = detect_each_memo(ctx, ctx->now - lookback(ctx->dc), MEMO_VERSION, derive_names,
+			      read_names, &nm);
 	if (rc)
 		goto out;
 	for (i = 0; i < nm.n; i++)
@@ -319,7 +366,6 @@ static sq_err run(struct detect_ctx *ctx)
 oom:
 	rc = sq_fail(ctx->err, SQ_ENOMEM, "out of memory");
 out:
-	sq_buf_release(&nm.text);
 	free(cc.unit_of_row);
 	free(cc.scratch);
 	free(cc.keys);

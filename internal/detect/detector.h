@@ -20,6 +20,8 @@
 #include "flag.h"
 #include "store.h"
 
+struct sq_buf;
+
 /* An incident as the detectors count it (a complaint no incident holds counts alone). */
 struct detect_unit {
 	int64_t key;              /* incident id, or -(complaint id) */
@@ -77,7 +79,15 @@ struct detect_ctx {
 	int ran;                  /* set by a detector that did its periodic work */
 	int64_t scans;            /* space-time scans computed (stats) */
 	struct detect_findings *out;
+	const char *name;         /* the running detector's (keys its memos) */
+	struct detect_memos *memos;  /* memos derived in this run, kept by detect_run */
 	struct sq_error *err;
+};
+
+/* Memos derived in one run, for detect_run to keep (detect_each_memo). */
+struct detect_memos {
+	struct store_detect_memo *items;
+	size_t n, cap;
 };
 
 struct sq_detector {
@@ -138,6 +148,20 @@ sq_err detect_emit(struct detect_ctx *ctx, struct detect_finding *f);
 sq_err detect_each_text(struct detect_ctx *ctx, int64_t since,
 			sq_err (*cb)(void *arg, size_t row, const struct store_detect_text *t),
 			void *arg);
+
+/*
+ * detect_each_text for a detector that needs only something derived from
+ * each text (common_cause: the names in it): cb(arg, row, memo) gets, for
+ * every row of ctx->in received in [since, now], what derive(title, text,
+ * out) appended to out (a string, "" for nothing; title and text may be
+ * NULL).  Memos are kept in the store under the detector's name and
+ * version between runs, so each text is derived once, not on every run
+ * while it is in the look-back: bump version whenever derive would give
+ * another memo for the same text.  derive returns SQ_OK or SQ_ENOMEM.
+ */
+sq_err detect_each_memo(struct detect_ctx *ctx, int64_t since, int version,
+			sq_err (*derive)(const char *title, const char *text, struct sq_buf *out),
+			sq_err (*cb)(void *arg, size_t row, const char *memo), void *arg);
 
 /* Local calendar day number (days since 1970-01-01 in the configured zone). */
 int64_t detect_local_day(const struct detect_ctx *ctx, int64_t t);

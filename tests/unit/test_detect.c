@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "alerts_fixture.h"
 #include "detect.h"
@@ -717,6 +718,108 @@ static void test_common_cause_across_communities(void **state)
 	store_flag_release(&fl);
 }
 
+/* The first column of the first row of sql, on the file directly. */
+static int64_t sql_int(struct fx *f, const char *fmt, ...)
+{
+	char sql[512];
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	int64_t v = -1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return v;
+}
+
+/* Change the file as another writer would (a sqlite3 shell). */
+static void sql_exec(struct fx *f, const char *fmt, ...)
+{
+	char sql[512];
+	sqlite3 *h;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+/*
+ * The names a text gives are kept between runs (detect_each_memo), and
+ * what is kept follows the store: a corrected text is read again, names
+ * kept by another version are found again, a deleted complaint's go with
+ * it and so do all that left the look-back.  Kept names that cannot be
+ * read are an error naming the complaint, not a silent gap.
+ */
+static void test_common_cause_kept_names(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct sq_error err = { 0 };
+	struct store_flag fl = { 0 };
+	int64_t t = fixture_time(30, 10, 0), third;
+
+	only(f, "common_cause");
+	history(f, t);
+	put_text(f, t - 5 * 86400, "wages", "西华路社区", "广州市宏达建筑工程有限公司拖欠工资三个月", NULL);
+	put_text(f, t - 3 * 86400, "labour", "恩宁路社区", "我在宏达公司干活，老板一直不发工资", NULL);
+	third = put(f, t - 86400, "wages", "多宝路社区", "老板欠薪不给钱", NULL);
+	run(f, t - 86400 + 60, &s);
+	assert_int_equal(flags_of(f, "common_cause", NULL), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM detect_memos WHERE version = 1"
+				 " AND memo LIKE '%%employer:宏达%%'"), 2);
+	assert_int_equal(sql_int(f, "SELECT memo = '' FROM detect_memos WHERE complaint_id = %lld",
+				 (long long)third), 1);
+
+	/* The third complainant's record is corrected: it names the employer. */
+	sql_exec(f, "UPDATE complaints SET text = '投诉宏达建筑公司欠薪' WHERE id = %lld",
+		 (long long)third);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM detect_memos WHERE complaint_id = %lld",
+				 (long long)third), 0);
+	run(f, t - 86400 + 120, &s);
+	assert_int_equal(flags_of(f, "common_cause", &fl), 1);
+	assert_string_equal(fl.cause_key, "common_cause:employer:宏达");
+	assert_int_equal(fl.nmembers, 3);
+	store_flag_release(&fl);
+
+	/* Kept by another version: found again from the texts. */
+	sql_exec(f, "UPDATE detect_memos SET version = 0, memo = 'x'");
+	run(f, t - 86400 + 180, &s);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM detect_memos WHERE version = 1"
+				 " AND memo LIKE '%%employer:宏达%%'"), 3);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM detect_memos WHERE version <> 1"), 0);
+
+	/* Kept by this version but unreadable. */
+	sql_exec(f, "UPDATE detect_memos SET memo = '0	only a key' WHERE complaint_id = %lld",
+		 (long long)third);
+	assert_int_equal(detect_run(f->st, &f->cfg, t - 86400 + 240, &s, &err), SQ_EDB);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "complaint %lld ", (long long)third);
+		assert_non_null(strstr(err.msg, want));
+		assert_non_null(strstr(err.msg, "common_cause"));
+	}
+
+	/* A deleted complaint's names go with it; the rest leave with the look-back. */
+	sql_exec(f, "DELETE FROM complaints WHERE id = %lld", (long long)third);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM detect_memos WHERE complaint_id = %lld",
+				 (long long)third), 0);
+	assert_true(sql_int(f, "SELECT count(*) FROM detect_memos") > 0);
+	run(f, t + 200 * 86400, &s);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM detect_memos"), 0);
+}
+
 static void test_common_cause_needs_distinct_people(void **state)
 {
 	struct fx *f = *state;
@@ -1160,6 +1263,7 @@ int main(void)
 		T(test_surge_young_store_judged_on_its_days),
 		T(test_spacetime_finds_an_injected_cluster),
 		T(test_common_cause_across_communities),
+		T(test_common_cause_kept_names),
 		T(test_common_cause_needs_distinct_people),
 		T(test_common_cause_counts_one_incident_twice),
 		T(test_overdue_open_items),
