@@ -248,10 +248,11 @@ oom:
  * The names a text gives are kept as its memo (detect_each_memo), one line
  * each: the type's digit, a tab, the key, a tab, the name as written.  Keys
  * and names are name characters and suffixes (entities.c), never a tab or
- * a newline.  Bump MEMO_VERSION whenever detect_extract_entities or this
- * format changes: memos of another version are derived again.
+ * a newline.  The memo's version is the extraction's
+ * (DETECT_ENTITIES_VERSION; a change of this format bumps it too): memos
+ * of another version are derived again.
  */
-#define MEMO_VERSION 1
+#define MEMO_VERSION DETECT_ENTITIES_VERSION
 
 static sq_err derive_names(const char *title, const char *text, struct sq_buf *out)
 {

@@ -22,6 +22,14 @@ enum entity_type { ENTITY_EMPLOYER = 0, ENTITY_ESTATE, ENTITY_SITE };
 
 #define ENTITY_TEXT_MAX 128
 
+/*
+ * The extraction's version: common_cause keeps the names found in each
+ * complaint between runs under it (detect_each_memo), and finds them again
+ * when it differs.  Bump it with any change that finds other names (or
+ * keys) in some text; test_entity_names pins the present one.
+ */
+#define DETECT_ENTITIES_VERSION 1
+
 struct detect_entity {
 	enum entity_type type;
 	char key[ENTITY_TEXT_MAX];    /* "employer:宏达" */
