@@ -438,14 +438,47 @@ static sq_err incident_refresh(struct sq_store *st, int64_t id, struct sq_error 
 	return rc;
 }
 
+/*
+ * Make incident_id complaint_id's incident; *old receives the one it had
+ * (0: none; incident_id: nothing was changed).
+ */
+static sq_err set_incident(struct sq_store *st, int64_t complaint_id, int64_t incident_id,
+			   int64_t *old, struct sq_error *err)
+{
+	static const char sql_old[] = "SELECT incident_id FROM complaints WHERE id = ?1";
+	static const char sql_set[] = "UPDATE complaints SET incident_id = ?2 WHERE id = ?1";
+	sqlite3_stmt *s;
+	int step;
+	sq_err rc;
+
+	*old = 0;
+	rc = store_stmt(st, sql_old, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, complaint_id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		*old = col_time(s, 0);
+	sqlite3_reset(s);
+	if (step == SQLITE_DONE)
+		return sq_fail(err, SQ_ENOTFOUND, "complaint %lld not found", (long long)complaint_id);
+	if (step != SQLITE_ROW)
+		return store_db_error(st, "reading a complaint's incident", err);
+	if (*old == incident_id)
+		return SQ_OK;
+	return exec_id(st, sql_set, complaint_id, incident_id, "linking a complaint", err);
+}
+
 sq_err store_incident_new(struct sq_store *st, int64_t complaint_id, int64_t now,
 			  int64_t *incident_id, struct sq_error *err)
 {
+	/* Made whole from its one member: what incident_refresh would compute. */
 	static const char sql_new[] =
 		"INSERT INTO incidents (opened_at, last_at, category, community, size, created_at)"
-		" SELECT received_at, received_at, category, nullif(community, ''), 0, ?2"
+		" SELECT received_at, received_at, category, nullif(community, ''), 1, ?2"
 		" FROM complaints WHERE id = ?1";
 	sqlite3_stmt *s;
+	int64_t old;
 	sq_err rc;
 
 	rc = store_stmt(st, sql_new, &s, err);
@@ -459,14 +492,15 @@ sq_err store_incident_new(struct sq_store *st, int64_t complaint_id, int64_t now
 	if (sqlite3_changes(st->db) != 1)
 		return sq_fail(err, SQ_ENOTFOUND, "complaint %lld not found", (long long)complaint_id);
 	*incident_id = sqlite3_last_insert_rowid(st->db);
-	return store_incident_add(st, *incident_id, complaint_id, err);
+	rc = set_incident(st, complaint_id, *incident_id, &old, err);
+	if (!rc && old)
+		rc = incident_refresh(st, old, err);
+	return rc;
 }
 
 sq_err store_incident_add(struct sq_store *st, int64_t incident_id, int64_t complaint_id,
 			  struct sq_error *err)
 {
-	static const char sql_old[] = "SELECT incident_id FROM complaints WHERE id = ?1";
-	static const char sql_set[] = "UPDATE complaints SET incident_id = ?2 WHERE id = ?1";
 	/* The common case, a new complaint joining: no need to read the
 	 * members again. */
 	static const char sql_join[] =
@@ -475,27 +509,11 @@ sq_err store_incident_add(struct sq_store *st, int64_t incident_id, int64_t comp
 		" category = coalesce(incidents.category, c.category),"
 		" community = coalesce(incidents.community, nullif(c.community, ''))"
 		" FROM complaints c WHERE c.id = ?1 AND incidents.id = ?2";
-	sqlite3_stmt *s;
-	int64_t old = 0;
-	int step;
+	int64_t old;
 	sq_err rc;
 
-	rc = store_stmt(st, sql_old, &s, err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(s, 1, complaint_id);
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW)
-		old = col_time(s, 0);
-	sqlite3_reset(s);
-	if (step == SQLITE_DONE)
-		return sq_fail(err, SQ_ENOTFOUND, "complaint %lld not found", (long long)complaint_id);
-	if (step != SQLITE_ROW)
-		return store_db_error(st, "reading a complaint's incident", err);
-	if (old == incident_id)
-		return SQ_OK;
-	rc = exec_id(st, sql_set, complaint_id, incident_id, "linking a complaint", err);
-	if (rc)
+	rc = set_incident(st, complaint_id, incident_id, &old, err);
+	if (rc || old == incident_id)
 		return rc;
 	if (!old)
 		return exec_id(st, sql_join, complaint_id, incident_id, "growing an incident", err);
