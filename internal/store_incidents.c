@@ -82,6 +82,18 @@ static sq_err exec_id(struct sq_store *st, const char *sql, int64_t a, int64_t b
 }
 
 /* Append the first column of every row of s (already bound) to ids. */
+/*
+ * dedup_bands is clustered by periods of BAND_BUCKET_S of `at` (schema
+ * step 14, which computes the same with this number): the period of a
+ * time, rounded down also before 1970.
+ */
+#define BAND_BUCKET_S (16 * 86400)
+
+static int64_t band_bucket(int64_t at)
+{
+	return at >= 0 ? at / BAND_BUCKET_S : -((BAND_BUCKET_S - 1 - at) / BAND_BUCKET_S);
+}
+
 static sq_err collect_ids(struct sq_store *st, sqlite3_stmt *s, struct store_ids *ids,
 			  const char *what, struct sq_error *err)
 {
@@ -231,7 +243,8 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int rei
 	static const char sql_key[] =
 		"INSERT OR IGNORE INTO dedup_keys (key, at, complaint_id) VALUES (?1, ?2, ?3)";
 	static const char sql_band[] =
-		"INSERT INTO dedup_bands (band, hash, at, complaint_id) VALUES (?1, ?2, ?3, ?4)";
+		"INSERT INTO dedup_bands (bucket, band, hash, at, complaint_id)"
+		" VALUES (?5, ?1, ?2, ?3, ?4)";
 	sqlite3_stmt *s;
 	size_t i;
 	sq_err rc;
@@ -267,6 +280,7 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int rei
 		sqlite3_bind_int64(s, 2, bands[i]);
 		sqlite3_bind_int64(s, 3, d->received_at);
 		sqlite3_bind_int64(s, 4, d->id);
+		sqlite3_bind_int64(s, 5, band_bucket(d->received_at));
 		rc = store_step_done(st, s, "storing a band hash", err);
 	}
 	return rc;
@@ -295,20 +309,29 @@ sq_err store_dedup_band(struct sq_store *st, int band, int64_t hash, int64_t fro
 			int64_t to, int limit, struct store_ids *ids, struct sq_error *err)
 {
 	static const char sql[] =
-		"SELECT complaint_id FROM dedup_bands WHERE band = ?1 AND hash = ?2"
-		" AND at BETWEEN ?3 AND ?4 ORDER BY at DESC LIMIT ?5";
+		"SELECT complaint_id FROM dedup_bands WHERE bucket = ?6 AND band = ?1 AND hash = ?2"
+		" AND at BETWEEN ?3 AND ?4 ORDER BY at DESC, complaint_id DESC LIMIT ?5";
 	sqlite3_stmt *s;
-	sq_err rc;
+	int64_t b;
+	size_t got = 0, before;
+	sq_err rc = SQ_OK;
 
-	rc = store_stmt(st, sql, &s, err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int(s, 1, band);
-	sqlite3_bind_int64(s, 2, hash);
-	sqlite3_bind_int64(s, 3, from);
-	sqlite3_bind_int64(s, 4, to);
-	sqlite3_bind_int(s, 5, limit);
-	return collect_ids(st, s, ids, "looking up band candidates", err);
+	/* Newest period first: the most recent `limit` of the whole window. */
+	for (b = band_bucket(to); !rc && b >= band_bucket(from) && got < (size_t)limit; b--) {
+		rc = store_stmt(st, sql, &s, err);
+		if (rc)
+			break;
+		sqlite3_bind_int(s, 1, band);
+		sqlite3_bind_int64(s, 2, hash);
+		sqlite3_bind_int64(s, 3, from);
+		sqlite3_bind_int64(s, 4, to);
+		sqlite3_bind_int(s, 5, limit - (int)got);
+		sqlite3_bind_int64(s, 6, b);
+		before = ids->n;
+		rc = collect_ids(st, s, ids, "looking up band candidates", err);
+		got += ids->n - before;
+	}
+	return rc;
 }
 
 sq_err store_dedup_df(struct sq_store *st, uint64_t term, int64_t *df, struct sq_error *err)

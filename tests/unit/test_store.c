@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "dedup_compare.h"
 #include "store.h"
 #include "testutil.h"
 #include "banned.h"
@@ -155,8 +156,8 @@ static void test_migrates_from_every_older_version(void **state)
 			assert_int_equal(query_int(db, "SELECT count(*) FROM dedup_keys"
 						   " WHERE key = 'n:宁西路' AND at = 1 AND complaint_id = 1"),
 					 v < 11);
-			assert_int_equal(query_int(db, "SELECT count(*) FROM dedup_bands"
-						   " WHERE band = 3 AND hash = 77 AND at = 1 AND complaint_id = 1"), 1);
+			assert_int_equal(query_int(db, "SELECT count(*) FROM dedup_bands WHERE bucket = 0"
+						   " AND band = 3 AND hash = 77 AND at = 1 AND complaint_id = 1"), 1);
 		}
 		if (v >= 4)
 			assert_int_equal(query_int(db, "SELECT count(*) FROM outbox WHERE id = 1"
@@ -165,6 +166,77 @@ static void test_migrates_from_every_older_version(void **state)
 						   " AND digest_key IS NULL"), 1);
 		free(db);
 	}
+}
+
+/*
+ * Band look-ups across the periods the band rows are clustered by (16
+ * days): the most recent `limit` of the window whatever period they are
+ * in, newest first and, within one second, the highest id first; nothing
+ * outside the window.  Data-driven: complaints on days 0..44, one band
+ * hash shared by all but one.
+ */
+static void test_band_lookup_across_periods(void **state)
+{
+	static const struct {
+		int day;          /* received on day (from 2024-05-01) */
+		int64_t hash;
+	} rows[] = {
+		{ 0, 7 }, { 10, 7 }, { 15, 7 }, { 16, 7 }, { 16, 7 }, { 17, 9 }, { 31, 7 }, { 44, 7 },
+	};
+	static const struct {
+		int from, to, limit;
+		int want[8];      /* indexes into rows, in order; -1 ends */
+	} cases[] = {
+		{ 0, 44, 3, { 7, 6, 4, -1 } },
+		{ 0, 44, 20, { 7, 6, 4, 3, 2, 1, 0, -1 } },
+		{ 10, 16, 2, { 4, 3, -1 } },
+		{ 10, 16, 3, { 4, 3, 2, -1 } },
+		{ 1, 9, 5, { -1 } },
+		{ 17, 30, 5, { -1 } },
+		{ 15, 31, 5, { 6, 4, 3, 2, -1 } },
+	};
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st;
+	int64_t ids[8], day0 = 1714492800;   /* 2024-05-01T00:00:00+08:00 */
+	size_t i, j;
+
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	assert_int_equal(store_begin(st, &err), SQ_OK);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct sq_record r;
+		struct dedup_doc d = { 0 };
+		enum store_change change;
+		char sid[16];
+
+		snprintf(sid, sizeof(sid), "B%zu", i);
+		make_record(&r, sid, 1000, SQ_STATUS_OPEN);
+		r.received_at = day0 + rows[i].day * 86400;
+		assert_int_equal(store_put_complaint(st, &r, 5000, &change, &ids[i], &err), SQ_OK);
+		record_release(&r);
+		d.id = ids[i];
+		d.received_at = day0 + rows[i].day * 86400;
+		d.folded = "x";
+		assert_int_equal(store_dedup_index(st, &d, 0, NULL, 0, &rows[i].hash, 1, &err), SQ_OK);
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct store_ids got = { 0 };
+
+		assert_int_equal(store_dedup_band(st, 0, 7, day0 + cases[i].from * 86400,
+						  day0 + cases[i].to * 86400, cases[i].limit, &got, &err),
+				 SQ_OK);
+		for (j = 0; cases[i].want[j] >= 0; j++) {
+			if (j >= got.n || got.v[j] != ids[cases[i].want[j]])
+				fail_msg("case %zu: candidate %zu is %lld, want %lld", i, j,
+					 j < got.n ? (long long)got.v[j] : -1LL,
+					 (long long)ids[cases[i].want[j]]);
+		}
+		if (got.n != j)
+			fail_msg("case %zu: %zu candidates, want %zu", i, got.n, j);
+		store_ids_release(&got);
+	}
+	assert_int_equal(store_commit(st, &err), SQ_OK);
+	store_close(st);
 }
 
 /*
@@ -490,6 +562,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_creates_latest_schema_in_wal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_from_every_older_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_memory_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_band_lookup_across_periods, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detect_columns_are_indexed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
