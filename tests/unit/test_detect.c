@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "alerts_fixture.h"
 #include "detect.h"
@@ -718,40 +717,28 @@ static void test_common_cause_across_communities(void **state)
 	store_flag_release(&fl);
 }
 
-/* The first column of the first row of sql, on the file directly. */
+/* test_sql_int with a printf format. */
 static int64_t sql_int(struct fx *f, const char *fmt, ...)
 {
 	char sql[512];
-	sqlite3 *h;
-	sqlite3_stmt *s;
-	int64_t v = -1;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(sql, sizeof(sql), fmt, ap);
 	va_end(ap);
-	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(h);
-	return v;
+	return test_sql_int(f->db, sql);
 }
 
-/* Change the file as another writer would (a sqlite3 shell). */
+/* test_sql_exec with a printf format. */
 static void sql_exec(struct fx *f, const char *fmt, ...)
 {
 	char sql[512];
-	sqlite3 *h;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(sql, sizeof(sql), fmt, ap);
 	va_end(ap);
-	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
+	test_sql_exec(f->db, sql);
 }
 
 /*

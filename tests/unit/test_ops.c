@@ -51,23 +51,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int64_t query_int(const char *db, const char *sql)
-{
-	sqlite3 *h;
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(h);
-	return v;
-}
-
-/* Run sql on its own connection; returns SQLite's result code and the
- * message in msg (if not NULL). */
 static int exec_sql(const char *db, const char *sql, char *msg, size_t msgsz)
 {
 	sqlite3 *h;
@@ -231,8 +214,8 @@ static void test_audit_is_append_only(void **state)
 	/* REPLACE deletes without firing delete triggers (recursive_triggers is
 	 * off), so a third trigger refuses an insert over an existing id. */
 	assert_non_null(strstr(msg, "append-only"));
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM audit_log WHERE os_user = 'root'"), 1);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM audit_log"), 1);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM audit_log WHERE os_user = 'root'"), 1);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM audit_log"), 1);
 }
 
 /* ---- pruning -------------------------------------------------------------- */
@@ -263,8 +246,8 @@ static void test_prune_dry_run_counts_and_changes_nothing(void **state)
 	assert_int_equal(c.complaints_contact, 3);
 	assert_int_equal(c.history, 1);  /* the first state of "recent" (updated T0) */
 	assert_int_equal(c.quarantine, 1);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaints WHERE raw IS NULL"), 0);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM audit_log"), 0);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM complaints WHERE raw IS NULL"), 0);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM audit_log"), 0);
 }
 
 static void test_prune_nulls_old_personal_columns_keeps_rows(void **state)
@@ -275,32 +258,32 @@ static void test_prune_nulls_old_personal_columns_keeps_rows(void **state)
 	int64_t before_rows;
 
 	seed_for_prune(f);
-	before_rows = query_int(f->db, "SELECT count(*) FROM complaints");
+	before_rows = test_sql_int(f->db, "SELECT count(*) FROM complaints");
 	assert_int_equal(store_prune(f->st, T0 + 30 * DAY, 0, &who, &c, &err), SQ_OK);
 	assert_int_equal(c.complaints, 3);
 	assert_int_equal(c.history, 1);
 	assert_int_equal(c.quarantine, 1);
 
 	/* Rows and what digests count stay. */
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaints"), before_rows);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaint_history"), 1);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM quarantine"), 2);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaints WHERE category IS NULL"
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM complaints"), before_rows);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM complaint_history"), 1);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM quarantine"), 2);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM complaints WHERE category IS NULL"
 				   " OR community IS NULL OR status IS NULL OR contact_masked IS NULL"), 0);
 	/* Old ones lost raw, hash and number; the recent one kept them. */
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaints WHERE source_id LIKE 'old-%'"
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM complaints WHERE source_id LIKE 'old-%'"
 				   " AND (raw IS NOT NULL OR contact_hash IS NOT NULL OR contact_raw IS NOT NULL)"), 0);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaints WHERE source_id = 'recent'"
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM complaints WHERE source_id = 'recent'"
 				   " AND raw IS NOT NULL AND contact_hash IS NOT NULL"
 				   " AND contact_raw = '13900001111'"), 1);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaint_history WHERE raw IS NULL"), 1);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM quarantine WHERE raw = ''"), 1);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM quarantine WHERE source = 'liaison'"
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM complaint_history WHERE raw IS NULL"), 1);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM quarantine WHERE raw = ''"), 1);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM quarantine WHERE source = 'liaison'"
 				   " AND raw <> ''"), 1);
 
 	/* The prune is in the audit log with its total, in the same transaction. */
-	assert_int_equal(query_int(f->db, "SELECT rows FROM audit_log WHERE action = 'prune'"), 5);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM audit_log WHERE sudo_user = 'wang'"), 1);
+	assert_int_equal(test_sql_int(f->db, "SELECT rows FROM audit_log WHERE action = 'prune'"), 5);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM audit_log WHERE sudo_user = 'wang'"), 1);
 
 	/* Nothing is left to prune: a second run changes nothing. */
 	assert_int_equal(store_prune(f->st, T0 + 30 * DAY, 0, NULL, &c, &err), SQ_OK);
@@ -389,16 +372,16 @@ static void test_prune_empties_old_sent_mail(void **state)
 	mail(f, "unsent", T0 + 2, 0);
 	assert_int_equal(store_prune(f->st, T0 + 30 * DAY, 1, NULL, &c, &err), SQ_OK);
 	assert_int_equal(c.outbox, 1);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM outbox WHERE body_text = ''"), 0);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM outbox WHERE body_text = ''"), 0);
 	assert_int_equal(store_prune(f->st, T0 + 30 * DAY, 0, &who, &c, &err), SQ_OK);
 	assert_int_equal(c.outbox, 1);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM outbox"), 3);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM outbox WHERE digest_key = 'old'"
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM outbox"), 3);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM outbox WHERE digest_key = 'old'"
 				   " AND body_text = '' AND body_html = '' AND attachment IS NULL"
 				   " AND subject <> '' AND state = 'sent'"), 1);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM outbox WHERE body_text LIKE"
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM outbox WHERE body_text LIKE"
 				   " 'MAILMARKER%'"), 2);
-	assert_int_equal(query_int(f->db, "SELECT rows FROM audit_log WHERE action = 'prune'"), 1);
+	assert_int_equal(test_sql_int(f->db, "SELECT rows FROM audit_log WHERE action = 'prune'"), 1);
 	/* The emptied row still keeps its period from being mailed again. */
 	again.kind = (char *)"digest";
 	again.digest_key = (char *)"old";
@@ -608,7 +591,7 @@ static void test_out_of_memory(void **state)
 	if (!FAILMALLOC_AVAILABLE)
 		skip();
 	seed_for_prune(f);
-	raw_before = query_int(f->db, "SELECT count(*) FROM complaints WHERE raw IS NOT NULL");
+	raw_before = test_sql_int(f->db, "SELECT count(*) FROM complaints WHERE raw IS NOT NULL");
 	for (n = 1; n < 100000; n++) {
 		sq_err rc;
 
@@ -622,17 +605,17 @@ static void test_out_of_memory(void **state)
 			failures++;
 			assert_true(rc == SQ_ENOMEM || rc == SQ_EDB);
 			/* all or nothing */
-			assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaints WHERE raw IS NOT NULL"),
+			assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM complaints WHERE raw IS NOT NULL"),
 					 raw_before);
-			assert_int_equal(query_int(f->db, "SELECT count(*) FROM audit_log"), 0);
+			assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM audit_log"), 0);
 		} else {
 			break;   /* the failed allocation did not matter (a cache) */
 		}
 	}
 	assert_true(failures > 0);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaints WHERE raw IS NOT NULL"),
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM complaints WHERE raw IS NOT NULL"),
 			 raw_before - 3);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM audit_log"), 1);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM audit_log"), 1);
 
 	for (n = 1; n < 100000; n++) {
 		sq_err rc;

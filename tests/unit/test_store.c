@@ -42,31 +42,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Run one query on the file directly and return the first column as int. */
-static int64_t query_int(const char *db, const char *sql)
-{
-	sqlite3 *h;
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(h);
-	return v;
-}
-
-static void exec_sql(const char *db, const char *sql)
-{
-	sqlite3 *h;
-
-	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
-}
-
 static void make_record(struct sq_record *r, const char *id, int64_t updated, enum sq_status st)
 {
 	memset(r, 0, sizeof(*r));
@@ -93,8 +68,8 @@ static void test_creates_latest_schema_in_wal(void **state)
 	assert_int_equal(store_schema_version(st), store_schema_latest());
 	assert_int_equal(store_integrity_check(st, &err), SQ_OK);
 	store_close(st);
-	assert_int_equal(query_int(f->db, "PRAGMA user_version"), store_schema_latest());
-	assert_int_equal(query_int(f->db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
+	assert_int_equal(test_sql_int(f->db, "PRAGMA user_version"), store_schema_latest());
+	assert_int_equal(test_sql_int(f->db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
 }
 
 /* Build the database at every older version, put data in it where the
@@ -117,17 +92,17 @@ static void test_migrates_from_every_older_version(void **state)
 		assert_int_equal(store_schema_version(st), v);
 		store_close(st);
 		if (v >= 1)
-			exec_sql(db, "INSERT INTO complaints (source, source_id, source_type,"
+			test_sql_exec(db, "INSERT INTO complaints (source, source_id, source_type,"
 				     " received_at, updated_at, first_seen_at, kind, status)"
 				     " VALUES ('hotline', 'A1', 'hotline12345', 1, 2, 3, 'complaint', 'open');"
 				     "INSERT INTO cursors VALUES ('hotline', '2024-05-01 09:00:00', 3);");
 		if (v >= 3)   /* linkage index rows, before they were clustered */
-			exec_sql(db, "INSERT INTO dedup_keys (key, at, complaint_id)"
+			test_sql_exec(db, "INSERT INTO dedup_keys (key, at, complaint_id)"
 				     " VALUES ('c:西华社区', 1, 1), ('r:宁西路', 1, 1);"
 				     "INSERT INTO dedup_bands (band, hash, at, complaint_id)"
 				     " VALUES (3, 77, 1, 1);");
 		if (v >= 4)   /* an alert of the outbox before it carried digests */
-			exec_sql(db, "INSERT INTO flags (kind, cause_key, severity, summary, opened_at,"
+			test_sql_exec(db, "INSERT INTO flags (kind, cause_key, severity, summary, opened_at,"
 				     " updated_at, active_at) VALUES ('urgent', 'k', 'high', 's', 1, 1, 1);"
 				     "INSERT INTO outbox (flag_id, revision, message_id, created_at,"
 				     " recipients, subject, body_text, body_html, state, attempts,"
@@ -148,19 +123,19 @@ static void test_migrates_from_every_older_version(void **state)
 		}
 		store_close(st);
 		if (v >= 3) {
-			assert_int_equal(query_int(db, "SELECT count(*) FROM dedup_keys"
+			assert_int_equal(test_sql_int(db, "SELECT count(*) FROM dedup_keys"
 						   " WHERE key = 'c:西华社区' AND at = 1 AND complaint_id = 1"), 1);
 			/* a road without a house number (no a: key) is found by reports
 			 * with one: indexed under n: too (by step 11, for the stores
 			 * from before it) */
-			assert_int_equal(query_int(db, "SELECT count(*) FROM dedup_keys"
+			assert_int_equal(test_sql_int(db, "SELECT count(*) FROM dedup_keys"
 						   " WHERE key = 'n:宁西路' AND at = 1 AND complaint_id = 1"),
 					 v < 11);
-			assert_int_equal(query_int(db, "SELECT count(*) FROM dedup_bands WHERE bucket = 0"
+			assert_int_equal(test_sql_int(db, "SELECT count(*) FROM dedup_bands WHERE bucket = 0"
 						   " AND band = 3 AND hash = 77 AND at = 1 AND complaint_id = 1"), 1);
 		}
 		if (v >= 4)
-			assert_int_equal(query_int(db, "SELECT count(*) FROM outbox WHERE id = 1"
+			assert_int_equal(test_sql_int(db, "SELECT count(*) FROM outbox WHERE id = 1"
 						   " AND kind = 'flag' AND flag_id = 1 AND revision = 1"
 						   " AND state = 'sent' AND attempts = 2 AND sent_at = 7"
 						   " AND digest_key IS NULL"), 1);
@@ -252,7 +227,7 @@ static void test_detect_columns_are_indexed(void **state)
 
 	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
 	store_close(st);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM pragma_index_info('complaints_digest')"
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM pragma_index_info('complaints_digest')"
 				   " WHERE name IN ('received_at', 'kind', 'status', 'incident_id',"
 				   " 'first_seen_at', 'deadline', 'category', 'community', 'grid',"
 				   " 'contact_hash', 'lat', 'lon')"), 12);
@@ -280,7 +255,7 @@ static void test_migration_memory_is_bounded(void **state)
 
 	assert_int_equal(store_open_at_version(f->db, 8, &st, &err), SQ_OK);
 	store_close(st);
-	exec_sql(f->db, "INSERT INTO complaints (source, source_id, source_type,"
+	test_sql_exec(f->db, "INSERT INTO complaints (source, source_id, source_type,"
 			" received_at, updated_at, first_seen_at, kind, status)"
 			" VALUES ('hotline', 'A1', 'hotline12345', 1, 2, 3, 'complaint', 'open');"
 			"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n"
@@ -291,7 +266,7 @@ static void test_migration_memory_is_bounded(void **state)
 	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
 	assert_int_equal(sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &now, &peak, 0), SQLITE_OK);
 	store_close(st);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM dedup_bands"), 2000000);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM dedup_bands"), 2000000);
 	print_message("migrating 2,000,000 band rows: SQLite peak %lld KB\n", (long long)(peak >> 10));
 	assert_true(peak > 0);	/* memory statistics are on in this SQLite */
 	assert_true(peak < bound);
@@ -358,7 +333,7 @@ static void test_refuses_newer_schema(void **state)
 	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
 	store_close(st);
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", store_schema_latest() + 1);
-	exec_sql(f->db, sql);
+	test_sql_exec(f->db, sql);
 	assert_int_equal(store_open(f->db, &st, &err), SQ_ESCHEMA);
 	assert_null(st);
 	assert_non_null(strstr(err.msg, "newer than this suqiu"));
@@ -401,13 +376,13 @@ static void test_upsert_new_updated_unchanged(void **state)
 	assert_int_equal(store_commit(st, &err), SQ_OK);
 	store_close(st);
 
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaints"), 1);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaint_history"), 1);
-	assert_int_equal(query_int(f->db, "SELECT status = 'in_progress' AND updated_at = 1000"
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM complaints"), 1);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM complaint_history"), 1);
+	assert_int_equal(test_sql_int(f->db, "SELECT status = 'in_progress' AND updated_at = 1000"
 					  " FROM complaint_history"), 1);
-	assert_int_equal(query_int(f->db, "SELECT resolved_at FROM complaints"), 2000);
+	assert_int_equal(test_sql_int(f->db, "SELECT resolved_at FROM complaints"), 2000);
 	/* the update declared no link: links follow the current state */
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM complaint_links"), 0);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM complaint_links"), 0);
 }
 
 static void test_rollback_leaves_nothing(void **state)
@@ -536,9 +511,9 @@ static void test_backup_while_writing(void **state)
 	assert_int_equal(store_commit(writer, &err), SQ_OK);
 	store_close(writer);
 
-	assert_int_equal(query_int(copy, "SELECT count(*) FROM complaints"), 1);
-	assert_int_equal(query_int(copy, "PRAGMA user_version"), store_schema_latest());
-	assert_int_equal(query_int(copy, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+	assert_int_equal(test_sql_int(copy, "SELECT count(*) FROM complaints"), 1);
+	assert_int_equal(test_sql_int(copy, "PRAGMA user_version"), store_schema_latest());
+	assert_int_equal(test_sql_int(copy, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
 	free(copy);
 }
 
