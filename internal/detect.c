@@ -116,15 +116,8 @@ sq_err detect_finding_add(struct detect_finding *f, int64_t id)
 
 sq_err detect_finding_append(struct detect_finding *f, int64_t id)
 {
-	if (f->nmembers == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 8;
-		int64_t *p = realloc(f->members, cap * sizeof(*p));
-
-		if (!p)
-			return SQ_ENOMEM;
-		f->members = p;
-		f->cap = cap;
-	}
+	if (sq_array_reserve((void **)&f->members, &f->cap, f->nmembers + 1, sizeof(*f->members)))
+		return SQ_ENOMEM;
 	f->members[f->nmembers++] = id;
 	return SQ_OK;
 }
@@ -153,16 +146,9 @@ sq_err detect_emit(struct detect_ctx *ctx, struct detect_finding *f)
 		detect_finding_release(f);
 		return sq_fail(ctx->err, SQ_ENOMEM, "out of memory collecting findings");
 	}
-	if (out->n == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 16;
-		struct detect_finding *p = realloc(out->items, cap * sizeof(*p));
-
-		if (!p) {
-			detect_finding_release(f);
-			return sq_fail(ctx->err, SQ_ENOMEM, "out of memory collecting findings");
-		}
-		out->items = p;
-		out->cap = cap;
+	if (sq_array_reserve((void **)&out->items, &out->cap, out->n + 1, sizeof(*out->items))) {
+		detect_finding_release(f);
+		return sq_fail(ctx->err, SQ_ENOMEM, "out of memory collecting findings");
 	}
 	out->items[out->n++] = *f;
 	memset(f, 0, sizeof(*f));

@@ -149,15 +149,8 @@ static int64_t now_s(const struct poller *p)
 
 static sq_err ids_add(struct id_list *l, int64_t id)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		int64_t *grown = realloc(l->ids, cap * sizeof(*grown));
-
-		if (!grown)
-			return SQ_ENOMEM;
-		l->ids = grown;
-		l->cap = cap;
-	}
+	if (sq_array_reserve((void **)&l->ids, &l->cap, l->n + 1, sizeof(*l->ids)))
+		return SQ_ENOMEM;
 	l->ids[l->n++] = id;
 	return SQ_OK;
 }

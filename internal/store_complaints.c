@@ -115,15 +115,9 @@ sq_err store_fts_defer(struct sq_store *st, struct sq_error *err)
 /* Queue complaint id for the full-text index (store_fts_flush indexes it). */
 static sq_err fts_queue(struct sq_store *st, int64_t id, struct sq_error *err)
 {
-	if (st->fts_n == st->fts_cap) {
-		size_t cap = st->fts_cap ? st->fts_cap * 2 : 256;
-		int64_t *v = realloc(st->fts_ids, cap * sizeof(*v));
-
-		if (!v)
-			return sq_fail(err, SQ_ENOMEM, "out of memory indexing a complaint");
-		st->fts_ids = v;
-		st->fts_cap = cap;
-	}
+	if (sq_array_reserve((void **)&st->fts_ids, &st->fts_cap, st->fts_n + 1,
+			     sizeof(*st->fts_ids)))
+		return sq_fail(err, SQ_ENOMEM, "out of memory indexing a complaint");
 	st->fts_ids[st->fts_n++] = id;
 	return SQ_OK;
 }

@@ -130,22 +130,6 @@ static sq_err prepare(struct sq_store *st, const struct sq_buf *sql, sqlite3_stm
 	return SQ_OK;
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	void *p;
-	size_t c;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 16;
-	p = realloc(*v, c * size);
-	if (!p)
-		return -1;
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 /* ---- grouped figures ---------------------------------------------------- */
 
 void store_group_rows_release(struct store_group_rows *rows)
@@ -264,7 +248,7 @@ static struct store_group_row *agg_row(struct agg *a, const unsigned char *k1, i
 			return r;
 		}
 	}
-	if (grow((void **)&rows->v, &a->cap, rows->n, sizeof(*rows->v)))
+	if (sq_array_reserve((void **)&rows->v, &a->cap, rows->n + 1, sizeof(*rows->v)))
 		return NULL;
 	r = &rows->v[rows->n];
 	memset(r, 0, sizeof(*r));
@@ -519,7 +503,8 @@ sq_err store_digest_groupings(struct sq_store *st, const struct store_span *span
 
 		/* The whole period is one row even when it is empty. */
 		if (g[i].group == STORE_GROUP_ALL && !rows->n) {
-			if (grow((void **)&rows->v, &cap, 0, sizeof(*rows->v))) {
+			if (sq_array_reserve((void **)&rows->v, &cap, rows->n + 1,
+					     sizeof(*rows->v))) {
 				rc = oom(err);
 				break;
 			}
@@ -587,7 +572,7 @@ sq_err store_digest_ids(struct sq_store *st, const struct store_span *span,
 	bind_named_text(s, ":key", key);
 	bind_named_text(s, ":key2", key2);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (grow((void **)ids, &cap, *n, sizeof(**ids))) {
+		if (sq_array_reserve((void **)ids, &cap, *n + 1, sizeof(**ids))) {
 			failed = 1;
 			break;
 		}
@@ -675,7 +660,7 @@ sq_err store_digest_overdue(struct sq_store *st, const struct store_span *span, 
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_item *it;
 
-		if (grow((void **)&items->v, &cap, items->n, sizeof(*items->v))) {
+		if (sq_array_reserve((void **)&items->v, &cap, items->n + 1, sizeof(*items->v))) {
 			failed = 1;
 			break;
 		}
@@ -788,7 +773,7 @@ sq_err store_digest_new_incidents(struct sq_store *st, const struct store_span *
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_digest_incident *it;
 
-		if (grow((void **)&l->v, &cap, l->n, sizeof(*l->v))) {
+		if (sq_array_reserve((void **)&l->v, &cap, l->n + 1, sizeof(*l->v))) {
 			failed = 1;
 			break;
 		}
@@ -876,7 +861,7 @@ sq_err store_digest_flags(struct sq_store *st, size_t limit, int *available, int
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_digest_flag *f;
 
-		if (grow((void **)&l->v, &cap, l->n, sizeof(*l->v))) {
+		if (sq_array_reserve((void **)&l->v, &cap, l->n + 1, sizeof(*l->v))) {
 			failed = 1;
 			break;
 		}
@@ -926,7 +911,7 @@ sq_err store_digest_quarantine(struct sq_store *st, const struct store_span *spa
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_group_row *r;
 
-		if (grow((void **)&rows->v, &cap, rows->n, sizeof(*rows->v))) {
+		if (sq_array_reserve((void **)&rows->v, &cap, rows->n + 1, sizeof(*rows->v))) {
 			failed = 1;
 			break;
 		}
@@ -965,7 +950,7 @@ sq_err store_known_sources(struct sq_store *st, char ***names, size_t *n,
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		char *name;
 
-		if (grow((void **)names, &cap, *n, sizeof(**names))) {
+		if (sq_array_reserve((void **)names, &cap, *n + 1, sizeof(**names))) {
 			failed = 1;
 			break;
 		}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "store.h"
 #include "store_private.h"
 #include "banned.h"
@@ -45,15 +46,8 @@ void store_ids_unique(struct store_ids *ids)
 
 sq_err store_ids_push(struct store_ids *ids, int64_t id)
 {
-	if (ids->n == ids->cap) {
-		size_t cap = ids->cap ? ids->cap * 2 : 16;
-		int64_t *v = realloc(ids->v, cap * sizeof(*v));
-
-		if (!v)
-			return SQ_ENOMEM;
-		ids->v = v;
-		ids->cap = cap;
-	}
+	if (sq_array_reserve((void **)&ids->v, &ids->cap, ids->n + 1, sizeof(*ids->v)))
+		return SQ_ENOMEM;
 	ids->v[ids->n++] = id;
 	return SQ_OK;
 }

@@ -317,15 +317,8 @@ static sq_err add_source(struct store_metrics *m, const char *name, size_t *cap)
 	for (i = 0; i < m->nsources; i++)
 		if (!strcmp(m->sources[i].source, name))
 			return SQ_OK;
-	if (m->nsources == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		struct store_metrics_source *p = realloc(m->sources, ncap * sizeof(*p));
-
-		if (!p)
-			return SQ_ENOMEM;
-		m->sources = p;
-		*cap = ncap;
-	}
+	if (sq_array_reserve((void **)&m->sources, cap, m->nsources + 1, sizeof(*m->sources)))
+		return SQ_ENOMEM;
 	memset(&m->sources[m->nsources], 0, sizeof(m->sources[0]));
 	m->sources[m->nsources].source = sq_strdup(name);
 	if (!m->sources[m->nsources].source)
@@ -476,15 +469,8 @@ static sq_err label_counts(struct sq_store *st, const char *sql, struct store_me
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *label = (const char *)sqlite3_column_text(s, 0);
 
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 4;
-			struct store_metrics_count *p = realloc(*out, ncap * sizeof(*p));
-
-			if (!p)
-				goto oom;
-			*out = p;
-			cap = ncap;
-		}
+		if (sq_array_reserve((void **)out, &cap, *n + 1, sizeof(**out)))
+			goto oom;
 		(*out)[*n].label = sq_strdup(label ? label : "");
 		if (!(*out)[*n].label)
 			goto oom;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "store.h"
 #include "store_private.h"
 #include "banned.h"
@@ -288,7 +289,7 @@ sq_err store_outbox_list(struct sq_store *st, struct store_outbox_msg **out, siz
 			 struct sq_error *err)
 {
 	static const char sql[] = OUTBOX_COLUMNS " ORDER BY o.id";
-	struct store_outbox_msg *arr = NULL, *p;
+	struct store_outbox_msg *arr = NULL;
 	size_t cap = 0, i;
 	sqlite3_stmt *s;
 	int step, oom = 0;
@@ -300,14 +301,9 @@ sq_err store_outbox_list(struct sq_store *st, struct store_outbox_msg **out, siz
 	if (rc)
 		return rc;
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			p = cap < SIZE_MAX / sizeof(*arr) ? realloc(arr, cap * sizeof(*arr)) : NULL;
-			if (!p) {
-				oom = 1;
-				break;
-			}
-			arr = p;
+		if (sq_array_reserve((void **)&arr, &cap, *n + 1, sizeof(*arr))) {
+			oom = 1;
+			break;
 		}
 		memset(&arr[*n], 0, sizeof(arr[0]));
 		read_msg(s, &arr[(*n)++], &oom);

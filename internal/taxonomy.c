@@ -900,7 +900,6 @@ static sq_err find_words(const struct sq_taxonomy *tax, const char *text,
 			 struct tax_hit **hits, size_t *nhits)
 {
 	size_t pos, n, i, cap = 0;
-	struct tax_hit *h;
 
 	*hits = NULL;
 	*nhits = 0;
@@ -914,13 +913,8 @@ static sq_err find_words(const struct sq_taxonomy *tax, const char *text,
 		     i < tax->nwords && !strncmp(tax->words[i].word, text + pos, n); i++) {
 			if (strncmp(tax->words[i].word, text + pos, tax->words[i].len))
 				continue;
-			if (*nhits == cap) {
-				h = grow_array(*hits, cap ? cap * 2 : 16, sizeof(*h));
-				if (!h)
-					return SQ_ENOMEM;
-				*hits = h;
-				cap = cap ? cap * 2 : 16;
-			}
+			if (sq_array_reserve((void **)hits, &cap, *nhits + 1, sizeof(**hits)))
+				return SQ_ENOMEM;
 			(*hits)[*nhits].pos = pos;
 			(*hits)[*nhits].len = tax->words[i].len;
 			(*hits)[*nhits].problem = tax->words[i].problem;
