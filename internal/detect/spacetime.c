@@ -161,13 +161,16 @@ static double llr(double c, double mu, double total)
  * (build_zones), so each zone's counts are the previous zone's plus the
  * added communities' running sums over the days.  Every count is a whole
  * number, so the sums are exact in any order: the same ratios as summing
- * each zone afresh.
+ * each zone afresh.  to_beat: a ratio to beat (0 for none); the result is
+ * the larger of the two.  A replicate wants only its largest ratio over
+ * every category, so each category starts from the best of those before
+ * it, and windows that cannot beat that need no logarithm.
  */
 static double best_cylinder(const struct scan *sc, const double *zone_total,
-			    const double *recent, size_t *best_zone, int64_t *best_w,
-			    double *best_c, double *best_mu)
+			    const double *recent, double to_beat, size_t *best_zone,
+			    int64_t *best_w, double *best_c, double *best_mu)
 {
-	double best = 0.0, min_cases = (double)sc->ctx->dc->spacetime_min_cases;
+	double best = to_beat, min_cases = (double)sc->ctx->dc->spacetime_min_cases;
 	double *cum = sc->cum, *c = sc->zone_recent;
 	size_t z, b, d, W = (size_t)sc->W;
 	int64_t w;
@@ -525,7 +528,7 @@ static sq_err run(struct detect_ctx *ctx)
 		if (sc.cats[k].total < (double)dc->spacetime_min_cases)
 			continue;
 		count_recent(&sc, &sc.cats[k], sc.case_day, sc.recent);
-		observed[k] = best_cylinder(&sc, ztot + k * sc.nzones, sc.recent,
+		observed[k] = best_cylinder(&sc, ztot + k * sc.nzones, sc.recent, 0.0,
 					    &bz[k], &bw[k], &bc[k], &bmu[k]);
 	}
 	rng_seed(&rng, (uint64_t)dc->spacetime_seed ^ ((uint64_t)sc.today * 0x9e3779b97f4a7c15ull));
@@ -549,7 +552,8 @@ static sq_err run(struct detect_ctx *ctx)
 			if (cat->total < (double)dc->spacetime_min_cases)
 				continue;
 			count_recent(&sc, cat, sc.perm_day, sc.recent);
-			v = best_cylinder(&sc, ztot + k * sc.nzones, sc.recent, NULL, NULL, NULL, NULL);
+			v = best_cylinder(&sc, ztot + k * sc.nzones, sc.recent, mx, NULL, NULL,
+					  NULL, NULL);
 			if (v > mx)
 				mx = v;
 		}
