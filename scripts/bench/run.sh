@@ -17,7 +17,8 @@
 #      with SUQIU_NOW at the chunk's newest update so that the detectors'
 #      windows hold data;
 #   4. the cost of linking at that size: the extra batch imported with
-#      --stats into a copy of the store (its linking CPU time per complaint);
+#      --stats into a copy of the store (its linking CPU time per complaint,
+#      the median of BENCH_BATCH_RUNS copies);
 #   5. for the largest N only: `suqiu digest --since 30d` ending at the last
 #      update, and `suqiu search` for a common word (median of 3 runs each).
 # Then a table, and as the LAST line, for machines:
@@ -33,7 +34,8 @@
 # something failed or crashed, never for a missed target.
 #
 # Environment: BENCH_CHUNK_PAGES (default 50: 10,000 records per import),
-# BENCH_BATCH (default 2000), BENCH_SEARCH (default 消防通道).
+# BENCH_BATCH (default 2000), BENCH_BATCH_RUNS (default 3: step 4's median),
+# BENCH_SEARCH (default 消防通道).
 set -euo pipefail
 
 if [ $# -lt 2 ]; then
@@ -50,6 +52,7 @@ root=$build/bench
 gen=$top/scripts/bench/gen_pages.py
 chunk=${BENCH_CHUNK_PAGES:-50}
 batch=${BENCH_BATCH:-2000}
+batch_runs=${BENCH_BATCH_RUNS:-3}
 term=${BENCH_SEARCH:-消防通道}
 timecmd=/usr/bin/time
 export SUQIU_HOTLINE_APP_SECRET=bench-dummy-secret
@@ -117,6 +120,11 @@ sum() { awk -v c="$2" '{ s += $c } END { printf "%.3f", s }' "$1"; }
 max() { awk -v c="$2" '$c > m { m = $c } END { print m + 0 }' "$1"; }
 # stat_of LOG KEY: the KEY=value of the last "stats:" line
 stat_of() { sed -n "s/.*stats:.* $2=\([^ ]*\).*/\1/p" "$1" | tail -n 1; }
+# median_stat LOG KEY: the median KEY=value of the "stats:" lines
+median_stat() {
+	sed -n "s/.*stats:.* $2=\([^ ]*\).*/\1/p" "$1" | sort -g |
+		awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 
 # median of three timings (ms) of CMD
 median_ms() {
@@ -173,17 +181,37 @@ for n in "$@"; do
 	db_bytes=$(stat -c %s "$run/suqiu.db")
 	[ ! -f "$run/suqiu.db-wal" ] || db_bytes=$((db_bytes + $(stat -c %s "$run/suqiu.db-wal")))
 
-	echo "bench: n=$n: linking the extra batch of $batch into a copy" >&2
-	cp "$run/suqiu.db" "$run/copy.db"
-	cp "$run/suqiu.db.key" "$run/copy.db.key" 2>/dev/null || true
+	# The batch's CPU swings by half from one run to the next on this
+	# machine (560-960 us per complaint at 10k): the median of batch_runs.
+	echo "bench: n=$n: linking the extra batch of $batch into a copy, $batch_runs times" >&2
 	bnow=$(rfc3339 "$(meta "$bdir" last_update)")
-	cat "$bdir"/page-*.json | SUQIU_NOW=$bnow timed "$run/batch.times" "$run/batch.log" \
-		"$suqiu" --config "$cfg" --db "$run/copy.db" import --stats --source hotline -
+	: >"$run/batch.log"
+	: >"$run/batch.times"
+	for ((b = 0; b < batch_runs; b++)); do
+		cp "$run/suqiu.db" "$run/copy.db"
+		cp "$run/suqiu.db.key" "$run/copy.db.key" 2>/dev/null || true
+		cat "$bdir"/page-*.json | SUQIU_NOW=$bnow timed "$run/batch.times" "$run/batch.log" \
+			"$suqiu" --config "$cfg" --db "$run/copy.db" import --stats --source hotline -
+		rm -f "$run/copy.db" "$run/copy.db-wal" "$run/copy.db-shm" "$run/copy.db.key"
+	done
 	bnew=$(stat_of "$run/batch.log" new)
-	link_cpu=$(stat_of "$run/batch.log" link_cpu_s)
-	store_cpu=$(stat_of "$run/batch.log" store_cpu_s)
+	link_cpu=$(median_stat "$run/batch.log" link_cpu_s)
+	store_cpu=$(median_stat "$run/batch.log" store_cpu_s)
 	cands=$(stat_of "$run/batch.log" candidates)
-	rm -f "$run/copy.db" "$run/copy.db-wal" "$run/copy.db-shm" "$run/copy.db.key"
+
+	# Linking CPU per record in the last import of a full chunk (the first
+	# import's size): the steady cost at this size, where the extra batch
+	# also pays for moving the index horizon over the days it spans.
+	steady_link=$(awk '/stats:/ {
+		r = l = 0
+		for (i = 1; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[1] == "records") r = kv[2]
+			if (kv[1] == "link_cpu_s") l = kv[2]
+		}
+		if (!full) full = r
+		if (r * 2 >= full && r > 0) last = l / r * 1e6
+	} END { printf "%.1f", last }' "$run/import.log")
 
 	digest_ms=- search_ms=-
 	if [ "$n" = "$largest" ]; then
@@ -196,7 +224,7 @@ for n in "$@"; do
 	fi
 
 	# n wall cpu detect_wall detect_cpu rss floor_wall floor_cpu bytes link_us store_us
-	# candidates_per batch_new digest search floor_fts_cpu
+	# candidates_per batch_new digest search floor_fts_cpu steady_link_us
 	awk -v n="$n" -v iw="$(sum "$run/import.times" 1)" \
 		-v iu="$(sum "$run/import.times" 2)" -v is="$(sum "$run/import.times" 3)" \
 		-v dw="$(sum "$run/detect.times" 1)" -v du="$(sum "$run/detect.times" 2)" \
@@ -206,10 +234,11 @@ for n in "$@"; do
 		-v fs="$(sum "$run/floor.times" 3)" -v bytes="$db_bytes" -v bnew="$bnew" \
 		-v lc="$link_cpu" -v sc="$store_cpu" -v cand="$cands" -v dg="$digest_ms" \
 		-v se="$search_ms" \
-		-v ffu="$(sum "$run/floor-fts.times" 2)" -v ffs="$(sum "$run/floor-fts.times" 3)" 'BEGIN {
-		printf "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%.0f\t%.1f\t%.1f\t%.1f\t%s\t%s\t%.3f\n",
+		-v ffu="$(sum "$run/floor-fts.times" 2)" -v ffs="$(sum "$run/floor-fts.times" 3)" \
+		-v sl="$steady_link" 'BEGIN {
+		printf "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%.3f\t%.3f\t%.0f\t%.1f\t%.1f\t%.1f\t%s\t%s\t%.3f\t%s\n",
 			n, iw + dw, iu + is + du + ds, dw, du + ds, rss, fw, fu + fs, bytes,
-			lc / bnew * 1e6, sc / bnew * 1e6, cand / bnew, dg, se, ffu + ffs }' >>"$results"
+			lc / bnew * 1e6, sc / bnew * 1e6, cand / bnew, dg, se, ffu + ffs, sl }' >>"$results"
 done
 
 python3 - "$results" "$smallest" "$largest" <<'EOF'
@@ -220,24 +249,27 @@ for line in open(sys.argv[1], encoding="utf-8"):
     rows[f[0]] = f
 small, large = sys.argv[2], sys.argv[3]
 print()
-print("%-9s %10s %9s %9s %8s %9s %11s %11s %9s %9s %8s" % (
+print("%-9s %10s %9s %9s %8s %9s %11s %11s %9s %9s %8s %10s" % (
     "n", "rate/s", "cpu s/1k", "detect/1k", "rss MiB", "bytes/c", "link us/c", "store us/c",
-    "cand/c", "floor x", "floor xw"))
+    "cand/c", "floor x", "floor xw", "link us/r"))
 for n, f in rows.items():
     N = int(n)
     wall, cpu, dwall, dcpu = map(float, f[1:5])
     rss = int(f[5]) / 1024
     fwall, fcpu = float(f[6]), float(f[7])
-    print("%-9s %10.0f %9.3f %9.3f %8.1f %9.0f %11.1f %11.1f %9.1f %9.2f %8.2f" % (
+    print("%-9s %10.0f %9.3f %9.3f %8.1f %9.0f %11.1f %11.1f %9.1f %9.2f %8.2f %10s" % (
         n, N / wall, cpu / N * 1000, dcpu / N * 1000, rss, int(f[8]) / N, float(f[9]),
-        float(f[10]), float(f[11]), cpu / fcpu if fcpu else 0, wall / fwall if fwall else 0))
+        float(f[10]), float(f[11]), cpu / fcpu if fcpu else 0, wall / fwall if fwall else 0,
+        f[15]))
 L, S = rows[large], rows[small]
 print()
 print("rate: complaints per wall second of import+detect; cpu s/1k: CPU seconds per 1,000")
 print("(detect/1k: the detectors' part); rss: largest peak of any suqiu process;")
 print("bytes/c: database bytes per complaint; link/store us/c: CPU microseconds per")
 print("complaint of the extra batch into a copy of the store (cand/c: candidates compared);")
-print("floor x: suqiu CPU / floor CPU (floor xw: the same in wall time).")
+print("floor x: suqiu CPU / floor CPU (floor xw: the same in wall time); link us/r: linking")
+print("CPU microseconds per record in the last full import (the batch also moves the")
+print("index horizon over the days it spans: at 1M, ~3 complaints pruned per one linked).")
 print("digest --since 30d at n=%s: %s ms; search: %s ms (median of 3)" % (large, L[12], L[13]))
 print("the floor with only the search index added (FTS5 trigram, floor --fts): %s" % ", ".join(
     "%sx the floor at n=%s" % ("%.2f" % (float(f[14]) / float(f[7])) if float(f[7]) else "-", n)
