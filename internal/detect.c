@@ -212,7 +212,7 @@ static sq_err memo_step(void *arg, size_t row, const struct store_detect_text *t
 	if (t->memo)
 		return w->cb(w->arg, row, t->memo);
 	sq_buf_reset(&w->memo);
-	if (sq_buf_adds(&w->memo, "") || w->derive(t->title, t->text, &w->memo) ||
+	if (w->derive(t->title, t->text, &w->memo) ||
 	    sq_array_reserve((void **)&ms->items, &ms->cap, ms->n + 1, sizeof(*ms->items)))
 		return sq_fail(w->ctx->err, SQ_ENOMEM, "out of memory deriving memos");
 	m = &ms->items[ms->n];
@@ -220,7 +220,7 @@ static sq_err memo_step(void *arg, size_t row, const struct store_detect_text *t
 	m->version = w->version;
 	m->complaint_id = t->id;
 	m->received_at = t->received_at;
-	if (!(m->memo = sq_strdup(w->memo.data)))
+	if (!(m->memo = sq_strdup(sq_buf_str(&w->memo))))
 		return sq_fail(w->ctx->err, SQ_ENOMEM, "out of memory deriving memos");
 	ms->n++;
 	return w->cb(w->arg, row, m->memo);

@@ -254,24 +254,22 @@ oom:
  */
 #define MEMO_VERSION DETECT_ENTITIES_VERSION
 
+/* The texts go into out first: the names found are copies, so out is then free. */
 static sq_err derive_names(const char *title, const char *text, struct sq_buf *out)
 {
-	struct sq_buf both = SQ_BUF_INIT;
 	struct detect_entity found[PER_ROW];
 	size_t k, j;
-	sq_err rc = SQ_OK;
 
-	if (sq_buf_adds(&both, title ? title : "") || sq_buf_adds(&both, "。") ||
-	    sq_buf_adds(&both, text ? text : "")) {
-		sq_buf_release(&both);
+	if (sq_buf_adds(out, title ? title : "") || sq_buf_adds(out, "。") ||
+	    sq_buf_adds(out, text ? text : ""))
 		return SQ_ENOMEM;
-	}
-	k = detect_extract_entities(both.data, found, PER_ROW);
-	for (j = 0; !rc && j < k; j++)
-		rc = sq_buf_addf(out, "%d\t%s\t%s\n", (int)found[j].type, found[j].key,
-				 found[j].name);
-	sq_buf_release(&both);
-	return rc ? SQ_ENOMEM : SQ_OK;
+	k = detect_extract_entities(out->data, found, PER_ROW);
+	sq_buf_reset(out);
+	for (j = 0; j < k; j++)
+		if (sq_buf_addf(out, "%d\t%s\t%s\n", (int)found[j].type, found[j].key,
+				found[j].name))
+			return SQ_ENOMEM;
+	return SQ_OK;
 }
 
 /* One line of a memo into e; the line's end, or NULL when it is malformed. */

@@ -153,8 +153,8 @@ sq_err detect_each_text(struct detect_ctx *ctx, int64_t since,
  * detect_each_text for a detector that needs only something derived from
  * each text (common_cause: the names in it): cb(arg, row, memo) gets, for
  * every row of ctx->in received in [since, now], what derive(title, text,
- * out) appended to out (a string, "" for nothing; title and text may be
- * NULL).  Memos are kept in the store under the detector's name and
+ * out) left in out (empty on entry, so derive may use it as scratch; ""
+ * for nothing; title and text may be NULL).  Memos are kept in the store under the detector's name and
  * version between runs, so each text is derived once, not on every run
  * while it is in the look-back: bump version whenever derive would give
  * another memo for the same text.  derive returns SQ_OK or SQ_ENOMEM.
