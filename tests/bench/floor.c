@@ -5,7 +5,8 @@
  * suqiu's import is measured against this in the same run.
  *
  * With --fts the same rows also go into an FTS5 trigram index over title,
- * text and address, row by row as suqiu's trigger puts them: the cost of
+ * text and address, row by row in the same transaction (suqiu's store adds
+ * a transaction's complaints in one statement at commit): the cost of
  * the search index alone, which any importer that offers search pays.
  *
  *     floor [--fts] DB PAGE...
