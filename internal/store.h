@@ -52,7 +52,12 @@ const char *store_path(const struct sq_store *st);
 
 /* ---- transactions ------------------------------------------------------ */
 
-/* BEGIN IMMEDIATE: take the write lock now, so a page commits or waits whole. */
+/*
+ * BEGIN IMMEDIATE: take the write lock now, so a page commits or waits
+ * whole.  Each statement's own undo journal is kept in memory (store.c):
+ * no statement of the transaction may change more than a few thousand
+ * pages (a page or batch of records, a slice of the index horizon).
+ */
 sq_err store_begin(struct sq_store *st, struct sq_error *err);
 sq_err store_commit(struct sq_store *st, struct sq_error *err);
 /* Roll back the open transaction, if any; never fails. */

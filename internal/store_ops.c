@@ -204,7 +204,7 @@ sq_err store_prune(struct sq_store *st, int64_t before, int dry_run,
 	 * SQLite with SECURE_DELETE on by default; other builds do not.) */
 	rc = store_exec(st, "PRAGMA secure_delete = ON", err);
 	if (!rc)
-		rc = store_begin(st, err);
+		rc = store_begin_spilling(st, err);
 	if (rc)
 		return rc;
 	rc = prune_count(st, before, out, err);

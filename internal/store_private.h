@@ -17,6 +17,7 @@ struct sq_store {
 	sqlite3 *db;
 	char *path;
 	int in_tx;
+	int temp_in_memory;     /* PRAGMA temp_store is MEMORY (store.c, temp_store()) */
 	uint64_t rollbacks;     /* store_rollbacks() */
 	struct {
 		const char *sql;   /* static string: identity is the pointer */
@@ -30,6 +31,13 @@ struct sq_store {
 	size_t fts_n, fts_cap;
 	int fts_deferring;
 };
+
+/*
+ * store_begin for a transaction one statement of which may change pages
+ * without bound (store_prune's UPDATE of years of complaints): that
+ * statement's journal spills to a temporary file instead of memory.
+ */
+sq_err store_begin_spilling(struct sq_store *st, struct sq_error *err);
 
 /*
  * In a transaction, take over full-text indexing from the triggers until

@@ -548,7 +548,8 @@ int store_schema_latest(void)
 }
 
 /*
- * Apply one step inside BEGIN IMMEDIATE, re-reading the version under the
+ * Apply one step inside BEGIN IMMEDIATE (its statements rewrite whole tables:
+ * their undo journals spill to files), re-reading the version under the
  * write lock: two processes opening a new file at once must not both run it.
  * *done is set when the database already was at or past target.
  */
@@ -558,7 +559,7 @@ static sq_err migrate_step(struct sq_store *st, int target, int *done, struct sq
 	int v;
 	sq_err rc;
 
-	rc = store_begin(st, err);
+	rc = store_begin_spilling(st, err);
 	if (rc)
 		return rc;
 	v = store_schema_version(st);

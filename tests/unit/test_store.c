@@ -13,6 +13,7 @@
 
 #include "dedup_compare.h"
 #include "store.h"
+#include "store_private.h"   /* store_begin_spilling, store_query_int */
 #include "testutil.h"
 #include "banned.h"
 
@@ -211,6 +212,52 @@ static void test_band_lookup_across_periods(void **state)
 		store_ids_release(&got);
 	}
 	assert_int_equal(store_commit(st, &err), SQ_OK);
+	store_close(st);
+}
+
+/*
+ * Where statements' undo journals go (store.c, temp_store()): memory in
+ * store_begin's transactions, files in store_begin_spilling's (store_prune,
+ * migrations: one statement may change years of pages), and back to files
+ * (temp_store FILE, 1) once a transaction ends, by commit or rollback, so
+ * that large sorts outside transactions spill as before.
+ */
+static int64_t temp_store_now(struct sq_store *st)
+{
+	struct sq_error err = { 0 };
+	int64_t v = -1;
+
+	assert_int_equal(store_query_int(st, "PRAGMA temp_store", 0, 0, 0, &v, "reading", &err),
+			 SQ_OK);
+	return v;
+}
+
+static void test_statement_journal_placement(void **state)
+{
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st;
+	struct store_prune_counts counts;
+
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	assert_int_equal(temp_store_now(st), 1);
+	assert_int_equal(store_begin(st, &err), SQ_OK);
+	assert_int_equal(temp_store_now(st), 2);
+	assert_int_equal(store_commit(st, &err), SQ_OK);
+	assert_int_equal(temp_store_now(st), 1);
+	assert_int_equal(store_begin(st, &err), SQ_OK);
+	store_rollback(st);
+	assert_int_equal(temp_store_now(st), 1);
+	assert_int_equal(store_begin_spilling(st, &err), SQ_OK);
+	assert_int_equal(temp_store_now(st), 1);
+	assert_int_equal(store_commit(st, &err), SQ_OK);
+	/* store_prune's own transaction leaves FILE too, and works */
+	assert_int_equal(store_prune(st, 1, 0, NULL, &counts, &err), SQ_OK);
+	assert_int_equal(temp_store_now(st), 1);
+	/* and a transaction after them is in memory again */
+	assert_int_equal(store_begin(st, &err), SQ_OK);
+	assert_int_equal(temp_store_now(st), 2);
+	store_rollback(st);
 	store_close(st);
 }
 
@@ -538,6 +585,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrates_from_every_older_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_memory_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_band_lookup_across_periods, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statement_journal_placement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detect_columns_are_indexed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
