@@ -75,19 +75,19 @@ static sq_err exec_id(struct sq_store *st, const char *sql, int64_t a, int64_t b
 	return store_step_done(st, s, what, err);
 }
 
-/* Append the first column of every row of s (already bound) to ids. */
 /*
- * dedup_bands is clustered by periods of BAND_BUCKET_S of `at` (schema
- * step 14, which computes the same with this number): the period of a
- * time, rounded down also before 1970.
+ * dedup_bands and dedup_keys are clustered by periods of INDEX_PERIOD_S of
+ * `at` (their column `bucket`; schema steps 14 and 15 compute the same with
+ * this number): the period of a time, rounded down also before 1970.
  */
-#define BAND_BUCKET_S (16 * 86400)
+#define INDEX_PERIOD_S (16 * 86400)
 
-static int64_t band_bucket(int64_t at)
+static int64_t index_period(int64_t at)
 {
-	return at >= 0 ? at / BAND_BUCKET_S : -((BAND_BUCKET_S - 1 - at) / BAND_BUCKET_S);
+	return at >= 0 ? at / INDEX_PERIOD_S : -((INDEX_PERIOD_S - 1 - at) / INDEX_PERIOD_S);
 }
 
+/* Append the first column of every row of s (already bound) to ids. */
 static sq_err collect_ids(struct sq_store *st, sqlite3_stmt *s, struct store_ids *ids,
 			  const char *what, struct sq_error *err)
 {
@@ -235,7 +235,8 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int rei
 	static const char sql_keys_clear[] = "DELETE FROM dedup_keys WHERE complaint_id = ?1";
 	static const char sql_bands_clear[] = "DELETE FROM dedup_bands WHERE complaint_id = ?1";
 	static const char sql_key[] =
-		"INSERT OR IGNORE INTO dedup_keys (key, at, complaint_id) VALUES (?1, ?2, ?3)";
+		"INSERT OR IGNORE INTO dedup_keys (bucket, key, at, complaint_id)"
+		" VALUES (?4, ?1, ?2, ?3)";
 	static const char sql_band[] =
 		"INSERT INTO dedup_bands (bucket, band, hash, at, complaint_id)"
 		" VALUES (?5, ?1, ?2, ?3, ?4)";
@@ -264,6 +265,7 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int rei
 		store_bind_text(s, 1, keys[i]);
 		sqlite3_bind_int64(s, 2, d->received_at);
 		sqlite3_bind_int64(s, 3, d->id);
+		sqlite3_bind_int64(s, 4, index_period(d->received_at));
 		rc = store_step_done(st, s, "storing a blocking key", err);
 	}
 	for (i = 0; !rc && i < nbands; i++) {
@@ -274,8 +276,34 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int rei
 		sqlite3_bind_int64(s, 2, bands[i]);
 		sqlite3_bind_int64(s, 3, d->received_at);
 		sqlite3_bind_int64(s, 4, d->id);
-		sqlite3_bind_int64(s, 5, band_bucket(d->received_at));
+		sqlite3_bind_int64(s, 5, index_period(d->received_at));
 		rc = store_step_done(st, s, "storing a band hash", err);
+	}
+	return rc;
+}
+
+/*
+ * The ids of s, the newest `limit` of [from, to] by (at, complaint_id)
+ * descending: s has ?3 from, ?4 to, ?5 the number still wanted, ?6 the
+ * period, and its other parameters bound.  Newest period first, until it
+ * has enough.
+ */
+static sq_err collect_newest(struct sq_store *st, sqlite3_stmt *s, int64_t from, int64_t to,
+			     int limit, struct store_ids *ids, const char *what,
+			     struct sq_error *err)
+{
+	int64_t p;
+	size_t got = 0, before;
+	sq_err rc = SQ_OK;
+
+	sqlite3_bind_int64(s, 3, from);
+	sqlite3_bind_int64(s, 4, to);
+	for (p = index_period(to); !rc && p >= index_period(from) && got < (size_t)limit; p--) {
+		sqlite3_bind_int(s, 5, limit - (int)got);
+		sqlite3_bind_int64(s, 6, p);
+		before = ids->n;
+		rc = collect_ids(st, s, ids, what, err);
+		got += ids->n - before;
 	}
 	return rc;
 }
@@ -283,9 +311,10 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int rei
 sq_err store_dedup_block(struct sq_store *st, const char *key, int64_t from, int64_t to,
 			 int limit, struct store_ids *ids, struct sq_error *err)
 {
+	/* ?2 is not used: the parameters are numbered as in store_dedup_band */
 	static const char sql[] =
-		"SELECT complaint_id FROM dedup_keys WHERE key = ?1 AND at BETWEEN ?2 AND ?3"
-		" ORDER BY at DESC LIMIT ?4";
+		"SELECT complaint_id FROM dedup_keys WHERE bucket = ?6 AND key = ?1"
+		" AND at BETWEEN ?3 AND ?4 ORDER BY at DESC, complaint_id DESC LIMIT ?5";
 	sqlite3_stmt *s;
 	sq_err rc;
 
@@ -293,10 +322,7 @@ sq_err store_dedup_block(struct sq_store *st, const char *key, int64_t from, int
 	if (rc)
 		return rc;
 	store_bind_text(s, 1, key);
-	sqlite3_bind_int64(s, 2, from);
-	sqlite3_bind_int64(s, 3, to);
-	sqlite3_bind_int(s, 4, limit);
-	return collect_ids(st, s, ids, "looking up blocking candidates", err);
+	return collect_newest(st, s, from, to, limit, ids, "looking up blocking candidates", err);
 }
 
 sq_err store_dedup_band(struct sq_store *st, int band, int64_t hash, int64_t from,
@@ -306,26 +332,14 @@ sq_err store_dedup_band(struct sq_store *st, int band, int64_t hash, int64_t fro
 		"SELECT complaint_id FROM dedup_bands WHERE bucket = ?6 AND band = ?1 AND hash = ?2"
 		" AND at BETWEEN ?3 AND ?4 ORDER BY at DESC, complaint_id DESC LIMIT ?5";
 	sqlite3_stmt *s;
-	int64_t b;
-	size_t got = 0, before;
-	sq_err rc = SQ_OK;
+	sq_err rc;
 
-	/* Newest period first: the most recent `limit` of the whole window. */
-	for (b = band_bucket(to); !rc && b >= band_bucket(from) && got < (size_t)limit; b--) {
-		rc = store_stmt(st, sql, &s, err);
-		if (rc)
-			break;
-		sqlite3_bind_int(s, 1, band);
-		sqlite3_bind_int64(s, 2, hash);
-		sqlite3_bind_int64(s, 3, from);
-		sqlite3_bind_int64(s, 4, to);
-		sqlite3_bind_int(s, 5, limit - (int)got);
-		sqlite3_bind_int64(s, 6, b);
-		before = ids->n;
-		rc = collect_ids(st, s, ids, "looking up band candidates", err);
-		got += ids->n - before;
-	}
-	return rc;
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int(s, 1, band);
+	sqlite3_bind_int64(s, 2, hash);
+	return collect_newest(st, s, from, to, limit, ids, "looking up band candidates", err);
 }
 
 sq_err store_dedup_df(struct sq_store *st, uint64_t term, int64_t *df, struct sq_error *err)

@@ -99,9 +99,13 @@ static void test_migrates_from_every_older_version(void **state)
 				     "INSERT INTO cursors VALUES ('hotline', '2024-05-01 09:00:00', 3);");
 		if (v >= 3)   /* linkage index rows, before they were clustered */
 			test_sql_exec(db, "INSERT INTO dedup_keys (key, at, complaint_id)"
-				     " VALUES ('c:西华社区', 1, 1), ('r:宁西路', 1, 1);"
-				     "INSERT INTO dedup_bands (band, hash, at, complaint_id)"
+				     " VALUES ('c:西华社区', 1, 1), ('r:宁西路', 1, 1);");
+		if (v >= 3 && v < 14)
+			test_sql_exec(db, "INSERT INTO dedup_bands (band, hash, at, complaint_id)"
 				     " VALUES (3, 77, 1, 1);");
+		if (v >= 14)   /* bands clustered, keys not yet */
+			test_sql_exec(db, "INSERT INTO dedup_bands (bucket, band, hash, at, complaint_id)"
+				     " VALUES (0, 3, 77, 1, 1);");
 		if (v >= 4)   /* an alert of the outbox before it carried digests */
 			test_sql_exec(db, "INSERT INTO flags (kind, cause_key, severity, summary, opened_at,"
 				     " updated_at, active_at) VALUES ('urgent', 'k', 'high', 's', 1, 1, 1);"
@@ -124,8 +128,8 @@ static void test_migrates_from_every_older_version(void **state)
 		}
 		store_close(st);
 		if (v >= 3) {
-			assert_int_equal(test_sql_int(db, "SELECT count(*) FROM dedup_keys"
-						   " WHERE key = 'c:西华社区' AND at = 1 AND complaint_id = 1"), 1);
+			assert_int_equal(test_sql_int(db, "SELECT count(*) FROM dedup_keys WHERE bucket = 0"
+						   " AND key = 'c:西华社区' AND at = 1 AND complaint_id = 1"), 1);
 			/* a road without a house number (no a: key) is found by reports
 			 * with one: indexed under n: too (by step 11, for the stores
 			 * from before it) */
@@ -145,19 +149,35 @@ static void test_migrates_from_every_older_version(void **state)
 }
 
 /*
- * Band look-ups across the periods the band rows are clustered by (16
- * days): the most recent `limit` of the window whatever period they are
- * in, newest first and, within one second, the highest id first; nothing
- * outside the window.  Data-driven: complaints on days 0..44, one band
- * hash shared by all but one.
+ * Band and blocking-key look-ups across the periods their rows are
+ * clustered by (16 days): the most recent `limit` of the window whatever
+ * period they are in, newest first and, within one second, the highest id
+ * first; nothing outside the window.  Data-driven: complaints on days
+ * 0..44, one band hash and one key shared by all but one; every case is
+ * asked of both look-ups.
  */
-static void test_band_lookup_across_periods(void **state)
+static void check_lookup(const char *what, size_t c, const struct store_ids *got,
+			 const int64_t *ids, const int *want)
+{
+	size_t j;
+
+	for (j = 0; want[j] >= 0; j++)
+		if (j >= got->n || got->v[j] != ids[want[j]])
+			fail_msg("%s, case %zu: candidate %zu is %lld, want %lld", what, c, j,
+				 j < got->n ? (long long)got->v[j] : -1LL, (long long)ids[want[j]]);
+	if (got->n != j)
+		fail_msg("%s, case %zu: %zu candidates, want %zu", what, c, got->n, j);
+}
+
+static void test_index_lookup_across_periods(void **state)
 {
 	static const struct {
 		int day;          /* received on day (from 2024-05-01) */
 		int64_t hash;
+		const char *key;
 	} rows[] = {
-		{ 0, 7 }, { 10, 7 }, { 15, 7 }, { 16, 7 }, { 16, 7 }, { 17, 9 }, { 31, 7 }, { 44, 7 },
+		{ 0, 7, "c:西华" }, { 10, 7, "c:西华" }, { 15, 7, "c:西华" }, { 16, 7, "c:西华" },
+		{ 16, 7, "c:西华" }, { 17, 9, "c:恩宁" }, { 31, 7, "c:西华" }, { 44, 7, "c:西华" },
 	};
 	static const struct {
 		int from, to, limit;
@@ -175,7 +195,7 @@ static void test_band_lookup_across_periods(void **state)
 	struct sq_error err = { 0 };
 	struct sq_store *st;
 	int64_t ids[8], day0 = 1714492800;   /* 2024-05-01T00:00:00+08:00 */
-	size_t i, j;
+	size_t i;
 
 	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
 	assert_int_equal(store_begin(st, &err), SQ_OK);
@@ -193,23 +213,21 @@ static void test_band_lookup_across_periods(void **state)
 		d.id = ids[i];
 		d.received_at = day0 + rows[i].day * 86400;
 		d.folded = "x";
-		assert_int_equal(store_dedup_index(st, &d, 0, NULL, 0, &rows[i].hash, 1, &err), SQ_OK);
+		assert_int_equal(store_dedup_index(st, &d, 0, &rows[i].key, 1, &rows[i].hash, 1, &err),
+				 SQ_OK);
 	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct store_ids got = { 0 };
+		int64_t from = day0 + cases[i].from * 86400, to = day0 + cases[i].to * 86400;
+		struct store_ids bands = { 0 }, keys = { 0 };
 
-		assert_int_equal(store_dedup_band(st, 0, 7, day0 + cases[i].from * 86400,
-						  day0 + cases[i].to * 86400, cases[i].limit, &got, &err),
+		assert_int_equal(store_dedup_band(st, 0, 7, from, to, cases[i].limit, &bands, &err),
 				 SQ_OK);
-		for (j = 0; cases[i].want[j] >= 0; j++) {
-			if (j >= got.n || got.v[j] != ids[cases[i].want[j]])
-				fail_msg("case %zu: candidate %zu is %lld, want %lld", i, j,
-					 j < got.n ? (long long)got.v[j] : -1LL,
-					 (long long)ids[cases[i].want[j]]);
-		}
-		if (got.n != j)
-			fail_msg("case %zu: %zu candidates, want %zu", i, got.n, j);
-		store_ids_release(&got);
+		check_lookup("bands", i, &bands, ids, cases[i].want);
+		assert_int_equal(store_dedup_block(st, "c:西华", from, to, cases[i].limit, &keys, &err),
+				 SQ_OK);
+		check_lookup("keys", i, &keys, ids, cases[i].want);
+		store_ids_release(&bands);
+		store_ids_release(&keys);
 	}
 	assert_int_equal(store_commit(st, &err), SQ_OK);
 	store_close(st);
@@ -584,7 +602,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_creates_latest_schema_in_wal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_from_every_older_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_memory_is_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_band_lookup_across_periods, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_lookup_across_periods, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statement_journal_placement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detect_columns_are_indexed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_kinds, setup, teardown),
