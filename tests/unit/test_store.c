@@ -234,6 +234,50 @@ static void test_index_lookup_across_periods(void **state)
 }
 
 /*
+ * A complaint's blocking keys and band hashes go with it (schema step 15's
+ * trigger, which replaced their foreign keys' cascade), and only its.
+ */
+static void test_index_rows_go_with_their_complaint(void **state)
+{
+	static const char *const keys[] = { "c:西华", "p:abc" };
+	static const int64_t bands[] = { 11, 12, 13 };
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st;
+	int64_t ids[2];
+	char sql[256];
+	size_t i;
+
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	assert_int_equal(store_begin(st, &err), SQ_OK);
+	for (i = 0; i < 2; i++) {
+		struct sq_record r;
+		struct dedup_doc d = { 0 };
+		enum store_change change;
+		char sid[16];
+
+		snprintf(sid, sizeof(sid), "G%zu", i);
+		make_record(&r, sid, 1000, SQ_STATUS_OPEN);
+		assert_int_equal(store_put_complaint(st, &r, 5000, &change, &ids[i], &err), SQ_OK);
+		d.id = ids[i];
+		d.received_at = r.received_at;
+		d.folded = "x";
+		record_release(&r);
+		assert_int_equal(store_dedup_index(st, &d, 0, keys, 2, bands, 3, &err), SQ_OK);
+	}
+	assert_int_equal(store_commit(st, &err), SQ_OK);
+	store_close(st);
+	snprintf(sql, sizeof(sql), "DELETE FROM complaints WHERE id = %lld", (long long)ids[0]);
+	test_sql_exec(f->db, sql);
+	for (i = 0; i < 2; i++) {
+		snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM dedup_keys WHERE complaint_id"
+			 " = %lld) * 10 + (SELECT count(*) FROM dedup_bands WHERE complaint_id = %lld)",
+			 (long long)ids[i], (long long)ids[i]);
+		assert_int_equal(test_sql_int(f->db, sql), i == 0 ? 0 : 23);
+	}
+}
+
+/*
  * Where statements' undo journals go (store.c, temp_store()): memory in
  * store_begin's transactions, files in store_begin_spilling's (store_prune,
  * migrations: one statement may change years of pages), and back to files
@@ -603,6 +647,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrates_from_every_older_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_memory_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_lookup_across_periods, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_rows_go_with_their_complaint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statement_journal_placement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detect_columns_are_indexed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_kinds, setup, teardown),
