@@ -123,6 +123,26 @@ char *store_col_text(sqlite3_stmt *s, int i, int *oom)
 }
 
 /*
+ * Unless told otherwise, SQLite counts every allocation for
+ * sqlite3_status() under a process-wide mutex; suqiu reads no such figure.
+ * Not counting is 3.7 % fewer instructions in an import (callgrind, the
+ * bench's 2,200-record batch into its 100k store).  Once SQLite is in use
+ * the setting can no longer change (SQLITE_MISUSE): it is only speed, so
+ * that is not an error.
+ */
+sq_err store_global_init(struct sq_error *err)
+{
+	int rc = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+
+	if (rc == SQLITE_OK || rc == SQLITE_MISUSE)
+		rc = sqlite3_initialize();
+	if (rc != SQLITE_OK)
+		return sq_fail(err, rc == SQLITE_NOMEM ? SQ_ENOMEM : SQ_EFATAL,
+			       "initializing SQLite: %s", sqlite3_errstr(rc));
+	return SQ_OK;
+}
+
+/*
  * cache_size: SQLite's default page cache is 2 MB, and linking one
  * complaint walks ~30 index ranges (blocking keys, MinHash bands, term
  * counts) spread over the whole linkage index; with 2 MB nearly every page

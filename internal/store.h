@@ -29,6 +29,14 @@ struct sq_store;
 int store_schema_latest(void);
 
 /*
+ * SQLite's process-wide settings (no allocation statistics), for cmd/:
+ * call once per process, before any thread starts and before the first
+ * store_open; without it, or after SQLite is in use, everything works a
+ * little more slowly.  SQ_ENOMEM or SQ_EFATAL when SQLite cannot start.
+ */
+sq_err store_global_init(struct sq_error *err);
+
+/*
  * Open (creating if needed) the database at path and migrate it to the
  * latest schema.  SQ_ESCHEMA when the file is newer than this program.
  */

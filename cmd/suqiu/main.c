@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "http.h"
+#include "store.h"
 #include "banned.h"
 
 #define NEEDS_CONFIG 1u
@@ -160,8 +161,9 @@ int main(int argc, char **argv)
 	{
 		struct sq_error err = { 0 };
 
-		/* libcurl's global state, once per process, before any handle. */
-		if (http_global_init(&err)) {
+		/* libcurl's and SQLite's global state, once per process, before
+		 * any handle or database. */
+		if (http_global_init(&err) || store_global_init(&err)) {
 			cli_error(NULL, &err);
 			if (cli.cfg_loaded)
 				config_release(&cli.cfg);
