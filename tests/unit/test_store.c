@@ -148,6 +148,30 @@ static void test_migrates_from_every_older_version(void **state)
 	}
 }
 
+/* Store complaint sid received at `at` (0: make_record's time) and index it
+ * under keys and bands; its id. */
+static int64_t put_indexed(struct sq_store *st, const char *sid, int64_t at,
+			   const char *const *keys, size_t nkeys, const int64_t *bands,
+			   size_t nbands)
+{
+	struct sq_error err = { 0 };
+	struct sq_record r;
+	struct dedup_doc d = { 0 };
+	enum store_change change;
+	int64_t id = 0;
+
+	make_record(&r, sid, 1000, SQ_STATUS_OPEN);
+	if (at)
+		r.received_at = at;
+	assert_int_equal(store_put_complaint(st, &r, 5000, &change, &id, &err), SQ_OK);
+	d.id = id;
+	d.received_at = r.received_at;
+	d.folded = "x";
+	record_release(&r);
+	assert_int_equal(store_dedup_index(st, &d, 0, keys, nkeys, bands, nbands, &err), SQ_OK);
+	return id;
+}
+
 /*
  * Band and blocking-key look-ups across the periods their rows are
  * clustered by (16 days): the most recent `limit` of the window whatever
@@ -200,21 +224,11 @@ static void test_index_lookup_across_periods(void **state)
 	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
 	assert_int_equal(store_begin(st, &err), SQ_OK);
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct sq_record r;
-		struct dedup_doc d = { 0 };
-		enum store_change change;
 		char sid[16];
 
 		snprintf(sid, sizeof(sid), "B%zu", i);
-		make_record(&r, sid, 1000, SQ_STATUS_OPEN);
-		r.received_at = day0 + rows[i].day * 86400;
-		assert_int_equal(store_put_complaint(st, &r, 5000, &change, &ids[i], &err), SQ_OK);
-		record_release(&r);
-		d.id = ids[i];
-		d.received_at = day0 + rows[i].day * 86400;
-		d.folded = "x";
-		assert_int_equal(store_dedup_index(st, &d, 0, &rows[i].key, 1, &rows[i].hash, 1, &err),
-				 SQ_OK);
+		ids[i] = put_indexed(st, sid, day0 + rows[i].day * 86400, &rows[i].key, 1,
+				     &rows[i].hash, 1);
 	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int64_t from = day0 + cases[i].from * 86400, to = day0 + cases[i].to * 86400;
@@ -251,19 +265,10 @@ static void test_index_rows_go_with_their_complaint(void **state)
 	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
 	assert_int_equal(store_begin(st, &err), SQ_OK);
 	for (i = 0; i < 2; i++) {
-		struct sq_record r;
-		struct dedup_doc d = { 0 };
-		enum store_change change;
 		char sid[16];
 
 		snprintf(sid, sizeof(sid), "G%zu", i);
-		make_record(&r, sid, 1000, SQ_STATUS_OPEN);
-		assert_int_equal(store_put_complaint(st, &r, 5000, &change, &ids[i], &err), SQ_OK);
-		d.id = ids[i];
-		d.received_at = r.received_at;
-		d.folded = "x";
-		record_release(&r);
-		assert_int_equal(store_dedup_index(st, &d, 0, keys, 2, bands, 3, &err), SQ_OK);
+		ids[i] = put_indexed(st, sid, 0, keys, 2, bands, 3);
 	}
 	assert_int_equal(store_commit(st, &err), SQ_OK);
 	store_close(st);
