@@ -2,11 +2,16 @@
 """Synthetic 12345-hotline feed pages for the benchmark.
 
     gen_pages.py N OUTDIR [--seed S] [--page-size 200] [--start 2024-01-01]
+                 [--first-seq 1]
 
 Writes OUTDIR/page-000001.json ... in the hotline12345 response format
 (feeds/hotline12345.md), N work orders in all, plus OUTDIR/areas.yaml with
 the communities used and OUTDIR/meta.json (counts; first and last accept
-and update times, China time) for the benchmark driver.  Realistic: operator summaries of 60-220 characters
+and update times, and last_start, the first report of the last incident:
+China time) for the benchmark driver.  --start takes a date or
+"YYYY-MM-DD HH:MM:SS"; --first-seq numbers the orders from there (the
+order number is the acceptance date and the sequence number), so that
+pages generated to follow others do not reuse their numbers.  Realistic: operator summaries of 60-220 characters
 with boilerplate, 20 categories, 240 communities with grid-coded addresses,
 15% of incidents reported several times (paraphrased, other callers, some
 repeat callers), 10% of orders appearing again later with a newer state.
@@ -89,13 +94,14 @@ def phone(rng):
     return "1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(9))
 
 
-def generate(n, seed, start):
+def generate(n, seed, start, first_seq):
     rng = random.Random(seed)
     comms = communities()
     orders = []
-    seq = 0
-    t = start
+    seq = first_seq - 1
+    t = last_start = start
     while len(orders) < n:
+        last_start = t
         cat = rng.choice(CATEGORIES)
         place = rng.choice(comms)
         number = rng.randint(1, 300)
@@ -141,7 +147,16 @@ def generate(n, seed, start):
         updates.append(newer)
     allrecs = orders + updates
     allrecs.sort(key=lambda r: (r["updateTime"], r["orderNo"]))
-    return comms, allrecs
+    return comms, allrecs, last_start
+
+
+def parse_start(s):
+    for form in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(s, form)
+        except ValueError:
+            pass
+    raise SystemExit(f"gen_pages.py: --start {s!r}: want YYYY-MM-DD or YYYY-MM-DD HH:MM:SS")
 
 
 def main():
@@ -151,9 +166,10 @@ def main():
     ap.add_argument("--seed", type=int, default=12345)
     ap.add_argument("--page-size", type=int, default=200)
     ap.add_argument("--start", default="2024-01-01")
+    ap.add_argument("--first-seq", type=int, default=1)
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)
-    comms, recs = generate(a.n, a.seed, datetime.strptime(a.start, "%Y-%m-%d"))
+    comms, recs, last_start = generate(a.n, a.seed, parse_start(a.start), a.first_seq)
     pages = [recs[i:i + a.page_size] for i in range(0, len(recs), a.page_size)]
     for i, page in enumerate(pages, 1):
         body = {"code": 0, "msg": "成功", "data": {"total": len(recs), "pageNo": i,
@@ -168,6 +184,7 @@ def main():
     meta = {"complaints": a.n, "records": len(recs), "pages": len(pages),
             "first_accept": min(r["acceptTime"] for r in recs),
             "last_accept": max(r["acceptTime"] for r in recs),
+            "last_start": fmt(last_start),
             "last_update": recs[-1]["updateTime"] if recs else None}
     with open(os.path.join(a.outdir, "meta.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=1)
