@@ -251,14 +251,15 @@ const char *store_path(const struct sq_store *st)
  * statement of the transaction, page by page.  Storing one complaint
  * changes its row and the leaves of eight indexes; the first such INSERT
  * that changed more than 64 KiB made the journal a file early in an
- * import's transaction (strace shows it): importing 2,200 records into a 100k store wrote 46,818 pages (and
- * as many 4-byte page numbers) to it, two thirds of the import's writes,
- * ~11 % of its CPU.  temp_store = MEMORY while a transaction begins keeps
- * the journal in memory for that transaction, freed after each statement:
- * right for transactions whose statements each change a bounded number of
- * pages (store_begin), not for one that may change years of them in one
- * statement (store_begin_spilling).  Outside transactions the setting goes
- * back to FILE (configure(): large sorts spill).
+ * import's transaction (strace shows it): importing 2,200 records into a
+ * 100k store wrote 46,818 pages (and as many 4-byte page numbers) to it,
+ * two thirds of the import's writes, ~11 % of its CPU.  temp_store =
+ * MEMORY while a transaction begins keeps the journal in memory for that
+ * transaction, freed after each statement: right for transactions whose
+ * statements each change a bounded number of pages (store_begin), not for
+ * one that may change years of them in one statement
+ * (store_begin_spilling).  Outside transactions the setting goes back to
+ * FILE (configure(): large sorts spill).
  */
 static sq_err temp_store(struct sq_store *st, int in_memory, struct sq_error *err)
 {
