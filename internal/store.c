@@ -281,9 +281,7 @@ static sq_err temp_store(struct sq_store *st, int in_memory, struct sq_error *er
  */
 static void temp_store_file(struct sq_store *st)
 {
-	if (st->temp_in_memory &&
-	    sqlite3_exec(st->db, "PRAGMA temp_store = FILE", NULL, NULL, NULL) == SQLITE_OK)
-		st->temp_in_memory = 0;
+	(void)temp_store(st, 0, NULL);
 }
 
 static sq_err begin(struct sq_store *st, int journal_in_memory, struct sq_error *err)

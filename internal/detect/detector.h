@@ -154,10 +154,11 @@ sq_err detect_each_text(struct detect_ctx *ctx, int64_t since,
  * each text (common_cause: the names in it): cb(arg, row, memo) gets, for
  * every row of ctx->in received in [since, now], what derive(title, text,
  * out) left in out (empty on entry, so derive may use it as scratch; ""
- * for nothing; title and text may be NULL).  Memos are kept in the store under the detector's name and
- * version between runs, so each text is derived once, not on every run
- * while it is in the look-back: bump version whenever derive would give
- * another memo for the same text.  derive returns SQ_OK or SQ_ENOMEM.
+ * for nothing; title and text may be NULL).  Memos are kept in the store
+ * under the detector's name and version between runs, so each text is
+ * derived once, not on every run while it is in the look-back: bump
+ * version whenever derive would give another memo for the same text.
+ * derive returns SQ_OK or SQ_ENOMEM.
  */
 sq_err detect_each_memo(struct detect_ctx *ctx, int64_t since, int version,
 			sq_err (*derive)(const char *title, const char *text, struct sq_buf *out),

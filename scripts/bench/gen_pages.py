@@ -11,10 +11,11 @@ and update times, and last_start, the first report of the last incident:
 China time) for the benchmark driver.  --start takes a date or
 "YYYY-MM-DD HH:MM:SS"; --first-seq numbers the orders from there (the
 order number is the acceptance date and the sequence number), so that
-pages generated to follow others do not reuse their numbers.  Realistic: operator summaries of 60-220 characters
-with boilerplate, 20 categories, 240 communities with grid-coded addresses,
-15% of incidents reported several times (paraphrased, other callers, some
-repeat callers), 10% of orders appearing again later with a newer state.
+pages generated to follow others do not reuse their numbers.  Realistic:
+operator summaries of 60-220 characters with boilerplate, 20 categories,
+240 communities with grid-coded addresses, 15% of incidents reported
+several times (paraphrased, other callers, some repeat callers), 10% of
+orders appearing again later with a newer state.
 Deterministic for a given seed.
 """
 import argparse
