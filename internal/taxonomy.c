@@ -57,6 +57,12 @@ struct tax_word {
 	size_t problem;    /* or TAX_NO_PROBLEM */
 };
 
+/* words[first, end) begin with the character ch (its UTF-8 bytes, 0: free). */
+struct tax_run {
+	uint32_t ch;
+	uint32_t first, end;
+};
+
 struct sq_taxonomy {
 	struct tax_cat *cats;
 	size_t ncats;
@@ -68,9 +74,11 @@ struct sq_taxonomy {
 	size_t nproblems;
 	struct tax_word *words;   /* sorted by word (strcmp) once loaded */
 	size_t nwords;
-	/* A bit per first_char_slot() of every word's first character: most
-	 * characters of a text begin no word and are passed over at once. */
-	unsigned char *first_chars;
+	/* The run of words beginning with each first character, found by
+	 * hashing the character: most characters of a text begin no word and
+	 * are passed over after one probe. */
+	struct tax_run *runs;
+	size_t run_mask;          /* slots - 1 (a power of two) */
 	unsigned char *prelated;  /* nproblems x nproblems: related_problems: */
 };
 
@@ -86,35 +94,56 @@ static size_t char_len(const char *s)
 	return n;
 }
 
-#define FIRST_CHAR_SLOTS 65536
-
-/* The bit of first_chars for the n bytes of one character at s. */
-static size_t first_char_slot(const char *s, size_t n)
+/* The character of n (1-4) bytes at s as one number: its UTF-8 bytes. */
+static uint32_t char_code(const char *s, size_t n)
 {
-	size_t h = 0, i;
+	uint32_t c = 0;
+	size_t i;
 
 	for (i = 0; i < n; i++)
-		h = h * 131 + (unsigned char)s[i];
-	return h % FIRST_CHAR_SLOTS;
+		c = c << 8 | (unsigned char)s[i];
+	return c;
 }
 
-static int may_start_word(const struct sq_taxonomy *tax, const char *s, size_t n)
+static size_t run_slot(const struct sq_taxonomy *tax, uint32_t ch)
 {
-	size_t slot = first_char_slot(s, n);
+	size_t slot = (size_t)((ch * 2654435761u) >> 7) & tax->run_mask;
 
-	return tax->first_chars[slot / 8] & (1u << (slot % 8));
+	while (tax->runs[slot].ch && tax->runs[slot].ch != ch)
+		slot = (slot + 1) & tax->run_mask;
+	return slot;
 }
 
+/* The words beginning with the n bytes of one character at s: [*first, end). */
+static size_t words_starting(const struct sq_taxonomy *tax, const char *s, size_t n,
+			     size_t *first)
+{
+	const struct tax_run *r = &tax->runs[run_slot(tax, char_code(s, n))];
+
+	*first = r->first;
+	return r->ch ? r->end : r->first;
+}
+
+/* The runs of the sorted words, at most half the slots full. */
 static sq_err index_first_chars(struct sq_taxonomy *tax, struct sq_error *err)
 {
-	size_t i, slot;
+	size_t slots = 16, i;
 
-	tax->first_chars = calloc(FIRST_CHAR_SLOTS / 8, 1);
-	if (!tax->first_chars)
+	while (slots < 2 * tax->nwords)
+		slots *= 2;
+	tax->runs = calloc(slots, sizeof(*tax->runs));
+	if (!tax->runs)
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	tax->run_mask = slots - 1;
 	for (i = 0; i < tax->nwords; i++) {
-		slot = first_char_slot(tax->words[i].word, char_len(tax->words[i].word));
-		tax->first_chars[slot / 8] |= (unsigned char)(1u << (slot % 8));
+		uint32_t ch = char_code(tax->words[i].word, char_len(tax->words[i].word));
+		struct tax_run *r = &tax->runs[run_slot(tax, ch)];
+
+		if (!r->ch) {
+			r->ch = ch;
+			r->first = (uint32_t)i;
+		}
+		r->end = (uint32_t)i + 1;
 	}
 	return SQ_OK;
 }
@@ -751,7 +780,7 @@ void taxonomy_free(struct sq_taxonomy *tax)
 	for (i = 0; i < tax->nwords; i++)
 		free(tax->words[i].word);
 	free(tax->words);
-	free(tax->first_chars);
+	free(tax->runs);
 	free(tax->prelated);
 	free(tax);
 }
@@ -879,45 +908,27 @@ static int cmp_hit(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* The first word (index) that starts with the n bytes at s, or tax->nwords. */
-static size_t first_word(const struct sq_taxonomy *tax, const char *s, size_t n)
-{
-	size_t lo = 0, hi = tax->nwords;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strncmp(tax->words[mid].word, s, n) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* Every word occurring in text, into *hits (malloc'd). */
-static sq_err find_words(const struct sq_taxonomy *tax, const char *text,
+static sq_err find_words(const struct sq_taxonomy *tax, const char *text, size_t len,
 			 struct tax_hit **hits, size_t *nhits)
 {
-	size_t pos, n, i, cap = 0;
+	size_t pos, n, i, end, cap = 0;
 
 	*hits = NULL;
 	*nhits = 0;
-	for (pos = 0; text[pos]; pos += n) {
+	for (pos = 0; pos < len; pos += n) {
 		n = char_len(text + pos);
-		if (!may_start_word(tax, text + pos, n))
-			continue;
-		/* words are sorted, so those beginning with this character
-		 * are one run; a few per character */
-		for (i = first_word(tax, text + pos, n);
-		     i < tax->nwords && !strncmp(tax->words[i].word, text + pos, n); i++) {
-			if (strncmp(tax->words[i].word, text + pos, tax->words[i].len))
+		/* a few words per character; their first character matches */
+		for (end = words_starting(tax, text + pos, n, &i); i < end; i++) {
+			const struct tax_word *w = &tax->words[i];
+
+			if (w->len > len - pos || memcmp(w->word + n, text + pos + n, w->len - n))
 				continue;
 			if (sq_array_reserve((void **)hits, &cap, *nhits + 1, sizeof(**hits)))
 				return SQ_ENOMEM;
 			(*hits)[*nhits].pos = pos;
-			(*hits)[*nhits].len = tax->words[i].len;
-			(*hits)[*nhits].problem = tax->words[i].problem;
+			(*hits)[*nhits].len = w->len;
+			(*hits)[*nhits].problem = w->problem;
 			(*nhits)++;
 		}
 	}
@@ -935,7 +946,7 @@ sq_err taxonomy_problem_set(const struct sq_taxonomy *tax, const char *text,
 	out->n = 0;
 	if (!tax || !tax->nwords || !len)
 		return SQ_OK;
-	if (find_words(tax, text, &hits, &nhits))
+	if (find_words(tax, text, len, &hits, &nhits))
 		goto out;
 	used = calloc(len, 1);
 	named = calloc(tax->nproblems, 1);

@@ -469,6 +469,11 @@ static void test_problems(void **state)
 		{ "", "" },
 		/* words do not run across a space (a punctuation mark) */
 		{ "电 梯", "" },
+		/* a word ending the text counts; one the text ends inside does not */
+		{ "楼道里有燃气", "gas" },
+		{ "有股臭鸡蛋", "" },
+		{ "电", "" },
+		{ "唱k", "" },
 	};
 	struct sq_taxonomy *tax;
 	struct sq_error err = { 0, "" };
