@@ -205,12 +205,15 @@ static double best_cylinder(const struct scan *sc, const double *zone_total,
 				continue;
 			mu = zone_total[z] * sc->recent_total[w] / sc->total;
 			/*
-			 * llr <= c log(c / mu) <= c (c - mu) / mu, since its second
-			 * term is never positive and log x <= x - 1; the bound is far
-			 * from tight, so a window under it cannot beat the best and
-			 * needs no logarithm.
+			 * log x <= x - 1 bounds both terms of llr: with C the
+			 * total, llr <= c (c - mu) / mu + (C - c) (mu - c) / (C - mu)
+			 * = C (c - mu)^2 / (mu (C - mu)), about twice the ratio
+			 * itself when c is near mu, where most windows are.  A
+			 * window under that bound cannot beat the best and needs
+			 * no logarithm.  (The bound before was c (c - mu) / mu,
+			 * the first term's alone: c / (c - mu) times looser.)
 			 */
-			if (cw * (cw - mu) <= best * mu)
+			if (sc->total * (cw - mu) * (cw - mu) <= best * mu * (sc->total - mu))
 				continue;
 			r = llr(cw, mu, sc->total);
 			if (r > best) {
@@ -462,7 +465,7 @@ static sq_err run(struct detect_ctx *ctx)
 	const struct sq_detect_config *dc = ctx->dc;
 	int64_t interval = dc->spacetime_interval_ms > 0 ? dc->spacetime_interval_ms / 1000 : 6 * 3600;
 	int64_t R = dc->spacetime_replicates > 0 ? dc->spacetime_replicates : 999;
-	double per_day, *observed = NULL, *maxima = NULL, *ztot = NULL;
+	double per_day, *observed = NULL, *maxima = NULL, *ztot = NULL, least = 0.0, largest = 0.0;
 	size_t *bz = NULL, k, i;
 	int64_t *bw = NULL, r;
 	double *bc = NULL, *bmu = NULL;
@@ -531,10 +534,23 @@ static sq_err run(struct detect_ctx *ctx)
 		observed[k] = best_cylinder(&sc, ztot + k * sc.nzones, sc.recent, 0.0,
 					    &bz[k], &bw[k], &bc[k], &bmu[k]);
 	}
+	/*
+	 * The p-values below ask only whether a replicate's maximum reaches
+	 * each observed ratio.  So a replicate starts just under the least of
+	 * them (a maximum below it answers every question alike, and windows
+	 * under it need no logarithm) and stops once it has reached the
+	 * largest; with none observed, no replicate is needed.
+	 */
+	for (k = 0; k < sc.ncats; k++) {
+		if (observed[k] > 0.0 && (least == 0.0 || observed[k] < least))
+			least = observed[k];
+		if (observed[k] > largest)
+			largest = observed[k];
+	}
 	rng_seed(&rng, (uint64_t)dc->spacetime_seed ^ ((uint64_t)sc.today * 0x9e3779b97f4a7c15ull));
 	memcpy(sc.perm_day, sc.case_day, sc.ncases * sizeof(*sc.perm_day));
-	for (r = 0; r < R; r++) {
-		double mx = 0.0;
+	for (r = 0; r < R && largest > 0.0; r++) {
+		double mx = nextafter(least, 0.0);
 
 		/* Fisher-Yates over every case's day: cells and days keep their
 		 * totals, only their pairing is random. */
@@ -545,7 +561,7 @@ static sq_err run(struct detect_ctx *ctx)
 			sc.perm_day[i - 1] = sc.perm_day[j];
 			sc.perm_day[j] = t;
 		}
-		for (k = 0; k < sc.ncats; k++) {
+		for (k = 0; k < sc.ncats && mx < largest; k++) {
 			struct cat *cat = &sc.cats[k];
 			double v;
 
