@@ -196,7 +196,8 @@ static double best_cylinder(const struct scan *sc, const double *zone_total,
 			for (d = 0; d < W; d++)
 				c[d] += cum[b * W + d];
 		}
-		if (zone_total[z] < min_cases)
+		/* c[] only grows with the window: the longest has the most */
+		if (zone_total[z] < min_cases || c[W - 1] < min_cases)
 			continue;
 		for (w = 1; w <= sc->W; w++) {
 			double mu, r, cw = c[w - 1];
