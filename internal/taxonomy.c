@@ -2,9 +2,12 @@
  * taxonomy.c — load config/taxonomy.yaml with libyaml's document API and
  * answer label and compatibility look-ups (see taxonomy.h).
  *
- * The tables are small (tens of keys, a few hundred labels), so look-ups
- * are linear scans over canonical strings: simpler than a hash table and
- * far below the cost of anything else done per record.
+ * The label and category tables are small (tens of keys, a few hundred
+ * labels), so their look-ups are linear scans over canonical strings:
+ * simpler than a hash table and far below the cost of anything else done
+ * per record.  The problem words are the exception: linking looks for them
+ * at every character of every candidate's text, so each first character
+ * leads through a small hash table to its run of words.
  */
 #include "taxonomy.h"
 
