@@ -117,14 +117,17 @@ static size_t run_slot(const struct sq_taxonomy *tax, uint32_t ch)
 	return slot;
 }
 
-/* The words beginning with the n bytes of one character at s: [*first, end). */
+/*
+ * The words beginning with the n bytes of one character at s: [*first, end)
+ * (empty at a free slot, which calloc left 0, 0).
+ */
 static size_t words_starting(const struct sq_taxonomy *tax, const char *s, size_t n,
 			     size_t *first)
 {
 	const struct tax_run *r = &tax->runs[run_slot(tax, char_code(s, n))];
 
 	*first = r->first;
-	return r->ch ? r->end : r->first;
+	return r->end;
 }
 
 /* The runs of the sorted words, at most half the slots full. */

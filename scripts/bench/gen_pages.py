@@ -152,12 +152,10 @@ def generate(n, seed, start, first_seq):
 
 
 def parse_start(s):
-    for form in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(s, form)
-        except ValueError:
-            pass
-    raise SystemExit(f"gen_pages.py: --start {s!r}: want YYYY-MM-DD or YYYY-MM-DD HH:MM:SS")
+    try:
+        return datetime.fromisoformat(s)
+    except ValueError:
+        raise SystemExit(f"gen_pages.py: --start {s!r}: want YYYY-MM-DD or YYYY-MM-DD HH:MM:SS")
 
 
 def main():

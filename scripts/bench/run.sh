@@ -151,7 +151,7 @@ for n in "$@"; do
 	# follow-ups moved the newest report, and with it the linkage index's
 	# horizon, three days for one day of reports, and at 1M it pruned 2.7
 	# complaints for each it linked.)  Its order numbers start at 9000001.
-	start=$(python3 -c 'import datetime,sys; print(datetime.datetime.strptime(sys.argv[1], "%Y-%m-%d %H:%M:%S") + datetime.timedelta(minutes=1))' "$(meta "$data" last_start)")
+	start=$(python3 -c 'import datetime,sys; print(datetime.datetime.fromisoformat(sys.argv[1]) + datetime.timedelta(minutes=1))' "$(meta "$data" last_start)")
 	bdir=$root/batch-$n
 	ensure_data "$bdir" "$batch" --seed 20240501 --start "$start" --first-seq 9000001
 	run=$root/run-$n
