@@ -191,6 +191,8 @@ sq_err store_open_at_version(const char *path, int target, struct sq_store **out
 	}
 	rc = configure(st, err);
 	if (!rc)
+		rc = store_index_register(st, err);
+	if (!rc)
 		rc = store_migrate(st, target, err);
 	if (rc) {
 		store_close(st);
@@ -218,6 +220,7 @@ void store_close(struct sq_store *st)
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		sqlite3_close(st->db);
 	}
+	store_index_free(st);
 	free(st->fts_ids);
 	free(st->path);
 	free(st);
@@ -295,7 +298,10 @@ static sq_err begin(struct sq_store *st, int journal_in_memory, struct sq_error 
 		return rc;
 	}
 	st->in_tx = 1;
-	return SQ_OK;
+	rc = store_index_check(st, err);
+	if (rc)
+		store_rollback(st);
+	return rc;
 }
 
 sq_err store_begin(struct sq_store *st, struct sq_error *err)
@@ -329,6 +335,7 @@ void store_rollback(struct sq_store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		st->rollbacks++;
 	}
+	store_index_forget(st);
 	st->in_tx = 0;
 	temp_store_file(st);
 }

@@ -151,7 +151,7 @@ sq_err store_source_health(struct sq_store *st, const char *source, int64_t *las
  * Tables (schema step 3): incidents(id, opened_at, last_at, category,
  * community, size, created_at) with complaints.incident_id pointing at it;
  * dedup_links (why each complaint is in its incident); dedup_docs,
- * dedup_keys, dedup_bands, dedup_df, dedup_stats (the linkage index);
+ * dedup_sigs (schema step 16), dedup_df, dedup_stats (the linkage index);
  * dedup_decisions (analysts' merges and splits, and merges made by declared
  * links); dedup_apart (complaint, incident) pairs an analyst separated.
  * Only dedup.c writes them; the functions below run inside the caller's
@@ -198,8 +198,11 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int rei
 
 /*
  * Candidates: complaints indexed under key (resp. with band hash `hash` in
- * band `band`) received in [from, to], most recent first, at most limit,
- * appended to ids (which may then hold an id twice: store_ids_unique).
+ * band `band`) received in [from, to], most recent first (by received_at,
+ * then id), at most limit, appended to ids (which may then hold an id
+ * twice: store_ids_unique).  Answered from the index's rows of that time
+ * held in memory (store_index.c), read on the first look-up that needs
+ * them: a run's look-ups read each row about once.
  */
 sq_err store_dedup_block(struct sq_store *st, const char *key, int64_t from, int64_t to,
 			 int limit, struct store_ids *ids, struct sq_error *err);

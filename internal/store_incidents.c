@@ -75,18 +75,6 @@ static sq_err exec_id(struct sq_store *st, const char *sql, int64_t a, int64_t b
 	return store_step_done(st, s, what, err);
 }
 
-/*
- * dedup_bands and dedup_keys are clustered by periods of INDEX_PERIOD_S of
- * `at` (their column `bucket`; schema steps 14 and 15 compute the same with
- * this number): the period of a time, rounded down also before 1970.
- */
-#define INDEX_PERIOD_S (16 * 86400)
-
-static int64_t index_period(int64_t at)
-{
-	return at >= 0 ? at / INDEX_PERIOD_S : -((INDEX_PERIOD_S - 1 - at) / INDEX_PERIOD_S);
-}
-
 /* Append the first column of every row of s (already bound) to ids. */
 static sq_err collect_ids(struct sq_store *st, sqlite3_stmt *s, struct store_ids *ids,
 			  const char *what, struct sq_error *err)
@@ -232,16 +220,7 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int rei
 	static const char sql_doc[] =
 		"INSERT OR REPLACE INTO dedup_docs (complaint_id, folded, addr_key, road_key,"
 		" landmarks, buildings) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-	static const char sql_keys_clear[] = "DELETE FROM dedup_keys WHERE complaint_id = ?1";
-	static const char sql_bands_clear[] = "DELETE FROM dedup_bands WHERE complaint_id = ?1";
-	static const char sql_key[] =
-		"INSERT OR IGNORE INTO dedup_keys (bucket, key, at, complaint_id)"
-		" VALUES (?4, ?1, ?2, ?3)";
-	static const char sql_band[] =
-		"INSERT INTO dedup_bands (bucket, band, hash, at, complaint_id)"
-		" VALUES (?5, ?1, ?2, ?3, ?4)";
 	sqlite3_stmt *s;
-	size_t i;
 	sq_err rc;
 
 	rc = store_stmt(st, sql_doc, &s, err);
@@ -254,92 +233,10 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int rei
 	store_bind_text(s, 5, d->landmarks);
 	store_bind_text(s, 6, d->buildings);
 	rc = store_step_done(st, s, "indexing a complaint", err);
-	if (!rc && reindex)
-		rc = exec_id(st, sql_keys_clear, d->id, 0, "clearing blocking keys", err);
-	if (!rc && reindex)
-		rc = exec_id(st, sql_bands_clear, d->id, 0, "clearing band hashes", err);
-	for (i = 0; !rc && i < nkeys; i++) {
-		rc = store_stmt(st, sql_key, &s, err);
-		if (rc)
-			break;
-		store_bind_text(s, 1, keys[i]);
-		sqlite3_bind_int64(s, 2, d->received_at);
-		sqlite3_bind_int64(s, 3, d->id);
-		sqlite3_bind_int64(s, 4, index_period(d->received_at));
-		rc = store_step_done(st, s, "storing a blocking key", err);
-	}
-	for (i = 0; !rc && i < nbands; i++) {
-		rc = store_stmt(st, sql_band, &s, err);
-		if (rc)
-			break;
-		sqlite3_bind_int(s, 1, (int)i);
-		sqlite3_bind_int64(s, 2, bands[i]);
-		sqlite3_bind_int64(s, 3, d->received_at);
-		sqlite3_bind_int64(s, 4, d->id);
-		sqlite3_bind_int64(s, 5, index_period(d->received_at));
-		rc = store_step_done(st, s, "storing a band hash", err);
-	}
+	if (!rc)
+		rc = store_index_put(st, d->id, d->received_at, reindex, keys, nkeys, bands, nbands,
+				     err);
 	return rc;
-}
-
-/*
- * The ids of s, the newest `limit` of [from, to] by (at, complaint_id)
- * descending: s has ?3 from, ?4 to, ?5 the number still wanted, ?6 the
- * period, and its other parameters bound.  Newest period first, until it
- * has enough.
- */
-static sq_err collect_newest(struct sq_store *st, sqlite3_stmt *s, int64_t from, int64_t to,
-			     int limit, struct store_ids *ids, const char *what,
-			     struct sq_error *err)
-{
-	int64_t p;
-	size_t got = 0, before;
-	sq_err rc = SQ_OK;
-
-	sqlite3_bind_int64(s, 3, from);
-	sqlite3_bind_int64(s, 4, to);
-	for (p = index_period(to); !rc && p >= index_period(from) && got < (size_t)limit; p--) {
-		sqlite3_bind_int(s, 5, limit - (int)got);
-		sqlite3_bind_int64(s, 6, p);
-		before = ids->n;
-		rc = collect_ids(st, s, ids, what, err);
-		got += ids->n - before;
-	}
-	return rc;
-}
-
-sq_err store_dedup_block(struct sq_store *st, const char *key, int64_t from, int64_t to,
-			 int limit, struct store_ids *ids, struct sq_error *err)
-{
-	/* ?2 is not used: the parameters are numbered as in store_dedup_band */
-	static const char sql[] =
-		"SELECT complaint_id FROM dedup_keys WHERE bucket = ?6 AND key = ?1"
-		" AND at BETWEEN ?3 AND ?4 ORDER BY at DESC, complaint_id DESC LIMIT ?5";
-	sqlite3_stmt *s;
-	sq_err rc;
-
-	rc = store_stmt(st, sql, &s, err);
-	if (rc)
-		return rc;
-	store_bind_text(s, 1, key);
-	return collect_newest(st, s, from, to, limit, ids, "looking up blocking candidates", err);
-}
-
-sq_err store_dedup_band(struct sq_store *st, int band, int64_t hash, int64_t from,
-			int64_t to, int limit, struct store_ids *ids, struct sq_error *err)
-{
-	static const char sql[] =
-		"SELECT complaint_id FROM dedup_bands WHERE bucket = ?6 AND band = ?1 AND hash = ?2"
-		" AND at BETWEEN ?3 AND ?4 ORDER BY at DESC, complaint_id DESC LIMIT ?5";
-	sqlite3_stmt *s;
-	sq_err rc;
-
-	rc = store_stmt(st, sql, &s, err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int(s, 1, band);
-	sqlite3_bind_int64(s, 2, hash);
-	return collect_newest(st, s, from, to, limit, ids, "looking up band candidates", err);
 }
 
 sq_err store_dedup_df(struct sq_store *st, uint64_t term, int64_t *df, struct sq_error *err)

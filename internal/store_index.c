@@ -1,19 +1,563 @@
 /*
- * The linkage index's horizon (store.h, "linkage index horizon"): the
- * blocking keys and band hashes of complaints received long before the
- * newest one can never be a candidate for new traffic, so they are removed
- * a slice at a time, and the index stays the size of the window instead of
- * growing with the store.
+ * The linkage index (store.h, "incidents and record linkage"): for each
+ * indexed complaint one row of dedup_sigs, (at, complaint_id, sig), sig the
+ * 64-bit hashes of its blocking keys and MinHash bands; the look-ups answer
+ * from those rows held in memory, and pruning removes the rows of
+ * complaints behind the horizon.
+ *
+ * Why in memory: linking one complaint looks ~30 keys and bands up and
+ * indexes ~30 of its own; kept as one B-tree row per (key, complaint), at a
+ * million stored those trees were 312 MB, and their look-ups, inserts,
+ * pruning and the pages they wrote were ~40 % of an import
+ * (docs/performance.md).  One row per complaint is ~250 bytes, written
+ * once; the look-ups of a run need only the rows of the time their windows
+ * cover, which are read once (`resident_cover`) into a hash table of
+ * chains, each chain newest first, as the B-tree answered them: the newest
+ * `limit` in [from, to] by (at, complaint_id) descending.
+ *
+ * The rows in memory stay exactly those of dedup_sigs in [lo, hi]: this
+ * connection's writes there are applied to both; a rollback, another
+ * connection's commit (PRAGMA data_version, at each transaction's start)
+ * or pruning inside [lo, hi] drops them, and the next look-up reads again.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "store.h"
 #include "store_private.h"
 #include "banned.h"
 
 /* dedup_stats row: complaints received before this have no keys left. */
 #define PRUNED_BEFORE "index_pruned_before"
+
+/* A cover that would hold more postings than this is read afresh instead
+ * of grown (about 24 bytes a posting and 32 per distinct hash). */
+#define RESIDENT_MAX_POSTINGS (2u << 20)
+
+/* A blob of a complaint's hashes: eight bytes each, little-endian. */
+#define SIG_BYTES 8
+
+/* One complaint under one hash; its chain runs newest first. */
+struct posting {
+	int64_t at, id;
+	uint32_t next;   /* index + 1 of the next older posting; 0 ends the chain */
+};
+
+struct chain {
+	uint64_t hash;
+	uint32_t head;   /* index + 1 of the newest posting; 0: empty */
+	uint32_t used;   /* the slot holds a hash (chains are never unlinked) */
+};
+
+struct store_resident {
+	int loaded;
+	int64_t lo, hi;           /* every row with at in [lo, hi] is here */
+	int64_t data_version;     /* PRAGMA data_version when read */
+	struct chain *slots;      /* open addressing, nslots a power of two */
+	size_t nslots, nchains;
+	struct posting *post;
+	size_t npost, cap;
+};
+
+/* ---- hashes -------------------------------------------------------------- */
+
+/* splitmix64's finalizer: every input bit reaches every output bit. */
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* A blocking key: FNV-1a of its bytes, mixed. */
+static uint64_t key_hash(const char *key)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return mix64(h);
+}
+
+/* A MinHash band's hash, told apart from the same hash in another band
+ * and from any key's by the band's own mixed constant. */
+static uint64_t band_hash(int band, int64_t hash)
+{
+	return mix64((uint64_t)hash ^ mix64(0x9e3779b97f4a7c15ULL * (uint64_t)(band + 1)));
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sort v and drop repeats (one posting per complaint and hash); the new n. */
+static size_t unique_u64(uint64_t *v, size_t n)
+{
+	size_t i, k = 0;
+
+	qsort(v, n, sizeof(*v), cmp_u64);
+	for (i = 0; i < n; i++)
+		if (!k || v[i] != v[k - 1])
+			v[k++] = v[i];
+	return k;
+}
+
+static void sig_encode(const uint64_t *v, size_t n, unsigned char *out)
+{
+	size_t i;
+	int b;
+
+	for (i = 0; i < n; i++)
+		for (b = 0; b < SIG_BYTES; b++)
+			out[i * SIG_BYTES + (size_t)b] = (unsigned char)(v[i] >> (8 * b));
+}
+
+static uint64_t sig_hash_at(const unsigned char *sig, size_t i)
+{
+	uint64_t h = 0;
+	int b;
+
+	for (b = SIG_BYTES - 1; b >= 0; b--)
+		h = h << 8 | sig[i * SIG_BYTES + (size_t)b];
+	return h;
+}
+
+/*
+ * suqiu_index_sig(a, b), an aggregate for the schema step that built
+ * dedup_sigs from the tables of one row per key and band: b NULL, a is a
+ * blocking key; else a is the band and b its hash.  The blob of their
+ * hashes, sorted, as store_dedup_index writes it.
+ */
+struct sig_acc {
+	uint64_t *v;
+	size_t n, cap;
+	int oom;
+};
+
+static void sig_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct sig_acc *acc = sqlite3_aggregate_context(ctx, sizeof(*acc));
+	uint64_t h;
+
+	(void)argc;
+	if (!acc) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if (acc->oom)
+		return;
+	if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+		const unsigned char *key = sqlite3_value_text(argv[0]);
+
+		if (!key)
+			return;
+		h = key_hash((const char *)key);
+	} else {
+		h = band_hash(sqlite3_value_int(argv[0]), sqlite3_value_int64(argv[1]));
+	}
+	if (sq_array_reserve((void **)&acc->v, &acc->cap, acc->n + 1, sizeof(*acc->v))) {
+		acc->oom = 1;
+		return;
+	}
+	acc->v[acc->n++] = h;
+}
+
+static void sig_final(sqlite3_context *ctx)
+{
+	struct sig_acc *acc = sqlite3_aggregate_context(ctx, 0);
+	unsigned char *blob;
+	size_t n;
+
+	if (!acc || acc->oom) {
+		if (acc)
+			free(acc->v);
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	n = unique_u64(acc->v, acc->n);
+	blob = sqlite3_malloc64(n * SIG_BYTES + 1);
+	if (blob) {
+		sig_encode(acc->v, n, blob);
+		sqlite3_result_blob64(ctx, blob, n * SIG_BYTES, sqlite3_free);
+	} else {
+		sqlite3_result_error_nomem(ctx);
+	}
+	free(acc->v);
+}
+
+sq_err store_index_register(struct sq_store *st, struct sq_error *err)
+{
+	if (sqlite3_create_function_v2(st->db, "suqiu_index_sig", 2,
+				       SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
+				       NULL, NULL, sig_step, sig_final, NULL) != SQLITE_OK)
+		return store_db_error(st, "registering the linkage index's function", err);
+	return SQ_OK;
+}
+
+/* ---- the rows in memory -------------------------------------------------- */
+
+static void resident_clear(struct store_resident *r)
+{
+	free(r->slots);
+	free(r->post);
+	memset(r, 0, sizeof(*r));
+}
+
+void store_index_forget(struct sq_store *st)
+{
+	if (st->resident)
+		resident_clear(st->resident);
+}
+
+void store_index_free(struct sq_store *st)
+{
+	store_index_forget(st);
+	free(st->resident);
+	st->resident = NULL;
+}
+
+static sq_err data_version(struct sq_store *st, int64_t *v, struct sq_error *err)
+{
+	return store_query_int(st, "PRAGMA data_version", 0, 0, 0, v,
+			       "checking for other writers", err);
+}
+
+sq_err store_index_check(struct sq_store *st, struct sq_error *err)
+{
+	int64_t v;
+	sq_err rc;
+
+	if (!st->resident || !st->resident->loaded)
+		return SQ_OK;
+	rc = data_version(st, &v, err);
+	if (rc || v != st->resident->data_version)
+		store_index_forget(st);
+	return rc;
+}
+
+/* The slot of hash: its chain's, or the free one where it would go. */
+static struct chain *slot_of(const struct store_resident *r, uint64_t hash)
+{
+	size_t i = (size_t)hash & (r->nslots - 1);
+
+	while (r->slots[i].used && r->slots[i].hash != hash)
+		i = (i + 1) & (r->nslots - 1);
+	return &r->slots[i];
+}
+
+static sq_err grow_slots(struct store_resident *r)
+{
+	struct store_resident old = *r;
+	size_t i, n = r->nslots ? r->nslots * 2 : 1024;
+
+	r->slots = calloc(n, sizeof(*r->slots));
+	if (!r->slots) {
+		r->slots = old.slots;
+		return SQ_ENOMEM;
+	}
+	r->nslots = n;
+	for (i = 0; i < old.nslots; i++)
+		if (old.slots[i].used)
+			*slot_of(r, old.slots[i].hash) = old.slots[i];
+	free(old.slots);
+	return SQ_OK;
+}
+
+static int newer(int64_t at, int64_t id, const struct posting *p)
+{
+	return at > p->at || (at == p->at && id > p->id);
+}
+
+/* Put (at, id) into hash's chain, in its place by (at, id) descending. */
+static sq_err resident_add(struct store_resident *r, uint64_t hash, int64_t at, int64_t id)
+{
+	struct chain *c;
+	uint32_t *link;
+
+	if ((r->nchains + 1) * 10 > r->nslots * 7 && grow_slots(r))
+		return SQ_ENOMEM;
+	if (r->npost >= UINT32_MAX - 1 ||
+	    sq_array_reserve((void **)&r->post, &r->cap, r->npost + 1, sizeof(*r->post)))
+		return SQ_ENOMEM;
+	c = slot_of(r, hash);
+	if (!c->used) {
+		c->used = 1;
+		c->hash = hash;
+		r->nchains++;
+	}
+	link = &c->head;
+	while (*link && !newer(at, id, &r->post[*link - 1]))
+		link = &r->post[*link - 1].next;
+	r->post[r->npost] = (struct posting){ .at = at, .id = id, .next = *link };
+	*link = (uint32_t)++r->npost;
+	return SQ_OK;
+}
+
+/* Take id out of hash's chain (its posting is left unused). */
+static void resident_remove(struct store_resident *r, uint64_t hash, int64_t id)
+{
+	struct chain *c;
+	uint32_t *link;
+
+	if (!r->nslots)
+		return;
+	c = slot_of(r, hash);
+	if (!c->used)
+		return;
+	for (link = &c->head; *link; link = &r->post[*link - 1].next)
+		if (r->post[*link - 1].id == id) {
+			*link = r->post[*link - 1].next;
+			return;
+		}
+}
+
+/* Apply one row's hashes: add or remove complaint id at `at`. */
+static sq_err resident_row(struct store_resident *r, int add, int64_t at, int64_t id,
+			   const unsigned char *sig, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!add)
+			resident_remove(r, sig_hash_at(sig, i), id);
+		else if (resident_add(r, sig_hash_at(sig, i), at, id))
+			return SQ_ENOMEM;
+	}
+	return SQ_OK;
+}
+
+static int in_cover(const struct store_resident *r, int64_t at)
+{
+	return r->loaded && at >= r->lo && at <= r->hi;
+}
+
+/* Read the rows with at in [from, to], oldest first, into memory. */
+static sq_err resident_read(struct sq_store *st, int64_t from, int64_t to, struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT at, complaint_id, sig FROM dedup_sigs WHERE at BETWEEN ?1 AND ?2"
+		" ORDER BY at, complaint_id";
+	struct store_resident *r = st->resident;
+	sqlite3_stmt *s;
+	int step;
+	sq_err rc;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, to);
+	while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 1);
+		const unsigned char *sig = sqlite3_column_blob(s, 2);
+		size_t bytes = (size_t)sqlite3_column_bytes(s, 2);
+
+		if (bytes % SIG_BYTES)
+			rc = sq_fail(err, SQ_EDB, "%s: the linkage index row of complaint %lld is"
+				     " damaged (%zu bytes)", st->path, (long long)id, bytes);
+		else if (bytes && !sig)
+			rc = sq_fail(err, SQ_ENOMEM, "out of memory reading the linkage index");
+		else if (resident_row(r, 1, sqlite3_column_int64(s, 0), id, sig, bytes / SIG_BYTES))
+			rc = sq_fail(err, SQ_ENOMEM, "out of memory reading the linkage index");
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = store_db_error(st, "reading the linkage index", err);
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int64_t add_sat(int64_t a, int64_t b)
+{
+	if (b > 0 && a > INT64_MAX - b)
+		return INT64_MAX;
+	if (b < 0 && a < INT64_MIN - b)
+		return INT64_MIN;
+	return a + b;
+}
+
+/*
+ * Make [from, to] resident.  A window later than the cover extends it
+ * (rows come newest last, so each goes to the head of its chain); any
+ * other miss reads afresh.  A quarter of the window's span more on each
+ * side, so that a run moving forward in time reads each row about once.
+ */
+static sq_err resident_cover(struct sq_store *st, int64_t from, int64_t to, struct sq_error *err)
+{
+	struct store_resident *r = st->resident;
+	int64_t margin = to > from ? (to / 4 - from / 4) : 0, lo, hi;
+	sq_err rc;
+
+	if (!r) {
+		r = st->resident = calloc(1, sizeof(*r));
+		if (!r)
+			return sq_fail(err, SQ_ENOMEM, "out of memory reading the linkage index");
+	}
+	if (!st->in_tx) {
+		/* outside a transaction another writer may come in between */
+		rc = store_index_check(st, err);
+		if (rc)
+			return rc;
+	}
+	if (r->loaded && from >= r->lo && to <= r->hi)
+		return SQ_OK;
+	hi = add_sat(to, margin);
+	if (r->loaded && from >= r->lo && r->npost < RESIDENT_MAX_POSTINGS) {
+		lo = r->hi + 1;
+	} else {
+		resident_clear(r);
+		lo = r->lo = add_sat(from, -margin);
+		rc = data_version(st, &r->data_version, err);
+		if (rc)
+			return rc;
+	}
+	rc = resident_read(st, lo, hi, err);
+	if (rc) {
+		resident_clear(r);
+		return rc;
+	}
+	r->hi = hi;
+	r->loaded = 1;
+	return SQ_OK;
+}
+
+/* The newest `limit` of hash's chain in [from, to], appended to ids. */
+static sq_err resident_lookup(struct sq_store *st, uint64_t hash, int64_t from, int64_t to,
+			      int limit, struct store_ids *ids, struct sq_error *err)
+{
+	const struct store_resident *r;
+	const struct chain *c;
+	uint32_t i;
+	int got = 0;
+	sq_err rc;
+
+	rc = resident_cover(st, from, to, err);
+	if (rc)
+		return rc;
+	r = st->resident;
+	if (!r->nslots)
+		return SQ_OK;
+	c = slot_of(r, hash);
+	for (i = c->used ? c->head : 0; i && got < limit; i = r->post[i - 1].next) {
+		const struct posting *p = &r->post[i - 1];
+
+		if (p->at > to)
+			continue;
+		if (p->at < from)
+			break;
+		if (store_ids_push(ids, p->id))
+			return sq_fail(err, SQ_ENOMEM, "out of memory looking up candidates");
+		got++;
+	}
+	return SQ_OK;
+}
+
+sq_err store_dedup_block(struct sq_store *st, const char *key, int64_t from, int64_t to,
+			 int limit, struct store_ids *ids, struct sq_error *err)
+{
+	return resident_lookup(st, key_hash(key), from, to, limit, ids, err);
+}
+
+sq_err store_dedup_band(struct sq_store *st, int band, int64_t hash, int64_t from,
+			int64_t to, int limit, struct store_ids *ids, struct sq_error *err)
+{
+	return resident_lookup(st, band_hash(band, hash), from, to, limit, ids, err);
+}
+
+/* ---- writing a complaint's row ------------------------------------------- */
+
+/* Remove complaint id's row, and its postings if they are resident. */
+static sq_err remove_row(struct sq_store *st, int64_t id, struct sq_error *err)
+{
+	static const char sql_get[] = "SELECT at, sig FROM dedup_sigs WHERE complaint_id = ?1";
+	static const char sql_del[] = "DELETE FROM dedup_sigs WHERE complaint_id = ?1";
+	struct store_resident *r = st->resident;
+	sqlite3_stmt *s;
+	int step;
+	sq_err rc;
+
+	rc = store_stmt(st, sql_get, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW)
+		if (r && in_cover(r, sqlite3_column_int64(s, 0)))
+			resident_row(r, 0, 0, id, sqlite3_column_blob(s, 1),
+				     (size_t)sqlite3_column_bytes(s, 1) / SIG_BYTES);
+	sqlite3_reset(s);
+	if (step != SQLITE_DONE)
+		return store_db_error(st, "reading a complaint's index row", err);
+	rc = store_stmt(st, sql_del, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	return store_step_done(st, s, "clearing a complaint's index row", err);
+}
+
+/* Insert the row (a complaint indexed already keeps its row) and, when
+ * its time is resident, its postings. */
+static sq_err insert_row(struct sq_store *st, int64_t id, int64_t at, const uint64_t *v,
+			 size_t n, struct sq_error *err)
+{
+	static const char sql[] =
+		"INSERT OR IGNORE INTO dedup_sigs (at, complaint_id, sig) VALUES (?1, ?2, ?3)";
+	struct store_resident *r = st->resident;
+	unsigned char *blob;
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	blob = malloc(n * SIG_BYTES);
+	if (!blob)
+		return sq_fail(err, SQ_ENOMEM, "out of memory indexing a complaint");
+	sig_encode(v, n, blob);
+	rc = store_stmt(st, sql, &s, err);
+	if (!rc) {
+		sqlite3_bind_int64(s, 1, at);
+		sqlite3_bind_int64(s, 2, id);
+		sqlite3_bind_blob64(s, 3, blob, n * SIG_BYTES, SQLITE_STATIC);
+		rc = store_step_done(st, s, "storing a complaint's index row", err);
+	}
+	if (!rc && sqlite3_changes(st->db) == 1 && r && in_cover(r, at) &&
+	    resident_row(r, 1, at, id, blob, n)) {
+		resident_clear(r);
+		rc = sq_fail(err, SQ_ENOMEM, "out of memory indexing a complaint");
+	}
+	free(blob);
+	return rc;
+}
+
+sq_err store_index_put(struct sq_store *st, int64_t id, int64_t at, int reindex,
+		       const char *const *keys, size_t nkeys, const int64_t *bands,
+		       size_t nbands, struct sq_error *err)
+{
+	uint64_t *v;
+	size_t i, n = 0;
+	sq_err rc = SQ_OK;
+
+	if (reindex)
+		rc = remove_row(st, id, err);
+	if (rc || !(nkeys + nbands))
+		return rc;
+	v = malloc((nkeys + nbands) * sizeof(*v));
+	if (!v)
+		return sq_fail(err, SQ_ENOMEM, "out of memory indexing a complaint");
+	for (i = 0; i < nkeys; i++)
+		v[n++] = key_hash(keys[i]);
+	for (i = 0; i < nbands; i++)
+		v[n++] = band_hash((int)i, bands[i]);
+	n = unique_u64(v, n);
+	rc = insert_row(st, id, at, v, n, err);
+	free(v);
+	return rc;
+}
+
+/* ---- the horizon --------------------------------------------------------- */
 
 sq_err store_dedup_horizon(struct sq_store *st, int64_t *newest, int64_t *pruned_before,
 			   struct sq_error *err)
@@ -30,30 +574,13 @@ sq_err store_dedup_horizon(struct sq_store *st, int64_t *newest, int64_t *pruned
 	return rc;
 }
 
-/* Delete the rows of sql for complaints received in [from, before), limit of them. */
-static sq_err prune_rows(struct sq_store *st, const char *sql, int64_t from, int64_t before,
-			 int limit, struct sq_error *err)
-{
-	sqlite3_stmt *s;
-	sq_err rc;
-
-	rc = store_stmt(st, sql, &s, err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(s, 1, from);
-	sqlite3_bind_int64(s, 2, before);
-	sqlite3_bind_int(s, 3, limit);
-	return store_step_done(st, s, "pruning the linkage index", err);
-}
-
 sq_err store_dedup_prune(struct sq_store *st, int64_t from, int64_t before, int limit,
 			 int64_t *reached, struct sq_error *err)
 {
 	/* The slice: the first `limit` complaints received from `from` on. */
-#define SLICE "SELECT id FROM complaints WHERE received_at >= ?1 AND received_at < ?2" \
-	      " ORDER BY received_at LIMIT ?3"
-	static const char sql_keys[] = "DELETE FROM dedup_keys WHERE complaint_id IN (" SLICE ")";
-	static const char sql_bands[] = "DELETE FROM dedup_bands WHERE complaint_id IN (" SLICE ")";
+	static const char sql_rows[] =
+		"DELETE FROM dedup_sigs WHERE complaint_id IN (SELECT id FROM complaints"
+		" WHERE received_at >= ?1 AND received_at < ?2 ORDER BY received_at LIMIT ?3)";
 	static const char sql_last[] =
 		"SELECT count(*), coalesce(max(received_at), 0) FROM (SELECT received_at"
 		" FROM complaints WHERE received_at >= ?1 AND received_at < ?2"
@@ -61,7 +588,6 @@ sq_err store_dedup_prune(struct sq_store *st, int64_t from, int64_t before, int 
 	static const char sql_set[] =
 		"INSERT INTO dedup_stats (name, value) VALUES ('" PRUNED_BEFORE "', ?1)"
 		" ON CONFLICT (name) DO UPDATE SET value = max(value, ?1)";
-#undef SLICE
 	sqlite3_stmt *s;
 	int64_t n = 0, last = 0;
 	int step;
@@ -82,11 +608,18 @@ sq_err store_dedup_prune(struct sq_store *st, int64_t from, int64_t before, int 
 	sqlite3_reset(s);
 	if (step != SQLITE_ROW)
 		return store_db_error(st, "pruning the linkage index", err);
-	rc = prune_rows(st, sql_keys, from, before, limit, err);
-	if (!rc)
-		rc = prune_rows(st, sql_bands, from, before, limit, err);
+	rc = store_stmt(st, sql_rows, &s, err);
 	if (rc)
 		return rc;
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, before);
+	sqlite3_bind_int(s, 3, limit);
+	rc = store_step_done(st, s, "pruning the linkage index", err);
+	if (rc)
+		return rc;
+	/* Rows were removed from [from, last]: postings there are gone too. */
+	if (n && st->resident && st->resident->loaded && st->resident->lo <= last)
+		store_index_forget(st);
 	/* A full slice may have stopped inside one second: start there again
 	 * (deleting nothing twice costs a look-up), unless the whole slice was
 	 * that second (then a few may keep their keys); a short one reached

@@ -30,6 +30,8 @@ struct sq_store {
 	int64_t *fts_ids;
 	size_t fts_n, fts_cap;
 	int fts_deferring;
+	/* The linkage index's rows of a time range, in memory (store_index.c). */
+	struct store_resident *resident;
 };
 
 /*
@@ -85,6 +87,24 @@ int store_bind_time(sqlite3_stmt *s, int i, int64_t t);
 
 /* Column helpers: a malloc'd copy (NULL for SQL NULL); out of memory sets *oom. */
 char *store_col_text(sqlite3_stmt *s, int i, int *oom);
+
+/*
+ * The linkage index (store_index.c).  store_index_register: the SQL
+ * function schema step 16 uses (on every connection, before migrating).
+ * store_index_check, at each transaction's start: drop the rows in memory
+ * if another connection has committed since they were read.
+ * store_index_forget: drop them (a rollback undid what they hold).
+ * store_index_free: and the memory that held them (closing).
+ * store_index_put: (re)write complaint id's row of hashes (reindex: remove
+ * the old one first; no keys and no bands: no row).
+ */
+sq_err store_index_register(struct sq_store *st, struct sq_error *err);
+sq_err store_index_check(struct sq_store *st, struct sq_error *err);
+void store_index_forget(struct sq_store *st);
+void store_index_free(struct sq_store *st);
+sq_err store_index_put(struct sq_store *st, int64_t id, int64_t at, int reindex,
+		       const char *const *keys, size_t nkeys, const int64_t *bands,
+		       size_t nbands, struct sq_error *err);
 
 /* Migrations (store_schema.c): apply steps until user_version == target. */
 sq_err store_migrate(struct sq_store *st, int target, struct sq_error *err);

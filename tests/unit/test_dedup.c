@@ -598,7 +598,7 @@ static void test_link_in_transaction(void **state)
 	assert_true(a > 0);
 	assert_int_equal(sql_int(fx, "SELECT count(*) FROM complaints"), 0);
 	assert_int_equal(sql_int(fx, "SELECT count(*) FROM incidents"), 0);
-	assert_int_equal(sql_int(fx, "SELECT count(*) FROM dedup_keys"), 0);
+	assert_int_equal(sql_int(fx, "SELECT count(*) FROM dedup_sigs"), 0);
 	a = put_linked(fx, dd, &site_a, T0 + 100 * HOUR, 0);
 	b = put_linked(fx, dd, &site_b, T0 + 100 * HOUR, 0);
 	assert_int_not_equal(incident_of(fx, a), 0);
@@ -659,8 +659,8 @@ static int64_t keyed(struct fx *fx, int64_t id)
 	char sql[160];
 
 	snprintf(sql, sizeof(sql),
-		 "SELECT (SELECT count(*) FROM dedup_keys WHERE complaint_id = %" PRId64 ")"
-		 " + (SELECT count(*) FROM dedup_bands WHERE complaint_id = %" PRId64 ")", id, id);
+		 "SELECT coalesce((SELECT length(sig) / 8 FROM dedup_sigs WHERE complaint_id = %"
+		 PRId64 "), 0)", id);
 	return sql_int(fx, sql);
 }
 

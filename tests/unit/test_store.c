@@ -73,6 +73,39 @@ static void test_creates_latest_schema_in_wal(void **state)
 	assert_int_equal(test_sql_int(f->db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
 }
 
+/* The ids indexed under key (band, hash) received at `at` exactly: the
+ * first one, 0 when none. */
+static int64_t first_id(const struct store_ids *ids)
+{
+	return ids->n ? ids->v[0] : 0;
+}
+
+static int64_t lookup_key(struct sq_store *st, const char *key, int64_t at)
+{
+	struct sq_error err = { 0 };
+	struct store_ids ids = { 0 };
+	int64_t id;
+
+	assert_int_equal(store_dedup_block(st, key, at, at, 5, &ids, &err), SQ_OK);
+	assert_true(ids.n <= 1);
+	id = first_id(&ids);
+	store_ids_release(&ids);
+	return id;
+}
+
+static int64_t lookup_band(struct sq_store *st, int band, int64_t hash, int64_t at)
+{
+	struct sq_error err = { 0 };
+	struct store_ids ids = { 0 };
+	int64_t id;
+
+	assert_int_equal(store_dedup_band(st, band, hash, at, at, 5, &ids, &err), SQ_OK);
+	assert_true(ids.n <= 1);
+	id = first_id(&ids);
+	store_ids_release(&ids);
+	return id;
+}
+
 /* Build the database at every older version, put data in it where the
  * schema allows, then open it normally: it must reach the latest version
  * with the data intact. */
@@ -97,9 +130,12 @@ static void test_migrates_from_every_older_version(void **state)
 				     " received_at, updated_at, first_seen_at, kind, status)"
 				     " VALUES ('hotline', 'A1', 'hotline12345', 1, 2, 3, 'complaint', 'open');"
 				     "INSERT INTO cursors VALUES ('hotline', '2024-05-01 09:00:00', 3);");
-		if (v >= 3)   /* linkage index rows, before they were clustered */
+		if (v >= 3 && v < 15)   /* linkage index rows, before they were clustered */
 			test_sql_exec(db, "INSERT INTO dedup_keys (key, at, complaint_id)"
 				     " VALUES ('c:西华社区', 1, 1), ('r:宁西路', 1, 1);");
+		if (v >= 15)   /* keys clustered too, a row each (before step 16) */
+			test_sql_exec(db, "INSERT INTO dedup_keys (bucket, key, at, complaint_id)"
+				     " VALUES (0, 'c:西华社区', 1, 1), (0, 'r:宁西路', 1, 1);");
 		if (v >= 3 && v < 14)
 			test_sql_exec(db, "INSERT INTO dedup_bands (band, hash, at, complaint_id)"
 				     " VALUES (3, 77, 1, 1);");
@@ -126,19 +162,23 @@ static void test_migrates_from_every_older_version(void **state)
 			assert_string_equal(cursor, "2024-05-01 09:00:00");
 			free(cursor);
 		}
-		store_close(st);
 		if (v >= 3) {
-			assert_int_equal(test_sql_int(db, "SELECT count(*) FROM dedup_keys WHERE bucket = 0"
-						   " AND key = 'c:西华社区' AND at = 1 AND complaint_id = 1"), 1);
-			/* a road without a house number (no a: key) is found by reports
-			 * with one: indexed under n: too (by step 11, for the stores
-			 * from before it) */
-			assert_int_equal(test_sql_int(db, "SELECT count(*) FROM dedup_keys"
-						   " WHERE key = 'n:宁西路' AND at = 1 AND complaint_id = 1"),
-					 v < 11);
-			assert_int_equal(test_sql_int(db, "SELECT count(*) FROM dedup_bands WHERE bucket = 0"
-						   " AND band = 3 AND hash = 77 AND at = 1 AND complaint_id = 1"), 1);
+			/* the old rows are found by the look-ups (schema step 16);
+			 * a road without a house number (no a: key) is found by
+			 * reports with one: indexed under n: too (by step 11, for
+			 * the stores from before it) */
+			assert_int_equal(lookup_key(st, "c:西华社区", 1), 1);
+			assert_int_equal(lookup_key(st, "r:宁西路", 1), 1);
+			assert_int_equal(lookup_key(st, "n:宁西路", 1), v < 11 ? 1 : 0);
+			assert_int_equal(lookup_key(st, "c:恩宁社区", 1), 0);
+			assert_int_equal(lookup_band(st, 3, 77, 1), 1);
+			assert_int_equal(lookup_band(st, 4, 77, 1), 0);
+			assert_int_equal(lookup_key(st, "c:西华社区", 2), 0);   /* not that time */
 		}
+		store_close(st);
+		if (v >= 3)
+			assert_int_equal(test_sql_int(db, "SELECT count(*) FROM sqlite_schema"
+						   " WHERE name IN ('dedup_keys', 'dedup_bands')"), 0);
 		if (v >= 4)
 			assert_int_equal(test_sql_int(db, "SELECT count(*) FROM outbox WHERE id = 1"
 						   " AND kind = 'flag' AND flag_id = 1 AND revision = 1"
@@ -247,6 +287,112 @@ static void test_index_lookup_across_periods(void **state)
 	store_close(st);
 }
 
+/* The ids under key in [from, to] days after day0, newest first, as "id id ..." */
+static const char *ids_under(struct sq_store *st, const char *key, int from, int to,
+			     char *out, size_t size)
+{
+	const int64_t day0 = 1714492800;
+	struct sq_error err = { 0 };
+	struct store_ids ids = { 0 };
+	size_t i, len = 0;
+
+	assert_int_equal(store_dedup_block(st, key, day0 + from * 86400, day0 + to * 86400, 60,
+					   &ids, &err), SQ_OK);
+	out[0] = 0;
+	for (i = 0; i < ids.n && len < size; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s%lld", i ? " " : "",
+					(long long)ids.v[i]);
+	store_ids_release(&ids);
+	return out;
+}
+
+/*
+ * The look-ups answer from the index's rows in memory (store_index.c):
+ * what they find must stay what the table holds through everything that
+ * changes it — complaints indexed inside and outside the resident time, a
+ * re-index, another connection's commit, a rollback, pruning — and a
+ * damaged row is an error naming its complaint, not a wrong answer.
+ */
+static void test_index_in_memory_follows_the_table(void **state)
+{
+	static const char *const ka[] = { "c:甲" }, *const kb[] = { "c:乙" };
+	const int64_t day0 = 1714492800;
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st, *other;
+	struct store_ids ids = { 0 };
+	struct dedup_doc d = { 0 };
+	int64_t a, b, c, e, reached;
+	char got[128], want[128];
+
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	assert_int_equal(store_begin(st, &err), SQ_OK);
+	a = put_indexed(st, "R0", day0 + 10 * 86400, ka, 1, NULL, 0);
+	snprintf(want, sizeof(want), "%lld", (long long)a);
+	assert_string_equal(ids_under(st, "c:甲", 5, 15, got, sizeof(got)), want);
+	/* inside the resident time: found at once */
+	b = put_indexed(st, "R1", day0 + 12 * 86400, ka, 1, NULL, 0);
+	snprintf(want, sizeof(want), "%lld %lld", (long long)b, (long long)a);
+	assert_string_equal(ids_under(st, "c:甲", 5, 15, got, sizeof(got)), want);
+	/* after it: read when a window reaches it */
+	c = put_indexed(st, "R2", day0 + 40 * 86400, ka, 1, NULL, 0);
+	snprintf(want, sizeof(want), "%lld", (long long)c);
+	assert_string_equal(ids_under(st, "c:甲", 35, 45, got, sizeof(got)), want);
+	snprintf(want, sizeof(want), "%lld %lld %lld", (long long)c, (long long)b, (long long)a);
+	assert_string_equal(ids_under(st, "c:甲", 5, 45, got, sizeof(got)), want);
+	/* before it: read again */
+	snprintf(want, sizeof(want), "%lld", (long long)a);
+	assert_string_equal(ids_under(st, "c:甲", -30, 10, got, sizeof(got)), want);
+	/* b re-indexed under another key leaves the first */
+	d.id = b;
+	d.received_at = day0 + 12 * 86400;
+	d.folded = "x";
+	assert_int_equal(store_dedup_index(st, &d, 1, kb, 1, NULL, 0, &err), SQ_OK);
+	snprintf(want, sizeof(want), "%lld", (long long)a);
+	assert_string_equal(ids_under(st, "c:甲", 5, 15, got, sizeof(got)), want);
+	snprintf(want, sizeof(want), "%lld", (long long)b);
+	assert_string_equal(ids_under(st, "c:乙", 5, 15, got, sizeof(got)), want);
+	assert_int_equal(store_commit(st, &err), SQ_OK);
+
+	/* another connection's complaint, committed between two transactions */
+	assert_int_equal(store_open(f->db, &other, &err), SQ_OK);
+	assert_int_equal(store_begin(other, &err), SQ_OK);
+	e = put_indexed(other, "R3", day0 + 11 * 86400, ka, 1, NULL, 0);
+	assert_int_equal(store_commit(other, &err), SQ_OK);
+	store_close(other);
+	assert_int_equal(store_begin(st, &err), SQ_OK);
+	snprintf(want, sizeof(want), "%lld %lld", (long long)e, (long long)a);
+	assert_string_equal(ids_under(st, "c:甲", 5, 15, got, sizeof(got)), want);
+	/* a rolled-back complaint is not found afterwards */
+	put_indexed(st, "R4", day0 + 13 * 86400, ka, 1, NULL, 0);
+	assert_int_equal(store_dedup_block(st, "c:甲", day0 + 5 * 86400, day0 + 15 * 86400, 60,
+					   &ids, &err), SQ_OK);
+	assert_int_equal(ids.n, 3);
+	store_ids_release(&ids);
+	store_rollback(st);
+	assert_int_equal(store_begin(st, &err), SQ_OK);
+	assert_string_equal(ids_under(st, "c:甲", 5, 15, got, sizeof(got)), want);
+	/* pruned rows (received before day 12) are gone from memory too */
+	assert_int_equal(store_dedup_prune(st, 0, day0 + 12 * 86400, 100, &reached, &err), SQ_OK);
+	assert_string_equal(ids_under(st, "c:甲", 5, 15, got, sizeof(got)), "");
+	snprintf(want, sizeof(want), "%lld", (long long)b);
+	assert_string_equal(ids_under(st, "c:乙", 5, 15, got, sizeof(got)), want);
+	assert_int_equal(store_commit(st, &err), SQ_OK);
+
+	/* a damaged row */
+	snprintf(got, sizeof(got), "UPDATE dedup_sigs SET sig = x'01020304050607'"
+		 " WHERE complaint_id = %lld", (long long)c);
+	test_sql_exec(f->db, got);
+	assert_int_equal(store_begin(st, &err), SQ_OK);
+	assert_int_equal(store_dedup_block(st, "c:甲", day0 + 35 * 86400, day0 + 45 * 86400, 60,
+					   &ids, &err), SQ_EDB);
+	snprintf(want, sizeof(want), "linkage index row of complaint %lld is damaged", (long long)c);
+	assert_non_null(strstr(err.msg, want));
+	store_rollback(st);
+	store_ids_release(&ids);
+	store_close(st);
+}
+
 /*
  * A complaint's blocking keys and band hashes go with it (schema step 15's
  * trigger, which replaced their foreign keys' cascade), and only its.
@@ -275,10 +421,9 @@ static void test_index_rows_go_with_their_complaint(void **state)
 	snprintf(sql, sizeof(sql), "DELETE FROM complaints WHERE id = %lld", (long long)ids[0]);
 	test_sql_exec(f->db, sql);
 	for (i = 0; i < 2; i++) {
-		snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM dedup_keys WHERE complaint_id"
-			 " = %lld) * 10 + (SELECT count(*) FROM dedup_bands WHERE complaint_id = %lld)",
-			 (long long)ids[i], (long long)ids[i]);
-		assert_int_equal(test_sql_int(f->db, sql), i == 0 ? 0 : 23);
+		snprintf(sql, sizeof(sql), "SELECT count(*) * 100 + coalesce(sum(length(sig)), 0)"
+			 " FROM dedup_sigs WHERE complaint_id = %lld", (long long)ids[i]);
+		assert_int_equal(test_sql_int(f->db, sql), i == 0 ? 0 : 100 + 5 * 8);
 	}
 }
 
@@ -352,10 +497,11 @@ static void test_detect_columns_are_indexed(void **state)
  * be half the other. */
 /*
  * Upgrading a large store must not hold the whole linkage index in memory.
- * Migrations 9 and 10 rebuild the band and key tables and sort them for
- * their indexes; with temp_store = MEMORY SQLite's sorter never spills and
- * kept every row (a 245k-complaint store peaked at 417 MB).  Two million
- * band rows need ~120 MB sorted in memory; spilling to a temporary file,
+ * Migrations 9, 10, 14, 15 and 16 rebuild the band and key tables and sort
+ * them for their indexes (16 by complaint, into one row each); with
+ * temp_store = MEMORY SQLite's sorter never spills and kept every row (a
+ * 245k-complaint store peaked at 417 MB).  Two million band rows need
+ * ~120 MB sorted in memory; spilling to a temporary file,
  * SQLite stays near its 32 MB page cache plus one 32 MB sort run.
  * SQLite's own high-water mark is what is checked, not the process's.
  */
@@ -369,18 +515,32 @@ static void test_migration_memory_is_bounded(void **state)
 
 	assert_int_equal(store_open_at_version(f->db, 8, &st, &err), SQ_OK);
 	store_close(st);
-	test_sql_exec(f->db, "INSERT INTO complaints (source, source_id, source_type,"
+	/* 83,334 complaints with 24 band rows each */
+	test_sql_exec(f->db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+			"  WHERE i < 83334)"
+			" INSERT INTO complaints (source, source_id, source_type,"
 			" received_at, updated_at, first_seen_at, kind, status)"
-			" VALUES ('hotline', 'A1', 'hotline12345', 1, 2, 3, 'complaint', 'open');"
+			" SELECT 'hotline', 'A' || i, 'hotline12345', i, 2, 3, 'complaint', 'open'"
+			" FROM n;"
 			"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n"
 			"  WHERE i < 1999999)"
 			" INSERT INTO dedup_bands (band, hash, at, complaint_id)"
-			" SELECT i % 24, (i * 2654435761) % 4294967291, i / 24, 1 FROM n;");
+			" SELECT i % 24, (i * 2654435761) % 4294967291, i / 24, i / 24 + 1 FROM n;");
 	assert_int_equal(sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &now, &peak, 1), SQLITE_OK);
 	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
 	assert_int_equal(sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &now, &peak, 0), SQLITE_OK);
 	store_close(st);
-	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM dedup_bands"), 2000000);
+	/* each complaint's 24 rows (the last one's 8), one row of as many
+	 * hashes (step 16); complaint 1 found under band 5's (i = 5), the
+	 * last under band 7's (i = 1999999) */
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM dedup_sigs"
+				   " WHERE at = complaint_id - 1 AND length(sig) = 8 *"
+				   " (CASE WHEN complaint_id = 83334 THEN 8 ELSE 24 END)"), 83334);
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	assert_int_equal(lookup_band(st, 5, 387276932, 0), 1);
+	assert_int_equal(lookup_band(st, 7, (1999999LL * 2654435761LL) % 4294967291LL, 83333),
+			 83334);
+	store_close(st);
 	print_message("migrating 2,000,000 band rows: SQLite peak %lld KB\n", (long long)(peak >> 10));
 	assert_true(peak > 0);	/* memory statistics are on in this SQLite */
 	assert_true(peak < bound);
@@ -652,6 +812,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrates_from_every_older_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_memory_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_lookup_across_periods, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_in_memory_follows_the_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_rows_go_with_their_complaint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statement_journal_placement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detect_columns_are_indexed, setup, teardown),
