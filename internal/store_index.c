@@ -574,6 +574,14 @@ sq_err store_dedup_horizon(struct sq_store *st, int64_t *newest, int64_t *pruned
 	return rc;
 }
 
+/* Bind a slice's parameters: ?1 from, ?2 before, ?3 limit. */
+static void bind_slice(sqlite3_stmt *s, int64_t from, int64_t before, int limit)
+{
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, before);
+	sqlite3_bind_int(s, 3, limit);
+}
+
 sq_err store_dedup_prune(struct sq_store *st, int64_t from, int64_t before, int limit,
 			 int64_t *reached, struct sq_error *err)
 {
@@ -597,9 +605,7 @@ sq_err store_dedup_prune(struct sq_store *st, int64_t from, int64_t before, int 
 	rc = store_stmt(st, sql_last, &s, err);
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, from);
-	sqlite3_bind_int64(s, 2, before);
-	sqlite3_bind_int(s, 3, limit);
+	bind_slice(s, from, before, limit);
 	step = sqlite3_step(s);
 	if (step == SQLITE_ROW) {
 		n = sqlite3_column_int64(s, 0);
@@ -611,9 +617,7 @@ sq_err store_dedup_prune(struct sq_store *st, int64_t from, int64_t before, int 
 	rc = store_stmt(st, sql_rows, &s, err);
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, from);
-	sqlite3_bind_int64(s, 2, before);
-	sqlite3_bind_int(s, 3, limit);
+	bind_slice(s, from, before, limit);
 	rc = store_step_done(st, s, "pruning the linkage index", err);
 	if (rc)
 		return rc;
