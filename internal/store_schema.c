@@ -608,19 +608,6 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER dedup_index_gone AFTER DELETE ON complaints BEGIN"
 	"  DELETE FROM dedup_sigs WHERE complaint_id = old.id;"
 	" END;",
-
-	/*
-	 * 17: the search index merges its segments 16 at a time, not 4.  Each
-	 * transaction adds a segment (store_fts_flush), and FTS5 merges a
-	 * level once it holds `automerge` of them: with 4, every indexed row
-	 * was rewritten about log4(n) times.  Indexing 400,000 of the bench's
-	 * complaints in transactions of 5,000 (the import's), the same
-	 * statements as store_fts_flush: 12.73-12.94 s of CPU with 4, 8.22-9.11
-	 * with 16, 9.60 with 32, 10.96-11.32 with 8; 15 segments instead of
-	 * 13, 2.5 % more bytes, a phrase query as fast (3.3-3.9 ms against
-	 * 3.7-4.1).  Stores of any age take it from here on.
-	 */
-	"INSERT INTO complaints_fts (complaints_fts, rank) VALUES ('automerge', 16);",
 };
 
 int store_schema_count(void)
