@@ -90,33 +90,16 @@ static uint64_t band_hash(int band, int64_t hash)
 	return mix64((uint64_t)hash ^ mix64(0x9e3779b97f4a7c15ULL * (uint64_t)(band + 1)));
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Sort v and drop repeats (one posting per complaint and hash); the new n. */
-static size_t unique_u64(uint64_t *v, size_t n)
-{
-	size_t i, k = 0;
-
-	qsort(v, n, sizeof(*v), cmp_u64);
-	for (i = 0; i < n; i++)
-		if (!k || v[i] != v[k - 1])
-			v[k++] = v[i];
-	return k;
-}
-
-static void sig_encode(const uint64_t *v, size_t n, unsigned char *out)
+/* A complaint's hashes (store_ids_unique: sorted, one posting per hash)
+ * as the blob. */
+static void sig_encode(const struct store_ids *h, unsigned char *out)
 {
 	size_t i;
 	int b;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < h->n; i++)
 		for (b = 0; b < SIG_BYTES; b++)
-			out[i * SIG_BYTES + (size_t)b] = (unsigned char)(v[i] >> (8 * b));
+			out[i * SIG_BYTES + (size_t)b] = (unsigned char)((uint64_t)h->v[i] >> (8 * b));
 }
 
 static uint64_t sig_hash_at(const unsigned char *sig, size_t i)
@@ -136,8 +119,7 @@ static uint64_t sig_hash_at(const unsigned char *sig, size_t i)
  * hashes, sorted, as store_dedup_index writes it.
  */
 struct sig_acc {
-	uint64_t *v;
-	size_t n, cap;
+	struct store_ids hashes;
 	int oom;
 };
 
@@ -162,34 +144,27 @@ static void sig_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	} else {
 		h = band_hash(sqlite3_value_int(argv[0]), sqlite3_value_int64(argv[1]));
 	}
-	if (sq_array_reserve((void **)&acc->v, &acc->cap, acc->n + 1, sizeof(*acc->v))) {
+	if (store_ids_push(&acc->hashes, (int64_t)h))
 		acc->oom = 1;
-		return;
-	}
-	acc->v[acc->n++] = h;
 }
 
 static void sig_final(sqlite3_context *ctx)
 {
 	struct sig_acc *acc = sqlite3_aggregate_context(ctx, 0);
-	unsigned char *blob;
-	size_t n;
+	unsigned char *blob = NULL;
 
-	if (!acc || acc->oom) {
-		if (acc)
-			free(acc->v);
-		sqlite3_result_error_nomem(ctx);
-		return;
+	if (acc && !acc->oom) {
+		store_ids_unique(&acc->hashes);
+		blob = sqlite3_malloc64(acc->hashes.n * SIG_BYTES + 1);
 	}
-	n = unique_u64(acc->v, acc->n);
-	blob = sqlite3_malloc64(n * SIG_BYTES + 1);
 	if (blob) {
-		sig_encode(acc->v, n, blob);
-		sqlite3_result_blob64(ctx, blob, n * SIG_BYTES, sqlite3_free);
+		sig_encode(&acc->hashes, blob);
+		sqlite3_result_blob64(ctx, blob, acc->hashes.n * SIG_BYTES, sqlite3_free);
 	} else {
 		sqlite3_result_error_nomem(ctx);
 	}
-	free(acc->v);
+	if (acc)
+		store_ids_release(&acc->hashes);
 }
 
 sq_err store_index_register(struct sq_store *st, struct sq_error *err)
@@ -502,12 +477,13 @@ static sq_err remove_row(struct sq_store *st, int64_t id, struct sq_error *err)
 
 /* Insert the row (a complaint indexed already keeps its row) and, when
  * its time is resident, its postings. */
-static sq_err insert_row(struct sq_store *st, int64_t id, int64_t at, const uint64_t *v,
-			 size_t n, struct sq_error *err)
+static sq_err insert_row(struct sq_store *st, int64_t id, int64_t at,
+			 const struct store_ids *hashes, struct sq_error *err)
 {
 	static const char sql[] =
 		"INSERT OR IGNORE INTO dedup_sigs (at, complaint_id, sig) VALUES (?1, ?2, ?3)";
 	struct store_resident *r = st->resident;
+	size_t n = hashes->n;
 	unsigned char *blob;
 	sqlite3_stmt *s;
 	sq_err rc;
@@ -515,7 +491,7 @@ static sq_err insert_row(struct sq_store *st, int64_t id, int64_t at, const uint
 	blob = malloc(n * SIG_BYTES);
 	if (!blob)
 		return sq_fail(err, SQ_ENOMEM, "out of memory indexing a complaint");
-	sig_encode(v, n, blob);
+	sig_encode(hashes, blob);
 	rc = store_stmt(st, sql, &s, err);
 	if (!rc) {
 		sqlite3_bind_int64(s, 1, at);
@@ -536,24 +512,25 @@ sq_err store_index_put(struct sq_store *st, int64_t id, int64_t at, int reindex,
 		       const char *const *keys, size_t nkeys, const int64_t *bands,
 		       size_t nbands, struct sq_error *err)
 {
-	uint64_t *v;
-	size_t i, n = 0;
+	struct store_ids hashes = { 0 };
+	size_t i;
 	sq_err rc = SQ_OK;
 
 	if (reindex)
 		rc = remove_row(st, id, err);
 	if (rc || !(nkeys + nbands))
 		return rc;
-	v = malloc((nkeys + nbands) * sizeof(*v));
-	if (!v)
-		return sq_fail(err, SQ_ENOMEM, "out of memory indexing a complaint");
-	for (i = 0; i < nkeys; i++)
-		v[n++] = key_hash(keys[i]);
-	for (i = 0; i < nbands; i++)
-		v[n++] = band_hash((int)i, bands[i]);
-	n = unique_u64(v, n);
-	rc = insert_row(st, id, at, v, n, err);
-	free(v);
+	for (i = 0; !rc && i < nkeys; i++)
+		rc = store_ids_push(&hashes, (int64_t)key_hash(keys[i]));
+	for (i = 0; !rc && i < nbands; i++)
+		rc = store_ids_push(&hashes, (int64_t)band_hash((int)i, bands[i]));
+	if (rc) {
+		rc = sq_fail(err, SQ_ENOMEM, "out of memory indexing a complaint");
+	} else {
+		store_ids_unique(&hashes);
+		rc = insert_row(st, id, at, &hashes, err);
+	}
+	store_ids_release(&hashes);
 	return rc;
 }
 
