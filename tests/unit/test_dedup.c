@@ -364,6 +364,42 @@ static void test_declared_link_merges_incidents(void **state)
 	assert_int_equal(incident_size(fx, keep), 4);
 }
 
+/*
+ * Within one run, a member of the incident a merge removed is found again
+ * as a candidate: the later complaint must join the incident that was
+ * kept, not the one that is gone (the context's cached members move too).
+ */
+static void test_merge_then_member_found_again(void **state)
+{
+	struct fx *fx = *state;
+	struct spec h3 = site_a, h5 = water;
+	int64_t a, b, c, e, keep;
+	struct dedup_stats s;
+
+	h3.id = "H3";
+	h3.at = T0 + 50 * HOUR;
+	h3.link_kind = "related";
+	h3.link_type = "hotline12345";
+	h3.link_id = "H2";
+	h5.id = "H5";
+	h5.at = T0 + 52 * HOUR;
+	h5.phone = "13700002222";
+	a = put(fx, &site_a, NULL);
+	b = put(fx, &water, NULL);
+	link_run(fx, (int64_t[]){ a, b }, 2);
+	assert_int_not_equal(incident_of(fx, a), incident_of(fx, b));
+	c = put(fx, &h3, NULL);
+	e = put(fx, &h5, NULL);
+	/* one run: H3 bridges H1's and H2's incidents, then H5 matches H2 */
+	s = link_run(fx, (int64_t[]){ c, e }, 2);
+	assert_int_equal(s.merged, 1);
+	keep = incident_of(fx, a);
+	assert_int_equal(incident_of(fx, b), keep);
+	assert_int_equal(incident_of(fx, e), keep);
+	assert_string_equal(link_of(fx, e).method, "score");
+	assert_int_equal(incident_size(fx, keep), 4);
+}
+
 static void test_update_stays_in_incident(void **state)
 {
 	struct fx *fx = *state;
@@ -992,6 +1028,7 @@ int main(void)
 		T(test_declared_link_target_first),
 		T(test_declared_link_target_later),
 		T(test_declared_link_merges_incidents),
+	T(test_merge_then_member_found_again),
 		T(test_update_stays_in_incident),
 		T(test_split_survives_later_runs),
 		T(test_merge_survives_later_runs),
