@@ -751,6 +751,7 @@ sq_err detect_run(struct sq_store *st, const struct sq_config *cfg, int64_t now,
 			goto out;
 		}
 		stats->scans += ctx.scans;
+		stats->replicates += ctx.replicates;
 		if (ctx.ran && nran < sizeof(ran) / sizeof(ran[0]))
 			ran[nran++] = reg[i]->name;
 	}

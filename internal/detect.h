@@ -33,6 +33,8 @@ struct detect_stats {
 	int64_t queued;       /* alert mails written to the outbox */
 	int64_t urgent;       /* of the opened flags, urgent ones */
 	int64_t scans;        /* space-time scans actually computed */
+	int64_t replicates;   /* their Monte Carlo replicates (a scan stops early
+			       * once no category can be flagged) */
 };
 
 /*

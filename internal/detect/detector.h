@@ -78,6 +78,7 @@ struct detect_ctx {
 	int64_t last_run_at;      /* when this detector last reported ran (0: never) */
 	int ran;                  /* set by a detector that did its periodic work */
 	int64_t scans;            /* space-time scans computed (stats) */
+	int64_t replicates;       /* their replicates (stats) */
 	struct detect_findings *out;
 	const char *name;         /* the running detector's (keys its memos) */
 	struct detect_memos *memos;  /* memos derived in this run, kept by detect_run */

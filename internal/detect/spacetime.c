@@ -461,14 +461,47 @@ static void scan_release(struct scan *sc)
 	free(sc->zone_recent);
 }
 
+/*
+ * Can a category whose ratio `above` of R replicates reached still be
+ * flagged?  The same test as the report's (p, then the recurrence
+ * interval), so stopping on it changes no answer.  More replicates above
+ * only lower the interval: once not, never again.
+ */
+static int flaggable(const struct sq_detect_config *dc, int64_t above, int64_t R, double per_day)
+{
+	double p = (double)(above + 1) / (double)(R + 1), ri = 1.0 / (p * per_day);
+
+	return ri * 86400000.0 >= (double)dc->spacetime_recurrence_ms;
+}
+
+/*
+ * The span of the observed ratios of the categories that can still be
+ * flagged (*least 0: none can).
+ */
+static void live_span(const struct scan *sc, const double *observed, const int64_t *above,
+		      int64_t R, double per_day, double *least, double *largest)
+{
+	size_t k;
+
+	*least = *largest = 0.0;
+	for (k = 0; k < sc->ncats; k++) {
+		if (observed[k] <= 0.0 || !flaggable(sc->ctx->dc, above[k], R, per_day))
+			continue;
+		if (*least == 0.0 || observed[k] < *least)
+			*least = observed[k];
+		if (observed[k] > *largest)
+			*largest = observed[k];
+	}
+}
+
 static sq_err run(struct detect_ctx *ctx)
 {
 	const struct sq_detect_config *dc = ctx->dc;
 	int64_t interval = dc->spacetime_interval_ms > 0 ? dc->spacetime_interval_ms / 1000 : 6 * 3600;
 	int64_t R = dc->spacetime_replicates > 0 ? dc->spacetime_replicates : 999;
-	double per_day, *observed = NULL, *maxima = NULL, *ztot = NULL, least = 0.0, largest = 0.0;
+	double per_day, *observed = NULL, *ztot = NULL, least = 0.0, largest = 0.0;
 	size_t *bz = NULL, k, i;
-	int64_t *bw = NULL, r;
+	int64_t *bw = NULL, *above = NULL, r;
 	double *bc = NULL, *bmu = NULL;
 	struct scan sc = { 0 };
 	struct rng rng;
@@ -480,6 +513,7 @@ static sq_err run(struct detect_ctx *ctx)
 		return SQ_OK;   /* not due: the flags of the last scan stand */
 	ctx->ran = 1;
 	ctx->scans++;
+	per_day = 86400.0 / (double)interval;
 	sc.ctx = ctx;
 	sc.today = detect_local_day(ctx, ctx->now);
 	sc.D = study_days(dc);
@@ -518,9 +552,9 @@ static sq_err run(struct detect_ctx *ctx)
 	bw = calloc(sc.ncats, sizeof(*bw));
 	bc = calloc(sc.ncats, sizeof(*bc));
 	bmu = calloc(sc.ncats, sizeof(*bmu));
-	maxima = malloc((size_t)R * sizeof(*maxima));
+	above = calloc(sc.ncats, sizeof(*above));
 	ztot = calloc(sc.ncats * sc.nzones, sizeof(*ztot));
-	if (!sc.recent || !sc.cum || !sc.zone_recent || !observed || !bz || !bw || !bc || !bmu || !maxima || !ztot)
+	if (!sc.recent || !sc.cum || !sc.zone_recent || !observed || !bz || !bw || !bc || !bmu || !above || !ztot)
 		goto oom;
 	for (k = 0; k < sc.ncats; k++) {
 		for (i = 0; i < sc.nzones; i++) {
@@ -537,17 +571,17 @@ static sq_err run(struct detect_ctx *ctx)
 	}
 	/*
 	 * The p-values below ask only whether a replicate's maximum reaches
-	 * each observed ratio.  So a replicate starts just under the least of
-	 * them (a maximum below it answers every question alike, and windows
-	 * under it need no logarithm) and stops once it has reached the
-	 * largest; with none observed, no replicate is needed.
+	 * each observed ratio, and only of the categories that can still be
+	 * flagged: one that enough replicates reached never can be (its p can
+	 * only grow), so it drops out (sequential Monte Carlo, Besag and
+	 * Clifford 1991), and once none is left no replicate is needed.  The
+	 * flags are those of all R replicates: a category flagged had every
+	 * one.  A replicate starts just under the least of the ratios still
+	 * asked about (a maximum below it answers every question alike, and
+	 * windows under it need no logarithm) and stops once it has reached
+	 * the largest.
 	 */
-	for (k = 0; k < sc.ncats; k++) {
-		if (observed[k] > 0.0 && (least == 0.0 || observed[k] < least))
-			least = observed[k];
-		if (observed[k] > largest)
-			largest = observed[k];
-	}
+	live_span(&sc, observed, above, R, per_day, &least, &largest);
 	rng_seed(&rng, (uint64_t)dc->spacetime_seed ^ ((uint64_t)sc.today * 0x9e3779b97f4a7c15ull));
 	memcpy(sc.perm_day, sc.case_day, sc.ncases * sizeof(*sc.perm_day));
 	for (r = 0; r < R && largest > 0.0; r++) {
@@ -574,21 +608,18 @@ static sq_err run(struct detect_ctx *ctx)
 			if (v > mx)
 				mx = v;
 		}
-		maxima[r] = mx;
+		for (k = 0; k < sc.ncats; k++)
+			above[k] += observed[k] > 0.0 && mx >= observed[k];
+		live_span(&sc, observed, above, R, per_day, &least, &largest);
 	}
-	per_day = 86400.0 / (double)interval;
+	ctx->replicates += r;
 	for (k = 0; k < sc.ncats && !rc; k++) {
-		int64_t above = 0;
 		double p, ri;
 
-		if (observed[k] <= 0.0)
+		if (observed[k] <= 0.0 || !flaggable(dc, above[k], R, per_day))
 			continue;
-		for (r = 0; r < R; r++)
-			above += maxima[r] >= observed[k];
-		p = (double)(above + 1) / (double)(R + 1);
+		p = (double)(above[k] + 1) / (double)(R + 1);
 		ri = 1.0 / (p * per_day);
-		if (ri * 86400000.0 < (double)dc->spacetime_recurrence_ms)
-			continue;
 		rc = report(&sc, &sc.cats[k], bz[k], bw[k], bc[k], bmu[k], observed[k], p, ri, per_day);
 	}
 	goto out;
@@ -600,7 +631,7 @@ out:
 	free(bw);
 	free(bc);
 	free(bmu);
-	free(maxima);
+	free(above);
 	free(ztot);
 	scan_release(&sc);
 	return rc;
