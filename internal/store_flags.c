@@ -33,12 +33,19 @@ static int64_t col_i64(sqlite3_stmt *s, int i)
 	" c.contact_hash, c.lat, c.lon, c.community" \
 	" FROM complaints c LEFT JOIN incidents i ON i.id = c.incident_id"
 
-#define DETECT_WHERE \
+#define DETECT_FILTER \
 	" WHERE c.received_at >= ?1 AND c.received_at <= ?2" \
-	" AND c.kind <> 'praise' AND c.status <> 'void'" \
-	" ORDER BY c.received_at, c.id"
+	" AND c.kind <> 'praise' AND c.status <> 'void'"
 
-static const char sql_detect_load[] = DETECT_COLUMNS DETECT_WHERE;
+#define DETECT_WHERE DETECT_FILTER " ORDER BY c.received_at, c.id"
+
+/*
+ * In the index's order only: complaints_digest orders by received_at but
+ * not then by id, so ORDER BY ..., c.id put every row through a sorter (a
+ * fifth of the load at 1M stored).  store_detect_load orders the few
+ * complaints received in the same second by id itself.
+ */
+static const char sql_detect_load[] = DETECT_COLUMNS DETECT_FILTER " ORDER BY c.received_at";
 
 static const char sql_detect_texts[] =
 	"SELECT c.id, c.received_at, c.title, c.text, c.source, c.source_id FROM complaints c"
@@ -213,10 +220,28 @@ static sq_err load_rows(struct sq_store *st, const char *sql, int64_t a, int64_t
 	return SQ_OK;
 }
 
+static int cmp_row_id(const void *a, const void *b)
+{
+	const struct store_detect_row *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 sq_err store_detect_load(struct sq_store *st, int64_t since, int64_t until,
 			 struct store_detect_rows *out, struct sq_error *err)
 {
-	return load_rows(st, sql_detect_load, since, until, out, err);
+	size_t i, j;
+	sq_err rc;
+
+	rc = load_rows(st, sql_detect_load, since, until, out, err);
+	/* received_at then id: each run of one second by id */
+	for (i = 0; !rc && i < out->n; i = j) {
+		for (j = i + 1; j < out->n && out->rows[j].received_at == out->rows[i].received_at; j++)
+			;
+		if (j - i > 1)
+			qsort(out->rows + i, j - i, sizeof(out->rows[0]), cmp_row_id);
+	}
+	return rc;
 }
 
 sq_err store_detect_overdue(struct sq_store *st, int64_t from, int64_t until,

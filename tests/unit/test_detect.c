@@ -685,6 +685,34 @@ static void test_spacetime_finds_an_injected_cluster(void **state)
 	store_flag_release(&fl);
 }
 
+/*
+ * The detectors' rows come by received_at, then id, also where the index
+ * that serves them orders complaints of one second otherwise (by
+ * category, community, ... before id).
+ */
+static void test_detect_rows_by_time_then_id(void **state)
+{
+	struct fx *f = *state;
+	struct store_detect_rows rows = { 0 };
+	struct sq_error err = { 0 };
+	int64_t t = fixture_time(10, 9, 0), ids[5];
+	size_t i;
+
+	ids[0] = put(f, t + 60, "noise", "多宝路社区", NULL, NULL);
+	ids[1] = put(f, t, "water_power_gas", "逢源路社区", NULL, NULL);
+	ids[2] = put(f, t, "noise", "逢源路社区", NULL, NULL);
+	ids[3] = put(f, t, "construction", "多宝路社区", NULL, NULL);
+	ids[4] = put(f, t - 60, "water_power_gas", "昌华社区", NULL, NULL);
+	if (store_detect_load(f->st, t - 3600, t + 3600, &rows, &err))
+		fail_msg("store_detect_load: %s", err.msg);
+	assert_int_equal(rows.n, 5);
+	assert_int_equal(rows.rows[0].id, ids[4]);
+	for (i = 1; i <= 3; i++)
+		assert_int_equal(rows.rows[i].id, ids[i]);
+	assert_int_equal(rows.rows[4].id, ids[0]);
+	store_detect_rows_release(&rows);
+}
+
 /* ---- common cause --------------------------------------------------------- */
 
 static void put_text(struct fx *f, int64_t t, const char *cat, const char *comm,
@@ -1263,6 +1291,7 @@ int main(void)
 		T(test_surge_after_a_busy_week),
 		T(test_surge_young_store_judged_on_its_days),
 		T(test_spacetime_finds_an_injected_cluster),
+		T(test_detect_rows_by_time_then_id),
 		T(test_common_cause_across_communities),
 		T(test_common_cause_kept_names),
 		T(test_common_cause_needs_distinct_people),
