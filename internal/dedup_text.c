@@ -970,6 +970,7 @@ sq_err dedup_extract_places(const char *title, const char *text, const char *add
 	size_t nnames = 0, nnums = 0, n = 0, i, k, sfx_len[NSUFFIXES], square = NSUFFIXES;
 	size_t addr_from;
 	uint32_t *cps, sfx[NSUFFIXES][8];
+	uint64_t sfx_first = 0;   /* bit (cp % 64) of each suffix's first code point */
 	struct sq_buf name = SQ_BUF_INIT;
 	sq_err rc = SQ_OK;
 
@@ -979,6 +980,8 @@ sq_err dedup_extract_places(const char *title, const char *text, const char *add
 		return SQ_ENOMEM;
 	for (k = 0; k < NSUFFIXES; k++) {
 		sfx_len[k] = fold_into(place_suffixes[k].utf8, sfx[k], 0);
+		if (sfx_len[k])
+			sfx_first |= 1ull << (sfx[k][0] % 64);
 		if (!strcmp(place_suffixes[k].utf8, "广场"))
 			square = k;
 	}
@@ -1020,7 +1023,10 @@ sq_err dedup_extract_places(const char *title, const char *text, const char *add
 					rc = name_before(cps, start, &name, names, &nnames);
 			}
 		}
-		/* named places */
+		/* named places; most characters start no suffix, which one
+		 * bit of sfx_first tells without trying each */
+		if (!(sfx_first >> (cps[i] % 64) & 1))
+			continue;
 		for (k = 0; !rc && nnames < MAX_PLACES && k < NSUFFIXES; k++) {
 			size_t sl = sfx_len[k], from;
 
