@@ -163,12 +163,20 @@ static int is_cjk_punct(uint32_t cp)
 	}
 }
 
+int norm_nfc_stable(uint32_t cp)
+{
+	return cp < 0x80 || (cp >= 0x4E00 && cp <= 0x9FFF) ||      /* CJK unified */
+	       (cp >= 0x3001 && cp <= 0x3029) || (cp >= 0x3030 && cp <= 0x303F) ||
+	       (cp >= 0x2010 && cp <= 0x2027) || (cp >= 0x2030 && cp <= 0x205E) ||
+	       (cp >= 0xFF01 && cp <= 0xFF60) || (cp >= 0xFFE0 && cp <= 0xFFE6);
+}
+
 sq_err norm_text(const char *in, size_t len, char **out, struct sq_error *err)
 {
 	const unsigned char *p = (const unsigned char *)in;
 	struct sq_buf b = SQ_BUF_INIT;
 	const char *why = "";
-	int space = 0, ascii = 1;
+	int space = 0, stable = 1;
 	size_t i = 0, n;
 	uint8_t *nfc;
 	size_t nfclen;
@@ -203,14 +211,14 @@ sq_err norm_text(const char *in, size_t len, char **out, struct sq_error *err)
 		if (space && b.len)
 			b.data[b.len++] = ' ';
 		space = 0;
-		if (cp >= 0x80)
-			ascii = 0;
+		if (stable && !norm_nfc_stable(cp))
+			stable = 0;
 		n = norm_utf8_encode(cp, enc);
 		memcpy(b.data + b.len, enc, n);
 		b.len += n;
 	}
 	b.data[b.len] = '\0';
-	if (ascii) {
+	if (stable) {   /* NFC would change nothing */
 		*out = b.data;
 		return SQ_OK;
 	}

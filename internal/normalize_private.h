@@ -24,6 +24,16 @@ size_t norm_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp,
 /* Encode cp (a valid scalar value) at out; returns the length (1..4). */
 size_t norm_utf8_encode(uint32_t cp, char *out);
 
+/*
+ * Whether NFC leaves any text made only of such code points as it is: each
+ * is a starter (combining class 0) without a canonical decomposition, and
+ * no two of them compose.  ASCII, CJK unified ideographs, CJK and general
+ * punctuation, full-width forms: most complaints, whose NFC pass norm_text
+ * then skips.  (test_normalize checks the three conditions against
+ * libunistring's Unicode tables.)
+ */
+int norm_nfc_stable(uint32_t cp);
+
 /* What norm_text() does with a code point (after full-width folding). */
 enum norm_fold { NORM_FOLD_KEEP, NORM_FOLD_SPACE, NORM_FOLD_DROP };
 enum norm_fold norm_fold_class(uint32_t cp);

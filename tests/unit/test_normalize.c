@@ -19,8 +19,12 @@
 
 #include <cmocka.h>
 
+#include <unictype.h>
+#include <uninorm.h>
+
 #include "buf.h"
 #include "normalize.h"
+#include "normalize_private.h"
 #include "record.h"
 #include "taxonomy.h"
 #include "banned.h"
@@ -59,6 +63,8 @@ static const struct text_case text_cases[] = {
 	{ "zero\xE2\x80\x8Bwidth", 0, "zerowidth", NULL },
 	{ "a\0b", 3, "ab", NULL },                                       /* NUL inside */
 	{ "市民来电反映：恩宁路，噪音。", 0, "市民来电反映：恩宁路，噪音。", NULL },
+	{ "“恩宁路”——《通知》【急】…々〇", 0, "“恩宁路”——《通知》【急】…々〇", NULL },
+	{ "噪音e\xCC\x81", 0, "噪音\xC3\xA9", NULL },                  /* NFC after a stable start */
 	{ "e\xCC\x81", 0, "\xC3\xA9", NULL },                            /* NFC: e + acute = é */
 	{ "\xEF\xBC\xA1\xCC\x8A", 0, "\xC3\x85", NULL },                 /* Ａ + ring: folded, then composed to Å */
 	{ "\xEF\xAC\x81", 0, "\xEF\xAC\x81", NULL },                     /* ﬁ stays: NFC, not NFKC */
@@ -107,6 +113,37 @@ static void test_text_table(void **state)
 			assert_int_equal(norm_utf8_check(c->in, len, NULL), SQ_ECHARSET);
 		}
 	}
+}
+
+/*
+ * norm_text skips NFC for text made only of norm_nfc_stable() code points.
+ * That is exact when each of them is a starter without a canonical
+ * decomposition (NFD changes nothing, nothing to reorder) and no pair of
+ * them is the decomposition of a composite (NFC composes nothing): checked
+ * here over every code point, against libunistring's Unicode tables.
+ */
+static void test_nfc_stable_set(void **state)
+{
+	ucs4_t cp, dec[UC_DECOMPOSITION_MAX_LENGTH];
+	size_t stable = 0;
+	int n;
+
+	(void)state;
+	for (cp = 0; cp <= 0x10FFFF; cp++) {
+		if (cp >= 0xD800 && cp <= 0xDFFF)
+			continue;
+		n = uc_canonical_decomposition(cp, dec);
+		if (norm_nfc_stable(cp)) {
+			stable++;
+			if (uc_combining_class(cp) != 0 || n >= 0)
+				fail_msg("U+%04X: combining class %d, decomposition length %d", (unsigned)cp,
+					 uc_combining_class(cp), n);
+		}
+		if (n == 2 && norm_nfc_stable(dec[0]) && norm_nfc_stable(dec[1]))
+			fail_msg("U+%04X + U+%04X compose to U+%04X", (unsigned)dec[0], (unsigned)dec[1],
+				 (unsigned)cp);
+	}
+	assert_true(stable > 20000);   /* the CJK unified ideographs alone */
 }
 
 static void test_text_null_and_long(void **state)
@@ -1415,6 +1452,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_table),
+		cmocka_unit_test(test_nfc_stable_set),
 		cmocka_unit_test(test_text_null_and_long),
 		cmocka_unit_test(test_time_table),
 		cmocka_unit_test(test_time_local_zone),
