@@ -608,6 +608,25 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER dedup_index_gone AFTER DELETE ON complaints BEGIN"
 	"  DELETE FROM dedup_sigs WHERE complaint_id = old.id;"
 	" END;",
+
+	/*
+	 * 17: the search index merges its segments 16 at a time, not 4, and
+	 * never a whole level at once before it holds 64.  Each transaction
+	 * adds a segment (store_fts_flush), and FTS5 merges a level once it
+	 * holds `automerge` of them: with 4, every indexed row was rewritten
+	 * about log4(n) times.  But with automerge 16 alone, `crisismerge`
+	 * (default 16) merges a whole level inside one statement: a 1M bench
+	 * run had imports peak at 345 MB (docs/performance.md).  Indexing the
+	 * bench's 1,000,000 complaints in transactions of 5,000 with
+	 * store_fts_flush's statements, temp_store MEMORY as in store_begin's
+	 * transactions: the default 36.1-40.0 s of CPU, the longest
+	 * transaction 0.34-0.41 s, SQLite's memory high-water mark 45 MiB;
+	 * 16 and 64: 27.4 s, 0.28 s, 42 MiB (31 segments instead of 10, about
+	 * as many bytes, a phrase query 8.4 ms against 9.1); 16 alone: 33.6
+	 * s with a 5.5 s transaction.  Stores of any age take it from here on.
+	 */
+	"INSERT INTO complaints_fts (complaints_fts, rank) VALUES ('automerge', 16);"
+	"INSERT INTO complaints_fts (complaints_fts, rank) VALUES ('crisismerge', 64);",
 };
 
 int store_schema_count(void)
