@@ -193,6 +193,12 @@ sq_err detect_each_text(struct detect_ctx *ctx, int64_t since,
 	return store_detect_texts(ctx->st, since, ctx->now, text_step, &w, ctx->err);
 }
 
+/*
+ * detect_each_memo merges the rows [next, end) with the kept memos, both in
+ * (received_at, id) order: a row with a memo gets it, a row without one
+ * gets one derived from its texts, read then by id (most rows of a run
+ * have one: only what came since the last run is read and derived).
+ */
 struct memo_walk {
 	struct detect_ctx *ctx;
 	int version;
@@ -200,17 +206,16 @@ struct memo_walk {
 	sq_err (*cb)(void *arg, size_t row, const char *memo);
 	void *arg;
 	struct sq_buf memo;
+	size_t next, end;
 };
 
-/* A row's memo: the kept one, or derived now and added to the run's. */
-static sq_err memo_step(void *arg, size_t row, const struct store_detect_text *t)
+/* Row w->next's memo, derived from its texts and added to the run's. */
+static sq_err memo_derived(void *arg, const struct store_detect_text *t)
 {
 	struct memo_walk *w = arg;
 	struct detect_memos *ms = w->ctx->memos;
 	struct store_detect_memo *m;
 
-	if (t->memo)
-		return w->cb(w->arg, row, t->memo);
 	sq_buf_reset(&w->memo);
 	if (w->derive(t->title, t->text, &w->memo) ||
 	    sq_array_reserve((void **)&ms->items, &ms->cap, ms->n + 1, sizeof(*ms->items)))
@@ -223,24 +228,54 @@ static sq_err memo_step(void *arg, size_t row, const struct store_detect_text *t
 	if (!(m->memo = sq_strdup(sq_buf_str(&w->memo))))
 		return sq_fail(w->ctx->err, SQ_ENOMEM, "out of memory deriving memos");
 	ms->n++;
-	return w->cb(w->arg, row, m->memo);
+	return w->cb(w->arg, w->next, m->memo);
+}
+
+/* Derive the memos of the rows before (at, id): none is kept for them. */
+static sq_err memos_derived_before(struct memo_walk *w, int64_t at, int64_t id)
+{
+	const struct store_detect_row *rows = w->ctx->in->rows;
+	sq_err rc = SQ_OK;
+
+	for (; !rc && w->next < w->end && row_before(&rows[w->next], at, id); w->next++)
+		rc = store_detect_text_of(w->ctx->st, rows[w->next].id, memo_derived, w,
+					  w->ctx->err);
+	return rc;
+}
+
+/* A kept memo: the rows before it have none; its own row (if any) has it. */
+static sq_err memo_kept(void *arg, const struct store_detect_text *t)
+{
+	struct memo_walk *w = arg;
+	const struct store_detect_row *rows = w->ctx->in->rows;
+	sq_err rc = memos_derived_before(w, t->received_at, t->id);
+
+	if (rc || w->next == w->end || rows[w->next].id != t->id)
+		return rc;   /* not a row of this run (voided, or stored since) */
+	return w->cb(w->arg, w->next++, t->memo);
 }
 
 sq_err detect_each_memo(struct detect_ctx *ctx, int64_t since, int version,
 			sq_err (*derive)(const char *title, const char *text, struct sq_buf *out),
 			sq_err (*cb)(void *arg, size_t row, const char *memo), void *arg)
 {
-	struct memo_walk mw = { ctx, version, derive, cb, arg, SQ_BUF_INIT };
-	struct text_walk w = { ctx->in, 0, memo_step, &mw };
+	const struct detect_input *in = ctx->in;
+	struct memo_walk w = { ctx, version, derive, cb, arg, SQ_BUF_INIT, 0, in->nrows };
 	sq_err rc;
 
-	if (since < ctx->in->since)
-		since = ctx->in->since;
-	if (!ctx->in->nrows)
+	if (since < in->since)
+		since = in->since;
+	while (w.next < w.end && in->rows[w.next].received_at < since)
+		w.next++;
+	while (w.end > w.next && in->rows[w.end - 1].received_at > ctx->now)
+		w.end--;
+	if (w.next == w.end)
 		return SQ_OK;
-	rc = store_detect_memos(ctx->st, ctx->name, version, since, ctx->now, text_step, &w,
+	rc = store_detect_memos(ctx->st, ctx->name, version, since, ctx->now, memo_kept, &w,
 				ctx->err);
-	sq_buf_release(&mw.memo);
+	if (!rc)
+		rc = memos_derived_before(&w, INT64_MAX, INT64_MAX);
+	sq_buf_release(&w.memo);
 	return rc;
 }
 

@@ -477,17 +477,27 @@ struct store_detect_memo {
 };
 
 /*
- * store_detect_texts for a detector that keeps memos: t->memo is the
- * complaint's memo of (detector, version) when there is one, and then
- * title and text are NULL and not read from the table; otherwise memo is
- * NULL and the texts are given.  source and source_id are always NULL.
- * The poll lock (store_lock_poll) keeps the texts from changing between
- * this walk and store_detect_memo_put.
+ * The memos of (detector, version) kept for complaints received in [since,
+ * until], in (received_at, complaint id) order, each as t->memo with t->id
+ * and t->received_at (title, text, source and source_id NULL); whether the
+ * complaint is still one store_detect_load gives is the caller's to check.
+ * cb may call store_detect_text_of (and nothing else of the store).  The
+ * poll lock (store_lock_poll) keeps the texts from changing between this
+ * walk and store_detect_memo_put.
  */
 sq_err store_detect_memos(struct sq_store *st, const char *detector, int version,
 			  int64_t since, int64_t until,
 			  sq_err (*cb)(void *arg, const struct store_detect_text *t), void *arg,
 			  struct sq_error *err);
+
+/*
+ * Call cb with complaint id's title and text (memo, source and source_id
+ * NULL), valid during the call only; not at all when there is no such
+ * complaint.
+ */
+sq_err store_detect_text_of(struct sq_store *st, int64_t id,
+			    sq_err (*cb)(void *arg, const struct store_detect_text *t), void *arg,
+			    struct sq_error *err);
 
 /*
  * Keep the memos m[0..n) (replacing any of the same complaint and

@@ -52,16 +52,19 @@ static const char sql_detect_texts[] =
 	DETECT_WHERE;
 
 /*
- * The texts only where no memo of the detector's version is kept: the
- * table's cursor is moved to a row (its wide record read) only when a
- * column of it is used.
+ * The kept memos of one detector and version, in the primary key's order,
+ * which is the detectors' (received_at, then complaint id): a range of the
+ * table, no look-up per complaint and no sorter.  Columns as walk_texts
+ * reads them, title and text NULL.
  */
 static const char sql_detect_memos[] =
-	"SELECT c.id, c.received_at, CASE WHEN m.memo IS NULL THEN c.title END,"
-	" CASE WHEN m.memo IS NULL THEN c.text END, m.memo FROM complaints c"
-	" LEFT JOIN detect_memos m ON m.received_at = c.received_at AND m.complaint_id = c.id"
-	" AND m.detector = ?3 AND m.version = ?4"
-	DETECT_WHERE;
+	"SELECT complaint_id, received_at, NULL, NULL, memo FROM detect_memos"
+	" WHERE received_at >= ?1 AND received_at <= ?2 AND detector = ?3 AND version = ?4"
+	" ORDER BY received_at, complaint_id";
+
+/* One complaint's texts, for a detector that has no memo of it. */
+static const char sql_detect_text_of[] =
+	"SELECT id, received_at, title, text, NULL FROM complaints WHERE id = ?1";
 
 /*
  * Only the items that became overdue in [?1, ?2): the partial index
@@ -332,6 +335,20 @@ sq_err store_detect_memos(struct sq_store *st, const char *detector, int version
 	sqlite3_bind_int64(s, 2, until);
 	store_bind_text(s, 3, detector);
 	sqlite3_bind_int(s, 4, version);
+	return walk_texts(st, s, 0, cb, arg, err);
+}
+
+sq_err store_detect_text_of(struct sq_store *st, int64_t id,
+			    sq_err (*cb)(void *arg, const struct store_detect_text *t), void *arg,
+			    struct sq_error *err)
+{
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql_detect_text_of, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
 	return walk_texts(st, s, 0, cb, arg, err);
 }
 

@@ -842,6 +842,44 @@ static void test_common_cause_kept_names(void **state)
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM detect_memos"), 0);
 }
 
+/*
+ * Kept and missing names in one second: the kept ones are merged with the
+ * detectors' rows, and the rows without (a corrected text, a newcomer)
+ * are read and derived, each row once and in order.
+ */
+static void test_common_cause_kept_names_same_second(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t t = fixture_time(30, 10, 0), at = t - 86400, a;
+
+	only(f, "common_cause");
+	history(f, t);
+	a = put(f, at, "wages", "西华路社区", "宏达公司拖欠工资", NULL);
+	put(f, at, "labour", "恩宁路社区", "我在宏达公司干活，老板一直不发工资", NULL);
+	put(f, at, "wages", "多宝路社区", "广州市宏达建筑工程有限公司欠薪", NULL);
+	run(f, at + 60, &s);
+	assert_int_equal(flags_of(f, "common_cause", &fl), 1);
+	assert_int_equal(fl.nmembers, 3);
+	store_flag_release(&fl);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM detect_memos WHERE received_at = %lld",
+				 (long long)at), 3);
+
+	/* the first one's text corrected (its names dropped), a fourth at the same second */
+	sql_exec(f, "UPDATE complaints SET text = '宏达建筑公司拖欠工资两个月' WHERE id = %lld",
+		 (long long)a);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM detect_memos WHERE received_at = %lld",
+				 (long long)at), 2);
+	put(f, at, "wages", "逢源路社区", "宏达公司的老板欠我们工资", NULL);
+	run(f, at + 120, &s);
+	assert_int_equal(flags_of(f, "common_cause", &fl), 1);
+	assert_int_equal(fl.nmembers, 4);
+	store_flag_release(&fl);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM detect_memos WHERE received_at = %lld"
+				 " AND memo LIKE '%%宏达%%'", (long long)at), 4);
+}
+
 static void test_common_cause_needs_distinct_people(void **state)
 {
 	struct fx *f = *state;
@@ -1294,6 +1332,7 @@ int main(void)
 		T(test_detect_rows_by_time_then_id),
 		T(test_common_cause_across_communities),
 		T(test_common_cause_kept_names),
+		T(test_common_cause_kept_names_same_second),
 		T(test_common_cause_needs_distinct_people),
 		T(test_common_cause_counts_one_incident_twice),
 		T(test_overdue_open_items),
