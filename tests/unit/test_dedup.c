@@ -314,19 +314,27 @@ static void test_declared_link_target_later(void **state)
 	assert_string_equal(link_of(fx, a).method, "declared");
 }
 
-static void test_declared_link_merges_incidents(void **state)
+/* H3: says it repeats H2 (water), but its text and place are H1's (site_a). */
+static struct spec bridging_report(void)
 {
-	struct fx *fx = *state;
-	struct spec h2 = water, h3 = site_a, h4 = water;
-	int64_t a, b, c, d, keep;
-	struct dedup_stats s;
+	struct spec h3 = site_a;
 
-	/* H3 says it repeats H2, but its text and place are H1's ... */
 	h3.id = "H3";
 	h3.at = T0 + 50 * HOUR;
 	h3.link_kind = "related";
 	h3.link_type = "hotline12345";
 	h3.link_id = "H2";
+	return h3;
+}
+
+static void test_declared_link_merges_incidents(void **state)
+{
+	struct fx *fx = *state;
+	struct spec h2 = water, h3 = bridging_report(), h4 = water;
+	int64_t a, b, c, d, keep;
+	struct dedup_stats s;
+
+	/* H3 says it repeats H2, but its text and place are H1's ... */
 	a = put(fx, &site_a, NULL);
 	link_run(fx, &a, 1);
 	b = put(fx, &h2, NULL);
@@ -372,15 +380,10 @@ static void test_declared_link_merges_incidents(void **state)
 static void test_merge_then_member_found_again(void **state)
 {
 	struct fx *fx = *state;
-	struct spec h3 = site_a, h5 = water;
+	struct spec h3 = bridging_report(), h5 = water;
 	int64_t a, b, c, e, keep;
 	struct dedup_stats s;
 
-	h3.id = "H3";
-	h3.at = T0 + 50 * HOUR;
-	h3.link_kind = "related";
-	h3.link_type = "hotline12345";
-	h3.link_id = "H2";
 	h5.id = "H5";
 	h5.at = T0 + 52 * HOUR;
 	h5.phone = "13700002222";
