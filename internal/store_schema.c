@@ -625,8 +625,8 @@ static const char *const migrations[] = {
 	 * as many bytes, a phrase query 8.4 ms against 9.1); 16 alone: 33.6
 	 * s with a 5.5 s transaction.  Stores of any age take it from here on.
 	 */
-	"INSERT INTO complaints_fts (complaints_fts, rank) VALUES ('automerge', 16);"
-	"INSERT INTO complaints_fts (complaints_fts, rank) VALUES ('crisismerge', 64);",
+	("INSERT INTO complaints_fts (complaints_fts, rank) VALUES ('automerge', 16);"
+	 "INSERT INTO complaints_fts (complaints_fts, rank) VALUES ('crisismerge', 64);"),
 };
 
 int store_schema_count(void)
