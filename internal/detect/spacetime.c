@@ -462,16 +462,26 @@ static void scan_release(struct scan *sc)
 }
 
 /*
+ * The recurrence interval in days of a ratio that `above` of R replicates
+ * reached, its p-value into *p: RI = 1 / (p * analyses per day).
+ */
+static double recurrence_days(int64_t above, int64_t R, double per_day, double *p)
+{
+	*p = (double)(above + 1) / (double)(R + 1);
+	return 1.0 / (*p * per_day);
+}
+
+/*
  * Can a category whose ratio `above` of R replicates reached still be
- * flagged?  The same test as the report's (p, then the recurrence
- * interval), so stopping on it changes no answer.  More replicates above
- * only lower the interval: once not, never again.
+ * flagged?  The report's own test, so stopping on it changes no answer.
+ * More replicates above only lower the interval: once not, never again.
  */
 static int flaggable(const struct sq_detect_config *dc, int64_t above, int64_t R, double per_day)
 {
-	double p = (double)(above + 1) / (double)(R + 1), ri = 1.0 / (p * per_day);
+	double p;
 
-	return ri * 86400000.0 >= (double)dc->spacetime_recurrence_ms;
+	return recurrence_days(above, R, per_day, &p) * 86400000.0 >=
+	       (double)dc->spacetime_recurrence_ms;
 }
 
 /*
@@ -618,8 +628,7 @@ static sq_err run(struct detect_ctx *ctx)
 
 		if (observed[k] <= 0.0 || !flaggable(dc, above[k], R, per_day))
 			continue;
-		p = (double)(above[k] + 1) / (double)(R + 1);
-		ri = 1.0 / (p * per_day);
+		ri = recurrence_days(above[k], R, per_day, &p);
 		rc = report(&sc, &sc.cats[k], bz[k], bw[k], bc[k], bmu[k], observed[k], p, ri, per_day);
 	}
 	goto out;

@@ -1031,7 +1031,7 @@ int main(void)
 		T(test_declared_link_target_first),
 		T(test_declared_link_target_later),
 		T(test_declared_link_merges_incidents),
-	T(test_merge_then_member_found_again),
+		T(test_merge_then_member_found_again),
 		T(test_update_stays_in_incident),
 		T(test_split_survives_later_runs),
 		T(test_merge_survives_later_runs),
