@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -63,6 +64,11 @@ const char *sq_buf_str(const struct sq_buf *b);
  *     if (sq_array_reserve((void **)&v, &cap, n + 1, sizeof(*v))) ...
  */
 sq_err sq_array_reserve(void **arr, size_t *cap, size_t need, size_t elem);
+
+/* Sort v[0..n) ascending, in place, without a call per comparison (no
+ * quadratic case either).  sq_sort_i64 by signed value. */
+void sq_sort_u64(uint64_t *v, size_t n);
+void sq_sort_i64(int64_t *v, size_t n);
 
 /* strdup that returns NULL for NULL input (and on failure). */
 char *sq_strdup(const char *s);

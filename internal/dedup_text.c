@@ -324,63 +324,6 @@ void dedup_terms_release(struct dedup_terms *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * Ascending, in place.  qsort's call per comparison was most of the cost
- * of making a document's terms (4% of an import); this is a quicksort with
- * the comparison inline (Hoare's partition around the middle element),
- * insertion sort for short runs, and qsort itself past depth budget
- * `depth` (no quadratic case on adversarial text).
- */
-static void sort_u64(uint64_t *v, size_t n, int depth)
-{
-	size_t i, j;
-	uint64_t x;
-
-	while (n > 16) {
-		uint64_t pivot = v[(n - 1) / 2];
-
-		if (depth-- <= 0) {
-			qsort(v, n, sizeof(*v), cmp_u64);
-			return;
-		}
-		i = 0;
-		j = n - 1;
-		for (;;) {
-			while (v[i] < pivot)
-				i++;
-			while (v[j] > pivot)
-				j--;
-			if (i >= j)
-				break;
-			x = v[i];
-			v[i++] = v[j];
-			v[j--] = x;
-		}
-		/* v[0..j] <= pivot <= v[j+1..n): the shorter side recursively */
-		if (j + 1 < n - j - 1) {
-			sort_u64(v, j + 1, depth);
-			v += j + 1;
-			n -= j + 1;
-		} else {
-			sort_u64(v + j + 1, n - j - 1, depth);
-			n = j + 1;
-		}
-	}
-	for (i = 1; i < n; i++) {
-		x = v[i];
-		for (j = i; j > 0 && v[j - 1] > x; j--)
-			v[j] = v[j - 1];
-		v[j] = x;
-	}
-}
-
 static double tf(uint32_t count)
 {
 	/* Most terms occur once; log(1) is exactly 0, so this is the same value
@@ -422,7 +365,7 @@ sq_err dedup_terms_from_folded(const char *folded, struct dedup_terms *t)
 		free(all);
 		return SQ_OK;
 	}
-	sort_u64(all, n, 64);
+	sq_sort_u64(all, n);
 	t->term = malloc(n * sizeof(*t->term));
 	t->count = malloc(n * sizeof(*t->count));
 	t->tf = malloc(n * sizeof(*t->tf));

@@ -24,20 +24,13 @@ sq_err store_ids_add(struct store_ids *ids, int64_t id)
 	return store_ids_push(ids, id);
 }
 
-static int cmp_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 void store_ids_unique(struct store_ids *ids)
 {
 	size_t i, n = 0;
 
 	if (!ids->n)
 		return;
-	qsort(ids->v, ids->n, sizeof(*ids->v), cmp_id);
+	sq_sort_i64(ids->v, ids->n);
 	for (i = 0; i < ids->n; i++)
 		if (!n || ids->v[i] != ids->v[n - 1])
 			ids->v[n++] = ids->v[i];

@@ -84,6 +84,75 @@ static void test_array_reserve(void **state)
 	free(v);
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Element i of n in one of the orders the sort must handle. */
+static int64_t pattern(int kind, size_t i, size_t n, uint64_t *seed)
+{
+	switch (kind) {
+	case 0:   /* random over the whole range, negatives included */
+		*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		return (int64_t)*seed;
+	case 1:   /* ascending */
+		return (int64_t)i - (int64_t)n / 2;
+	case 2:   /* descending */
+		return (int64_t)n - (int64_t)i;
+	case 3:   /* all equal */
+		return -7;
+	case 4:   /* organ pipe */
+		return (int64_t)(i < n / 2 ? i : n - i);
+	default:  /* the extremes and few values: many repeats */
+		return i % 3 == 0 ? INT64_MIN : i % 3 == 1 ? INT64_MAX : 0;
+	}
+}
+
+static void test_sort_i64_u64(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 2, 16, 17, 100, 5000 };
+	uint64_t seed = 42;
+	size_t s, i;
+	int kind;
+
+	(void)state;
+	for (kind = 0; kind < 6; kind++)
+		for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+			size_t n = sizes[s];
+			int64_t *v = malloc((n + 1) * sizeof(*v)), *want = malloc((n + 1) * sizeof(*v));
+			uint64_t *u = malloc((n + 1) * sizeof(*u)), *uwant = malloc((n + 1) * sizeof(*u));
+
+			assert_non_null(v);
+			assert_non_null(want);
+			assert_non_null(u);
+			assert_non_null(uwant);
+			for (i = 0; i < n; i++) {
+				v[i] = want[i] = pattern(kind, i, n, &seed);
+				u[i] = uwant[i] = (uint64_t)v[i];
+			}
+			qsort(want, n, sizeof(*want), cmp_i64);
+			sq_sort_i64(v, n);
+			assert_memory_equal(v, want, n * sizeof(*v));
+			qsort(uwant, n, sizeof(*uwant), cmp_u64);
+			sq_sort_u64(u, n);
+			assert_memory_equal(u, uwant, n * sizeof(*u));
+			free(v);
+			free(want);
+			free(u);
+			free(uwant);
+		}
+}
+
 static void test_error_context(void **state)
 {
 	struct sq_error err = { 0 };
@@ -115,6 +184,7 @@ int main(void)
 		cmocka_unit_test(test_binary_and_detach),
 		cmocka_unit_test(test_grow_refuses_overflow),
 		cmocka_unit_test(test_array_reserve),
+		cmocka_unit_test(test_sort_i64_u64),
 		cmocka_unit_test(test_error_context),
 	};
 
