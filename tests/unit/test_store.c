@@ -358,6 +358,21 @@ static void test_index_in_memory_follows_the_table(void **state)
 	assert_string_equal(ids_under(st, "c:甲", 5, 15, got, sizeof(got)), want);
 	snprintf(want, sizeof(want), "%lld", (long long)b);
 	assert_string_equal(ids_under(st, "c:乙", 5, 15, got, sizeof(got)), want);
+	/* the limit counts only what is still there: b's old posting, left
+	 * in the chain between c and a, is not one of the newest two */
+	assert_int_equal(store_dedup_block(st, "c:甲", day0 + 5 * 86400, day0 + 45 * 86400, 2,
+					   &ids, &err), SQ_OK);
+	assert_int_equal(ids.n, 2);
+	assert_true(ids.v[0] == c && ids.v[1] == a);
+	store_ids_release(&ids);
+	/* b back under its first key, in its place by time; the same keys
+	 * again change nothing (one posting each, not two) */
+	assert_int_equal(store_dedup_index(st, &d, 1, ka, 1, NULL, 0, &err), SQ_OK);
+	assert_int_equal(store_dedup_index(st, &d, 1, ka, 1, NULL, 0, &err), SQ_OK);
+	snprintf(want, sizeof(want), "%lld %lld %lld", (long long)c, (long long)b, (long long)a);
+	assert_string_equal(ids_under(st, "c:甲", 5, 45, got, sizeof(got)), want);
+	assert_string_equal(ids_under(st, "c:乙", 5, 15, got, sizeof(got)), "");
+	assert_int_equal(store_dedup_index(st, &d, 1, kb, 1, NULL, 0, &err), SQ_OK);
 	assert_int_equal(store_commit(st, &err), SQ_OK);
 
 	/* another connection's complaint, committed between two transactions */
