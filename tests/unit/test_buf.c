@@ -2,9 +2,12 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "buf.h"
@@ -153,6 +156,56 @@ static void test_sort_i64_u64(void **state)
 		}
 }
 
+/*
+ * A large array asks for transparent huge pages (buf.c want_huge_pages):
+ * its mapping in /proc/self/smaps carries VmFlags "hg".  Skipped where the
+ * kernel has no THP.
+ */
+static int mapping_has_flag(const void *p, const char *flag)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	uintptr_t at = (uintptr_t)p, lo, hi;
+	int in = 0, found = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &lo, &hi) == 2)   /* a mapping */
+			in = at >= lo && at < hi;
+		else if (in && !strncmp(line, "VmFlags:", 8))
+			found = strstr(line, flag) != NULL;
+	}
+	fclose(f);
+	return found;
+}
+
+static void test_large_array_asks_for_huge_pages(void **state)
+{
+	const size_t mib = (size_t)1 << 20;
+	unsigned char *v = NULL, *mid;
+	size_t cap = 0;
+	struct sq_buf b = SQ_BUF_INIT;
+
+	(void)state;
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK)) {
+		skip();
+		return;
+	}
+	assert_int_equal(sq_array_reserve((void **)&v, &cap, 16 * mib, 1), SQ_OK);
+	mid = v + 8 * mib;
+	assert_true(mapping_has_flag(mid, " hg"));
+	free(v);
+	assert_int_equal(sq_buf_grow(&b, 16 * mib), SQ_OK);
+	assert_true(mapping_has_flag(b.data + 8 * mib, " hg"));
+	sq_buf_release(&b);
+	/* a small one is left alone */
+	v = NULL;
+	cap = 0;
+	assert_int_equal(sq_array_reserve((void **)&v, &cap, 1024, 1), SQ_OK);
+	assert_false(mapping_has_flag(v, " hg"));
+	free(v);
+}
+
 static void test_error_context(void **state)
 {
 	struct sq_error err = { 0 };
@@ -185,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_grow_refuses_overflow),
 		cmocka_unit_test(test_array_reserve),
 		cmocka_unit_test(test_sort_i64_u64),
+		cmocka_unit_test(test_large_array_asks_for_huge_pages),
 		cmocka_unit_test(test_error_context),
 	};
 
