@@ -121,12 +121,11 @@ int dedup_names_in_text(const char *names, const char *text);
  */
 sq_err dedup_problem_text(const char *folded, const struct sq_strlist *list, char **out);
 
-/* A text's terms: sorted, distinct, with their counts and their sublinear
- * term frequencies tf[i] = 1 + ln(count[i]) (computed once per text rather
- * than once per pair compared). */
+/* A text's terms: sorted, distinct, with their sublinear term frequencies
+ * tf[i] = 1 + ln(count of term[i] in the text) (computed once per text
+ * rather than once per pair compared). */
 struct dedup_terms {
 	uint64_t *term;
-	uint32_t *count;
 	double *tf;
 	size_t n;
 };

@@ -319,12 +319,11 @@ sq_err dedup_problem_text(const char *folded, const struct sq_strlist *list, cha
 void dedup_terms_release(struct dedup_terms *t)
 {
 	free(t->term);
-	free(t->count);
 	free(t->tf);
 	memset(t, 0, sizeof(*t));
 }
 
-static double tf(uint32_t count)
+static double tf(size_t count)
 {
 	/* Most terms occur once; log(1) is exactly 0, so this is the same value
 	 * without a log call per term and pair. */
@@ -366,10 +365,12 @@ sq_err dedup_terms_from_folded(const char *folded, struct dedup_terms *t)
 		return SQ_OK;
 	}
 	sq_sort_u64(all, n);
-	t->term = malloc(n * sizeof(*t->term));
-	t->count = malloc(n * sizeof(*t->count));
-	t->tf = malloc(n * sizeof(*t->tf));
-	if (!t->term || !t->count || !t->tf) {
+	for (i = 0, k = 0; i < n; i++)
+		k += !i || all[i] != all[i - 1];
+	/* sized to the distinct terms: a candidate's stay in the doc cache */
+	t->term = malloc(k * sizeof(*t->term));
+	t->tf = malloc(k * sizeof(*t->tf));
+	if (!t->term || !t->tf) {
 		free(all);
 		dedup_terms_release(t);
 		return SQ_ENOMEM;
@@ -378,8 +379,7 @@ sq_err dedup_terms_from_folded(const char *folded, struct dedup_terms *t)
 		for (k = i + 1; k < n && all[k] == all[i]; k++)
 			;
 		t->term[t->n] = all[i];
-		t->count[t->n] = (uint32_t)(k - i);
-		t->tf[t->n] = tf(t->count[t->n]);
+		t->tf[t->n] = tf(k - i);
 		t->n++;
 	}
 	free(all);
