@@ -77,6 +77,9 @@ static void test_creates_latest_schema_in_wal(void **state)
 				   " WHERE k = 'automerge'"), 16);
 	assert_int_equal(test_sql_int(f->db, "SELECT v FROM complaints_fts_config"
 				   " WHERE k = 'crisismerge'"), 64);
+	/* a flag's incidents are counted through the narrow index (step 18) */
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM sqlite_master"
+				   " WHERE name = 'complaints_incident_by_id'"), 1);
 }
 
 /* The ids indexed under key (band, hash) received at `at` exactly: the
