@@ -34,7 +34,7 @@
 # something failed or crashed, never for a missed target.
 #
 # Environment: BENCH_CHUNK_PAGES (default 50: 10,000 records per import),
-# BENCH_BATCH (default 2000), BENCH_BATCH_RUNS (default 3: step 4's median),
+# BENCH_BATCH (default 2000), BENCH_BATCH_RUNS (default 5: step 4's median),
 # BENCH_SEARCH (default 消防通道).
 set -euo pipefail
 
@@ -52,7 +52,7 @@ root=$build/bench
 gen=$top/scripts/bench/gen_pages.py
 chunk=${BENCH_CHUNK_PAGES:-50}
 batch=${BENCH_BATCH:-2000}
-batch_runs=${BENCH_BATCH_RUNS:-3}
+batch_runs=${BENCH_BATCH_RUNS:-5}
 term=${BENCH_SEARCH:-消防通道}
 timecmd=/usr/bin/time
 export SUQIU_HOTLINE_APP_SECRET=bench-dummy-secret
@@ -188,7 +188,9 @@ for n in "$@"; do
 	[ ! -f "$run/suqiu.db-wal" ] || db_bytes=$((db_bytes + $(stat -c %s "$run/suqiu.db-wal")))
 
 	# The batch's CPU swings by half from one run to the next on this
-	# machine (560-960 us per complaint at 10k): the median of batch_runs.
+	# machine (560-960 us per complaint at 10k; at 1M, 0.706-0.980 s for
+	# the batch in three runs of one build): the median of batch_runs, five
+	# (with three, link_growth was 1.07, 1.70 and 1.51 for the same code).
 	echo "bench: n=$n: linking the extra batch of $batch into a copy, $batch_runs times" >&2
 	bnow=$(rfc3339 "$(meta "$bdir" last_update)")
 	: >"$run/batch.log"
