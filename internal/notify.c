@@ -357,9 +357,12 @@ static sq_err add_field(struct message_parts *m, const char *label, const char *
 	return SQ_OK;
 }
 
+/* mem: the flag's first nmem members (at most MAIL_MEMBERS_MAX shown), of
+ * f->nmembers in all. */
 static sq_err compose(const struct sq_config *cfg, const struct store_flag *f,
 		      const struct store_flag_member *mem, size_t nmem, struct message_parts *m)
 {
+	long long total = f->nmembers > (int64_t)nmem ? (long long)f->nmembers : (long long)nmem;
 	char when[64], zone[16], line[160];
 	int kind = flag_kind_parse(f->kind), sev = flag_severity_parse(f->severity);
 	const char *kind_label = kind >= 0 ? flag_kind_label((enum flag_kind)kind) : f->kind;
@@ -409,12 +412,12 @@ static sq_err compose(const struct sq_config *cfg, const struct store_flag *f,
 	if (add_field(m, "预警编号", line))
 		goto out;
 	/* Members */
-	if (sq_buf_addf(&m->text, "\n涉及 %lld 件诉求（%lld 起事件）：\n", (long long)nmem,
+	if (sq_buf_addf(&m->text, "\n涉及 %lld 件诉求（%lld 起事件）：\n", total,
 			(long long)f->nunits) ||
 	    sq_buf_addf(&m->html, "</table>\n<h3>涉及 %lld 件诉求（%lld 起事件）</h3>\n<table border=\"1\" "
 			"cellpadding=\"4\" cellspacing=\"0\">\n<tr><th>时间</th><th>来源</th><th>编号</th>"
 			"<th>社区</th><th>类别</th><th>联系人</th><th>标题</th></tr>\n",
-			(long long)nmem, (long long)f->nunits))
+			total, (long long)f->nunits))
 		goto out;
 	for (i = 0; i < nmem && i < MAIL_MEMBERS_MAX; i++) {
 		const struct store_flag_member *x = &mem[i];
@@ -444,10 +447,10 @@ static sq_err compose(const struct sq_config *cfg, const struct store_flag *f,
 		if (sq_buf_adds(&m->html, "</tr>\n"))
 			goto out;
 	}
-	if (nmem > MAIL_MEMBERS_MAX &&
-	    (sq_buf_addf(&m->text, "    …另有 %zu 件\n", nmem - MAIL_MEMBERS_MAX) ||
-	     sq_buf_addf(&m->html, "<tr><td colspan=\"7\">…另有 %zu 件</td></tr>\n",
-			 nmem - MAIL_MEMBERS_MAX)))
+	if (total > MAIL_MEMBERS_MAX &&
+	    (sq_buf_addf(&m->text, "    …另有 %lld 件\n", total - MAIL_MEMBERS_MAX) ||
+	     sq_buf_addf(&m->html, "<tr><td colspan=\"7\">…另有 %lld 件</td></tr>\n",
+			 total - MAIL_MEMBERS_MAX)))
 		goto out;
 	if (sq_buf_addf(&m->text, "\n确认：suqiu alerts ack %lld --note \"处理意见\"\n"
 			"关闭：suqiu alerts close %lld\n\n-- \nsuqiu 自动发出的预警邮件，请勿直接回复。\n",
@@ -498,7 +501,7 @@ sq_err notify_enqueue(struct sq_store *st, const struct sq_config *cfg, int64_t 
 
 	rc = store_flag_get(st, flag_id, &f, err);
 	if (!rc)
-		rc = store_flag_members(st, flag_id, &mem, &nmem, err);
+		rc = store_flag_members(st, flag_id, MAIL_MEMBERS_MAX, &mem, &nmem, err);
 	if (!rc)
 		rc = notify_recipients(cfg, now, f.community, f.category, &recipients, err);
 	if (rc)

@@ -654,9 +654,11 @@ sq_err store_flag_get(struct sq_store *st, int64_t id, struct store_flag *f,
 sq_err store_flag_list(struct sq_store *st, const char *state, struct store_flag **flags,
 		       size_t *n, struct sq_error *err);
 
-/* Members of a flag, oldest first (malloc'd array, store_flag_members_free). */
-sq_err store_flag_members(struct sq_store *st, int64_t flag_id, struct store_flag_member **m,
-			  size_t *n, struct sq_error *err);
+/* Members of a flag, oldest first (received_at, then id): the first
+ * `limit`, or all when limit is 0 (malloc'd array,
+ * store_flag_members_free).  The flag's count is store_flag.nmembers. */
+sq_err store_flag_members(struct sq_store *st, int64_t flag_id, size_t limit,
+			  struct store_flag_member **m, size_t *n, struct sq_error *err);
 
 /* History of a flag, oldest first (malloc'd array, store_flag_events_free). */
 sq_err store_flag_history(struct sq_store *st, int64_t flag_id, struct store_flag_event **e,

@@ -854,15 +854,20 @@ void store_flag_members_free(struct store_flag_member *m, size_t n)
 	free(m);
 }
 
-sq_err store_flag_members(struct sq_store *st, int64_t flag_id, struct store_flag_member **out,
-			  size_t *n, struct sq_error *err)
+sq_err store_flag_members(struct sq_store *st, int64_t flag_id, size_t limit,
+			  struct store_flag_member **out, size_t *n, struct sq_error *err)
 {
+	/* The first `limit` put in order through the narrow index (schema
+	 * step 18), and only their wide rows read. */
 	static const char sql[] =
-		"SELECT c.id, COALESCE(c.incident_id, 0), c.received_at, m.revision, c.source,"
+		"SELECT c.id, COALESCE(c.incident_id, 0), c.received_at, f.revision, c.source,"
 		" c.source_id, c.category, c.community, c.contact_masked,"
 		" COALESCE(NULLIF(c.title, ''), substr(c.text, 1, 40)), c.status"
-		" FROM flag_members m JOIN complaints c ON c.id = m.complaint_id"
-		" WHERE m.flag_id = ?1 ORDER BY c.received_at, c.id";
+		" FROM (SELECT m.complaint_id AS id, m.revision AS revision, k.received_at AS at"
+		"       FROM flag_members m"
+		"       JOIN complaints k INDEXED BY complaints_incident_by_id ON k.id = m.complaint_id"
+		"       WHERE m.flag_id = ?1 ORDER BY k.received_at, k.id LIMIT ?2) f"
+		" JOIN complaints c ON c.id = f.id ORDER BY f.at, f.id";
 	struct store_flag_member *arr = NULL;
 	size_t cap = 0;
 	sqlite3_stmt *s;
@@ -875,6 +880,7 @@ sq_err store_flag_members(struct sq_store *st, int64_t flag_id, struct store_fla
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, flag_id);
+	sqlite3_bind_int64(s, 2, limit && limit < INT64_MAX ? (int64_t)limit : -1);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_flag_member *m;
 

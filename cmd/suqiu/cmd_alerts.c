@@ -102,7 +102,7 @@ static cJSON *flag_json(struct ctx *c, const struct store_flag *f, int *oom)
 	char when[NORM_TIME_BUFSZ];
 	cJSON *o = cJSON_CreateObject(), *members;
 
-	if (!o || store_flag_members(c->env.store, f->id, &m, &n, &err)) {
+	if (!o || store_flag_members(c->env.store, f->id, 0, &m, &n, &err)) {
 		cJSON_Delete(o);
 		*oom = 1;
 		return NULL;
@@ -220,7 +220,7 @@ static int show(struct ctx *c, int64_t id)
 	char when[NORM_TIME_BUFSZ];
 
 	if (store_flag_get(c->env.store, id, &f, &err) ||
-	    store_flag_members(c->env.store, id, &m, &nm, &err) ||
+	    store_flag_members(c->env.store, id, 0, &m, &nm, &err) ||
 	    store_flag_history(c->env.store, id, &ev, &nev, &err) ||
 	    store_outbox_list(c->env.store, &out, &nout, &err)) {
 		cli_error("alerts", &err);

@@ -1100,7 +1100,7 @@ static void test_overdue_reads_only_the_window(void **state)
 	assert_int_equal(flags_of(f, "overdue", &fl), 1);
 	assert_int_equal(fl.nmembers, 2);
 	assert_non_null(strstr(fl.summary, "近7天有 1 件诉求"));
-	assert_int_equal(store_flag_members(f->st, fl.id, &m, &n, &err), SQ_OK);
+	assert_int_equal(store_flag_members(f->st, fl.id, 0, &m, &n, &err), SQ_OK);
 	assert_int_equal(n, 2);
 	assert_string_equal(m[0].source_id, "W1");
 	assert_string_equal(m[1].source_id, "W2");

@@ -257,6 +257,73 @@ static void test_queued_alert_content(void **state)
 	outbox_free(m, n);
 }
 
+/*
+ * A flag of 35 complaints: the mail lists the 30 oldest, by time, and
+ * says how many there are in all and how many it leaves out; the store
+ * gives the first `limit` members in that order, or all of them.
+ */
+static void test_alert_lists_the_oldest_members(void **state)
+{
+	struct fx *f = *state;
+	struct sq_error err = { 0 };
+	struct store_flag fl = { 0 };
+	struct store_flag_member *mem = NULL;
+	struct store_outbox_msg *m;
+	int64_t t = fixture_time(2, 9, 0), ids[35], id = 0, added = 0;
+	size_t n, i;
+	char sid[8];
+
+	fixture_add_duty(&f->cfg, "duty@x.cn", ALL, 0, 24, NULL, NULL);
+	for (i = 0; i < 35; i++) {
+		/* stored newest first: M34 is the oldest */
+		struct fixture_complaint c = { 0 };
+
+		snprintf(sid, sizeof(sid), "M%02zu", i);
+		c.source_id = sid;
+		c.received_at = t - (int64_t)i * 600;
+		c.category = "wages";
+		c.community = "恩宁路社区";
+		c.title = "拖欠工资";
+		c.text = "工地拖欠工资";
+		ids[i] = fixture_put(f->st, &c);
+	}
+	fl.kind = "overdue";
+	fl.cause_key = "overdue:恩宁路社区";
+	fl.severity = "low";
+	fl.level = 1;
+	fl.summary = "恩宁路社区有 35 件诉求超过办理期限";
+	assert_int_equal(store_begin(f->st, &err), SQ_OK);
+	assert_int_equal(store_flag_create(f->st, &fl, t, &id, &err), SQ_OK);
+	assert_int_equal(store_flag_add_members(f->st, id, ids, 35, t, &added, &err), SQ_OK);
+	assert_int_equal(added, 35);
+	assert_int_equal(notify_enqueue(f->st, &f->cfg, id, t, &err), SQ_OK);
+	assert_int_equal(store_commit(f->st, &err), SQ_OK);
+
+	assert_int_equal(store_flag_members(f->st, id, 30, &mem, &n, &err), SQ_OK);
+	assert_int_equal(n, 30);
+	assert_string_equal(mem[0].source_id, "M34");
+	assert_string_equal(mem[29].source_id, "M05");
+	for (i = 1; i < n; i++)
+		assert_true(mem[i - 1].received_at < mem[i].received_at);
+	store_flag_members_free(mem, n);
+	assert_int_equal(store_flag_members(f->st, id, 0, &mem, &n, &err), SQ_OK);
+	assert_int_equal(n, 35);
+	assert_string_equal(mem[34].source_id, "M00");
+	store_flag_members_free(mem, n);
+
+	m = outbox(f, &n);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(m[0].body_text, "涉及 35 件诉求"));
+	assert_non_null(strstr(m[0].body_text, "…另有 5 件"));
+	assert_non_null(strstr(m[0].body_html, "…另有 5 件"));
+	assert_non_null(strstr(m[0].body_text, " 1. "));
+	assert_non_null(strstr(m[0].body_text, "M34"));
+	assert_non_null(strstr(m[0].body_text, "M05"));
+	assert_null(strstr(m[0].body_text, "M04"));
+	assert_true(strstr(m[0].body_text, "M34") < strstr(m[0].body_text, "M05"));
+	outbox_free(m, n);
+}
+
 /* ---- sending without a server ---------------------------------------------- */
 
 static int closed_port(void)
@@ -591,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_phone_masking),
 		cmocka_unit_test(test_backoff_doubles_to_a_cap_with_bounded_jitter),
 		T(test_queued_alert_content),
+		T(test_alert_lists_the_oldest_members),
 		T(test_no_server_configured_keeps_everything),
 		T(test_server_down_retries_later_nothing_lost),
 		T(test_unfinished_send_is_resent_after_the_grace_period),
