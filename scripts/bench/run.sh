@@ -16,11 +16,12 @@
 #      each followed by `suqiu alerts detect` (what poll runs after storing),
 #      with SUQIU_NOW at the chunk's newest update so that the detectors'
 #      windows hold data;
-#   4. the cost of linking at that size: the extra batch imported with
-#      --stats into a copy of the store (its linking CPU time per complaint,
-#      the median of BENCH_BATCH_RUNS copies);
-#   5. for the largest N only: `suqiu digest --since 30d` ending at the last
+#   4. for the largest N only: `suqiu digest --since 30d` ending at the last
 #      update, and `suqiu search` for a common word (median of 3 runs each).
+# Then, after every size's import, the cost of linking at each size: the
+# extra batch imported with --stats into a synced copy of each store, the
+# sizes in turn (its linking CPU time per complaint, the median of
+# BENCH_BATCH_RUNS copies).
 # Then a table, and as the LAST line, for machines:
 #   bench: n=N rate=... ratio_to_floor=... link_growth=... peak_rss_mib=...
 #          digest_ms=... search_ms=...
@@ -187,21 +188,51 @@ for n in "$@"; do
 	db_bytes=$(stat -c %s "$run/suqiu.db")
 	[ ! -f "$run/suqiu.db-wal" ] || db_bytes=$((db_bytes + $(stat -c %s "$run/suqiu.db-wal")))
 
-	# The batch's CPU swings by half from one run to the next on this
-	# machine (560-960 us per complaint at 10k; at 1M, 0.706-0.980 s for
-	# the batch in three runs of one build): the median of batch_runs, five
-	# (with three, link_growth was 1.07, 1.70 and 1.51 for the same code).
-	echo "bench: n=$n: linking the extra batch of $batch into a copy, $batch_runs times" >&2
-	bnow=$(rfc3339 "$(meta "$bdir" last_update)")
-	: >"$run/batch.log"
-	: >"$run/batch.times"
-	for ((b = 0; b < batch_runs; b++)); do
+	digest_ms=- search_ms=-
+	if [ "$n" = "$largest" ]; then
+		until=$(meta "$data" last_update)
+		echo "bench: n=$n: digest and search" >&2
+		digest_ms=$(SUQIU_NOW=$(rfc3339 "$until") median_ms "$suqiu" --config "$cfg" \
+			digest --since 30d --until "$until")
+		search_ms=$(SUQIU_NOW=$(rfc3339 "$until") median_ms "$suqiu" --config "$cfg" \
+			search "$term")
+	fi
+
+	echo "$db_bytes $digest_ms $search_ms" >"$run/measures"
+done
+
+# The cost of linking at each size: the extra batch into a copy of each
+# store, the sizes taken in turn (10k, 100k, 1M, 10k, ...) so that the
+# sizes' figures, whose ratio is link_growth, come from the same hour of
+# this shared machine: measured an hour apart (after the whole 1M import),
+# the 10k and 1M medians moved with the machine more than with the code.
+# The copy is synced before the run: otherwise the kernel writes the 1M
+# store's 4 GB back while the batch runs and the batch pays for it (link
+# CPU 0.80-1.10 s against 0.61-0.82 s, three pairs).  The batch's CPU still
+# swings from one run to the next: the median of batch_runs, five (with
+# three, link_growth was 1.07, 1.70 and 1.51 for the same code).
+for n in "$@"; do
+	: >"$root/run-$n/batch.log"
+	: >"$root/run-$n/batch.times"
+done
+for ((b = 0; b < batch_runs; b++)); do
+	for n in "$@"; do
+		run=$root/run-$n
+		bdir=$root/batch-$n
+		echo "bench: n=$n: linking the extra batch of $batch into a copy ($((b + 1)) of $batch_runs)" >&2
+		bnow=$(rfc3339 "$(meta "$bdir" last_update)")
 		cp "$run/suqiu.db" "$run/copy.db"
 		cp "$run/suqiu.db.key" "$run/copy.db.key" 2>/dev/null || true
+		sync "$run/copy.db"
 		cat "$bdir"/page-*.json | SUQIU_NOW=$bnow timed "$run/batch.times" "$run/batch.log" \
-			"$suqiu" --config "$cfg" --db "$run/copy.db" import --stats --source hotline -
+			"$suqiu" --config "$run/suqiu.yaml" --db "$run/copy.db" import --stats --source hotline -
 		rm -f "$run/copy.db" "$run/copy.db-wal" "$run/copy.db-shm" "$run/copy.db.key"
 	done
+done
+
+for n in "$@"; do
+	run=$root/run-$n
+	read -r db_bytes digest_ms search_ms <"$run/measures"
 	bnew=$(stat_of "$run/batch.log" new)
 	link_cpu=$(median_stat "$run/batch.log" link_cpu_s)
 	store_cpu=$(median_stat "$run/batch.log" store_cpu_s)
@@ -220,16 +251,6 @@ for n in "$@"; do
 		if (!full) full = r
 		if (r * 2 >= full && r > 0) last = l / r * 1e6
 	} END { printf "%.1f", last }' "$run/import.log")
-
-	digest_ms=- search_ms=-
-	if [ "$n" = "$largest" ]; then
-		until=$(meta "$data" last_update)
-		echo "bench: n=$n: digest and search" >&2
-		digest_ms=$(SUQIU_NOW=$(rfc3339 "$until") median_ms "$suqiu" --config "$cfg" \
-			digest --since 30d --until "$until")
-		search_ms=$(SUQIU_NOW=$(rfc3339 "$until") median_ms "$suqiu" --config "$cfg" \
-			search "$term")
-	fi
 
 	# n wall cpu detect_wall detect_cpu rss floor_wall floor_cpu bytes link_us store_us
 	# candidates_per batch_new digest search floor_fts_cpu steady_link_us
