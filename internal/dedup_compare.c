@@ -144,6 +144,18 @@ static enum dedup_level text_level(double c)
 }
 
 /*
+ * A place named by both, or named by one in the other's text.  The
+ * searches in the texts are most of a place comparison's cost, so
+ * place_level asks only when the levels before it have not decided.
+ */
+static int same_landmark(const struct dedup_doc *a, const struct dedup_doc *b, int both_named)
+{
+	return (both_named && dedup_names_share(a->landmarks, b->landmarks)) ||
+	       dedup_names_in_text(a->landmarks, b->folded) ||
+	       dedup_names_in_text(b->landmarks, a->folded);
+}
+
+/*
  * One comparison of everything that says where: addresses, building
  * numbers, named places, positions, grid cells and communities all measure
  * the same thing, so adding their weights would count one agreement many
@@ -156,11 +168,7 @@ static int place_level(const struct dedup_doc *a, const struct dedup_doc *b,
 	int same_addr = address_same(a, b);
 	int same_road = dedup_road_same(a->road_key, b->road_key);
 	int landmarks = known(a->landmarks) && known(b->landmarks);
-	int same_landmark = (landmarks && dedup_names_share(a->landmarks, b->landmarks)) ||
-			    dedup_names_in_text(a->landmarks, b->folded) ||
-			    dedup_names_in_text(b->landmarks, a->folded);
 	int buildings = known(a->buildings) && known(b->buildings);
-	int same_grid = same(a->grid, b->grid) && strlen(a->grid) >= 15;
 	double m = -1;
 
 	if (a->has_pos && b->has_pos)
@@ -174,13 +182,12 @@ static int place_level(const struct dedup_doc *a, const struct dedup_doc *b,
 		*l = DEDUP_L_PLACE_OTHER_COMMUNITY;
 	else if (m > 500)
 		*l = DEDUP_L_PLACE_FAR;
-	else if (buildings && (same_addr || same_landmark || (m >= 0 && m <= 50)))
-		*l = DEDUP_L_PLACE_SAME_BUILDING;
-	else if (same_addr || same_landmark || (m >= 0 && m <= 50))
-		*l = DEDUP_L_PLACE_SAME_SPOT;
+	else if (same_addr || (m >= 0 && m <= 50) || same_landmark(a, b, landmarks))
+		*l = buildings ? DEDUP_L_PLACE_SAME_BUILDING : DEDUP_L_PLACE_SAME_SPOT;
 	else if (landmarks)
 		*l = DEDUP_L_PLACE_OTHER_LANDMARK;
-	else if (same_road || same_grid || (m >= 0 && m <= 150))
+	else if (same_road || (same(a->grid, b->grid) && strlen(a->grid) >= 15) ||
+		 (m >= 0 && m <= 150))
 		*l = DEDUP_L_PLACE_NEAR;
 	else if (known(a->road_key) && known(b->road_key))
 		*l = DEDUP_L_PLACE_OTHER_ROAD;
