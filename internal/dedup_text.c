@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uchar.h>
 
 #include "buf.h"
 #include "dedup_compare.h"
@@ -625,33 +626,97 @@ static size_t name_start(const uint32_t *cps, size_t end)
 	return j;
 }
 
+/* UTF-32 literals and the texts' code points are one type here. */
+_Static_assert(_Generic((char32_t)0, uint32_t: 1, default: 0), "char32_t is not uint32_t");
+
+static size_t u32_len(const char32_t *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+/*
+ * The words are UTF-32 literals, code points from the compiler, rather
+ * than UTF-8 folded on every call (fold_cp keeps Chinese characters as
+ * they are).
+ */
 struct suffix {
-	const char *utf8;
+	const char32_t *cps;
 	int company;   /* drop the company-type words from the name */
 };
 
 /* Longest first where one ends another (有限公司 before 公司). */
 static const struct suffix place_suffixes[] = {
-	{ "有限责任公司", 1 }, { "有限公司", 1 }, { "公司", 1 },
-	{ "工程队", 1 }, { "施工队", 1 }, { "装修队", 1 },
+	{ U"有限责任公司", 1 }, { U"有限公司", 1 }, { U"公司", 1 },
+	{ U"工程队", 1 }, { U"施工队", 1 }, { U"装修队", 1 },
 	/* where people live */
-	{ "小区", 0 }, { "花园", 0 }, { "家园", 0 }, { "新村", 0 }, { "山庄", 0 }, { "公馆", 0 },
-	{ "大厦", 0 }, { "大楼", 0 }, { "公寓", 0 }, { "宿舍", 0 }, { "大院", 0 }, { "华庭", 0 },
-	{ "雅居", 0 }, { "雅轩", 0 }, { "雅苑", 0 }, { "花苑", 0 }, { "名苑", 0 }, { "苑", 0 },
+	{ U"小区", 0 }, { U"花园", 0 }, { U"家园", 0 }, { U"新村", 0 }, { U"山庄", 0 }, { U"公馆", 0 },
+	{ U"大厦", 0 }, { U"大楼", 0 }, { U"公寓", 0 }, { U"宿舍", 0 }, { U"大院", 0 }, { U"华庭", 0 },
+	{ U"雅居", 0 }, { U"雅轩", 0 }, { U"雅苑", 0 }, { U"花苑", 0 }, { U"名苑", 0 }, { U"苑", 0 },
 	/* where people go */
-	{ "广场", 0 }, { "商场", 0 }, { "商城", 0 }, { "商厦", 0 }, { "百货", 0 }, { "农贸市场", 0 },
-	{ "菜市场", 0 }, { "批发市场", 0 }, { "市场", 0 }, { "菜场", 0 }, { "超市", 0 },
-	{ "便利店", 0 }, { "药店", 0 }, { "药房", 0 }, { "酒楼", 0 }, { "酒家", 0 }, { "食府", 0 },
-	{ "茶餐厅", 0 }, { "餐厅", 0 }, { "饭店", 0 }, { "饭馆", 0 }, { "面馆", 0 }, { "茶楼", 0 },
-	{ "宵夜", 0 }, { "大排档", 0 }, { "排档", 0 }, { "炒档", 0 }, { "牛杂", 0 }, { "海鲜", 0 },
-	{ "烧烤", 0 }, { "火锅", 0 }, { "网吧", 0 }, { "会所", 0 }, { "宾馆", 0 }, { "酒店", 0 },
-	{ "旅馆", 0 }, { "招待所", 0 }, { "医院", 0 }, { "诊所", 0 }, { "门诊", 0 }, { "卫生院", 0 },
-	{ "卫生站", 0 }, { "中学", 0 }, { "小学", 0 }, { "幼儿园", 0 }, { "学校", 0 }, { "公园", 0 },
-	{ "体育馆", 0 }, { "停车场", 0 }, { "加油站", 0 }, { "工业园", 0 }, { "产业园", 0 },
-	{ "写字楼", 0 }, { "综合楼", 0 },
+	{ U"广场", 0 }, { U"商场", 0 }, { U"商城", 0 }, { U"商厦", 0 }, { U"百货", 0 }, { U"农贸市场", 0 },
+	{ U"菜市场", 0 }, { U"批发市场", 0 }, { U"市场", 0 }, { U"菜场", 0 }, { U"超市", 0 },
+	{ U"便利店", 0 }, { U"药店", 0 }, { U"药房", 0 }, { U"酒楼", 0 }, { U"酒家", 0 }, { U"食府", 0 },
+	{ U"茶餐厅", 0 }, { U"餐厅", 0 }, { U"饭店", 0 }, { U"饭馆", 0 }, { U"面馆", 0 }, { U"茶楼", 0 },
+	{ U"宵夜", 0 }, { U"大排档", 0 }, { U"排档", 0 }, { U"炒档", 0 }, { U"牛杂", 0 }, { U"海鲜", 0 },
+	{ U"烧烤", 0 }, { U"火锅", 0 }, { U"网吧", 0 }, { U"会所", 0 }, { U"宾馆", 0 }, { U"酒店", 0 },
+	{ U"旅馆", 0 }, { U"招待所", 0 }, { U"医院", 0 }, { U"诊所", 0 }, { U"门诊", 0 }, { U"卫生院", 0 },
+	{ U"卫生站", 0 }, { U"中学", 0 }, { U"小学", 0 }, { U"幼儿园", 0 }, { U"学校", 0 }, { U"公园", 0 },
+	{ U"体育馆", 0 }, { U"停车场", 0 }, { U"加油站", 0 }, { U"工业园", 0 }, { U"产业园", 0 },
+	{ U"写字楼", 0 }, { U"综合楼", 0 },
 };
 
 #define NSUFFIXES (sizeof(place_suffixes) / sizeof(place_suffixes[0]))
+
+/*
+ * The suffixes by first code point: a text's characters were each tried
+ * against every suffix's first (78 compares), which was three quarters of
+ * the cost of extracting a text's places.  An open-addressed table of the
+ * first code points, each with the chain of suffixes starting with it in
+ * table order (chain values are suffix index + 1; 0 ends).
+ */
+#define SFX_SLOTS 256   /* a power of two, over twice NSUFFIXES */
+
+struct sfx_index {
+	uint32_t first[SFX_SLOTS];
+	unsigned char head[SFX_SLOTS];
+	unsigned char next[NSUFFIXES];
+	size_t len[NSUFFIXES];
+};
+
+_Static_assert(NSUFFIXES < 255 && 2 * NSUFFIXES < SFX_SLOTS, "sfx_index too small");
+
+static size_t sfx_slot(const struct sfx_index *ix, uint32_t cp)
+{
+	size_t i = (cp * 0x9e3779b1u) >> 24 & (SFX_SLOTS - 1);
+
+	while (ix->head[i] && ix->first[i] != cp)
+		i = (i + 1) & (SFX_SLOTS - 1);
+	return i;
+}
+
+static void sfx_index_build(struct sfx_index *ix)
+{
+	size_t k = NSUFFIXES, i;
+
+	memset(ix->head, 0, sizeof(ix->head));
+	while (k-- > 0) {   /* backwards, so that each chain is in table order */
+		ix->len[k] = u32_len(place_suffixes[k].cps);
+		i = sfx_slot(ix, place_suffixes[k].cps[0]);
+		ix->first[i] = place_suffixes[k].cps[0];
+		ix->next[k] = ix->head[i];
+		ix->head[i] = (unsigned char)(k + 1);
+	}
+}
+
+/* The first suffix (index + 1) starting with cp, 0 when none does. */
+static size_t sfx_first_with(const struct sfx_index *ix, uint32_t cp)
+{
+	return ix->head[sfx_slot(ix, cp)];
+}
 
 /* A company name is place + trade name + trade + legal form; the trade and
  * form words are what names share, so they are dropped. */
@@ -838,23 +903,22 @@ static sq_err name_before(const uint32_t *cps, size_t end, struct sq_buf *name, 
 }
 
 /* Locatives that end an address without being part of the place's name. */
-static const char *const locatives[] = {
-	"门口", "附近", "旁边", "对面", "楼下", "一带", "周边", "后面", "前面", "里面",
-	"后门", "侧门", "路口", "那边", "这边", "旁",
+static const char32_t *const locatives[] = {
+	U"门口", U"附近", U"旁边", U"对面", U"楼下", U"一带", U"周边", U"后面", U"前面", U"里面",
+	U"后门", U"侧门", U"路口", U"那边", U"这边", U"旁",
 };
 
 /* cps[from..*to) without the locatives it ends with. */
 static void strip_locatives(const uint32_t *cps, size_t from, size_t *to)
 {
 	size_t k, wn;
-	uint32_t w[4];
 	int again = 1;
 
 	while (again) {
 		again = 0;
 		for (k = 0; k < sizeof(locatives) / sizeof(locatives[0]); k++) {
-			wn = fold_into(locatives[k], w, 0);
-			if (*to - from >= wn && !memcmp(cps + *to - wn, w, wn * sizeof(*w))) {
+			wn = u32_len(locatives[k]);
+			if (*to - from >= wn && !memcmp(cps + *to - wn, locatives[k], wn * sizeof(*cps))) {
 				*to -= wn;
 				again = 1;
 			}
@@ -910,10 +974,10 @@ sq_err dedup_extract_places(const char *title, const char *text, const char *add
 	size_t cap = 3 + (title ? strlen(title) : 0) + (text ? strlen(text) : 0) +
 		     (address ? strlen(address) : 0);
 	char *names[MAX_PLACES], *nums[MAX_PLACES];
-	size_t nnames = 0, nnums = 0, n = 0, i, k, sfx_len[NSUFFIXES], square = NSUFFIXES;
+	size_t nnames = 0, nnums = 0, n = 0, i, k;
 	size_t addr_from;
-	uint32_t *cps, sfx[NSUFFIXES][8];
-	uint64_t sfx_first = 0;   /* bit (cp % 64) of each suffix's first code point */
+	uint32_t *cps;
+	struct sfx_index sfx_ix;
 	struct sq_buf name = SQ_BUF_INIT;
 	sq_err rc = SQ_OK;
 
@@ -921,13 +985,7 @@ sq_err dedup_extract_places(const char *title, const char *text, const char *add
 	cps = malloc(cap * sizeof(*cps));
 	if (!cps)
 		return SQ_ENOMEM;
-	for (k = 0; k < NSUFFIXES; k++) {
-		sfx_len[k] = fold_into(place_suffixes[k].utf8, sfx[k], 0);
-		if (sfx_len[k])
-			sfx_first |= 1ull << (sfx[k][0] % 64);
-		if (!strcmp(place_suffixes[k].utf8, "广场"))
-			square = k;
-	}
+	sfx_index_build(&sfx_ix);
 	if (title)
 		n = decode_into(title, cps, n);
 	cps[n++] = 0x3002;   /* 。 between title and text */
@@ -966,27 +1024,26 @@ sq_err dedup_extract_places(const char *title, const char *text, const char *add
 					rc = name_before(cps, start, &name, names, &nnames);
 			}
 		}
-		/* named places; most characters start no suffix, which one
-		 * bit of sfx_first tells without trying each */
-		if (!(sfx_first >> (cps[i] % 64) & 1))
-			continue;
-		for (k = 0; !rc && nnames < MAX_PLACES && k < NSUFFIXES; k++) {
-			size_t sl = sfx_len[k], from;
+		/* named places: the suffixes that start with this character */
+		for (k = sfx_first_with(&sfx_ix, cps[i]); !rc && nnames < MAX_PLACES && k;
+		     k = sfx_ix.next[k - 1]) {
+			const char32_t *sfx = place_suffixes[k - 1].cps;
+			size_t sl = sfx_ix.len[k - 1], from;
 
-			/* first code point first: most characters end no suffix */
-			if (cps[i] != sfx[k][0] || !matches_at(cps, n, i, sfx[k], sl))
+			if (!matches_at(cps, n, i, sfx, sl))
 				continue;
 			/* 广场舞 is a dance, not a square */
-			if (k == square && i + sl < n && cps[i + sl] == 0x821e)
+			if (sl == 2 && sfx[0] == U'广' && sfx[1] == U'场' && i + sl < n &&
+			    cps[i + sl] == U'舞')
 				continue;
 			from = name_start(cps, i);
 			if (i - from < 2)
 				continue;
 			sq_buf_reset(&name);
 			rc = put_cps(&name, cps, from, i);
-			if (!rc && place_suffixes[k].company)
+			if (!rc && place_suffixes[k - 1].company)
 				rc = company_name(&name);
-			if (!rc && place_suffixes[k].company)
+			if (!rc && place_suffixes[k - 1].company)
 				rc = sq_buf_adds(&name, "公司") ? SQ_ENOMEM : SQ_OK;
 			else if (!rc)
 				rc = put_cps(&name, cps, i, i + sl);

@@ -167,6 +167,9 @@ static void test_extract_places(void **state)
 		/* companies lose the words every company name has */
 		{ "广州市金鼎建筑劳务有限公司拖欠工资", "金鼎公司", "" },
 		{ "金鼎公司", "金鼎公司", "" },
+		/* suffixes sharing a first character are tried in table order */
+		{ "恒大有限责任公司欠薪", "恒大公司", "" },
+		{ "永旺超市门口的华润万家便利店", "永旺超市", "" },
 		{ "广州市荔建装饰工程公司", "荔建公司", "" },
 		/* Chinese numerals, 号楼, several buildings */
 		{ "逢源大厦十二号楼和第二十三栋", "逢源大厦", "12 23" },
