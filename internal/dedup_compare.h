@@ -51,10 +51,23 @@ struct sq_taxonomy;
  * Boilerplate phrases prepared for removal: each phrase folded like the text,
  * longest first so that 市民来电反映 wins over 来电反映.
  */
+/*
+ * Entries by their first code point: open-addressed slots, each holding the
+ * chain of the entries that start with that code point, in entry order, so
+ * that a text's character is tried only against the entries it can start.
+ */
+struct dedup_first_cp {
+	size_t slots;       /* a power of two, over twice the entries; 0: none */
+	uint32_t *cp;       /* [slots] the slot's code point */
+	size_t *head;       /* [slots] its chain's first entry + 1; 0: empty slot */
+	size_t *next;       /* [entries] the chain's next entry + 1; 0: the end */
+};
+
 struct dedup_boilerplate {
 	uint32_t **phrase;  /* code points */
 	size_t *len;
 	size_t n;
+	struct dedup_first_cp by_first;   /* the phrases */
 };
 
 /*

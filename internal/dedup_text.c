@@ -130,6 +130,41 @@ static int cmp_len_desc(const void *a, const void *b, void *lens)
 	return la < lb ? 1 : la > lb ? -1 : 0;
 }
 
+static size_t first_cp_slot(const struct dedup_first_cp *ix, uint32_t cp)
+{
+	size_t i = (size_t)(cp * 0x9e3779b1u) & (ix->slots - 1);
+
+	while (ix->head[i] && ix->cp[i] != cp)
+		i = (i + 1) & (ix->slots - 1);
+	return i;
+}
+
+/* Put entry in front of cp's chain: add the entries last to first. */
+static void first_cp_push(struct dedup_first_cp *ix, size_t entry, uint32_t cp)
+{
+	size_t i = first_cp_slot(ix, cp);
+
+	ix->cp[i] = cp;
+	ix->next[entry] = ix->head[i];
+	ix->head[i] = entry + 1;
+}
+
+/* The first entry (+ 1) that starts with cp; 0 when none does. */
+static size_t first_cp_chain(const struct dedup_first_cp *ix, uint32_t cp)
+{
+	return ix->slots ? ix->head[first_cp_slot(ix, cp)] : 0;
+}
+
+/* The slots for n entries: a power of two, over twice n. */
+static size_t first_cp_slots(size_t n)
+{
+	size_t slots = 16;
+
+	while (slots <= 2 * n)
+		slots *= 2;
+	return slots;
+}
+
 void dedup_boilerplate_release(struct dedup_boilerplate *bp)
 {
 	size_t i;
@@ -138,6 +173,9 @@ void dedup_boilerplate_release(struct dedup_boilerplate *bp)
 		free(bp->phrase[i]);
 	free(bp->phrase);
 	free(bp->len);
+	free(bp->by_first.cp);
+	free(bp->by_first.head);
+	free(bp->by_first.next);
 	memset(bp, 0, sizeof(*bp));
 }
 
@@ -184,6 +222,14 @@ sq_err dedup_boilerplate_init(struct dedup_boilerplate *bp, const struct sq_strl
 		bp->len[bp->n++] = len[o];
 		phrase[o] = NULL;
 	}
+	bp->by_first.slots = first_cp_slots(bp->n);
+	bp->by_first.cp = calloc(bp->by_first.slots, sizeof(*bp->by_first.cp));
+	bp->by_first.head = calloc(bp->by_first.slots, sizeof(*bp->by_first.head));
+	bp->by_first.next = calloc(bp->n ? bp->n : 1, sizeof(*bp->by_first.next));
+	if (!bp->by_first.cp || !bp->by_first.head || !bp->by_first.next)
+		goto oom;
+	for (i = bp->n; i-- > 0;)
+		first_cp_push(&bp->by_first, i, bp->phrase[i][0]);
 	for (i = 0; i < list->n; i++)
 		free(phrase[i]);
 	free(phrase);
@@ -210,12 +256,12 @@ static size_t strip_boilerplate(uint32_t *cps, size_t n, const struct dedup_boil
 	for (i = 0; i < n;) {
 		int hit = 0;
 
-		for (k = 0; bp && cps[i] != SEP && k < bp->n; k++) {
-			/* the first code point alone rules out nearly every phrase,
-			 * without a call */
-			if (bp->len[k] <= n - i && cps[i] == bp->phrase[k][0] &&
-			    !memcmp(cps + i, bp->phrase[k], bp->len[k] * sizeof(*cps))) {
-				i += bp->len[k];
+		/* only the phrases that start with this character, longest first */
+		for (k = bp && cps[i] != SEP ? first_cp_chain(&bp->by_first, cps[i]) : 0; k;
+		     k = bp->by_first.next[k - 1]) {
+			if (bp->len[k - 1] <= n - i &&
+			    !memcmp(cps + i, bp->phrase[k - 1], bp->len[k - 1] * sizeof(*cps))) {
+				i += bp->len[k - 1];
 				hit = 1;
 				break;
 			}
@@ -672,50 +718,35 @@ static const struct suffix place_suffixes[] = {
 #define NSUFFIXES (sizeof(place_suffixes) / sizeof(place_suffixes[0]))
 
 /*
- * The suffixes by first code point: a text's characters were each tried
- * against every suffix's first (78 compares), which was three quarters of
- * the cost of extracting a text's places.  An open-addressed table of the
- * first code points, each with the chain of suffixes starting with it in
- * table order (chain values are suffix index + 1; 0 ends).
+ * The suffixes by first code point (dedup_first_cp): a text's characters
+ * were each tried against every suffix's first (78 compares), which was
+ * three quarters of the cost of extracting a text's places.
  */
 #define SFX_SLOTS 256   /* a power of two, over twice NSUFFIXES */
 
 struct sfx_index {
-	uint32_t first[SFX_SLOTS];
-	unsigned char head[SFX_SLOTS];
-	unsigned char next[NSUFFIXES];
+	struct dedup_first_cp by_first;
+	uint32_t cp[SFX_SLOTS];
+	size_t head[SFX_SLOTS];
+	size_t next[NSUFFIXES];
 	size_t len[NSUFFIXES];
 };
 
-_Static_assert(NSUFFIXES < 255 && 2 * NSUFFIXES < SFX_SLOTS, "sfx_index too small");
-
-static size_t sfx_slot(const struct sfx_index *ix, uint32_t cp)
-{
-	size_t i = (cp * 0x9e3779b1u) >> 24 & (SFX_SLOTS - 1);
-
-	while (ix->head[i] && ix->first[i] != cp)
-		i = (i + 1) & (SFX_SLOTS - 1);
-	return i;
-}
+_Static_assert(2 * NSUFFIXES < SFX_SLOTS, "SFX_SLOTS too small");
 
 static void sfx_index_build(struct sfx_index *ix)
 {
-	size_t k = NSUFFIXES, i;
+	size_t k = NSUFFIXES;
 
+	ix->by_first.slots = SFX_SLOTS;
+	ix->by_first.cp = ix->cp;
+	ix->by_first.head = ix->head;
+	ix->by_first.next = ix->next;
 	memset(ix->head, 0, sizeof(ix->head));
-	while (k-- > 0) {   /* backwards, so that each chain is in table order */
+	while (k-- > 0) {
 		ix->len[k] = u32_len(place_suffixes[k].cps);
-		i = sfx_slot(ix, place_suffixes[k].cps[0]);
-		ix->first[i] = place_suffixes[k].cps[0];
-		ix->next[k] = ix->head[i];
-		ix->head[i] = (unsigned char)(k + 1);
+		first_cp_push(&ix->by_first, k, place_suffixes[k].cps[0]);
 	}
-}
-
-/* The first suffix (index + 1) starting with cp, 0 when none does. */
-static size_t sfx_first_with(const struct sfx_index *ix, uint32_t cp)
-{
-	return ix->head[sfx_slot(ix, cp)];
 }
 
 /* A company name is place + trade name + trade + legal form; the trade and
@@ -1025,7 +1056,7 @@ sq_err dedup_extract_places(const char *title, const char *text, const char *add
 			}
 		}
 		/* named places: the suffixes that start with this character */
-		for (k = sfx_first_with(&sfx_ix, cps[i]); !rc && nnames < MAX_PLACES && k;
+		for (k = first_cp_chain(&sfx_ix.by_first, cps[i]); !rc && nnames < MAX_PLACES && k;
 		     k = sfx_ix.next[k - 1]) {
 			const char32_t *sfx = place_suffixes[k - 1].cps;
 			size_t sl = sfx_ix.len[k - 1], from;

@@ -88,6 +88,15 @@ static void test_fold(void **state)
 			fail_msg("case %zu: got '%s', want '%s'", i, got, cases[i].want);
 		free(got);
 	}
+	/* phrases that start alike: the longest wins whatever the list's order,
+	 * each where it occurs, next to phrases that start otherwise */
+	{
+		static const char *const alike[] = { "来电", "请处理", "来电反映", "来电人称" };
+		char *got = fold(NULL, "来电反映噪音，来电人称很吵，请处理来电", alike, 4);
+
+		assert_string_equal(got, "噪音 很吵");
+		free(got);
+	}
 }
 
 static void test_fold_without_boilerplate(void **state)
