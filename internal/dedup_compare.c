@@ -286,7 +286,9 @@ static int category_level(const struct dedup_doc *a, const struct dedup_doc *b,
 		*l = DEDUP_L_CATEGORY_OTHER;
 		return 1;
 	}
-	switch (taxonomy_compatible(tax, a->category, b->category)) {
+	switch (a->category_ref && b->category_ref
+			? taxonomy_compatible_ref(tax, a->category_ref, b->category_ref)
+			: taxonomy_compatible(tax, a->category, b->category)) {
 	case TAX_SAME:
 		*l = broad ? broad_level(cosine) : DEDUP_L_CATEGORY_SAME;
 		return 1;

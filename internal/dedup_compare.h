@@ -189,6 +189,8 @@ struct dedup_doc {
 	int64_t received_at;
 	char *source, *source_type, *source_id;
 	char *category;          /* common taxonomy key or NULL */
+	size_t category_ref;     /* taxonomy_category_ref of category; 0 also when
+				  * not looked up (then compared by key) */
 	char *category_raw;      /* the feed's own label */
 	char *community, *grid;
 	char *addr_key;          /* road + number, e.g. 恩宁路88号, or NULL */

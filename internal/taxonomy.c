@@ -83,6 +83,7 @@ struct sq_taxonomy {
 	struct tax_run *runs;
 	size_t run_mask;          /* slots - 1 (a power of two) */
 	unsigned char *prelated;  /* nproblems x nproblems: related_problems: */
+	unsigned char *crelated;  /* ncats x ncats: related: (built from related) */
 };
 
 /* Bytes of the UTF-8 character s starts with (1 for a stray byte). */
@@ -565,6 +566,26 @@ static long find_problem(const struct sq_taxonomy *tax, const char *key, size_t 
 	return -1;
 }
 
+/* crelated from the related: pairs, one byte per two categories. */
+static sq_err relate_categories(struct loader *L)
+{
+	struct sq_taxonomy *tax = L->tax;
+	size_t n = tax->ncats, i, a, b;
+
+	tax->crelated = calloc(n ? n * n : 1, 1);
+	if (!tax->crelated)
+		return sq_fail(L->err, SQ_ENOMEM, "out of memory");
+	for (i = 0; i < tax->nrelated; i++) {
+		a = taxonomy_category_ref(tax, tax->related[i].a);
+		b = taxonomy_category_ref(tax, tax->related[i].b);
+		if (!a || !b)
+			continue;   /* add_pair takes declared keys only */
+		tax->crelated[(a - 1) * n + (b - 1)] = 1;
+		tax->crelated[(b - 1) * n + (a - 1)] = 1;
+	}
+	return SQ_OK;
+}
+
 /* related_problems: lists of problem keys; every two in one list are related. */
 static sq_err load_related_problems(struct loader *L, yaml_node_t *node)
 {
@@ -645,6 +666,8 @@ static sq_err load_root(struct loader *L)
 	if ((rc = load_categories(L, cats)))
 		return rc;
 	if (related && (rc = load_related(L, related)))
+		return rc;
+	if ((rc = relate_categories(L)))
 		return rc;
 	if (feeds && (rc = load_feeds(L, feeds)))
 		return rc;
@@ -788,6 +811,7 @@ void taxonomy_free(struct sq_taxonomy *tax)
 	free(tax->words);
 	free(tax->runs);
 	free(tax->prelated);
+	free(tax->crelated);
 	free(tax);
 }
 
@@ -862,25 +886,27 @@ const char *taxonomy_key_at(const struct sq_taxonomy *tax, size_t i)
 enum tax_compat taxonomy_compatible(const struct sq_taxonomy *tax, const char *key_a,
 				    const char *key_b)
 {
-	const struct tax_cat *ca, *cb;
-	size_t i;
+	return taxonomy_compatible_ref(tax, taxonomy_category_ref(tax, key_a),
+				       taxonomy_category_ref(tax, key_b));
+}
 
-	/* Record linkage asks this for every candidate pair: one look-up when
-	 * the keys are equal, and the pairs compared by the categories' own key
-	 * pointers (add_pair stores those), not by strcmp. */
-	if (!tax || !key_a || !key_b || !(ca = find_cat(tax, key_a)))
+size_t taxonomy_category_ref(const struct sq_taxonomy *tax, const char *key)
+{
+	const struct tax_cat *c = tax ? find_cat(tax, key) : NULL;
+
+	return c ? (size_t)(c - tax->cats) + 1 : 0;
+}
+
+enum tax_compat taxonomy_compatible_ref(const struct sq_taxonomy *tax, size_t ref_a,
+					size_t ref_b)
+{
+	if (!tax || !ref_a || !ref_b || ref_a > tax->ncats || ref_b > tax->ncats)
 		return TAX_UNKNOWN;
-	if (!strcmp(key_a, key_b))
+	if (ref_a == ref_b)
 		return TAX_SAME;
-	if (!(cb = find_cat(tax, key_b)))
-		return TAX_UNKNOWN;
-	for (i = 0; i < tax->nrelated; i++) {
-		const struct tax_pair *p = &tax->related[i];
-
-		if ((p->a == ca->key && p->b == cb->key) || (p->a == cb->key && p->b == ca->key))
-			return TAX_RELATED;
-	}
-	return TAX_UNRELATED;
+	return tax->crelated && tax->crelated[(ref_a - 1) * tax->ncats + (ref_b - 1)]
+		       ? TAX_RELATED
+		       : TAX_UNRELATED;
 }
 
 const char *taxonomy_compat_name(enum tax_compat c)

@@ -97,6 +97,17 @@ const char *taxonomy_key_at(const struct sq_taxonomy *tax, size_t i);
 enum tax_compat taxonomy_compatible(const struct sq_taxonomy *tax,
 				    const char *key_a, const char *key_b);
 
+/*
+ * A declared key as a number, for comparing many pairs without looking the
+ * keys up each time: its position in file order + 1, or 0 when key is not
+ * declared (or tax or key is NULL).
+ */
+size_t taxonomy_category_ref(const struct sq_taxonomy *tax, const char *key);
+
+/* taxonomy_compatible of two keys by their taxonomy_category_ref. */
+enum tax_compat taxonomy_compatible_ref(const struct sq_taxonomy *tax, size_t ref_a,
+					size_t ref_b);
+
 /* "same", "related", "unrelated" or "unknown", for dedup explanations. */
 const char *taxonomy_compat_name(enum tax_compat c);
 

@@ -236,8 +236,23 @@ static void test_compatible(void **state)
 			fail_msg("case %zu %s~%s: %s want %s", i, c->a ? c->a : "(null)",
 				 c->b ? c->b : "(null)", taxonomy_compat_name(got),
 				 taxonomy_compat_name(c->want));
+		/* the same through the keys' numbers, as record linkage asks */
+		got = taxonomy_compatible_ref(tax, taxonomy_category_ref(tax, c->a),
+					      taxonomy_category_ref(tax, c->b));
+		if (got != c->want)
+			fail_msg("case %zu by ref: %s want %s", i, taxonomy_compat_name(got),
+				 taxonomy_compat_name(c->want));
 	}
 	assert_int_equal(taxonomy_compatible(NULL, "noise", "noise"), TAX_UNKNOWN);
+	/* a key's number is its place in file order + 1; 0 when undeclared */
+	for (i = 0; i < taxonomy_count(tax); i++)
+		assert_int_equal(taxonomy_category_ref(tax, taxonomy_key_at(tax, i)), i + 1);
+	assert_int_equal(taxonomy_category_ref(tax, "nonsense"), 0);
+	assert_int_equal(taxonomy_category_ref(tax, NULL), 0);
+	assert_int_equal(taxonomy_category_ref(NULL, "noise"), 0);
+	assert_int_equal(taxonomy_compatible_ref(tax, 0, 0), TAX_UNKNOWN);
+	assert_int_equal(taxonomy_compatible_ref(tax, 1, taxonomy_count(tax) + 1), TAX_UNKNOWN);
+	assert_int_equal(taxonomy_compatible_ref(NULL, 1, 1), TAX_UNKNOWN);
 	assert_string_equal(taxonomy_compat_name(TAX_SAME), "same");
 	assert_string_equal(taxonomy_compat_name(TAX_RELATED), "related");
 	assert_string_equal(taxonomy_compat_name(TAX_UNRELATED), "unrelated");
