@@ -380,6 +380,69 @@ static void test_minhash(void **state)
 	assert_false(ok);
 }
 
+/* splitmix64's finalizer, as the family is defined (dedup_text.c). */
+static uint64_t ref_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+/* The bands one term at a time, one hash at a time: what the vector code
+ * the build picks for this machine must equal. */
+static void ref_bands(const struct dedup_terms *t, int64_t bands[DEDUP_LSH_BANDS])
+{
+	uint64_t mins[DEDUP_LSH_BANDS * DEDUP_LSH_ROWS], h;
+	size_t i, k, b, r;
+
+	for (k = 0; k < DEDUP_LSH_BANDS * DEDUP_LSH_ROWS; k++)
+		mins[k] = UINT64_MAX;
+	for (i = 0; i < t->n; i++)
+		for (k = 0; k < DEDUP_LSH_BANDS * DEDUP_LSH_ROWS; k++) {
+			h = ref_mix64(ref_mix64(t->term[i]) ^ (0x9e3779b97f4a7c15ULL * (k + 1)));
+			if (h < mins[k])
+				mins[k] = h;
+		}
+	for (b = 0; b < DEDUP_LSH_BANDS; b++) {
+		h = ref_mix64(b + 1);
+		for (r = 0; r < DEDUP_LSH_ROWS; r++)
+			h = ref_mix64(h ^ mins[b * DEDUP_LSH_ROWS + r]);
+		bands[b] = (int64_t)h;
+	}
+}
+
+/*
+ * The stored bands are the index a store is linked through: whichever copy
+ * of dedup_minhash_bands the machine runs (AVX-512, AVX2, plain), they are
+ * the same numbers, for one term, a few and many (more than a vector's
+ * lanes, not a multiple of them).
+ */
+static void test_minhash_reference(void **state)
+{
+	static const char *const texts[] = {
+		"停水",
+		"耀华小区七栋停水",
+		"恩宁路88号旁边的工地每天晚上施工到凌晨，噪音很大，严重影响居民休息，多次反映没有解决，"
+		"请尽快安排人员核实处理。附近老人小孩很多，希望相关部门重视。",
+	};
+	int64_t got[DEDUP_LSH_BANDS], want[DEDUP_LSH_BANDS];
+	struct dedup_terms t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		assert_int_equal(dedup_terms_from_folded(texts[i], &t), SQ_OK);
+		assert_true(t.n > 0);
+		assert_true(dedup_minhash_bands(&t, got));
+		ref_bands(&t, want);
+		assert_memory_equal(got, want, sizeof(got));
+		dedup_terms_release(&t);
+	}
+}
+
 /* ---- field comparisons --------------------------------------------------- */
 
 static struct dedup_doc doc(const char *community, const char *grid, const char *address,
@@ -785,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_roads),
 		cmocka_unit_test(test_cosine),
 		cmocka_unit_test(test_minhash),
+		cmocka_unit_test(test_minhash_reference),
 		cmocka_unit_test(test_text_levels),
 		cmocka_unit_test(test_place_levels),
 		cmocka_unit_test(test_distance_levels),
