@@ -226,6 +226,8 @@ struct cached {
 	struct dedup_doc doc;     /* doc.id 0: empty */
 	struct dedup_terms terms;
 	int parsed;               /* terms made from doc.folded (only when compared) */
+	uint32_t *slot;           /* each term's slot in the df cache, terms.n ... */
+	uint64_t slot_layout;     /* ... while the cache has this layout (0: none) */
 };
 
 /* ---- the context --------------------------------------------------------- */
@@ -237,6 +239,7 @@ struct sq_dedup {
 	struct dedup_boilerplate bp;
 	int naive;
 	struct df_cache cache;
+	uint64_t cache_layout;    /* changes whenever cache's terms move or go */
 	struct df_pending pending;
 	int64_t ndocs;
 	int ndocs_known;
@@ -257,6 +260,9 @@ static void cached_release(struct cached *c)
 	dedup_doc_release(&c->doc);
 	dedup_terms_release(&c->terms);
 	c->parsed = 0;
+	free(c->slot);
+	c->slot = NULL;
+	c->slot_layout = 0;
 }
 
 static void cache_forget(struct sq_dedup *dd, int64_t id)
@@ -295,6 +301,7 @@ static void forget(struct sq_dedup *dd)
 {
 	pending_reset(&dd->pending);
 	df_cache_release(&dd->cache);
+	dd->cache_layout++;
 	cache_clear(dd);
 	dd->ndocs_known = 0;
 	dd->rollbacks = store_rollbacks(dd->st);
@@ -382,20 +389,23 @@ static sq_err ndocs(struct sq_dedup *dd, int64_t *n, struct sq_error *err)
 	return SQ_OK;
 }
 
-/* log(1 + df) of term, from the cache or the store. */
-static sq_err df_get(struct sq_dedup *dd, uint64_t term, double *ldf, struct sq_error *err)
+/* The df cache slot of term (*slot), loaded from the store when the cache
+ * does not hold it; its ldf stays in step with this run's counts. */
+static sq_err df_get(struct sq_dedup *dd, uint64_t term, size_t *slot, struct sq_error *err)
 {
 	int64_t df;
 	size_t i;
 	sq_err rc;
 
-	if (dd->cache.n * 2 >= dd->cache.cap && df_cache_grow(&dd->cache))
-		return sq_fail(err, SQ_ENOMEM, "out of memory");
-	i = df_slot(&dd->cache, term);
-	if (dd->cache.term[i]) {
-		*ldf = dd->cache.ldf[i];
-		return SQ_OK;
+	*slot = 0;
+	if (dd->cache.n * 2 >= dd->cache.cap) {
+		if (df_cache_grow(&dd->cache))
+			return sq_fail(err, SQ_ENOMEM, "out of memory");
+		dd->cache_layout++;
 	}
+	*slot = i = df_slot(&dd->cache, term);
+	if (dd->cache.term[i])
+		return SQ_OK;
 	rc = store_dedup_df(dd->st, term, &df, err);
 	if (rc)
 		return rc;
@@ -404,7 +414,7 @@ static sq_err df_get(struct sq_dedup *dd, uint64_t term, double *ldf, struct sq_
 		df = 0;
 	dd->cache.term[i] = term;
 	dd->cache.df[i] = df;
-	dd->cache.ldf[i] = *ldf = log1p((double)df);
+	dd->cache.ldf[i] = log1p((double)df);
 	dd->cache.n++;
 	return SQ_OK;
 }
@@ -439,13 +449,20 @@ static sq_err df_add(struct sq_dedup *dd, const struct dedup_terms *t, int delta
 	return SQ_OK;
 }
 
-/* idf of each of t's terms into idf[0..t->n). */
-static sq_err idf_fill(struct sq_dedup *dd, const struct dedup_terms *t, double *idf,
-		       struct sq_error *err)
+/* dedup_idf(df, n) from log(1 + df) and log(n + prior); keep in step */
+static double idf_from_logs(double ldf, double ln)
 {
-	double ldf = 0, ln;
+	return ldf > ln ? 0 : ln - ldf;
+}
+
+/* idf of each of t's terms into idf[0..t->n); with slot, each term's df
+ * cache slot into slot[0..t->n) too. */
+static sq_err idf_fill(struct sq_dedup *dd, const struct dedup_terms *t, double *idf,
+		       uint32_t *slot, struct sq_error *err)
+{
 	int64_t n;
-	size_t i;
+	size_t i, at;
+	double ln;
 	sq_err rc;
 
 	rc = ndocs(dd, &n, err);
@@ -453,11 +470,12 @@ static sq_err idf_fill(struct sq_dedup *dd, const struct dedup_terms *t, double 
 		return rc;
 	ln = log((double)n + DEDUP_IDF_PRIOR);
 	for (i = 0; i < t->n; i++) {
-		rc = df_get(dd, t->term[i], &ldf, err);
+		rc = df_get(dd, t->term[i], &at, err);
 		if (rc)
 			return rc;
-		/* dedup_idf(df, n) with both logarithms precomputed; keep in step */
-		idf[i] = ldf > ln ? 0 : ln - ldf;
+		idf[i] = idf_from_logs(dd->cache.ldf[at], ln);
+		if (slot)
+			slot[i] = (uint32_t)at;
 	}
 	return SQ_OK;
 }
@@ -471,7 +489,7 @@ static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **
 	*idf = malloc((t->n ? t->n : 1) * sizeof(**idf));
 	if (!*idf)
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
-	rc = idf_fill(dd, t, *idf, err);
+	rc = idf_fill(dd, t, *idf, NULL, err);
 	if (rc) {
 		free(*idf);
 		*idf = NULL;
@@ -479,11 +497,24 @@ static sq_err idf_of(struct sq_dedup *dd, const struct dedup_terms *t, double **
 	return rc;
 }
 
-/* idf of a candidate's terms, in the context's scratch array (valid until
- * the next call): one allocation per run rather than one per pair. */
-static sq_err idf_scratch(struct sq_dedup *dd, const struct dedup_terms *t, double **idf,
-			  struct sq_error *err)
+/*
+ * idf of a candidate's terms, in the context's scratch array (valid until
+ * the next call): one allocation per run rather than one per pair.  The
+ * first pair finds each term's slot in the df cache and keeps the slots
+ * with the candidate; its later pairs read the counts there directly, the
+ * same values without a hash look-up per term, until the cache's terms
+ * move (grown, emptied).
+ */
+static sq_err candidate_idf(struct sq_dedup *dd, struct cached *c, double **idf,
+			    struct sq_error *err)
 {
+	const struct dedup_terms *t = &c->terms;
+	uint64_t layout = dd->cache_layout;
+	int64_t n;
+	double ln;
+	size_t i;
+	sq_err rc;
+
 	if (t->n > dd->idf_cap) {
 		double *bigger = realloc(dd->idf_buf, t->n * sizeof(*bigger));
 
@@ -493,7 +524,24 @@ static sq_err idf_scratch(struct sq_dedup *dd, const struct dedup_terms *t, doub
 		dd->idf_cap = t->n;
 	}
 	*idf = dd->idf_buf;
-	return idf_fill(dd, t, *idf, err);
+	if (c->slot && c->slot_layout == layout) {
+		rc = ndocs(dd, &n, err);
+		if (rc)
+			return rc;
+		ln = log((double)n + DEDUP_IDF_PRIOR);
+		for (i = 0; i < t->n; i++)
+			(*idf)[i] = idf_from_logs(dd->cache.ldf[c->slot[i]], ln);
+		return SQ_OK;
+	}
+	if (!c->slot) {
+		c->slot = malloc(t->n * sizeof(*c->slot));
+		if (!c->slot)
+			return sq_fail(err, SQ_ENOMEM, "out of memory");
+	}
+	rc = idf_fill(dd, t, *idf, c->slot, err);
+	/* slots found before the cache grew, part way, are not kept */
+	c->slot_layout = !rc && dd->cache_layout == layout ? layout : 0;
+	return rc;
 }
 
 /* A document's terms with their idf and MinHash band hashes (nbands 0:
@@ -891,7 +939,7 @@ static sq_err score_pair(struct sq_dedup *dd, const struct dedup_doc *d, const s
 		c->parsed = 1;
 	}
 	if (wd->t.n && c->terms.n) {
-		rc = idf_scratch(dd, &c->terms, &idf, err);
+		rc = candidate_idf(dd, c, &idf, err);
 		if (rc)
 			return rc;
 		cosine = dedup_cosine(&wd->t, wd->idf, &c->terms, idf);

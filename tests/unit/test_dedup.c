@@ -568,6 +568,134 @@ static void test_text_only_candidates(void **state)
 	assert_int_equal(incident_of(fx, a), incident_of(fx, b));
 }
 
+/* ---- a candidate's idf across a growing df cache ------------------------ */
+
+/* The text cosine of one pair (a being linked, b the candidate), from the
+ * trace: the score itself only sees the cosine's level. */
+struct pair_cosine {
+	int64_t a, b;
+	double cosine;
+	int seen;
+};
+
+static void pair_trace(void *ctx, const struct dedup_doc *a, const struct dedup_doc *b,
+		       const struct dedup_comparison *c, size_t n, double score)
+{
+	struct pair_cosine *p = ctx;
+	size_t i;
+
+	(void)score;
+	if (a->id != p->a || b->id != p->b)
+		return;
+	for (i = 0; i < n; i++)
+		if (!strcmp(dedup_level_field(c[i].level), "text") && c[i].has_value) {
+			p->cosine = c[i].value;
+			p->seen++;
+		}
+}
+
+/* One run linking ids, its pairs traced into p. */
+static void link_run_traced(struct fx *fx, const int64_t *ids, size_t n, struct pair_cosine *p)
+{
+	struct sq_dedup *dd = NULL;
+	struct sq_error err = { 0 };
+
+	if (dedup_new(fx->st, &fx->cfg.dedup, NULL, &dd, &err))
+		fail_msg("dedup_new: %s", err.msg);
+	dedup_set_trace(dd, pair_trace, p);
+	if (dedup_link(dd, ids, n, T0 + 100 * HOUR, &err))
+		fail_msg("dedup_link: %s", err.msg);
+	dedup_free(dd);
+}
+
+#define FILLERS 40
+#define FILLER_CHARS 60
+
+/* Filler i: a text of FILLER_CHARS ideographs no other filler has, so that
+ * each brings the df cache ~120 new terms; another community, no category. */
+static void filler_spec(int i, char id[8], char text[4 * FILLER_CHARS], struct spec *s)
+{
+	int k, at = 0;
+
+	snprintf(id, 8, "F%d", i);
+	for (k = 0; k < FILLER_CHARS; k++) {
+		unsigned cp = 0x5000 + (unsigned)(i * FILLER_CHARS + k);
+
+		text[at++] = (char)(0xe0 | cp >> 12);
+		text[at++] = (char)(0x80 | (cp >> 6 & 0x3f));
+		text[at++] = (char)(0x80 | (cp & 0x3f));
+	}
+	text[at] = 0;
+	*s = water;
+	s->id = id;
+	s->title = NULL;
+	s->text = text;
+	s->phone = NULL;
+	s->category = NULL;
+	s->community = "多宝社区";
+	s->address = NULL;
+	s->at = T0 + 6 * HOUR;
+}
+
+/*
+ * Store site_a, a first report like it, the fillers and a last report like
+ * it; link site_a alone, then the rest in one run (one_run), or all but the
+ * last report and then that one in a run of its own.  The text cosine of
+ * (last report, site_a).
+ */
+static double late_pair_cosine(struct fx *fx, int one_run)
+{
+	static char ids[FILLERS][8], texts[FILLERS][4 * FILLER_CHARS];
+	struct spec early = site_b, late = site_b, filler;
+	struct pair_cosine p = { 0 };
+	int64_t all[FILLERS + 2], a;
+	size_t n = 0;
+	int i;
+
+	early.id = "L1";
+	late.id = "L2";
+	late.at = T0 + 7 * HOUR;
+	late.text = "恩宁路八十八号的工地晚上还在施工,吵得睡不着,请尽快处理。";
+	a = put(fx, &site_a, NULL);
+	link_run(fx, &a, 1);
+	all[n++] = put(fx, &early, NULL);
+	for (i = 0; i < FILLERS; i++) {
+		filler_spec(i, ids[i], texts[i], &filler);
+		all[n++] = put(fx, &filler, NULL);
+	}
+	if (!one_run)
+		link_run(fx, all, n);   /* a run links every unlinked complaint */
+	p.a = put(fx, &late, NULL);
+	p.b = a;
+	if (one_run)
+		all[n++] = p.a;
+	else
+		n = 0;
+	link_run_traced(fx, one_run ? all : &p.a, one_run ? n : 1, &p);
+	assert_int_equal(p.seen, 1);
+	return p.cosine;
+}
+
+/*
+ * A candidate keeps where its terms' counts are in the df cache; the
+ * fillers grow the cache between its two pairs, moving every term.  The
+ * later pair must see the cosine a fresh run sees (to the last bit: the
+ * same counts, read from the store).
+ */
+static void test_candidate_idf_across_cache_growth(void **state)
+{
+	struct fx *fx = *state;
+	void *other = NULL;
+	double one_run, fresh;
+
+	one_run = late_pair_cosine(fx, 1);
+	assert_int_equal(setup(&other), 0);
+	fresh = late_pair_cosine(other, 0);
+	teardown(&other);
+	assert_true(one_run > 0 && one_run < 1);
+	assert_true(one_run == fresh);
+}
+
 /* A report of the road n, with a house number or without (num NULL): no
  * text, community, contact or category, so only road keys can find it. */
 /* ---- linking in the caller's transaction -------------------------------- */
@@ -1042,6 +1170,7 @@ int main(void)
 		T(test_index_horizon),
 		T(test_index_horizon_future_and_off),
 		T(test_text_only_candidates),
+		T(test_candidate_idf_across_cache_growth),
 		T(test_road_candidates),
 		T(test_contradicted_incident),
 		T(test_same_estate_other_problem),
