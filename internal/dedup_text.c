@@ -17,7 +17,7 @@
 
 /* Decode one UTF-8 sequence at s (n bytes left); *len receives its length.
  * Malformed or overlong sequences decode as SEP with length 1. */
-static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *len)
+static inline uint32_t utf8_next(const unsigned char *s, size_t n, size_t *len)
 {
 	uint32_t cp;
 	size_t need, i;
@@ -25,6 +25,14 @@ static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *len)
 	*len = 1;
 	if (s[0] < 0x80)
 		return s[0];
+	/* most of a Chinese text: three bytes, checked as the loop below does */
+	if ((s[0] & 0xf0) == 0xe0 && n > 2 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
+		cp = (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3fu);
+		if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
+			return SEP;
+		*len = 3;
+		return cp;
+	}
 	if ((s[0] & 0xe0) == 0xc0) {
 		cp = s[0] & 0x1f;
 		need = 1;
@@ -80,8 +88,10 @@ static size_t utf8_put(uint32_t cp, char out[4])
  * Punctuation, symbols and spaces separate runs rather than vanish, so that
  * no bigram straddles a comma.
  */
-static uint32_t fold_cp(uint32_t cp)
+static inline uint32_t fold_cp(uint32_t cp)
 {
+	if (cp >= 0x4e00 && cp <= 0x9fff)           /* the common case first */
+		return cp;
 	if (cp >= 'A' && cp <= 'Z')
 		return cp + 32;
 	if ((cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9'))

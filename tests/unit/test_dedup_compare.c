@@ -76,6 +76,14 @@ static void test_fold(void **state)
 		{ "", "，。！", "" },
 		/* invalid UTF-8 acts as a separator */
 		{ NULL, "工地\xff\xfe噪音", "工地 噪音" },
+		/* ... an overlong 'A' (three bytes), a surrogate, a lead byte
+		 * without its continuation, a cut-off last character */
+		{ NULL, "工地\xe0\x81\x81噪音", "工地 噪音" },
+		{ NULL, "工地\xed\xa0\x80噪音", "工地 噪音" },
+		{ NULL, "工地\xe5" "AB噪音", "工地 ab噪音" },
+		{ NULL, "工地噪\xe9\x9f", "工地噪" },
+		/* four bytes: an ideograph of extension B */
+		{ NULL, "工地\xf0\xa0\x80\x80", "工地\xf0\xa0\x80\x80" },
 	};
 	size_t i;
 
