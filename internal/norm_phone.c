@@ -294,9 +294,16 @@ sq_err norm_scrub_phones(char **s, size_t *count)
 	p = *s;
 	n = strlen(p);
 	while (i < n) {
-		size_t ends[8], nends = 0, j = i, ndig = 0, start, e, k;
+		size_t ends[8], nends = 0, j, ndig = 0, start, e, k;
 		int matched = 0;
 
+		/* Only an ASCII digit or the lead byte of a full-width one
+		 * (EF BC 9x) starts a number: the rest is passed over by
+		 * strcspn, a vector scan, rather than a test per byte. */
+		i += strcspn(p + i, "0123456789\xef");
+		if (i >= n)
+			break;
+		j = i;
 		if (!digit_at(p, i, n) || digit_before(p, i, n)) {
 			i++;
 			continue;

@@ -612,6 +612,9 @@ static const struct scrub_case scrub_cases[] = {
 	{ "＋８６\xE3\x80\x80１３８－１２３４－５６７８", "138****5678", 1 },
 	{ "１３８＊＊＊＊５６７８", NULL, 0 },
 	{ "２０２４－０５－０１", NULL, 0 },
+	/* full-width punctuation and letters share the digits' lead byte */
+	{ "请于，。！？13812345678联系", "请于，。！？138****5678联系", 1 },
+	{ "ＡＢＣ13812345678", "ＡＢＣ138****5678", 1 },
 };
 
 static void test_scrub_table(void **state)
