@@ -171,6 +171,17 @@ int norm_nfc_stable(uint32_t cp)
 	       (cp >= 0xFF01 && cp <= 0xFF60) || (cp >= 0xFFE0 && cp <= 0xFFE6);
 }
 
+/*
+ * Do the len bytes at s begin with a well-formed CJK unified ideograph of
+ * the basic block, U+4E00..U+9FFF (E4 B8 80 .. E9 BF BF)?  Folding keeps it
+ * and NFC cannot change it (norm_nfc_stable).
+ */
+static int cjk_unified_at(const unsigned char *s, size_t len)
+{
+	return len >= 3 && ((s[0] >= 0xE5 && s[0] <= 0xE9) || (s[0] == 0xE4 && s[1] >= 0xB8)) &&
+	       (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80;
+}
+
 sq_err norm_text(const char *in, size_t len, char **out, struct sq_error *err)
 {
 	const unsigned char *p = (const unsigned char *)in;
@@ -191,6 +202,16 @@ sq_err norm_text(const char *in, size_t len, char **out, struct sq_error *err)
 		uint32_t cp;
 		char enc[4];
 
+		if (cjk_unified_at(p + i, len - i)) {
+			/* most of a Chinese text: kept as it is, NFC-stable */
+			if (space && b.len)
+				b.data[b.len++] = ' ';
+			space = 0;
+			memcpy(b.data + b.len, p + i, 3);
+			b.len += 3;
+			i += 3;
+			continue;
+		}
 		n = norm_utf8_decode(p + i, len - i, &cp, &why);
 		if (!n) {
 			sq_buf_release(&b);

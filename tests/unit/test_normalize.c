@@ -71,7 +71,13 @@ static const struct text_case text_cases[] = {
 	{ "\xE2\x84\xAB", 0, "\xC3\x85", NULL },                         /* Angstrom sign to Å (canonical) */
 	{ "\xF0\x9F\x98\x80 ok", 0, "\xF0\x9F\x98\x80 ok", NULL },      /* 4-byte sequences pass */
 	{ "\xF4\x8F\xBF\xBF", 0, "\xF4\x8F\xBF\xBF", NULL },            /* U+10FFFF is the last valid one */
+	/* the basic block of ideographs, U+4E00..U+9FFF, and next to it */
+	{ "\xE4\xB7\xBF\xE4\xB8\x80  \xE9\xBF\xBF\xEA\x80\x80", 0,
+	  "\xE4\xB7\xBF\xE4\xB8\x80 \xE9\xBF\xBF\xEA\x80\x80", NULL },
 	/* malformed */
+	{ "\xE9\xBF" "a", 0, NULL, "at byte 0: truncated" },
+	{ "中\xE5\xBF", 0, NULL, "at byte 3: truncated" },
+	{ "\xE5" "ab", 0, NULL, "at byte 0: truncated" },
 	{ "\x80", 0, NULL, "at byte 0: unexpected continuation byte" },
 	{ "\xC0\xAF", 0, NULL, "at byte 0: overlong" },
 	{ "ab\xC1\xBF", 0, NULL, "at byte 2: overlong" },
