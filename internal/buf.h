@@ -70,6 +70,13 @@ sq_err sq_array_reserve(void **arr, size_t *cap, size_t need, size_t elem);
 void sq_sort_u64(uint64_t *v, size_t n);
 void sq_sort_i64(int64_t *v, size_t n);
 
+/* sq_sort_u64 with room for n more keys at scratch (its contents lost;
+ * NULL: none): longer arrays are sorted by their bytes (a radix sort, no
+ * branch per comparison to mispredict), the bytes all keys share skipped.
+ * sq_sort_u64 and sq_sort_i64 allocate that room themselves, and sort
+ * without it when they cannot. */
+void sq_sort_u64_scratch(uint64_t *v, size_t n, uint64_t *scratch);
+
 /* strdup that returns NULL for NULL input (and on failure). */
 char *sq_strdup(const char *s);
 

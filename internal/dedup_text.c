@@ -392,13 +392,14 @@ static double tf(size_t count)
 sq_err dedup_terms_from_folded(const char *folded, struct dedup_terms *t)
 {
 	const unsigned char *p = (const unsigned char *)folded;
-	size_t left = strlen(folded), len, n = 0, runlen = 0, i, k;
+	size_t left = strlen(folded), len, n = 0, runlen = 0, i, k, room;
 	uint64_t *all;
 	uint32_t cp, prev = SEP;
 
 	memset(t, 0, sizeof(*t));
-	/* At most two terms per character. */
-	all = malloc((2 * left + 1) * sizeof(*all));
+	/* At most two terms per character; as many again to sort them. */
+	room = 2 * left + 1;
+	all = malloc(2 * room * sizeof(*all));
 	if (!all)
 		return SQ_ENOMEM;
 	for (;;) {
@@ -421,7 +422,7 @@ sq_err dedup_terms_from_folded(const char *folded, struct dedup_terms *t)
 		free(all);
 		return SQ_OK;
 	}
-	sq_sort_u64(all, n);
+	sq_sort_u64_scratch(all, n, all + room);
 	for (i = 0, k = 0; i < n; i++)
 		k += !i || all[i] != all[i - 1];
 	/* sized to the distinct terms: a candidate's stay in the doc cache */

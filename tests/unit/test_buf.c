@@ -123,7 +123,7 @@ static int64_t pattern(int kind, size_t i, size_t n, uint64_t *seed)
 
 static void test_sort_i64_u64(void **state)
 {
-	static const size_t sizes[] = { 0, 1, 2, 16, 17, 100, 5000 };
+	static const size_t sizes[] = { 0, 1, 2, 16, 17, 63, 64, 100, 5000 };
 	uint64_t seed = 42;
 	size_t s, i;
 	int kind;
@@ -132,6 +132,7 @@ static void test_sort_i64_u64(void **state)
 	for (kind = 0; kind < 6; kind++)
 		for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 			size_t n = sizes[s];
+			uint64_t seed2 = seed, seed3 = seed;   /* the same keys again */
 			int64_t *v = malloc((n + 1) * sizeof(*v)), *want = malloc((n + 1) * sizeof(*v));
 			uint64_t *u = malloc((n + 1) * sizeof(*u)), *uwant = malloc((n + 1) * sizeof(*u));
 
@@ -148,6 +149,15 @@ static void test_sort_i64_u64(void **state)
 			assert_memory_equal(v, want, n * sizeof(*v));
 			qsort(uwant, n, sizeof(*uwant), cmp_u64);
 			sq_sort_u64(u, n);
+			assert_memory_equal(u, uwant, n * sizeof(*u));
+			/* with the caller's scratch room, and without any */
+			for (i = 0; i < n; i++)
+				u[i] = (uint64_t)pattern(kind, i, n, &seed2);
+			sq_sort_u64_scratch(u, n, (uint64_t *)want);
+			assert_memory_equal(u, uwant, n * sizeof(*u));
+			for (i = 0; i < n; i++)
+				u[i] = (uint64_t)pattern(kind, i, n, &seed3);
+			sq_sort_u64_scratch(u, n, NULL);
 			assert_memory_equal(u, uwant, n * sizeof(*u));
 			free(v);
 			free(want);
