@@ -610,14 +610,15 @@ static void link_run_traced(struct fx *fx, const int64_t *ids, size_t n, struct 
 
 #define FILLERS 40
 #define FILLER_CHARS 60
+#define FILLER_ID 16    /* "F" and any int */
 
 /* Filler i: a text of FILLER_CHARS ideographs no other filler has, so that
  * each brings the df cache ~120 new terms; another community, no category. */
-static void filler_spec(int i, char id[8], char text[4 * FILLER_CHARS], struct spec *s)
+static void filler_spec(int i, char id[FILLER_ID], char text[4 * FILLER_CHARS], struct spec *s)
 {
 	int k, at = 0;
 
-	snprintf(id, 8, "F%d", i);
+	snprintf(id, FILLER_ID, "F%d", i);
 	for (k = 0; k < FILLER_CHARS; k++) {
 		unsigned cp = 0x5000 + (unsigned)(i * FILLER_CHARS + k);
 
@@ -645,7 +646,7 @@ static void filler_spec(int i, char id[8], char text[4 * FILLER_CHARS], struct s
  */
 static double late_pair_cosine(struct fx *fx, int one_run)
 {
-	static char ids[FILLERS][8], texts[FILLERS][4 * FILLER_CHARS];
+	static char ids[FILLERS][FILLER_ID], texts[FILLERS][4 * FILLER_CHARS];
 	struct spec early = site_b, late = site_b, filler;
 	struct pair_cosine p = { 0 };
 	int64_t all[FILLERS + 2], a;
