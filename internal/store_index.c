@@ -11,9 +11,15 @@
  * pruning and the pages they wrote were ~40 % of an import
  * (docs/performance.md).  One row per complaint is ~250 bytes, written
  * once; the look-ups of a run need only the rows of the time their windows
- * cover, which are read once (`resident_cover`) into a hash table of
- * chains, each chain newest first, as the B-tree answered them: the newest
- * `limit` in [from, to] by (at, complaint_id) descending.
+ * cover, which are read once (`resident_cover`).  Read afresh, their
+ * postings are sorted by hash into one array (each hash's stretch in
+ * (at, complaint_id) order), which a look-up finds through a directory of
+ * the hashes' top bits; postings added later (rows read as the cover
+ * grows, complaints indexed by the run) go to chains, newest first.  A
+ * look-up merges the two as the B-tree answered: the newest `limit` in
+ * [from, to] by (at, complaint_id) descending.  (Chains for every posting
+ * cost two cache misses each to build and tripled the memory a run
+ * touched: at a million stored, a poll of 20 complaints faulted in 64 MB.)
  *
  * The rows in memory stay exactly those of dedup_sigs in [lo, hi]: this
  * connection's writes there are applied to both; a rollback, another
@@ -31,26 +37,41 @@
 /* dedup_stats row: complaints received before this have no keys left. */
 #define PRUNED_BEFORE "index_pruned_before"
 
-/* A cover that would hold more postings than this is read afresh instead
- * of grown (about 24 bytes a posting and 32 per distinct hash). */
-#define RESIDENT_MAX_POSTINGS (2u << 20)
+/* Postings added after a fresh read are chained; when the chains hold more
+ * than this and half the sorted postings, the cover is read afresh. */
+#define CHAINED_MIN (1u << 16)
 
 /* A blob of a complaint's hashes: eight bytes each, little-endian. */
 #define SIG_BYTES 8
 
-/* One complaint under one hash; its chain runs newest first. */
-struct posting {
+/* A row in memory; its postings refer to it by number.  A fresh read
+ * numbers its rows in (at, complaint_id) order. */
+struct rec {
 	int64_t at, id;
-	uint32_t next;   /* index + 1 of the next older posting; 0 ends the chain */
-	uint32_t gone;   /* the complaint's row was removed: skipped, kept in
-			  * the chain (which stays in (at, id) order) */
+	uint32_t gone;    /* the row was removed: its postings are skipped */
+	uint32_t staged;  /* a fresh read's row: where its hashes start in staged */
 };
 
-/* Where one complaint's postings are: a row's hashes are added together,
- * as post[start .. start + n).  n 0: a free slot. */
-struct owner {
-	int64_t id;
-	uint32_t start, n;
+/* One posting of a fresh read: a hash and its row. */
+struct entry {
+	uint64_t hash;
+	uint32_t rec;
+};
+
+/* A fresh read's postings sorted by hash, each hash's recs descending
+ * (newest first); dir[b] is the first entry whose hash's top `bits` bits
+ * are >= b. */
+struct sorted {
+	struct entry *v;
+	size_t n;
+	uint32_t *dir;   /* (1 << bits) + 1 of them */
+	int bits;
+};
+
+/* A posting added later; its chain runs newest first. */
+struct posting {
+	uint32_t rec;
+	uint32_t next;   /* index + 1 of the next older posting; 0 ends the chain */
 };
 
 struct chain {
@@ -59,10 +80,21 @@ struct chain {
 	uint32_t used;   /* the slot holds a hash (chains are never unlinked) */
 };
 
+/* Complaint id's newest row in memory.  used 0: a free slot. */
+struct owner {
+	int64_t id;
+	uint32_t rec, used;
+};
+
 struct store_resident {
 	int loaded;
 	int64_t lo, hi;           /* every row with at in [lo, hi] is here */
 	int64_t data_version;     /* PRAGMA data_version when read */
+	struct rec *recs;
+	size_t nrecs, rec_cap;
+	uint64_t *staged;         /* a fresh read's hashes, row after row, until sorted */
+	size_t nstaged, staged_cap;
+	struct sorted sorted;
 	struct chain *slots;      /* open addressing, nslots a power of two */
 	size_t nslots, nchains;
 	struct posting *post;
@@ -191,6 +223,10 @@ sq_err store_index_register(struct sq_store *st, struct sq_error *err)
 
 static void resident_clear(struct store_resident *r)
 {
+	free(r->recs);
+	free(r->staged);
+	free(r->sorted.v);
+	free(r->sorted.dir);
 	free(r->slots);
 	free(r->post);
 	free(r->owners);
@@ -257,13 +293,14 @@ static sq_err grow_slots(struct store_resident *r)
 	return SQ_OK;
 }
 
-static int newer(int64_t at, int64_t id, const struct posting *p)
+/* Is a after b by (at, id)? */
+static int newer(const struct rec *a, const struct rec *b)
 {
-	return at > p->at || (at == p->at && id > p->id);
+	return a->at > b->at || (a->at == b->at && a->id > b->id);
 }
 
-/* Put (at, id) into hash's chain, in its place by (at, id) descending. */
-static sq_err resident_add(struct store_resident *r, uint64_t hash, int64_t at, int64_t id)
+/* Put rec into hash's chain, in its place by (at, id) descending. */
+static sq_err chain_add(struct store_resident *r, uint64_t hash, uint32_t rec)
 {
 	struct chain *c;
 	uint32_t *link;
@@ -280,9 +317,9 @@ static sq_err resident_add(struct store_resident *r, uint64_t hash, int64_t at, 
 		r->nchains++;
 	}
 	link = &c->head;
-	while (*link && !newer(at, id, &r->post[*link - 1]))
+	while (*link && !newer(&r->recs[rec], &r->recs[r->post[*link - 1].rec]))
 		link = &r->post[*link - 1].next;
-	r->post[r->npost] = (struct posting){ .at = at, .id = id, .next = *link };
+	r->post[r->npost] = (struct posting){ .rec = rec, .next = *link };
 	*link = (uint32_t)++r->npost;
 	return SQ_OK;
 }
@@ -293,7 +330,7 @@ static struct owner *owner_of(const struct store_resident *r, int64_t id)
 {
 	size_t i = (size_t)mix64((uint64_t)id) & (r->nowner_slots - 1);
 
-	while (r->owners[i].n && r->owners[i].id != id)
+	while (r->owners[i].used && r->owners[i].id != id)
 		i = (i + 1) & (r->nowner_slots - 1);
 	return &r->owners[i];
 }
@@ -310,49 +347,126 @@ static sq_err grow_owners(struct store_resident *r)
 	}
 	r->nowner_slots = n;
 	for (i = 0; i < nold; i++)
-		if (old[i].n)
+		if (old[i].used)
 			*owner_of(r, old[i].id) = old[i];
 	free(old);
 	return SQ_OK;
 }
 
-/* Add complaint id's row at `at`: one posting per hash, and where they are. */
+/*
+ * Add complaint id's row at `at`, its n hashes in sig: staged (a fresh
+ * read, sorted when it ends) or chained (added later).
+ */
 static sq_err resident_row(struct store_resident *r, int64_t at, int64_t id,
-			   const unsigned char *sig, size_t n)
+			   const unsigned char *sig, size_t n, int staged)
 {
 	struct owner *o;
-	size_t i, start = r->npost;
+	uint32_t rec;
+	size_t i;
 
 	if (!n)
 		return SQ_OK;
-	for (i = 0; i < n; i++)
-		if (resident_add(r, sig_hash_at(sig, i), at, id))
+	if (r->nrecs >= UINT32_MAX - 1 ||
+	    sq_array_reserve((void **)&r->recs, &r->rec_cap, r->nrecs + 1, sizeof(*r->recs)))
+		return SQ_ENOMEM;
+	rec = (uint32_t)r->nrecs++;
+	r->recs[rec] = (struct rec){ .at = at, .id = id, .staged = (uint32_t)r->nstaged };
+	if (staged) {
+		if (n >= UINT32_MAX - r->nstaged ||
+		    sq_array_reserve((void **)&r->staged, &r->staged_cap, r->nstaged + n,
+				     sizeof(*r->staged)))
 			return SQ_ENOMEM;
+		for (i = 0; i < n; i++)
+			r->staged[r->nstaged++] = sig_hash_at(sig, i);
+	} else {
+		for (i = 0; i < n; i++)
+			if (chain_add(r, sig_hash_at(sig, i), rec))
+				return SQ_ENOMEM;
+	}
 	if ((r->nowners + 1) * 10 > r->nowner_slots * 7 && grow_owners(r))
 		return SQ_ENOMEM;
 	o = owner_of(r, id);
-	if (!o->n)
+	if (!o->used)
 		r->nowners++;
-	*o = (struct owner){ .id = id, .start = (uint32_t)start, .n = (uint32_t)n };
+	*o = (struct owner){ .id = id, .rec = rec, .used = 1 };
 	return SQ_OK;
 }
 
+/* Each bucket of s (by the hashes' top bits) sorted by hash, equal hashes
+ * keeping their order (a few a bucket, or a common key's many in a row). */
+static void sort_buckets(struct sorted *s)
+{
+	size_t b, i, j, nb = (size_t)1 << s->bits;
+
+	for (b = 0; b < nb; b++) {
+		for (i = s->dir[b] + 1; i < s->dir[b + 1]; i++) {
+			struct entry e = s->v[i];
+
+			for (j = i; j > s->dir[b] && s->v[j - 1].hash > e.hash; j--)
+				s->v[j] = s->v[j - 1];
+			s->v[j] = e;
+		}
+	}
+}
+
 /*
- * Complaint id's row was removed: its postings, if resident, are skipped
- * from now on.  Found through the owners, not by walking each of its
- * hashes' chains from the newest: at a million stored that walk, through
- * the chains of the commonest keys, was 6% of an import's CPU.
+ * A fresh read's staged hashes (every rec's, rec after rec) into
+ * r->sorted: counted by their top bits (about four a bucket), placed rec
+ * by rec from the newest, then each bucket sorted by hash.  Each hash's
+ * recs come newest first: a look-up reads from the start of its hash's
+ * stretch, however long (a community's key has thousands), only as far as
+ * it needs.
  */
+static sq_err sort_staged(struct store_resident *r)
+{
+	struct sorted *s = &r->sorted;
+	size_t b, i, nb, n = r->nstaged;
+	uint32_t *next, rec;
+	int bits = 8, shift;
+
+	while (bits < 26 && ((size_t)1 << (bits + 2)) < n)
+		bits++;
+	nb = (size_t)1 << bits;
+	shift = 64 - bits;
+	s->dir = calloc(nb + 1, sizeof(*s->dir));
+	s->v = malloc((n ? n : 1) * sizeof(*s->v));
+	next = malloc(nb * sizeof(*next));
+	if (!s->dir || !s->v || !next) {
+		free(next);
+		return SQ_ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		s->dir[(r->staged[i] >> shift) + 1]++;
+	for (b = 0; b < nb; b++)
+		s->dir[b + 1] += s->dir[b];
+	memcpy(next, s->dir, nb * sizeof(*next));
+	for (rec = (uint32_t)r->nrecs; rec-- > 0;) {
+		size_t end = rec + 1 < r->nrecs ? r->recs[rec + 1].staged : n;
+
+		for (i = r->recs[rec].staged; i < end; i++)
+			s->v[next[r->staged[i] >> shift]++] = (struct entry){ r->staged[i], rec };
+	}
+	free(next);
+	s->n = n;
+	s->bits = bits;
+	sort_buckets(s);
+	free(r->staged);
+	r->staged = NULL;
+	r->nstaged = r->staged_cap = 0;
+	return SQ_OK;
+}
+
+/* Complaint id's row was removed: its postings, if resident, are skipped
+ * from now on. */
 static void resident_remove(struct store_resident *r, int64_t id)
 {
 	const struct owner *o;
-	uint32_t k;
 
 	if (!r->nowner_slots)
 		return;
 	o = owner_of(r, id);
-	for (k = 0; k < o->n; k++)
-		r->post[o->start + k].gone = 1;
+	if (o->used)
+		r->recs[o->rec].gone = 1;
 }
 
 static int in_cover(const struct store_resident *r, int64_t at)
@@ -360,8 +474,32 @@ static int in_cover(const struct store_resident *r, int64_t at)
 	return r->loaded && at >= r->lo && at <= r->hi;
 }
 
-/* Read the rows with at in [from, to], oldest first, into memory. */
-static sq_err resident_read(struct sq_store *st, int64_t from, int64_t to, struct sq_error *err)
+/*
+ * Room for the postings of the rows with at in [from, to] (a fresh read):
+ * counted first, so that the array is written once, in place.
+ */
+static sq_err reserve_staged(struct sq_store *st, int64_t from, int64_t to, struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT coalesce(sum(length(sig)), 0) FROM dedup_sigs WHERE at BETWEEN ?1 AND ?2";
+	struct store_resident *r = st->resident;
+	int64_t bytes;
+	sq_err rc;
+
+	rc = store_query_int(st, sql, 2, from, to, &bytes, "sizing the linkage index", err);
+	if (rc)
+		return rc;
+	if (bytes / SIG_BYTES >= UINT32_MAX ||
+	    sq_array_reserve((void **)&r->staged, &r->staged_cap, (size_t)(bytes / SIG_BYTES) + 1,
+			     sizeof(*r->staged)))
+		return sq_fail(err, SQ_ENOMEM, "out of memory reading the linkage index");
+	return SQ_OK;
+}
+
+/* Read the rows with at in [from, to], oldest first, into memory: staged
+ * when reading afresh, else chained. */
+static sq_err resident_read(struct sq_store *st, int64_t from, int64_t to, int staged,
+			    struct sq_error *err)
 {
 	static const char sql[] =
 		"SELECT at, complaint_id, sig FROM dedup_sigs WHERE at BETWEEN ?1 AND ?2"
@@ -371,7 +509,9 @@ static sq_err resident_read(struct sq_store *st, int64_t from, int64_t to, struc
 	int step;
 	sq_err rc;
 
-	rc = store_stmt(st, sql, &s, err);
+	rc = staged ? reserve_staged(st, from, to, err) : SQ_OK;
+	if (!rc)
+		rc = store_stmt(st, sql, &s, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, from);
@@ -386,12 +526,15 @@ static sq_err resident_read(struct sq_store *st, int64_t from, int64_t to, struc
 				     " damaged (%zu bytes)", st->path, (long long)id, bytes);
 		else if (bytes && !sig)
 			rc = sq_fail(err, SQ_ENOMEM, "out of memory reading the linkage index");
-		else if (resident_row(r, sqlite3_column_int64(s, 0), id, sig, bytes / SIG_BYTES))
+		else if (resident_row(r, sqlite3_column_int64(s, 0), id, sig, bytes / SIG_BYTES,
+				      staged))
 			rc = sq_fail(err, SQ_ENOMEM, "out of memory reading the linkage index");
 	}
 	if (!rc && step != SQLITE_DONE)
 		rc = store_db_error(st, "reading the linkage index", err);
 	sqlite3_reset(s);
+	if (!rc && staged && sort_staged(r))
+		rc = sq_fail(err, SQ_ENOMEM, "out of memory reading the linkage index");
 	return rc;
 }
 
@@ -406,14 +549,16 @@ static int64_t add_sat(int64_t a, int64_t b)
 
 /*
  * Make [from, to] resident.  A window later than the cover extends it
- * (rows come newest last, so each goes to the head of its chain); any
- * other miss reads afresh.  A quarter of the window's span more on each
- * side, so that a run moving forward in time reads each row about once.
+ * (chained; rows come newest last, so each goes to the head of its chain)
+ * while the chains stay small beside the sorted postings; any other miss
+ * reads afresh.  A quarter of the window's span more on each side, so that
+ * a run moving forward in time reads each row about once.
  */
 static sq_err resident_cover(struct sq_store *st, int64_t from, int64_t to, struct sq_error *err)
 {
 	struct store_resident *r = st->resident;
 	int64_t margin = to > from ? (to / 4 - from / 4) : 0, lo, hi;
+	int fresh = 0;
 	sq_err rc;
 
 	if (!r) {
@@ -430,16 +575,17 @@ static sq_err resident_cover(struct sq_store *st, int64_t from, int64_t to, stru
 	if (r->loaded && from >= r->lo && to <= r->hi)
 		return SQ_OK;
 	hi = add_sat(to, margin);
-	if (r->loaded && from >= r->lo && r->npost < RESIDENT_MAX_POSTINGS) {
+	if (r->loaded && from >= r->lo && r->npost < CHAINED_MIN + r->sorted.n / 2) {
 		lo = r->hi + 1;
 	} else {
 		resident_clear(r);
 		lo = r->lo = add_sat(from, -margin);
+		fresh = 1;
 		rc = data_version(st, &r->data_version, err);
 		if (rc)
 			return rc;
 	}
-	rc = resident_read(st, lo, hi, err);
+	rc = resident_read(st, lo, hi, fresh, err);
 	if (rc) {
 		resident_clear(r);
 		return rc;
@@ -449,33 +595,93 @@ static sq_err resident_cover(struct sq_store *st, int64_t from, int64_t to, stru
 	return SQ_OK;
 }
 
-/* The newest `limit` of hash's chain in [from, to], appended to ids. */
+/* The next live rec under hash in the sorted postings from *i in
+ * [from, to], or NULL (and *i past them). */
+static const struct rec *sorted_next(const struct store_resident *r, uint64_t hash, size_t *i,
+				     int64_t from, int64_t to)
+{
+	const struct sorted *s = &r->sorted;
+
+	for (; *i < s->n && s->v[*i].hash == hash; ++*i) {
+		const struct rec *x = &r->recs[s->v[*i].rec];
+
+		if (x->gone || x->at > to)
+			continue;
+		if (x->at < from)
+			break;
+		return x;
+	}
+	*i = s->n;
+	return NULL;
+}
+
+/* The next live rec of the chain from *k in [from, to], or NULL (and *k 0). */
+static const struct rec *chain_next(const struct store_resident *r, uint32_t *k, int64_t from,
+				    int64_t to)
+{
+	for (; *k; *k = r->post[*k - 1].next) {
+		const struct rec *x = &r->recs[r->post[*k - 1].rec];
+
+		if (x->gone || x->at > to)
+			continue;
+		if (x->at < from)
+			break;
+		return x;
+	}
+	*k = 0;
+	return NULL;
+}
+
+/* Where hash's stretch of the sorted postings starts (if it has one). */
+static size_t sorted_start(const struct sorted *s, uint64_t hash)
+{
+	size_t i, end;
+
+	if (!s->n)
+		return 0;
+	i = s->dir[hash >> (64 - s->bits)];
+	end = s->dir[(hash >> (64 - s->bits)) + 1];
+	while (i < end && s->v[i].hash < hash)
+		i++;
+	return i;
+}
+
+/* The newest `limit` under hash in [from, to], sorted and chained postings
+ * merged, appended to ids. */
 static sq_err resident_lookup(struct sq_store *st, uint64_t hash, int64_t from, int64_t to,
 			      int limit, struct store_ids *ids, struct sq_error *err)
 {
 	const struct store_resident *r;
-	const struct chain *c;
-	uint32_t i;
-	int got = 0;
+	const struct rec *a, *b;
+	size_t i;
+	uint32_t k = 0;
+	int got;
 	sq_err rc;
 
 	rc = resident_cover(st, from, to, err);
 	if (rc)
 		return rc;
 	r = st->resident;
-	if (!r->nslots)
-		return SQ_OK;
-	c = slot_of(r, hash);
-	for (i = c->used ? c->head : 0; i && got < limit; i = r->post[i - 1].next) {
-		const struct posting *p = &r->post[i - 1];
+	i = sorted_start(&r->sorted, hash);
+	if (r->nslots) {
+		const struct chain *c = slot_of(r, hash);
 
-		if (p->at > to || p->gone)
-			continue;
-		if (p->at < from)
-			break;
-		if (store_ids_push(ids, p->id))
+		k = c->used ? c->head : 0;
+	}
+	a = sorted_next(r, hash, &i, from, to);
+	b = chain_next(r, &k, from, to);
+	for (got = 0; got < limit && (a || b); got++) {
+		const struct rec *take = a && (!b || newer(a, b)) ? a : b;
+
+		if (store_ids_push(ids, take->id))
 			return sq_fail(err, SQ_ENOMEM, "out of memory looking up candidates");
-		got++;
+		if (take == a) {
+			i++;
+			a = sorted_next(r, hash, &i, from, to);
+		} else {
+			k = r->post[k - 1].next;
+			b = chain_next(r, &k, from, to);
+		}
 	}
 	return SQ_OK;
 }
@@ -555,7 +761,7 @@ static sq_err insert_row(struct sq_store *st, int64_t id, int64_t at, const unsi
 		rc = store_step_done(st, s, "storing a complaint's index row", err);
 	}
 	if (!rc && sqlite3_changes(st->db) == 1 && r && in_cover(r, at) &&
-	    resident_row(r, at, id, blob, n)) {
+	    resident_row(r, at, id, blob, n, 0)) {
 		resident_clear(r);
 		rc = sq_fail(err, SQ_ENOMEM, "out of memory indexing a complaint");
 	}

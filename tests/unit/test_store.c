@@ -418,6 +418,159 @@ static void test_index_in_memory_follows_the_table(void **state)
 }
 
 /*
+ * The look-ups against a model of what was indexed, through many windows
+ * moving forward (the cover grows: later rows are chained beside the
+ * sorted ones) and back (read afresh), complaints indexed in and out of
+ * time order and within one second, and re-indexed under other keys and
+ * times: every answer must be the model's newest `limit` under the key in
+ * the window, by (at, id) descending.  One key is on most complaints, so
+ * its sorted stretch is long and shares its bucket with others.
+ */
+#define MODEL_ROWS 400
+#define MODEL_KEYS 5
+
+struct model_row {
+	int64_t id, at;
+	unsigned keys;   /* bit k: indexed under model_keys[k] */
+};
+
+static const char *const model_keys[MODEL_KEYS] = { "c:多宝", "c:西华", "r:恩宁路", "p:9", "a:x" };
+
+static uint32_t model_rand(uint32_t *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return *seed >> 8;
+}
+
+static void model_index(struct sq_store *st, struct model_row *m, int reindex)
+{
+	const char *keys[MODEL_KEYS];
+	struct sq_error err = { 0 };
+	struct dedup_doc d = { 0 };
+	size_t n = 0;
+	int k;
+
+	for (k = 0; k < MODEL_KEYS; k++)
+		if (m->keys & (1u << k))
+			keys[n++] = model_keys[k];
+	d.id = m->id;
+	d.received_at = m->at;
+	d.folded = "x";
+	assert_int_equal(store_dedup_index(st, &d, reindex, keys, n, NULL, 0, &err), SQ_OK);
+}
+
+static int model_newer(const struct model_row *a, const struct model_row *b)
+{
+	return a->at > b->at || (a->at == b->at && a->id > b->id);
+}
+
+/* The model's answer: the newest `limit` rows under key k in [from, to]. */
+static size_t model_answer(const struct model_row *rows, size_t n, int k, int64_t from,
+			   int64_t to, int limit, int64_t *out)
+{
+	size_t i, j, got = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct model_row *m = &rows[i];
+
+		if (!(m->keys & (1u << k)) || m->at < from || m->at > to)
+			continue;
+		for (j = got; j > 0 && model_newer(m, &rows[out[j - 1]]); j--)
+			out[j] = out[j - 1];
+		out[j] = (int64_t)i;
+		got++;
+	}
+	for (i = 0; i < got; i++)
+		out[i] = rows[out[i]].id;
+	return got < (size_t)limit ? got : (size_t)limit;
+}
+
+static void model_check(struct sq_store *st, const struct model_row *rows, size_t n,
+			uint32_t *seed, int64_t day0, int step)
+{
+	static const int limits[] = { 1, 3, 10, 60, 1000 };
+	struct sq_error err = { 0 };
+	int64_t want[MODEL_ROWS + 1], from, to;
+	int q;
+
+	for (q = 0; q < 4; q++) {
+		struct store_ids got = { 0 };
+		int k = (int)(model_rand(seed) % MODEL_KEYS);
+		int limit = limits[model_rand(seed) % 5];
+		size_t nwant, j;
+
+		from = day0 + (int64_t)(model_rand(seed) % (60 * 86400)) - 5 * 86400;
+		to = from + (int64_t)(model_rand(seed) % (20 * 86400));
+		nwant = model_answer(rows, n, k, from, to, limit, want);
+		assert_int_equal(store_dedup_block(st, model_keys[k], from, to, limit, &got, &err),
+				 SQ_OK);
+		if (got.n != nwant)
+			fail_msg("step %d, %s in [%lld, %lld] limit %d: %zu ids, want %zu", step,
+				 model_keys[k], (long long)from, (long long)to, limit, got.n, nwant);
+		for (j = 0; j < nwant; j++)
+			if (got.v[j] != want[j])
+				fail_msg("step %d, %s limit %d: id %zu is %lld, want %lld", step,
+					 model_keys[k], limit, j, (long long)got.v[j],
+					 (long long)want[j]);
+		store_ids_release(&got);
+	}
+}
+
+static void test_index_lookups_match_a_model(void **state)
+{
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st;
+	struct model_row rows[MODEL_ROWS];
+	const int64_t day0 = 1714492800;
+	uint32_t seed = 20261128;
+	size_t i, n = 0;
+
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	assert_int_equal(store_begin(st, &err), SQ_OK);
+	for (i = 0; i < MODEL_ROWS; i++) {
+		struct model_row *m = &rows[n];
+		char sid[16];
+		uint32_t roll = model_rand(&seed);
+
+		/* mostly in time order, some earlier, some in the same second */
+		if (i && roll % 5 == 0)
+			m->at = rows[n - 1].at;
+		else if (roll % 7 == 0)
+			m->at = day0 + (int64_t)(model_rand(&seed) % (50 * 86400));
+		else
+			m->at = day0 + (int64_t)i * 50 * 86400 / MODEL_ROWS +
+				(int64_t)(model_rand(&seed) % 3600);
+		m->keys = (model_rand(&seed) % 10 ? 1u : 0u) | (model_rand(&seed) & 0x1eu);
+		if (!m->keys)
+			m->keys = 2;
+		snprintf(sid, sizeof(sid), "M%zu", i);
+		m->id = put_indexed(st, sid, m->at, NULL, 0, NULL, 0);
+		model_index(st, m, 1);
+		n++;
+		if (i % 20 == 19) {
+			/* another complaint re-indexed: new keys, perhaps a new time */
+			struct model_row *o = &rows[model_rand(&seed) % n];
+
+			o->keys = (model_rand(&seed) & 0x1fu) | 4u;
+			if (model_rand(&seed) % 2)
+				o->at += (int64_t)(model_rand(&seed) % 86400) - 43200;
+			model_index(st, o, 1);
+		}
+		if (i % 10 == 9)
+			model_check(st, rows, n, &seed, day0, (int)i);
+		if (i % 100 == 99) {
+			assert_int_equal(store_commit(st, &err), SQ_OK);
+			assert_int_equal(store_begin(st, &err), SQ_OK);
+		}
+	}
+	for (i = 0; i < 50; i++)
+		model_check(st, rows, n, &seed, day0, (int)(MODEL_ROWS + i));
+	assert_int_equal(store_commit(st, &err), SQ_OK);
+	store_close(st);
+}
+
+/*
  * A complaint's blocking keys and band hashes go with it (schema step 15's
  * trigger, which replaced their foreign keys' cascade), and only its.
  */
@@ -837,6 +990,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migration_memory_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_lookup_across_periods, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_in_memory_follows_the_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_lookups_match_a_model, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_rows_go_with_their_complaint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statement_journal_placement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detect_columns_are_indexed, setup, teardown),
