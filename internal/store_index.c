@@ -12,8 +12,8 @@
  * (docs/performance.md).  One row per complaint is ~250 bytes, written
  * once; the look-ups of a run need only the rows of the time their windows
  * cover, which are read once (`resident_cover`).  Read afresh, their
- * postings are sorted by hash into one array (each hash's stretch in
- * (at, complaint_id) order), which a look-up finds through a directory of
+ * postings are sorted by hash into one array (each hash's stretch newest
+ * first by (at, complaint_id)), which a look-up finds through a directory of
  * the hashes' top bits; postings added later (rows read as the cover
  * grows, complaints indexed by the run) go to chains, newest first.  A
  * look-up merges the two as the B-tree answered: the newest `limit` in
@@ -474,28 +474,6 @@ static int in_cover(const struct store_resident *r, int64_t at)
 	return r->loaded && at >= r->lo && at <= r->hi;
 }
 
-/*
- * Room for the postings of the rows with at in [from, to] (a fresh read):
- * counted first, so that the array is written once, in place.
- */
-static sq_err reserve_staged(struct sq_store *st, int64_t from, int64_t to, struct sq_error *err)
-{
-	static const char sql[] =
-		"SELECT coalesce(sum(length(sig)), 0) FROM dedup_sigs WHERE at BETWEEN ?1 AND ?2";
-	struct store_resident *r = st->resident;
-	int64_t bytes;
-	sq_err rc;
-
-	rc = store_query_int(st, sql, 2, from, to, &bytes, "sizing the linkage index", err);
-	if (rc)
-		return rc;
-	if (bytes / SIG_BYTES >= UINT32_MAX ||
-	    sq_array_reserve((void **)&r->staged, &r->staged_cap, (size_t)(bytes / SIG_BYTES) + 1,
-			     sizeof(*r->staged)))
-		return sq_fail(err, SQ_ENOMEM, "out of memory reading the linkage index");
-	return SQ_OK;
-}
-
 /* Read the rows with at in [from, to], oldest first, into memory: staged
  * when reading afresh, else chained. */
 static sq_err resident_read(struct sq_store *st, int64_t from, int64_t to, int staged,
@@ -509,9 +487,7 @@ static sq_err resident_read(struct sq_store *st, int64_t from, int64_t to, int s
 	int step;
 	sq_err rc;
 
-	rc = staged ? reserve_staged(st, from, to, err) : SQ_OK;
-	if (!rc)
-		rc = store_stmt(st, sql, &s, err);
+	rc = store_stmt(st, sql, &s, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(s, 1, from);
@@ -595,6 +571,15 @@ static sq_err resident_cover(struct sq_store *st, int64_t from, int64_t to, stru
 	return SQ_OK;
 }
 
+/* Where x stands for a look-up in [from, to] walking newest first: 1 take
+ * it, 0 skip it (removed, or too new), -1 stop (too old, as all after it). */
+static int window_verdict(const struct rec *x, int64_t from, int64_t to)
+{
+	if (x->gone || x->at > to)
+		return 0;
+	return x->at < from ? -1 : 1;
+}
+
 /* The next live rec under hash in the sorted postings from *i in
  * [from, to], or NULL (and *i past them). */
 static const struct rec *sorted_next(const struct store_resident *r, uint64_t hash, size_t *i,
@@ -604,12 +589,12 @@ static const struct rec *sorted_next(const struct store_resident *r, uint64_t ha
 
 	for (; *i < s->n && s->v[*i].hash == hash; ++*i) {
 		const struct rec *x = &r->recs[s->v[*i].rec];
+		int v = window_verdict(x, from, to);
 
-		if (x->gone || x->at > to)
-			continue;
-		if (x->at < from)
+		if (v > 0)
+			return x;
+		if (v < 0)
 			break;
-		return x;
 	}
 	*i = s->n;
 	return NULL;
@@ -621,12 +606,12 @@ static const struct rec *chain_next(const struct store_resident *r, uint32_t *k,
 {
 	for (; *k; *k = r->post[*k - 1].next) {
 		const struct rec *x = &r->recs[r->post[*k - 1].rec];
+		int v = window_verdict(x, from, to);
 
-		if (x->gone || x->at > to)
-			continue;
-		if (x->at < from)
+		if (v > 0)
+			return x;
+		if (v < 0)
 			break;
-		return x;
 	}
 	*k = 0;
 	return NULL;
