@@ -107,31 +107,31 @@ static void print_stats(const struct cli *cli, const struct pollenv *env,
 		ds ? (long long)ds->candidates : 0LL, (long)ru.ru_maxrss);
 }
 
+/*
+ * FILE ("-": standard input) into out.  -1 with errno set on failure.
+ * errno is read only where a call just failed: a successful call may leave
+ * any value there (madvise in sq_buf_grow fails harmlessly under valgrind
+ * with ENOMEM, which an earlier version took for its own failure and
+ * refused any input above 4 MB).
+ */
 static int read_input(const char *path, struct sq_buf *out)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	char chunk[65536];
 	size_t n;
+	int e = 0;
 
 	if (!f)
 		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (sq_buf_add(out, chunk, n)) {
-			errno = ENOMEM;
-			break;
-		}
-	}
-	if (ferror(f) || errno == ENOMEM) {
-		int saved = errno ? errno : EIO;
-
-		if (f != stdin)
-			fclose(f);
-		errno = saved;
-		return -1;
-	}
+	while (!e && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (sq_buf_add(out, chunk, n))
+			e = ENOMEM;
+	if (!e && ferror(f))
+		e = errno ? errno : EIO;
 	if (f != stdin)
 		fclose(f);
-	return 0;
+	errno = e;
+	return e ? -1 : 0;
 }
 
 int cmd_import(struct cli *cli, int argc, char **argv)
