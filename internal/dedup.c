@@ -273,6 +273,25 @@ static void cache_forget(struct sq_dedup *dd, int64_t id)
 		cached_release(c);
 }
 
+/*
+ * Keep d, just linked (its incident set) and indexed, with its terms t as
+ * the cached candidate of its id: what candidate() would load back from
+ * the store and score_pair parse again, without the reads.  Within one
+ * run most of the complaints a new one is compared with arrived shortly
+ * before it, often in the same run.  Takes d and t over.
+ */
+static void cache_adopt(struct sq_dedup *dd, struct dedup_doc *d, struct dedup_terms *t)
+{
+	struct cached *c = &dd->docs[(uint64_t)d->id % DOC_CACHE];
+
+	cached_release(c);
+	c->doc = *d;
+	c->terms = *t;
+	c->parsed = 1;
+	memset(d, 0, sizeof(*d));
+	memset(t, 0, sizeof(*t));
+}
+
 static void cache_clear(struct sq_dedup *dd)
 {
 	size_t i;
@@ -1259,7 +1278,7 @@ static sq_err link_new(struct sq_dedup *dd, struct dedup_doc *d, const struct we
 {
 	struct store_ids matches = { 0 };
 	struct best b, why;
-	int64_t into;
+	int64_t into = 0;
 	sq_err rc;
 	int linked;
 
@@ -1286,9 +1305,11 @@ static sq_err link_new(struct sq_dedup *dd, struct dedup_doc *d, const struct we
 		rc = store_incident_add(dd->st, b.incident_id, d->id, err);
 		if (!rc)
 			rc = record_link(dd, d->id, "score", &b, now, err);
+		d->incident_id = b.incident_id;
 		dd->stats.scored++;
 	} else {
 		rc = store_incident_new(dd->st, d->id, now, &into, err);
+		d->incident_id = into;
 		/* The best candidate below the threshold still explains why not. */
 		if (!rc)
 			rc = record_link(dd, d->id, "new", why.matched_id ? &why : NULL, now, err);
@@ -1347,6 +1368,9 @@ static sq_err link_one(struct sq_dedup *dd, int64_t id, int64_t now, struct sq_e
 	}
 	if (!rc)
 		rc = index_doc(dd, &d, stored != NULL, &wd, err);
+	/* as store_dedup_index stored it (an empty text as "", not NULL) */
+	if (!rc && d.incident_id && d.folded)
+		cache_adopt(dd, &d, &wd.t);
 out:
 	free(stored);
 	weighted_release(&old);

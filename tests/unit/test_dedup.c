@@ -697,6 +697,77 @@ static void test_candidate_idf_across_cache_growth(void **state)
 	assert_true(one_run == fresh);
 }
 
+/*
+ * Store site_a, water, site_b and a later report of the site; link them
+ * all in one run (one_run: each report is then compared with the docs the
+ * run linked before it, as the run kept them), or each in a run of its own
+ * (each compared with docs read back from the store).  m[0], m[1]: the
+ * links of site_b and the later report.
+ */
+static void site_links(struct fx *fx, int one_run, struct method_ctx m[2])
+{
+	static const char yaml[] =
+		"categories:\n"
+		"  construction: 施工\n"
+		"  water_power_gas: 水电气\n"
+		"problems:\n"
+		"  night_works: [施工, 工地]\n"
+		"  supply: [停水, 供水]\n";
+	struct sq_taxonomy *tax = NULL;
+	struct sq_error err = { 0 };
+	struct spec late = site_b;
+	int64_t ids[4];
+	size_t i;
+
+	if (taxonomy_load_buffer("t.yaml", yaml, sizeof(yaml) - 1, &tax, &err))
+		fail_msg("taxonomy: %s", err.msg);
+
+	late.id = "L2";
+	late.at = T0 + 7 * HOUR;
+	late.text = "恩宁路八十八号的工地晚上还在施工,吵得睡不着,请尽快处理。";
+	ids[0] = put(fx, &site_a, NULL);
+	ids[1] = put(fx, &water, NULL);
+	ids[2] = put(fx, &site_b, NULL);
+	ids[3] = put(fx, &late, NULL);
+	if (one_run)
+		link_run_tax(fx, ids, 4, tax);
+	for (i = 0; !one_run && i < 4; i++)
+		link_run_tax(fx, &ids[i], 1, tax);
+	taxonomy_free(tax);
+	m[0] = link_of(fx, ids[2]);
+	m[1] = link_of(fx, ids[3]);
+	assert_int_equal(incident_of(fx, ids[2]), incident_of(fx, ids[0]));
+	assert_int_equal(incident_of(fx, ids[3]), incident_of(fx, ids[0]));
+}
+
+/*
+ * A run keeps each complaint it linked as a cached candidate instead of
+ * reading it back: the later reports' scores and comparisons must be
+ * those of runs that read every candidate from the store, to the bit.
+ */
+static void test_candidate_linked_in_the_same_run(void **state)
+{
+	struct fx *fx = *state;
+	void *other = NULL;
+	struct method_ctx one[2], apart[2];
+	int i;
+
+	site_links(fx, 1, one);
+	assert_int_equal(setup(&other), 0);
+	site_links(other, 0, apart);
+	teardown(&other);
+	for (i = 0; i < 2; i++) {
+		assert_string_equal(one[i].method, "score");
+		assert_string_equal(one[i].method, apart[i].method);
+		assert_true(one[i].has_score && apart[i].has_score);
+		assert_true(one[i].score == apart[i].score);
+		assert_string_equal(one[i].comparisons, apart[i].comparisons);
+		assert_non_null(strstr(one[i].comparisons, "\"field\":\"text\""));
+		assert_non_null(strstr(one[i].comparisons,
+				       "\"field\":\"problem\",\"level\":\"same\""));
+	}
+}
+
 /* A report of the road n, with a house number or without (num NULL): no
  * text, community, contact or category, so only road keys can find it. */
 /* ---- linking in the caller's transaction -------------------------------- */
@@ -1172,6 +1243,7 @@ int main(void)
 		T(test_index_horizon_future_and_off),
 		T(test_text_only_candidates),
 		T(test_candidate_idf_across_cache_growth),
+	T(test_candidate_linked_in_the_same_run),
 		T(test_road_candidates),
 		T(test_contradicted_incident),
 		T(test_same_estate_other_problem),
