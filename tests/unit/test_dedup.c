@@ -270,14 +270,23 @@ static void test_same_road_other_number_stays_apart(void **state)
 	assert_non_null(strstr(link_of(fx, b).comparisons, "other_number"));
 }
 
-static void test_declared_link_target_first(void **state)
+/* A city-management case that names hotline order H1 by link_type: the
+ * hotline's source type or the source's configured name (both are seen). */
+static struct spec city_case_naming_h1(int64_t at, const char *link_type)
 {
-	struct fx *fx = *state;
 	struct spec cm = {
-		"citymgmt", "city_mgmt", "CG1", T0 + 30 * HOUR, NULL, "路面坑洼", "多宝路社区",
-		"宝源路3号", "municipal_facilities", NULL, "ref", "hotline12345", "H1",
+		"citymgmt", "city_mgmt", "CG1", at, NULL, "路面坑洼", "多宝路社区",
+		"宝源路3号", "municipal_facilities", NULL, "ref", NULL, "H1",
 		SQ_STATUS_OPEN,
 	};
+
+	cm.link_type = link_type;
+	return cm;
+}
+
+static void declared_target_first(struct fx *fx, const char *link_type)
+{
+	struct spec cm = city_case_naming_h1(T0 + 30 * HOUR, link_type);
 	int64_t a, c;
 
 	a = put(fx, &site_a, NULL);
@@ -289,14 +298,19 @@ static void test_declared_link_target_first(void **state)
 	assert_string_equal(link_of(fx, c).method, "declared");
 }
 
-static void test_declared_link_target_later(void **state)
+static void test_declared_link_target_first(void **state)
 {
-	struct fx *fx = *state;
-	struct spec cm = {
-		"citymgmt", "city_mgmt", "CG1", T0 - 2 * HOUR, NULL, "路面坑洼", "多宝路社区",
-		"宝源路3号", "municipal_facilities", NULL, "ref", "hotline12345", "H1",
-		SQ_STATUS_OPEN,
-	};
+	declared_target_first(*state, "hotline12345");
+}
+
+static void test_declared_link_target_first_by_source_name(void **state)
+{
+	declared_target_first(*state, "hotline");
+}
+
+static void declared_target_later(struct fx *fx, const char *link_type)
+{
+	struct spec cm = city_case_naming_h1(T0 - 2 * HOUR, link_type);
 	int64_t a, c, w;
 	struct dedup_stats s;
 
@@ -312,6 +326,16 @@ static void test_declared_link_target_later(void **state)
 	assert_int_equal(incident_of(fx, a), incident_of(fx, c));
 	assert_int_not_equal(incident_of(fx, a), incident_of(fx, w));
 	assert_string_equal(link_of(fx, a).method, "declared");
+}
+
+static void test_declared_link_target_later(void **state)
+{
+	declared_target_later(*state, "hotline12345");
+}
+
+static void test_declared_link_target_later_by_source_name(void **state)
+{
+	declared_target_later(*state, "hotline");
 }
 
 /* H3: says it repeats H2 (water), but its text and place are H1's (site_a). */
@@ -1230,6 +1254,8 @@ int main(void)
 		T(test_same_road_other_number_stays_apart),
 		T(test_declared_link_target_first),
 		T(test_declared_link_target_later),
+		T(test_declared_link_target_first_by_source_name),
+		T(test_declared_link_target_later_by_source_name),
 		T(test_declared_link_merges_incidents),
 		T(test_merge_then_member_found_again),
 		T(test_update_stays_in_incident),
@@ -1243,7 +1269,7 @@ int main(void)
 		T(test_index_horizon_future_and_off),
 		T(test_text_only_candidates),
 		T(test_candidate_idf_across_cache_growth),
-	T(test_candidate_linked_in_the_same_run),
+		T(test_candidate_linked_in_the_same_run),
 		T(test_road_candidates),
 		T(test_contradicted_incident),
 		T(test_same_estate_other_problem),
