@@ -642,6 +642,16 @@ static const char *const migrations[] = {
 	 * this index).
 	 */
 	"CREATE INDEX complaints_incident_by_id ON complaints (id, incident_id, received_at);",
+
+	/*
+	 * 19: complaints_unlinked (step 3) goes.  complaints_incident holds
+	 * the unlinked complaints first, by id (NULL sorts first, then the
+	 * rowid), so store_unlinked walks that index just as well; and the
+	 * partial index cost every complaint stored an entry, and every link
+	 * its removal: 0.8% of the instructions of a 10,000-record import
+	 * into a 90k store.
+	 */
+	"DROP INDEX IF EXISTS complaints_unlinked;",
 };
 
 int store_schema_count(void)

@@ -161,6 +161,9 @@ static void test_migrates_from_every_older_version(void **state)
 		assert_int_equal(store_open(db, &st, &err), SQ_OK);
 		assert_int_equal(store_schema_version(st), store_schema_latest());
 		assert_int_equal(store_integrity_check(st, &err), SQ_OK);
+		/* step 19: complaints_incident finds the unlinked ones */
+		assert_int_equal(test_sql_int(db, "SELECT count(*) FROM sqlite_master"
+					      " WHERE name = 'complaints_unlinked'"), 0);
 		if (v >= 1) {
 			int64_t n = 0;
 			char *cursor = NULL;
