@@ -614,6 +614,32 @@ static void test_split_pages(void **state)
 	assert_int_equal(conn_split_pages(text, strlen(text), 0, collect, &s), SQ_OK);
 	assert_int_equal(s.n, 2);
 	assert_string_equal(s.pages[1], "{\"b\":");
+
+	/* Braces, brackets and escaped quotes inside strings are text; nested
+	 * objects and arrays close where they open. */
+	memset(&s, 0, sizeof(s));
+	text = "{\"t\":\"}{ \\\"]\\\\\",\"l\":[{\"x\":[1,{}]}]}{\"b\":\"\\\\\"}\n{}";
+	assert_int_equal(conn_split_pages(text, strlen(text), 0, collect, &s), SQ_OK);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.pages[0], "{\"t\":\"}{ \\\"]\\\\\",\"l\":[{\"x\":[1,{}]}]}");
+	assert_string_equal(s.pages[1], "{\"b\":\"\\\\\"}");
+	assert_string_equal(s.pages[2], "{}");
+
+	/* A page that is not JSON but closes is refused alone: the pages
+	 * after it are still read. */
+	memset(&s, 0, sizeof(s));
+	text = "{\"a\":1}{\"b\":nope}{\"c\":3}";
+	assert_int_equal(conn_split_pages(text, strlen(text), 0, collect, &s), SQ_OK);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.pages[1], "{\"b\":nope}");
+	assert_string_equal(s.pages[2], "{\"c\":3}");
+
+	/* A string cut short inside the last page: the rest, as it is. */
+	memset(&s, 0, sizeof(s));
+	text = "{\"a\":1}{\"b\":\"}\\\"}";
+	assert_int_equal(conn_split_pages(text, strlen(text), 0, collect, &s), SQ_OK);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.pages[1], "{\"b\":\"}\\\"}");
 }
 
 /* Every connector is complete and findable; unknown types are not. */
