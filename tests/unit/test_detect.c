@@ -777,6 +777,49 @@ static void sql_exec(struct fx *f, const char *fmt, ...)
 }
 
 /*
+ * Rows are grouped into incidents by one radix sort of (key, row) packed
+ * in 64 bits while ids fit in 38 bits, else by a qsort of the pairs: the
+ * same units either way.  One incident's six calls alternate in time with
+ * three complaints of no incident; huge: every id past 2^40.
+ */
+static void grouping(struct fx *f, int huge)
+{
+	struct detect_stats s;
+	int64_t t = fixture_time(40, 20, 0), inc = 0, id;
+	int i;
+
+	if (huge) {
+		sql_exec(f, "INSERT INTO incidents (id, opened_at, last_at, size, created_at)"
+			    " VALUES (%lld, 0, 0, 0, 0)", 1LL << 40);
+		sql_exec(f, "INSERT INTO complaints (id, source, source_id, source_type, received_at,"
+			    " updated_at, first_seen_at, kind, status) VALUES (%lld, 'x', 'X0', 'x',"
+			    " 0, 0, 0, 'praise', 'closed')", 1LL << 40);
+	}
+	for (i = 0; i < 9; i++) {
+		id = put(f, t - (10 - i) * 3600, "municipal_facilities", "宝华路社区",
+			 "宝华路井盖缺失", NULL);
+		assert_true(huge ? id > 1LL << 40 : id < 1000);
+		if (i % 3 != 1)
+			fixture_link(f->st, id, &inc);
+	}
+	assert_true(huge ? inc > 1LL << 40 : inc < 1000);
+	run(f, t, &s);
+	assert_int_equal(s.complaints, 9);
+	assert_int_equal(s.units, 4);
+}
+
+static void test_grouping_by_incident(void **state)
+{
+	struct fx *f = *state;
+	void *other = NULL;
+
+	grouping(f, 0);
+	assert_int_equal(setup(&other), 0);
+	grouping(other, 1);
+	teardown(&other);
+}
+
+/*
  * The names a text gives are kept between runs (detect_each_memo), and
  * what is kept follows the store: a corrected text is read again, names
  * kept by another version are found again, a deleted complaint's go with
@@ -1318,6 +1361,7 @@ int main(void)
 		T(test_cluster_within_one_night),
 		T(test_cluster_needs_distinct_complainants),
 		T(test_cluster_counts_incidents_not_calls),
+		T(test_grouping_by_incident),
 		T(test_cluster_busy_community_is_not_surprising),
 		T(test_cluster_grows_then_escalates),
 		T(test_cluster_by_radius_across_a_boundary),
