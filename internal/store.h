@@ -414,12 +414,13 @@ struct store_detect_row {
 	int64_t first_seen_at; /* when this program first stored it */
 	int64_t unit_at;       /* incident's opened_at, else received_at */
 	int64_t deadline;      /* 0: none */
-	/* Places and categories are few: these three point into the rows'
-	 * shared copy of each distinct name (struct store_detect_rows). */
+	/* Places and categories are few: these four point into the rows'
+	 * shared copy of each distinct name (struct store_detect_rows), so
+	 * that equal names are equal pointers. */
 	const char *category;  /* incident's category, else the complaint's; may be NULL */
 	const char *community; /* likewise */
 	const char *own_community;  /* the complaint's own community (where this caller is), may be NULL */
-	char *grid;            /* the complaint's grid code, may be NULL */
+	const char *grid;      /* the complaint's grid code, may be NULL */
 	char *contact_hash;    /* may be NULL */
 	double lat, lon;
 	int has_pos;
@@ -428,7 +429,7 @@ struct store_detect_row {
 struct store_detect_rows {
 	struct store_detect_row *rows;
 	size_t n;
-	char **names;          /* owned: each distinct category and community once (a hash set) */
+	char **names;          /* owned: each distinct category, community and grid once (a hash set) */
 	size_t names_cap, names_n;
 };
 

@@ -83,7 +83,6 @@ static const char sql_detect_overdue[] =
 
 static void detect_row_release(struct store_detect_row *r)
 {
-	free(r->grid);
 	free(r->contact_hash);
 	memset(r, 0, sizeof(*r));
 }
@@ -175,7 +174,7 @@ static void read_detect_row(struct store_detect_rows *rows, sqlite3_stmt *s,
 	r->deadline = col_i64(s, 5);
 	r->category = col_name(rows, s, 6, oom);
 	r->community = col_name(rows, s, 7, oom);
-	r->grid = store_col_text(s, 8, oom);
+	r->grid = col_name(rows, s, 8, oom);
 	r->contact_hash = store_col_text(s, 9, oom);
 	r->has_pos = sqlite3_column_type(s, 10) != SQLITE_NULL &&
 		     sqlite3_column_type(s, 11) != SQLITE_NULL;

@@ -52,11 +52,11 @@ struct ref {
 static int cmp_ref(const void *a, const void *b)
 {
 	const struct ref *x = a, *y = b;
-	int c = strcmp(x->cat, y->cat);
+	int c = detect_name_cmp(x->cat, y->cat);
 
 	if (c)
 		return c;
-	c = strcmp(x->key, y->key);
+	c = detect_name_cmp(x->key, y->key);
 	if (c)
 		return c;
 	return x->unit < y->unit ? -1 : x->unit > y->unit;
@@ -69,17 +69,17 @@ static size_t count_key(const struct ref *base, size_t n, const char *cat, const
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(base[mid].cat, cat);
+		int c = detect_name_cmp(base[mid].cat, cat);
 
 		if (!c)
-			c = strcmp(base[mid].key, key);
+			c = detect_name_cmp(base[mid].key, key);
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	first = lo;
-	for (i = first; i < n && !strcmp(base[i].cat, cat) && !strcmp(base[i].key, key); i++)
+	for (i = first; i < n && !detect_name_cmp(base[i].cat, cat) && !detect_name_cmp(base[i].key, key); i++)
 		;
 	return i - first;
 }
@@ -212,8 +212,8 @@ static sq_err by_key(struct cl *cl, enum scope scope, struct ref *win, size_t nw
 	qsort(win, nw, sizeof(*win), cmp_ref);
 	qsort(base, nb, sizeof(*base), cmp_ref);
 	for (i = 0; i < nw; i = j) {
-		for (j = i; j < nw && !strcmp(win[j].cat, win[i].cat) &&
-			    !strcmp(win[j].key, win[i].key); j++)
+		for (j = i; j < nw && !detect_name_cmp(win[j].cat, win[i].cat) &&
+			    !detect_name_cmp(win[j].key, win[i].key); j++)
 			;
 		for (k = i; k < j; k++)
 			idx[k - i] = win[k].unit;

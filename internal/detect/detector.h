@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "config.h"
 #include "error.h"
@@ -90,6 +91,16 @@ struct detect_memos {
 	struct store_detect_memo *items;
 	size_t n, cap;
 };
+
+/*
+ * strcmp for the input's category, community and grid names: the rows
+ * share one copy of each (struct store_detect_rows), so the same name is
+ * the same pointer and most comparisons in a sort end there.
+ */
+static inline int detect_name_cmp(const char *a, const char *b)
+{
+	return a == b ? 0 : strcmp(a, b);
+}
 
 struct sq_detector {
 	const char *name;

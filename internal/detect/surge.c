@@ -82,11 +82,11 @@ static int cmp_opt(const char *a, const char *b)
 static int cmp_ref(const void *a, const void *b)
 {
 	const struct ref *x = a, *y = b;
-	int c = strcmp(x->cat, y->cat);
+	int c = detect_name_cmp(x->cat, y->cat);
 
 	if (c)
 		return c;
-	c = strcmp(x->comm, y->comm);
+	c = detect_name_cmp(x->comm, y->comm);
 	if (c)
 		return c;
 	if (x->day != y->day)
@@ -312,7 +312,7 @@ static sq_err run(struct detect_ctx *ctx)
 	}
 	qsort(r, n, sizeof(*r), cmp_ref);
 	for (i = 0; i < n && !rc; i = j) {
-		for (j = i; j < n && !strcmp(r[j].cat, r[i].cat) && !strcmp(r[j].comm, r[i].comm); j++)
+		for (j = i; j < n && !detect_name_cmp(r[j].cat, r[i].cat) && !detect_name_cmp(r[j].comm, r[i].comm); j++)
 			;
 		rc = group(ctx, &r[i], j - i, today, known);
 	}
