@@ -1152,6 +1152,64 @@ static int listed(const struct store_ids *ids, int64_t v)
 }
 
 /*
+ * Is a pair scoring `score` with candidate c better than `so_far`?  Ties go
+ * to the older incident, then to the older complaint, so the winner does
+ * not depend on the order the candidates are scored in.
+ */
+static int better(double score, const struct cached *c, const struct best *so_far)
+{
+	if (score != so_far->score)
+		return score > so_far->score;
+	if (c->doc.incident_id != so_far->incident_id)
+		return c->doc.incident_id < so_far->incident_id;
+	return c->doc.id < so_far->matched_id;
+}
+
+/* A candidate's place in the scoring order: its score without the text. */
+struct ranked {
+	double base;
+	size_t at;
+};
+
+/* Highest base first, unscored (NaN) last, then the order found. */
+static int cmp_ranked(const void *pa, const void *pb)
+{
+	const struct ranked *a = pa, *b = pb;
+	int na = isnan(a->base), nb = isnan(b->base);
+
+	if (na != nb)
+		return na - nb;
+	if (!na && a->base != b->base)
+		return a->base > b->base ? -1 : 1;
+	return (a->at > b->at) - (a->at < b->at);
+}
+
+/*
+ * The order to score ids in: by base score, highest first, so that the
+ * best pair tends to come early and the bound in best_candidate() skips
+ * more texts; NULL (the order found) for the naive rule and the trace,
+ * which see every pair in id order.  SQ_ENOMEM only.
+ */
+static sq_err scoring_order(const struct sq_dedup *dd, const double *base, size_t n,
+			    struct ranked **out)
+{
+	size_t i;
+
+	*out = NULL;
+	if (dd->naive || dd->trace || n < 2)
+		return SQ_OK;
+	*out = malloc(n * sizeof(**out));
+	if (!*out)
+		return SQ_ENOMEM;
+	for (i = 0; i < n; i++) {
+		(*out)[i].base = base[i];
+		(*out)[i].at = i;
+	}
+	qsort(*out, n, sizeof(**out), cmp_ranked);
+	return SQ_OK;
+}
+
+/*
  * Score d against its candidates; b receives the best linked one whose
  * incident d does not contradict, *why what to show should d start an
  * incident: the best candidate of all, or, when that one scored enough but
@@ -1164,7 +1222,8 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 	struct store_ids ids = { 0 }, contra = { 0 };
 	struct cached *c;
 	struct dedup_comparison cmp[DEDUP_F_COUNT];
-	size_t i, ncmp;
+	struct ranked *order = NULL;
+	size_t k, i, ncmp;
 	double score, *base = NULL;
 	int found;
 	sq_err rc;
@@ -1182,7 +1241,10 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 	}
 	if (!rc && !dd->naive)
 		rc = contradicted(dd, d, &ids, 0, &contra, NULL, base, err);
-	for (i = 0; !rc && i < ids.n; i++) {
+	if (!rc && scoring_order(dd, base, ids.n, &order))
+		rc = sq_fail(err, SQ_ENOMEM, "out of memory");
+	for (k = 0; !rc && k < ids.n; k++) {
+		i = order ? order[k].at : k;
 		if (ids.v[i] == d->id)
 			continue;
 		rc = candidate(dd, ids.v[i], &c, &found, err);
@@ -1215,7 +1277,7 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 			break;
 		if (dd->trace)
 			dd->trace(dd->trace_ctx, d, &c->doc, cmp, ncmp, score);
-		if (score > why->score || (score == why->score && c->doc.incident_id < why->incident_id)) {
+		if (better(score, c, why)) {
 			why->score = score;
 			why->matched_id = c->doc.id;
 			why->incident_id = c->doc.incident_id;
@@ -1232,7 +1294,7 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 				break;
 			}
 		}
-		if (score > b->score || (score == b->score && c->doc.incident_id < b->incident_id)) {
+		if (better(score, c, b)) {
 			b->score = score;
 			b->matched_id = c->doc.id;
 			b->incident_id = c->doc.incident_id;
@@ -1244,6 +1306,7 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 	    listed(&contra, why->incident_id))
 		rc = contradicted(dd, d, &ids, why->incident_id, &contra, why, NULL, err);
 	free(base);
+	free(order);
 	store_ids_release(&ids);
 	store_ids_release(&contra);
 	return rc;

@@ -792,6 +792,48 @@ static void test_candidate_linked_in_the_same_run(void **state)
 	}
 }
 
+/*
+ * Two members of one incident tie for the best pair: A (older) by its
+ * text and the day, B (its declared repeat) by the hour and the phone with
+ * a text that shares nothing.  B's score without the text is the higher,
+ * so B is scored first; the tie must still go to A, the older complaint,
+ * as it did when candidates were scored in id order.
+ */
+static void test_tie_in_one_incident_goes_to_the_older(void **state)
+{
+	struct fx *fx = *state;
+	struct spec a = site_a, b = site_a, d = site_a;
+	struct method_ctx m;
+	int64_t ia, ib, id;
+
+	a.phone = NULL;
+	b.id = "H5";
+	b.at = T0 + 20 * HOUR;
+	b.title = NULL;
+	b.text = "请派人来看看。";
+	b.phone = "13512340000";
+	b.link_kind = "ref";
+	b.link_type = "hotline12345";
+	b.link_id = "H1";
+	d.id = "H6";
+	d.at = T0 + 20 * HOUR + HOUR / 2;
+	d.phone = "13512340000";
+	ia = put(fx, &a, NULL);
+	link_run(fx, &ia, 1);
+	ib = put(fx, &b, NULL);
+	link_run(fx, &ib, 1);
+	assert_int_equal(incident_of(fx, ia), incident_of(fx, ib));
+	assert_string_equal(link_of(fx, ib).method, "declared");
+	id = put(fx, &d, NULL);
+	link_run(fx, &id, 1);
+	m = link_of(fx, id);
+	assert_string_equal(m.method, "score");
+	assert_int_equal(incident_of(fx, id), incident_of(fx, ia));
+	/* A's pair: received the day before, no phone to compare */
+	assert_non_null(strstr(m.comparisons, "\"field\":\"time\",\"level\":\"day\""));
+	assert_null(strstr(m.comparisons, "\"field\":\"contact\""));
+}
+
 /* A report of the road n, with a house number or without (num NULL): no
  * text, community, contact or category, so only road keys can find it. */
 /* ---- linking in the caller's transaction -------------------------------- */
@@ -1270,6 +1312,7 @@ int main(void)
 		T(test_text_only_candidates),
 		T(test_candidate_idf_across_cache_growth),
 		T(test_candidate_linked_in_the_same_run),
+		T(test_tie_in_one_incident_goes_to_the_older),
 		T(test_road_candidates),
 		T(test_contradicted_incident),
 		T(test_same_estate_other_problem),
