@@ -1165,47 +1165,48 @@ static int better(double score, const struct cached *c, const struct best *so_fa
 	return c->doc.id < so_far->matched_id;
 }
 
-/* A candidate's place in the scoring order: its score without the text. */
-struct ranked {
-	double base;
-	size_t at;
-};
+/* The most candidates scoring_order() ranks: an index takes 16 bits. */
+#define RANKED_MAX 0xffff
 
-/* Highest base first, unscored (NaN) last, then the order found. */
-static int cmp_ranked(const void *pa, const void *pb)
+/*
+ * A candidate's place in the scoring order as one key that sorts
+ * ascending: its base score, highest first (to 48 bits: bases closer than
+ * that keep the order found), unscored (NaN) last; its index at in the low
+ * 16 bits.
+ */
+static uint64_t rank_key(double base, size_t at)
 {
-	const struct ranked *a = pa, *b = pb;
-	int na = isnan(a->base), nb = isnan(b->base);
+	const uint64_t sign = (uint64_t)1 << 63;
+	uint64_t bits = UINT64_MAX;
 
-	if (na != nb)
-		return na - nb;
-	if (!na && a->base != b->base)
-		return a->base > b->base ? -1 : 1;
-	return (a->at > b->at) - (a->at < b->at);
+	if (!isnan(base)) {
+		memcpy(&bits, &base, sizeof(bits));
+		bits = ~(bits & sign ? ~bits : bits | sign);   /* descending */
+	}
+	return (bits & ~(uint64_t)RANKED_MAX) | at;
 }
 
 /*
  * The order to score ids in: by base score, highest first, so that the
  * best pair tends to come early and the bound in best_candidate() skips
- * more texts; NULL (the order found) for the naive rule and the trace,
- * which see every pair in id order.  SQ_ENOMEM only.
+ * more texts (the winner does not depend on the order: see better()).
+ * *out is NULL (the order found) for the naive rule and the trace, which
+ * see every pair in id order.  SQ_ENOMEM only.
  */
 static sq_err scoring_order(const struct sq_dedup *dd, const double *base, size_t n,
-			    struct ranked **out)
+			    uint64_t **out)
 {
 	size_t i;
 
 	*out = NULL;
-	if (dd->naive || dd->trace || n < 2)
+	if (dd->naive || dd->trace || n < 2 || n > RANKED_MAX)
 		return SQ_OK;
 	*out = malloc(n * sizeof(**out));
 	if (!*out)
 		return SQ_ENOMEM;
-	for (i = 0; i < n; i++) {
-		(*out)[i].base = base[i];
-		(*out)[i].at = i;
-	}
-	qsort(*out, n, sizeof(**out), cmp_ranked);
+	for (i = 0; i < n; i++)
+		(*out)[i] = rank_key(base[i], i);
+	sq_sort_u64(*out, n);
 	return SQ_OK;
 }
 
@@ -1222,7 +1223,7 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 	struct store_ids ids = { 0 }, contra = { 0 };
 	struct cached *c;
 	struct dedup_comparison cmp[DEDUP_F_COUNT];
-	struct ranked *order = NULL;
+	uint64_t *order = NULL;
 	size_t k, i, ncmp;
 	double score, *base = NULL;
 	int found;
@@ -1244,7 +1245,7 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
 	if (!rc && scoring_order(dd, base, ids.n, &order))
 		rc = sq_fail(err, SQ_ENOMEM, "out of memory");
 	for (k = 0; !rc && k < ids.n; k++) {
-		i = order ? order[k].at : k;
+		i = order ? (size_t)(order[k] & RANKED_MAX) : k;
 		if (ids.v[i] == d->id)
 			continue;
 		rc = candidate(dd, ids.v[i], &c, &found, err);
