@@ -1170,20 +1170,21 @@ static int better(double score, const struct cached *c, const struct best *so_fa
 
 /*
  * A candidate's place in the scoring order as one key that sorts
- * ascending: its base score, highest first (to 48 bits: bases closer than
- * that keep the order found), unscored (NaN) last; its index at in the low
- * 16 bits.
+ * ascending: its base score in steps of 1/256, highest first (clamped to
+ * +-128; bases closer than a step keep the order found), unscored (NaN)
+ * last; its index at in the low 16 bits.  Only 32 bits vary, so a radix
+ * sort makes at most four passes.
  */
 static uint64_t rank_key(double base, size_t at)
 {
-	const uint64_t sign = (uint64_t)1 << 63;
-	uint64_t bits = UINT64_MAX;
+	uint64_t q = 0xffff;   /* unscored */
 
 	if (!isnan(base)) {
-		memcpy(&bits, &base, sizeof(bits));
-		bits = ~(bits & sign ? ~bits : bits | sign);   /* descending */
+		double steps = (128.0 - base) * 256.0;
+
+		q = steps < 0 ? 0 : steps >= 0xfffe ? 0xfffe : (uint64_t)steps;
 	}
-	return (bits & ~(uint64_t)RANKED_MAX) | at;
+	return q << 16 | at;
 }
 
 /*
