@@ -24,14 +24,16 @@ static int64_t col_i64(sqlite3_stmt *s, int i)
  * text of the look-back period.  Every column of complaints named here
  * and in DETECT_WHERE is in the index complaints_digest (schema step 12),
  * which so serves the load without reading the wide rows: a column added
- * here belongs there too.
+ * here belongs there too.  Columns 4, 6 and 7 are the complaint's own
+ * received_at, category and community: incidents_of_rows() keeps the
+ * community as the row's own and puts the incident's in their place where
+ * it has them (column 12, the own community, is NULL for that reason).
  */
 #define DETECT_COLUMNS \
 	"SELECT c.id, COALESCE(c.incident_id, 0), c.received_at, c.first_seen_at," \
-	" COALESCE(i.opened_at, c.received_at), COALESCE(c.deadline, 0)," \
-	" COALESCE(i.category, c.category), COALESCE(i.community, c.community), c.grid," \
-	" c.contact_hash, c.lat, c.lon, c.community" \
-	" FROM complaints c LEFT JOIN incidents i ON i.id = c.incident_id"
+	" c.received_at, COALESCE(c.deadline, 0), c.category, c.community, c.grid," \
+	" c.contact_hash, c.lat, c.lon, NULL" \
+	" FROM complaints c"
 
 #define DETECT_FILTER \
 	" WHERE c.received_at >= ?1 AND c.received_at <= ?2" \
@@ -229,6 +231,133 @@ static int cmp_row_id(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* An incident's columns the detectors' rows take (NULL: the complaint's). */
+struct incident_cols {
+	int found, has_opened;
+	int64_t opened_at;
+	const char *category, *community;
+};
+
+/*
+ * How far (in ids) the scan of incidents steps rather than seeking again:
+ * a step reads one row, a seek descends the table's B-tree.
+ */
+#define INCIDENT_SEEK_GAP 16
+
+/*
+ * Fill cols[k] for each incident id ids[k] (ascending, no repeats) with
+ * one scan of incidents by id, which seeks again only over gaps: the
+ * incidents of a look-back are most of one range of ids, and a look-up
+ * per row (a join) cost a descent each.
+ */
+static sq_err incident_cols_read(struct sq_store *st, struct store_detect_rows *rows,
+				 const int64_t *ids, size_t n, struct incident_cols *cols,
+				 struct sq_error *err)
+{
+	static const char sql[] =
+		"SELECT id, opened_at, category, community FROM incidents WHERE id >= ?1 ORDER BY id";
+	sqlite3_stmt *s;
+	int64_t cur = 0;
+	int step = SQLITE_DONE, sought = 0, oom = 0;
+	size_t k;
+	sq_err rc;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	for (k = 0; k < n && !oom; k++) {
+		if (!sought || (step == SQLITE_ROW && cur < ids[k] - INCIDENT_SEEK_GAP)) {
+			sqlite3_reset(s);
+			sqlite3_bind_int64(s, 1, ids[k]);
+			step = sqlite3_step(s);
+			sought = 1;
+		}
+		while (step == SQLITE_ROW && (cur = sqlite3_column_int64(s, 0)) < ids[k])
+			step = sqlite3_step(s);
+		if (step != SQLITE_ROW && step != SQLITE_DONE)
+			break;
+		memset(&cols[k], 0, sizeof(cols[k]));
+		if (step != SQLITE_ROW || cur != ids[k])
+			continue;   /* none: the complaint's own columns stay */
+		cols[k].found = 1;
+		cols[k].has_opened = sqlite3_column_type(s, 1) != SQLITE_NULL;
+		cols[k].opened_at = sqlite3_column_int64(s, 1);
+		cols[k].category = col_name(rows, s, 2, &oom);
+		cols[k].community = col_name(rows, s, 3, &oom);
+	}
+	sqlite3_reset(s);
+	if (oom)
+		return sq_fail(err, SQ_ENOMEM, "out of memory reading incidents for detection");
+	if (k < n)
+		return store_db_error(st, "reading incidents for detection", err);
+	return SQ_OK;
+}
+
+/* The index of v in ids[0..n) (ascending), which holds it. */
+static size_t id_index(const int64_t *ids, size_t n, int64_t v)
+{
+	size_t lo = 0, hi = n;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ids[mid] <= v)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Each row keeps its community as its own; a linked row takes its
+ * incident's opened_at, category and community where the incident has
+ * them, as COALESCE(i.x, c.x) over a LEFT JOIN did.
+ */
+static sq_err incidents_of_rows(struct sq_store *st, struct store_detect_rows *rows,
+				struct sq_error *err)
+{
+	int64_t *ids = malloc((rows->n ? rows->n : 1) * sizeof(*ids));
+	struct incident_cols *cols = NULL, *c;
+	size_t i, n = 0, k;
+	sq_err rc = SQ_OK;
+
+	if (!ids)
+		return sq_fail(err, SQ_ENOMEM, "out of memory reading incidents for detection");
+	for (i = 0; i < rows->n; i++)
+		if (rows->rows[i].incident_id)
+			ids[n++] = rows->rows[i].incident_id;
+	sq_sort_i64(ids, n);
+	for (i = 0, k = 0; i < n; i++)
+		if (!k || ids[i] != ids[k - 1])
+			ids[k++] = ids[i];
+	n = k;
+	cols = malloc((n ? n : 1) * sizeof(*cols));
+	if (!cols)
+		rc = sq_fail(err, SQ_ENOMEM, "out of memory reading incidents for detection");
+	if (!rc)
+		rc = incident_cols_read(st, rows, ids, n, cols, err);
+	for (i = 0; !rc && i < rows->n; i++) {
+		struct store_detect_row *r = &rows->rows[i];
+
+		r->own_community = r->community;
+		if (!r->incident_id)
+			continue;
+		c = &cols[id_index(ids, n, r->incident_id)];
+		if (!c->found)
+			continue;
+		if (c->has_opened)
+			r->unit_at = c->opened_at;
+		if (c->category)
+			r->category = c->category;
+		if (c->community)
+			r->community = c->community;
+	}
+	free(ids);
+	free(cols);
+	return rc;
+}
+
 sq_err store_detect_load(struct sq_store *st, int64_t since, int64_t until,
 			 struct store_detect_rows *out, struct sq_error *err)
 {
@@ -236,6 +365,11 @@ sq_err store_detect_load(struct sq_store *st, int64_t since, int64_t until,
 	sq_err rc;
 
 	rc = load_rows(st, sql_detect_load, since, until, out, err);
+	if (!rc) {
+		rc = incidents_of_rows(st, out, err);
+		if (rc)
+			store_detect_rows_release(out);
+	}
 	/* received_at then id: each run of one second by id */
 	for (i = 0; !rc && i < out->n; i = j) {
 		for (j = i + 1; j < out->n && out->rows[j].received_at == out->rows[i].received_at; j++)

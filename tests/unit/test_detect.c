@@ -777,6 +777,65 @@ static void sql_exec(struct fx *f, const char *fmt, ...)
 }
 
 /*
+ * A linked row takes its incident's opened_at, category and community
+ * where the incident has them, and keeps its own community as its own;
+ * incidents are read in one scan by id that seeks again over gaps (ids 10
+ * and 11, then 500 and 510 far past them), and an incident that is not
+ * there (the store's keys switched off) leaves the complaint's columns.
+ */
+static void test_detect_rows_take_their_incidents_columns(void **state)
+{
+	struct fx *f = *state;
+	struct store_detect_rows rows = { 0 };
+	struct sq_error err = { 0 };
+	int64_t t = fixture_time(10, 9, 0), ids[7];
+	static const int64_t incident[7] = { 10, 10, 11, 500, 510, 0, 9999 };
+	const struct store_detect_row *r;
+	size_t i;
+
+	sql_exec(f, "INSERT INTO incidents (id, opened_at, last_at, category, community, size,"
+		    " created_at) VALUES (10, %lld, 0, 'water_power_gas', '昌华社区', 2, 0),"
+		    " (11, %lld, 0, NULL, '逢源路社区', 1, 0), (500, %lld, 0, NULL, NULL, 1, 0),"
+		    " (510, %lld, 0, 'sanitation', NULL, 1, 0)",
+		 (long long)(t - 86400), (long long)(t - 7200), (long long)(t - 60),
+		 (long long)(t - 120));
+	for (i = 0; i < 7; i++) {
+		ids[i] = put(f, t + (int64_t)i, "noise", "多宝路社区", NULL, NULL);
+		if (incident[i])
+			sql_exec(f, "PRAGMA foreign_keys = OFF; UPDATE complaints SET incident_id = %lld"
+				    " WHERE id = %lld", (long long)incident[i], (long long)ids[i]);
+	}
+	if (store_detect_load(f->st, t - 3600, t + 3600, &rows, &err))
+		fail_msg("store_detect_load: %s", err.msg);
+	assert_int_equal(rows.n, 7);
+	for (i = 0; i < 7; i++) {
+		r = &rows.rows[i];
+		assert_int_equal(r->id, ids[i]);
+		assert_int_equal(r->incident_id, incident[i]);
+		assert_string_equal(r->own_community, "多宝路社区");
+	}
+	r = rows.rows;
+	assert_int_equal(r[0].unit_at, t - 86400);
+	assert_string_equal(r[0].category, "water_power_gas");
+	assert_string_equal(r[1].community, "昌华社区");
+	assert_int_equal(r[2].unit_at, t - 7200);
+	assert_string_equal(r[2].category, "noise");          /* the incident has none */
+	assert_string_equal(r[2].community, "逢源路社区");
+	assert_int_equal(r[3].unit_at, t - 60);
+	assert_string_equal(r[3].category, "noise");
+	assert_string_equal(r[3].community, "多宝路社区");
+	assert_int_equal(r[4].unit_at, t - 120);
+	assert_string_equal(r[4].category, "sanitation");
+	assert_string_equal(r[4].community, "多宝路社区");
+	for (i = 5; i < 7; i++) {                              /* none, and one not there */
+		assert_int_equal(r[i].unit_at, t + (int64_t)i);
+		assert_string_equal(r[i].category, "noise");
+		assert_string_equal(r[i].community, "多宝路社区");
+	}
+	store_detect_rows_release(&rows);
+}
+
+/*
  * Rows are grouped into incidents by one radix sort of (key, row) packed
  * in 64 bits while ids fit in 38 bits, else by a qsort of the pairs: the
  * same units either way.  One incident's six calls alternate in time with
@@ -1374,6 +1433,7 @@ int main(void)
 		T(test_surge_young_store_judged_on_its_days),
 		T(test_spacetime_finds_an_injected_cluster),
 		T(test_detect_rows_by_time_then_id),
+		T(test_detect_rows_take_their_incidents_columns),
 		T(test_common_cause_across_communities),
 		T(test_common_cause_kept_names),
 		T(test_common_cause_kept_names_same_second),
