@@ -471,6 +471,56 @@ static int cmp_unit(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
+/*
+ * Sort units[0..n) by (at, key).  They come in key order, so the key's
+ * place is the unit's index: (at - the earliest at, index) packed into 63
+ * bits go through one radix sort when both fit (short of 16M units or
+ * 2^39 seconds between the earliest and the latest at, always), and the
+ * units move in place along the cycles of that order; a qsort of the units
+ * otherwise.
+ */
+#define AT_SPAN_LIMIT ((int64_t)1 << (63 - ROW_BITS))
+#define MOVED ((uint64_t)1 << 63)
+
+static void sort_units(struct detect_unit *units, size_t n)
+{
+	const uint64_t index = ((uint64_t)1 << ROW_BITS) - 1;
+	struct detect_unit first;
+	uint64_t *v = NULL;
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	size_t i, j, from;
+
+	for (i = 0; i < n; i++) {
+		lo = units[i].at < lo ? units[i].at : lo;
+		hi = units[i].at > hi ? units[i].at : hi;
+	}
+	if (n > 1 && n < (size_t)1 << ROW_BITS && hi - lo >= 0 && hi - lo < AT_SPAN_LIMIT)
+		v = malloc(n * sizeof(*v));
+	if (!v) {
+		qsort(units, n, sizeof(*units), cmp_unit);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		v[i] = (uint64_t)(units[i].at - lo) << ROW_BITS | (uint64_t)i;
+	sq_sort_u64(v, n);
+	/* place j takes the unit at v[j]'s index; each cycle once */
+	for (i = 0; i < n; i++) {
+		if (v[i] & MOVED)
+			continue;
+		first = units[i];
+		for (j = i;; j = from) {
+			from = (size_t)(v[j] & index);
+			v[j] |= MOVED;
+			if (from == i) {
+				units[j] = first;
+				break;
+			}
+			units[j] = units[from];
+		}
+	}
+	free(v);
+}
+
 struct input_owner {
 	struct detect_input in;
 	struct store_detect_rows rows, overdue;
@@ -531,7 +581,7 @@ static sq_err build_units(struct input_owner *o, struct sq_error *err)
 	}
 	free(k);
 	o->in.nunits = nu;
-	qsort(o->in.units, nu, sizeof(*o->in.units), cmp_unit);
+	sort_units(o->in.units, nu);
 	return SQ_OK;
 }
 
