@@ -1035,7 +1035,7 @@ static sq_err link_declared(struct sq_dedup *dd, struct dedup_doc *d, const stru
 	int found;
 	sq_err rc;
 
-	rc = store_declared_neighbours(dd->st, d->id, &ids, err);
+	rc = store_declared_neighbours(dd->st, d, &ids, err);
 	for (i = 0; !rc && i < ids.n; i++) {
 		rc = candidate(dd, ids.v[i], &c, &found, err);
 		if (rc || !found || !c->doc.incident_id || c->doc.incident_id == into)

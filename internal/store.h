@@ -245,12 +245,14 @@ sq_err store_dedup_df_add(struct sq_store *st, const struct store_df_delta *d, s
 sq_err store_dedup_ndocs(struct sq_store *st, int64_t *n, struct sq_error *err);
 
 /*
- * Complaints linked to id by a source-declared link, in either direction:
- * those whose feed id id names (relatedOrderNo, refOrderNo) and those that
- * name id's.  A link's target_type may be the feed type or the source name.
+ * Complaints linked to d (as store_dedup_doc loaded it: its id, source,
+ * source type and source id) by a source-declared link, in either
+ * direction: those whose feed id d names (relatedOrderNo, refOrderNo) and
+ * those that name d's.  A link's target_type may be the feed type or the
+ * source name.
  */
-sq_err store_declared_neighbours(struct sq_store *st, int64_t id, struct store_ids *ids,
-				 struct sq_error *err);
+sq_err store_declared_neighbours(struct sq_store *st, const struct dedup_doc *d,
+				 struct store_ids *ids, struct sq_error *err);
 
 /* Complaints without an incident (stored, not yet linked) whose id is
  * greater than after, smallest id first, at most limit. */

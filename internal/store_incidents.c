@@ -278,36 +278,38 @@ sq_err store_dedup_ndocs(struct sq_store *st, int64_t *n, struct sq_error *err)
 	return store_query_int(st, sql, 0, 0, 0, n, "reading the document count", err);
 }
 
-sq_err store_declared_neighbours(struct sq_store *st, int64_t id, struct store_ids *ids,
-				 struct sq_error *err)
+sq_err store_declared_neighbours(struct sq_store *st, const struct dedup_doc *d,
+				 struct store_ids *ids, struct sq_error *err)
 {
 	/*
 	 * Both directions, each by an index: complaints_source_id for the
 	 * targets this complaint names, complaint_links_target for those that
-	 * name it (by its source type, then by its source's name).  One
-	 * statement and no ORDER BY: store_ids_unique sorts.  A sorter, or an
-	 * IN list of two columns, made SQLite open an ephemeral table for
-	 * every complaint linked, a third of this look-up's cost.
+	 * name it (by its source type, then by its source's name, both taken
+	 * from d rather than read from its row again).  One statement and no
+	 * ORDER BY: store_ids_unique sorts.  A sorter, or an IN list of two
+	 * columns, made SQLite open an ephemeral table for every complaint
+	 * linked, a third of this look-up's cost.
 	 */
 	static const char sql[] =
 		"SELECT t.id FROM complaint_links l JOIN complaints t ON t.source_id = l.target_id"
 		" WHERE l.complaint_id = ?1 AND t.id != ?1"
 		" AND (t.source_type = l.target_type OR t.source = l.target_type)"
 		" UNION ALL"
-		" SELECT l.complaint_id FROM complaints c JOIN complaint_links l"
-		" ON l.target_type = c.source_type AND l.target_id = c.source_id"
-		" WHERE c.id = ?1 AND l.complaint_id != ?1"
+		" SELECT complaint_id FROM complaint_links"
+		" WHERE target_type = ?3 AND target_id = ?4 AND complaint_id != ?1"
 		" UNION ALL"
-		" SELECT l.complaint_id FROM complaints c JOIN complaint_links l"
-		" ON l.target_type = c.source AND l.target_id = c.source_id"
-		" WHERE c.id = ?1 AND l.complaint_id != ?1 AND c.source != c.source_type";
+		" SELECT complaint_id FROM complaint_links"
+		" WHERE target_type = ?2 AND target_id = ?4 AND complaint_id != ?1 AND ?2 != ?3";
 	sqlite3_stmt *s;
 	sq_err rc;
 
 	rc = store_stmt(st, sql, &s, err);
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 1, d->id);
+	store_bind_text(s, 2, d->source);
+	store_bind_text(s, 3, d->source_type);
+	store_bind_text(s, 4, d->source_id);
 	rc = collect_ids(st, s, ids, "following declared links", err);
 	if (!rc)
 		store_ids_unique(ids);
