@@ -8,9 +8,13 @@
 #      batch of BENCH_BATCH complaints (same seed whatever N) that goes on
 #      where their incidents stop, in BUILD/bench/batch-N/;
 #   2. the floor (BUILD/bench/floor: cJSON + one prepared INSERT into a bare
-#      table, one transaction) on the same pages; and the floor with only
-#      the search index added (floor --fts: an FTS5 trigram index, as
-#      suqiu's), to show what that one feature costs against the floor;
+#      table, one transaction) on the same pages, run before step 3 and
+#      again after it, the mean of the two taken (this machine is shared and
+#      its speed drifts over the minutes suqiu's import takes: one floor run
+#      of a few seconds before it moved ratio_to_floor between 46 and 79
+#      for about the same code); and the floor with only the search index
+#      added (floor --fts: an FTS5 trigram index, as suqiu's), to show what
+#      that one feature costs against the floor;
 #   3. suqiu through the normal path into a fresh store: `suqiu import`
 #      (parse, normalize, store, link) of BENCH_CHUNK_PAGES pages at a time,
 #      each followed by `suqiu alerts detect` (what poll runs after storing),
@@ -116,8 +120,9 @@ timed() {
 	rm -f "$out.t"
 }
 
-# sum FILE COL: sum of a column; max FILE COL: its maximum
+# sum FILE COL: sum of a column; mean FILE COL: its mean; max FILE COL: its maximum
 sum() { awk -v c="$2" '{ s += $c } END { printf "%.3f", s }' "$1"; }
+mean() { awk -v c="$2" '{ s += $c; k++ } END { printf "%.3f", k ? s / k : 0 }' "$1"; }
 max() { awk -v c="$2" '$c > m { m = $c } END { print m + 0 }' "$1"; }
 # stat_of LOG KEY: the KEY=value of the last "stats:" line
 stat_of() { sed -n "s/.*stats:.* $2=\([^ ]*\).*/\1/p" "$1" | tail -n 1; }
@@ -182,6 +187,9 @@ for n in "$@"; do
 		SUQIU_NOW=$now timed "$run/detect.times" "$run/detect.log" \
 			"$suqiu" --config "$cfg" alerts detect --no-notify
 	done
+	echo "bench: n=$n: floor again, after the import" >&2
+	timed "$run/floor.times" "$run/floor.log" "$floor" "$run/floor.db" "${pages[@]}"
+	rm -f "$run/floor.db"
 	stored=$(sed -n 's/.*stats:.* new=\([0-9]*\).*/\1/p' "$run/import.log" |
 		awk '{ s += $1 } END { print s + 0 }')
 	[ "$stored" -eq "$n" ] || die "n=$n: $stored new complaints stored, expected $n"
@@ -259,8 +267,8 @@ for n in "$@"; do
 		-v dw="$(sum "$run/detect.times" 1)" -v du="$(sum "$run/detect.times" 2)" \
 		-v ds="$(sum "$run/detect.times" 3)" \
 		-v rss="$(cat "$run/import.times" "$run/detect.times" "$run/batch.times" | awk '$4 > m { m = $4 } END { print m }')" \
-		-v fw="$(sum "$run/floor.times" 1)" -v fu="$(sum "$run/floor.times" 2)" \
-		-v fs="$(sum "$run/floor.times" 3)" -v bytes="$db_bytes" -v bnew="$bnew" \
+		-v fw="$(mean "$run/floor.times" 1)" -v fu="$(mean "$run/floor.times" 2)" \
+		-v fs="$(mean "$run/floor.times" 3)" -v bytes="$db_bytes" -v bnew="$bnew" \
 		-v lc="$link_cpu" -v sc="$store_cpu" -v cand="$cands" -v dg="$digest_ms" \
 		-v se="$search_ms" \
 		-v ffu="$(sum "$run/floor-fts.times" 2)" -v ffs="$(sum "$run/floor-fts.times" 3)" \
