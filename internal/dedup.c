@@ -1136,19 +1136,7 @@ static sq_err contradicted(struct sq_dedup *dd, const struct dedup_doc *d,
 /* Is v in ids (sorted, as contradicted() leaves them)? */
 static int listed(const struct store_ids *ids, int64_t v)
 {
-	size_t lo = 0, hi = ids->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (ids->v[mid] == v)
-			return 1;
-		if (ids->v[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
+	return store_ids_find(ids, v) < ids->n;
 }
 
 /*

@@ -443,11 +443,13 @@ static void sort_keyed(struct keyed *k, size_t n)
 	uint64_t *v = NULL;
 	size_t i;
 
+	if (n < 2)
+		return;
 	for (i = 0; i < n && n < (size_t)1 << ROW_BITS; i++)
 		if (k[i].key <= -KEY_LIMIT || k[i].key >= KEY_LIMIT)
 			break;
 	if (i == n && n < (size_t)1 << ROW_BITS)
-		v = malloc(n * sizeof(*v) + 1);
+		v = malloc(n * sizeof(*v));
 	if (!v) {
 		qsort(k, n, sizeof(*k), cmp_keyed);
 		return;

@@ -109,6 +109,21 @@ int store_bind_time(sqlite3_stmt *s, int i, int64_t t)
 	return t ? sqlite3_bind_int64(s, i, t) : sqlite3_bind_null(s, i);
 }
 
+sq_err store_bind_ids(sqlite3_stmt *s, int i, const int64_t *v, size_t n, struct sq_buf *json)
+{
+	size_t k;
+
+	if (sq_buf_addc(json, '['))
+		return SQ_ENOMEM;
+	for (k = 0; k < n; k++)
+		if (sq_buf_addf(json, "%s%lld", k ? "," : "", (long long)v[k]))
+			return SQ_ENOMEM;
+	if (sq_buf_addc(json, ']'))
+		return SQ_ENOMEM;
+	sqlite3_bind_text(s, i, json->data, (int)json->len, SQLITE_STATIC);
+	return SQ_OK;
+}
+
 char *store_col_text(sqlite3_stmt *s, int i, int *oom)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);

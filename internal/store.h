@@ -170,6 +170,9 @@ sq_err store_ids_add(struct store_ids *ids, int64_t id);
 sq_err store_ids_push(struct store_ids *ids, int64_t id);
 /* Sort the list and drop repeated ids. */
 void store_ids_unique(struct store_ids *ids);
+/* The index of id in a list store_ids_unique left sorted; ids->n when it
+ * is not there. */
+size_t store_ids_find(const struct store_ids *ids, int64_t id);
 void store_ids_release(struct store_ids *ids);
 
 /*

@@ -131,25 +131,18 @@ sq_err store_fts_flush(struct sq_store *st, struct sq_error *err)
 {
 	struct sq_buf ids = SQ_BUF_INIT;
 	sqlite3_stmt *s;
-	size_t i;
 	sq_err rc = SQ_OK;
 
 	if (!st->fts_deferring)
 		return SQ_OK;
-	for (i = 0; !rc && i < st->fts_n; i++)
-		rc = sq_buf_addf(&ids, "%c%lld", i ? ',' : '[', (long long)st->fts_ids[i]);
-	if (!rc)
-		rc = sq_buf_addc(&ids, ']');
-	if (rc) {
+	if (st->fts_n) {
+		rc = store_stmt(st, sql_fts_add, &s, err);
+		if (!rc && store_bind_ids(s, 1, st->fts_ids, st->fts_n, &ids))
+			rc = sq_fail(err, SQ_ENOMEM, "out of memory indexing complaints");
+		if (!rc)
+			rc = store_step_done(st, s, "indexing complaints for search", err);
 		sq_buf_release(&ids);
-		return sq_fail(err, SQ_ENOMEM, "out of memory indexing complaints");
 	}
-	rc = st->fts_n ? store_stmt(st, sql_fts_add, &s, err) : SQ_OK;
-	if (!rc && st->fts_n) {
-		sqlite3_bind_text(s, 1, ids.data, (int)ids.len, SQLITE_STATIC);
-		rc = store_step_done(st, s, "indexing complaints for search", err);
-	}
-	sq_buf_release(&ids);
 	if (!rc)
 		rc = store_exec(st, "DELETE FROM fts_deferred", err);
 	if (!rc) {

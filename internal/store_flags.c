@@ -233,8 +233,8 @@ static int cmp_row_id(const void *a, const void *b)
 
 /* An incident's columns the detectors' rows take (NULL: the complaint's). */
 struct incident_cols {
-	int found, has_opened;
-	int64_t opened_at;
+	int found;
+	int64_t opened_at;   /* NOT NULL in the schema */
 	const char *category, *community;
 };
 
@@ -245,13 +245,13 @@ struct incident_cols {
 #define INCIDENT_SEEK_GAP 16
 
 /*
- * Fill cols[k] for each incident id ids[k] (ascending, no repeats) with
- * one scan of incidents by id, which seeks again only over gaps: the
- * incidents of a look-back are most of one range of ids, and a look-up
- * per row (a join) cost a descent each.
+ * Fill cols[k] for each incident id ids->v[k] (store_ids_unique: sorted,
+ * no repeats) with one scan of incidents by id, which seeks again only
+ * over gaps: the incidents of a look-back are most of one range of ids,
+ * and a look-up per row (a join) cost a descent each.
  */
 static sq_err incident_cols_read(struct sq_store *st, struct store_detect_rows *rows,
-				 const int64_t *ids, size_t n, struct incident_cols *cols,
+				 const struct store_ids *ids, struct incident_cols *cols,
 				 struct sq_error *err)
 {
 	static const char sql[] =
@@ -265,22 +265,21 @@ static sq_err incident_cols_read(struct sq_store *st, struct store_detect_rows *
 	rc = store_stmt(st, sql, &s, err);
 	if (rc)
 		return rc;
-	for (k = 0; k < n && !oom; k++) {
-		if (!sought || (step == SQLITE_ROW && cur < ids[k] - INCIDENT_SEEK_GAP)) {
+	for (k = 0; k < ids->n && !oom; k++) {
+		if (!sought || (step == SQLITE_ROW && cur < ids->v[k] - INCIDENT_SEEK_GAP)) {
 			sqlite3_reset(s);
-			sqlite3_bind_int64(s, 1, ids[k]);
+			sqlite3_bind_int64(s, 1, ids->v[k]);
 			step = sqlite3_step(s);
 			sought = 1;
 		}
-		while (step == SQLITE_ROW && (cur = sqlite3_column_int64(s, 0)) < ids[k])
+		while (step == SQLITE_ROW && (cur = sqlite3_column_int64(s, 0)) < ids->v[k])
 			step = sqlite3_step(s);
 		if (step != SQLITE_ROW && step != SQLITE_DONE)
 			break;
 		memset(&cols[k], 0, sizeof(cols[k]));
-		if (step != SQLITE_ROW || cur != ids[k])
+		if (step != SQLITE_ROW || cur != ids->v[k])
 			continue;   /* none: the complaint's own columns stay */
 		cols[k].found = 1;
-		cols[k].has_opened = sqlite3_column_type(s, 1) != SQLITE_NULL;
 		cols[k].opened_at = sqlite3_column_int64(s, 1);
 		cols[k].category = col_name(rows, s, 2, &oom);
 		cols[k].community = col_name(rows, s, 3, &oom);
@@ -288,25 +287,9 @@ static sq_err incident_cols_read(struct sq_store *st, struct store_detect_rows *
 	sqlite3_reset(s);
 	if (oom)
 		return sq_fail(err, SQ_ENOMEM, "out of memory reading incidents for detection");
-	if (k < n)
+	if (k < ids->n)
 		return store_db_error(st, "reading incidents for detection", err);
 	return SQ_OK;
-}
-
-/* The index of v in ids[0..n) (ascending), which holds it. */
-static size_t id_index(const int64_t *ids, size_t n, int64_t v)
-{
-	size_t lo = 0, hi = n;
-
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (ids[mid] <= v)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
 }
 
 /*
@@ -317,43 +300,35 @@ static size_t id_index(const int64_t *ids, size_t n, int64_t v)
 static sq_err incidents_of_rows(struct sq_store *st, struct store_detect_rows *rows,
 				struct sq_error *err)
 {
-	int64_t *ids = malloc((rows->n ? rows->n : 1) * sizeof(*ids));
+	struct store_ids ids = { 0 };
 	struct incident_cols *cols = NULL, *c;
-	size_t i, n = 0, k;
+	size_t i;
 	sq_err rc = SQ_OK;
 
-	if (!ids)
-		return sq_fail(err, SQ_ENOMEM, "out of memory reading incidents for detection");
-	for (i = 0; i < rows->n; i++)
-		if (rows->rows[i].incident_id)
-			ids[n++] = rows->rows[i].incident_id;
-	sq_sort_i64(ids, n);
-	for (i = 0, k = 0; i < n; i++)
-		if (!k || ids[i] != ids[k - 1])
-			ids[k++] = ids[i];
-	n = k;
-	cols = malloc((n ? n : 1) * sizeof(*cols));
-	if (!cols)
+	for (i = 0; !rc && i < rows->n; i++)
+		if (rows->rows[i].incident_id && store_ids_push(&ids, rows->rows[i].incident_id))
+			rc = sq_fail(err, SQ_ENOMEM, "out of memory reading incidents for detection");
+	store_ids_unique(&ids);
+	if (!rc && !(cols = malloc((ids.n ? ids.n : 1) * sizeof(*cols))))
 		rc = sq_fail(err, SQ_ENOMEM, "out of memory reading incidents for detection");
 	if (!rc)
-		rc = incident_cols_read(st, rows, ids, n, cols, err);
+		rc = incident_cols_read(st, rows, &ids, cols, err);
 	for (i = 0; !rc && i < rows->n; i++) {
 		struct store_detect_row *r = &rows->rows[i];
 
 		r->own_community = r->community;
 		if (!r->incident_id)
 			continue;
-		c = &cols[id_index(ids, n, r->incident_id)];
+		c = &cols[store_ids_find(&ids, r->incident_id)];
 		if (!c->found)
 			continue;
-		if (c->has_opened)
-			r->unit_at = c->opened_at;
+		r->unit_at = c->opened_at;
 		if (c->category)
 			r->category = c->category;
 		if (c->community)
 			r->community = c->community;
 	}
-	free(ids);
+	store_ids_release(&ids);
 	free(cols);
 	return rc;
 }
@@ -865,24 +840,16 @@ sq_err store_flag_add_members(struct sq_store *st, int64_t flag_id, const int64_
 	static const char sql_active[] = "UPDATE flags SET active_at = ?2 WHERE id = ?1";
 	struct sq_buf ids = SQ_BUF_INIT;
 	sqlite3_stmt *s;
-	size_t i;
-	sq_err rc = SQ_OK;
+	sq_err rc;
 
 	*added = 0;
 	if (!n)
 		return SQ_OK;
-	for (i = 0; !rc && i < n; i++)
-		rc = sq_buf_addf(&ids, "%c%lld", i ? ',' : '[', (long long)complaints[i]);
-	if (!rc)
-		rc = sq_buf_addc(&ids, ']');
-	if (rc) {
-		sq_buf_release(&ids);
-		return sq_fail(err, SQ_ENOMEM, "out of memory adding flag members");
-	}
 	rc = store_stmt(st, sql_add, &s, err);
+	if (!rc && store_bind_ids(s, 2, complaints, n, &ids))
+		rc = sq_fail(err, SQ_ENOMEM, "out of memory adding flag members");
 	if (!rc) {
 		sqlite3_bind_int64(s, 1, flag_id);
-		sqlite3_bind_text(s, 2, ids.data, (int)ids.len, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 3, now);
 		rc = store_step_done(st, s, "adding flag members", err);
 	}

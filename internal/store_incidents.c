@@ -37,6 +37,23 @@ void store_ids_unique(struct store_ids *ids)
 	ids->n = n;
 }
 
+size_t store_ids_find(const struct store_ids *ids, int64_t id)
+{
+	size_t lo = 0, hi = ids->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ids->v[mid] == id)
+			return mid;
+		if (ids->v[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return ids->n;
+}
+
 sq_err store_ids_push(struct store_ids *ids, int64_t id)
 {
 	if (sq_array_reserve((void **)&ids->v, &ids->cap, ids->n + 1, sizeof(*ids->v)))

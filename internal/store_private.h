@@ -85,6 +85,14 @@ sq_err store_exec(struct sq_store *st, const char *sql, struct sq_error *err);
 int store_bind_text(sqlite3_stmt *s, int i, const char *v);
 int store_bind_time(sqlite3_stmt *s, int i, int64_t t);
 
+struct sq_buf;
+/*
+ * Bind v[0..n) to parameter i as one JSON array, for json_each(?i): one
+ * statement for a whole list of ids.  The text is built in *json, which
+ * the caller releases after the statement has run.  SQ_ENOMEM only.
+ */
+sq_err store_bind_ids(sqlite3_stmt *s, int i, const int64_t *v, size_t n, struct sq_buf *json);
+
 /* Column helpers: a malloc'd copy (NULL for SQL NULL); out of memory sets *oom. */
 char *store_col_text(sqlite3_stmt *s, int i, int *oom);
 
