@@ -573,73 +573,51 @@ static sq_err collect(void *ctx, const char *page, size_t len, int number)
 	return SQ_OK;
 }
 
-static void test_split_pages(void **state)
-{
-	struct split_seen s;
+/* A dump, how it is read (array_is_page), its page count and the pages
+ * checked (NULL: not checked). */
+static const struct split_case {
 	const char *text;
-
-	(void)state;
-	memset(&s, 0, sizeof(s));
-	text = "{\"code\":0}";
-	assert_int_equal(conn_split_pages(text, strlen(text), 0, collect, &s), SQ_OK);
-	assert_int_equal(s.n, 1);
-	assert_string_equal(s.pages[0], "{\"code\":0}");
-
-	memset(&s, 0, sizeof(s));
-	text = " {\"a\":1}\n{\"b\":2}\n\n{\"c\":3} ";
-	assert_int_equal(conn_split_pages(text, strlen(text), 0, collect, &s), SQ_OK);
-	assert_int_equal(s.n, 3);
-	assert_string_equal(s.pages[2], "{\"c\":3}");
-
-	memset(&s, 0, sizeof(s));
-	text = "[{\"a\":1},{\"b\":2}]";
-	assert_int_equal(conn_split_pages(text, strlen(text), 0, collect, &s), SQ_OK);
-	assert_int_equal(s.n, 2);
-	assert_string_equal(s.pages[1], "{\"b\":2}");
-
+	int array_is_page, n;
+	const char *pages[3];
+} split_cases[] = {
+	{ "{\"code\":0}", 0, 1, { "{\"code\":0}" } },
+	{ " {\"a\":1}\n{\"b\":2}\n\n{\"c\":3} ", 0, 3, { NULL, NULL, "{\"c\":3}" } },
+	{ "[{\"a\":1},{\"b\":2}]", 0, 2, { NULL, "{\"b\":2}" } },
 	/* Open311: an array is a page, an array of arrays a list of pages. */
-	memset(&s, 0, sizeof(s));
-	text = "[{\"a\":1},{\"b\":2}]";
-	assert_int_equal(conn_split_pages(text, strlen(text), 1, collect, &s), SQ_OK);
-	assert_int_equal(s.n, 1);
-	memset(&s, 0, sizeof(s));
-	text = "[[{\"a\":1}],[]]";
-	assert_int_equal(conn_split_pages(text, strlen(text), 1, collect, &s), SQ_OK);
-	assert_int_equal(s.n, 2);
-	assert_string_equal(s.pages[1], "[]");
-
+	{ "[{\"a\":1},{\"b\":2}]", 1, 1, { NULL } },
+	{ "[[{\"a\":1}],[]]", 1, 2, { NULL, "[]" } },
 	/* Broken text is handed on as the last page, for the page parser to refuse. */
-	memset(&s, 0, sizeof(s));
-	text = "{\"a\":1} {\"b\":";
-	assert_int_equal(conn_split_pages(text, strlen(text), 0, collect, &s), SQ_OK);
-	assert_int_equal(s.n, 2);
-	assert_string_equal(s.pages[1], "{\"b\":");
-
+	{ "{\"a\":1} {\"b\":", 0, 2, { NULL, "{\"b\":" } },
 	/* Braces, brackets and escaped quotes inside strings are text; nested
 	 * objects and arrays close where they open. */
-	memset(&s, 0, sizeof(s));
-	text = "{\"t\":\"}{ \\\"]\\\\\",\"l\":[{\"x\":[1,{}]}]}{\"b\":\"\\\\\"}\n{}";
-	assert_int_equal(conn_split_pages(text, strlen(text), 0, collect, &s), SQ_OK);
-	assert_int_equal(s.n, 3);
-	assert_string_equal(s.pages[0], "{\"t\":\"}{ \\\"]\\\\\",\"l\":[{\"x\":[1,{}]}]}");
-	assert_string_equal(s.pages[1], "{\"b\":\"\\\\\"}");
-	assert_string_equal(s.pages[2], "{}");
-
+	{ "{\"t\":\"}{ \\\"]\\\\\",\"l\":[{\"x\":[1,{}]}]}{\"b\":\"\\\\\"}\n{}", 0, 3,
+	  { "{\"t\":\"}{ \\\"]\\\\\",\"l\":[{\"x\":[1,{}]}]}", "{\"b\":\"\\\\\"}", "{}" } },
 	/* A page that is not JSON but closes is refused alone: the pages
 	 * after it are still read. */
-	memset(&s, 0, sizeof(s));
-	text = "{\"a\":1}{\"b\":nope}{\"c\":3}";
-	assert_int_equal(conn_split_pages(text, strlen(text), 0, collect, &s), SQ_OK);
-	assert_int_equal(s.n, 3);
-	assert_string_equal(s.pages[1], "{\"b\":nope}");
-	assert_string_equal(s.pages[2], "{\"c\":3}");
-
+	{ "{\"a\":1}{\"b\":nope}{\"c\":3}", 0, 3, { NULL, "{\"b\":nope}", "{\"c\":3}" } },
 	/* A string cut short inside the last page: the rest, as it is. */
-	memset(&s, 0, sizeof(s));
-	text = "{\"a\":1}{\"b\":\"}\\\"}";
-	assert_int_equal(conn_split_pages(text, strlen(text), 0, collect, &s), SQ_OK);
-	assert_int_equal(s.n, 2);
-	assert_string_equal(s.pages[1], "{\"b\":\"}\\\"}");
+	{ "{\"a\":1}{\"b\":\"}\\\"}", 0, 2, { NULL, "{\"b\":\"}\\\"}" } },
+};
+
+static void test_split_pages(void **state)
+{
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(split_cases) / sizeof(split_cases[0]); i++) {
+		const struct split_case *c = &split_cases[i];
+		struct split_seen s;
+
+		memset(&s, 0, sizeof(s));
+		assert_int_equal(conn_split_pages(c->text, strlen(c->text), c->array_is_page,
+						  collect, &s), SQ_OK);
+		if (s.n != c->n)
+			fail_msg("split case %zu: %d pages, expected %d", i, s.n, c->n);
+		for (k = 0; k < 3; k++)
+			if (c->pages[k] && strcmp(s.pages[k], c->pages[k]))
+				fail_msg("split case %zu, page %zu: \"%s\", expected \"%s\"", i, k,
+					 s.pages[k], c->pages[k]);
+	}
 }
 
 /* Every connector is complete and findable; unknown types are not. */

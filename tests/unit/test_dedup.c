@@ -142,6 +142,15 @@ static struct dedup_stats link_run(struct fx *fx, const int64_t *ids, size_t n)
 	return link_run_tax(fx, ids, n, NULL);
 }
 
+/* Store s and link it in a run of its own; its id. */
+static int64_t put_alone(struct fx *fx, const struct spec *s)
+{
+	int64_t id = put(fx, s, NULL);
+
+	link_run(fx, &id, 1);
+	return id;
+}
+
 static int64_t incident_of(struct fx *fx, int64_t id)
 {
 	struct dedup_doc d = { 0 };
@@ -289,10 +298,8 @@ static void declared_target_first(struct fx *fx, const char *link_type)
 	struct spec cm = city_case_naming_h1(T0 + 30 * HOUR, link_type);
 	int64_t a, c;
 
-	a = put(fx, &site_a, NULL);
-	link_run(fx, &a, 1);
-	c = put(fx, &cm, NULL);
-	link_run(fx, &c, 1);
+	a = put_alone(fx, &site_a);
+	c = put_alone(fx, &cm);
 	/* nothing alike but the declared link, which decides */
 	assert_int_equal(incident_of(fx, c), incident_of(fx, a));
 	assert_string_equal(link_of(fx, c).method, "declared");
@@ -315,10 +322,8 @@ static void declared_target_later(struct fx *fx, const char *link_type)
 	struct dedup_stats s;
 
 	/* The declaring case arrives first and starts its own incident ... */
-	c = put(fx, &cm, NULL);
-	link_run(fx, &c, 1);
-	w = put(fx, &water, NULL);
-	link_run(fx, &w, 1);
+	c = put_alone(fx, &cm);
+	w = put_alone(fx, &water);
 	/* ... and the hotline order it names arrives in a later run. */
 	a = put(fx, &site_a, NULL);
 	s = link_run(fx, &a, 1);
@@ -359,10 +364,8 @@ static void test_declared_link_merges_incidents(void **state)
 	struct dedup_stats s;
 
 	/* H3 says it repeats H2, but its text and place are H1's ... */
-	a = put(fx, &site_a, NULL);
-	link_run(fx, &a, 1);
-	b = put(fx, &h2, NULL);
-	link_run(fx, &b, 1);
+	a = put_alone(fx, &site_a);
+	b = put_alone(fx, &h2);
 	assert_int_not_equal(incident_of(fx, a), incident_of(fx, b));
 	/* ... so it joins H2 by declaration and bridges to H1's incident. */
 	c = put(fx, &h3, NULL);
@@ -382,8 +385,7 @@ static void test_declared_link_merges_incidents(void **state)
 	h4.address = "宝华路3号";
 	h4.category = "municipal_facilities";
 	h4.phone = NULL;
-	d = put(fx, &h4, NULL);
-	link_run(fx, &d, 1);
+	d = put_alone(fx, &h4);
 	assert_int_not_equal(incident_of(fx, d), keep);
 	h4.link_kind = "related";
 	h4.link_type = "hotline12345";
@@ -486,8 +488,7 @@ static void test_split_survives_later_runs(void **state)
 	h.link_kind = "related";
 	h.link_type = "deputy_liaison";
 	h.link_id = "L1";
-	c = put(fx, &h, NULL);
-	link_run(fx, &c, 1);
+	c = put_alone(fx, &h);
 	assert_int_equal(incident_of(fx, c), alone);
 	assert_int_equal(incident_of(fx, a), old);
 	assert_int_not_equal(incident_of(fx, a), incident_of(fx, b));
@@ -585,10 +586,8 @@ static void test_text_only_candidates(void **state)
 	y.id = "X2";
 	y.at = T0 + 3 * HOUR;
 	y.text = "金花小学门口每天早上七点有流动摊贩占道经营炸油条,油烟很大,孩子上学很不安全";
-	a = put(fx, &x, NULL);
-	link_run(fx, &a, 1);
-	b = put(fx, &y, NULL);
-	link_run(fx, &b, 1);
+	a = put_alone(fx, &x);
+	b = put_alone(fx, &y);
 	assert_int_equal(incident_of(fx, a), incident_of(fx, b));
 }
 
@@ -681,8 +680,7 @@ static double late_pair_cosine(struct fx *fx, int one_run)
 	late.id = "L2";
 	late.at = T0 + 7 * HOUR;
 	late.text = "恩宁路八十八号的工地晚上还在施工,吵得睡不着,请尽快处理。";
-	a = put(fx, &site_a, NULL);
-	link_run(fx, &a, 1);
+	a = put_alone(fx, &site_a);
 	all[n++] = put(fx, &early, NULL);
 	for (i = 0; i < FILLERS; i++) {
 		filler_spec(i, ids[i], texts[i], &filler);
@@ -818,14 +816,11 @@ static void test_tie_in_one_incident_goes_to_the_older(void **state)
 	d.id = "H6";
 	d.at = T0 + 20 * HOUR + HOUR / 2;
 	d.phone = "13512340000";
-	ia = put(fx, &a, NULL);
-	link_run(fx, &ia, 1);
-	ib = put(fx, &b, NULL);
-	link_run(fx, &ib, 1);
+	ia = put_alone(fx, &a);
+	ib = put_alone(fx, &b);
 	assert_int_equal(incident_of(fx, ia), incident_of(fx, ib));
 	assert_string_equal(link_of(fx, ib).method, "declared");
-	id = put(fx, &d, NULL);
-	link_run(fx, &id, 1);
+	id = put_alone(fx, &d);
 	m = link_of(fx, id);
 	assert_string_equal(m.method, "score");
 	assert_int_equal(incident_of(fx, id), incident_of(fx, ia));
@@ -1128,19 +1123,15 @@ static void test_contradicted_incident(void **state)
 	d.at = T0 + 3 * HOUR;
 	d.phone = "13800000004";
 	d.text = "华景苑三栋电梯还是坏的,坏了三天了,物业不修,老人上下楼困难。";
-	ia = put(fx, &a, NULL);
-	link_run(fx, &ia, 1);
-	ib = put(fx, &b, NULL);
-	link_run(fx, &ib, 1);
+	ia = put_alone(fx, &a);
+	ib = put_alone(fx, &b);
 	assert_int_equal(incident_of(fx, ib), incident_of(fx, ia));
-	ic = put(fx, &c, NULL);
-	link_run(fx, &ic, 1);
+	ic = put_alone(fx, &c);
 	assert_int_not_equal(incident_of(fx, ic), incident_of(fx, ia));
 	/* and it says why: the member of another building */
 	assert_non_null(strstr(link_of(fx, ic).comparisons, "other_building"));
 	/* building 3 again joins a's incident, not c's */
-	id = put(fx, &d, NULL);
-	link_run(fx, &id, 1);
+	id = put_alone(fx, &d);
 	assert_int_equal(incident_of(fx, id), incident_of(fx, ia));
 }
 
@@ -1213,10 +1204,8 @@ static void test_same_estate_without_problems(void **state)
 	guard.at = T0 + 3 * HOUR;
 	guard.text = "市民来电反映:富华大厦物业保安态度差,请相关部门处理。";
 	guard.phone = "13833334444";
-	a = put(fx, &lift, NULL);
-	link_run(fx, &a, 1);
-	b = put(fx, &guard, NULL);
-	link_run(fx, &b, 1);
+	a = put_alone(fx, &lift);
+	b = put_alone(fx, &guard);
 	assert_int_equal(incident_of(fx, b), incident_of(fx, a));
 	assert_null(strstr(link_of(fx, b).comparisons, "\"field\":\"problem\""));
 }
@@ -1260,8 +1249,7 @@ static void test_resolve(void **state)
 	struct sq_error err = { 0 };
 	int64_t a, c, i, inc;
 
-	a = put(fx, &site_a, NULL);
-	link_run(fx, &a, 1);
+	a = put_alone(fx, &site_a);
 	inc = incident_of(fx, a);
 	assert_int_equal(dedup_resolve(fx->st, "hotline:H1", &c, &i, &err), SQ_OK);
 	assert_int_equal(c, a);
