@@ -232,6 +232,8 @@ struct cached {
 
 /* ---- the context --------------------------------------------------------- */
 
+struct placing;
+
 struct sq_dedup {
 	struct sq_store *st;
 	const struct sq_dedup_config *cfg;
@@ -251,6 +253,8 @@ struct sq_dedup {
 				   * the broad-topic category levels (>= 0) */
 	dedup_trace_fn trace;
 	void *trace_ctx;
+	struct placing *placing;  /* a new complaint between dedup_place and
+				   * dedup_placed (allocated on first use) */
 	uint64_t rollbacks;       /* store_rollbacks() when the caches were right */
 	int64_t pruned_before;    /* the index horizon (store_dedup_horizon) */
 };
@@ -362,6 +366,8 @@ sq_err dedup_new(struct sq_store *st, const struct sq_dedup_config *cfg,
 	return SQ_OK;
 }
 
+static void placing_release(struct placing *pl);
+
 void dedup_free(struct sq_dedup *dd)
 {
 	if (!dd)
@@ -372,6 +378,8 @@ void dedup_free(struct sq_dedup *dd)
 	cache_clear(dd);
 	free(dd->docs);
 	free(dd->idf_buf);
+	placing_release(dd->placing);
+	free(dd->placing);
 	free(dd);
 }
 
@@ -729,15 +737,14 @@ static sq_err problem_text(struct dedup_doc *d)
 	return rc;
 }
 
-/* Fold the text and derive the address keys of d from the stored complaint. */
-static sq_err features(struct sq_dedup *dd, struct dedup_doc *d, struct sq_error *err)
+/* Fold the text and derive the address keys of d from its title, text and
+ * address field. */
+static sq_err features(struct sq_dedup *dd, struct dedup_doc *d, const char *title,
+		       const char *text, const char *address, struct sq_error *err)
 {
-	char *title = NULL, *text = NULL, *address = NULL, *field_road;
-	sq_err rc;
+	char *field_road;
+	sq_err rc = SQ_OK;
 
-	rc = store_dedup_text(dd->st, d->id, &title, &text, &address, err);
-	if (rc)
-		return rc;
 	free(d->folded);
 	free(d->addr_key);
 	free(d->road_key);
@@ -765,9 +772,6 @@ static sq_err features(struct sq_dedup *dd, struct dedup_doc *d, struct sq_error
 		rc = doc_problems(dd, d);
 	if (rc)
 		rc = sq_fail(err, SQ_ENOMEM, "out of memory");
-	free(title);
-	free(text);
-	free(address);
 	return rc;
 }
 
@@ -1020,47 +1024,75 @@ static sq_err auto_merge(struct sq_dedup *dd, int64_t *into, int64_t other, int6
 }
 
 /*
- * Join the incidents of d's declared neighbours: d (when unlinked) goes
- * into the first, and any others are merged into it.  *linked says whether
- * d has an incident afterwards.
+ * How a new complaint joins (link_new decides it before the complaint does,
+ * so that a complaint placed as it is stored is written once): the
+ * incident, 0 for a new one, and the link to record.
+ */
+struct plan {
+	int64_t incident_id;
+	const char *method;       /* as dedup_links records it */
+	struct best shown;        /* the comparison recorded with it */
+	int has_shown;
+	int recount;              /* incidents were merged into the one it joined,
+				   * which counted it: count that one again once
+				   * it is in */
+};
+
+/*
+ * Merge incident `other` into *into (auto_merge); with plan (a new
+ * complaint that has already chosen *into), that incident is to be counted
+ * again once the complaint is in, as the merge would have counted it.
+ */
+static sq_err merge_joined(struct sq_dedup *dd, int64_t *into, int64_t other, struct plan *plan,
+			   int64_t now, const char *why, struct sq_error *err)
+{
+	int64_t merged = dd->stats.merged;
+	sq_err rc = auto_merge(dd, into, other, now, why, err);
+
+	if (plan && dd->stats.merged != merged)
+		plan->recount = 1;
+	return rc;
+}
+
+/*
+ * Join the incidents of d's declared neighbours: a new complaint (plan,
+ * whose incident is 0 until then) chooses the first, and any others are
+ * merged into it; an update (plan NULL) merges them into its own.  links:
+ * the declared links of a complaint not stored yet (d->id 0).
  */
 static sq_err link_declared(struct sq_dedup *dd, struct dedup_doc *d, const struct weighted *wd,
-			    int64_t now, int *linked, struct sq_error *err)
+			    const struct sq_link *links, size_t nlinks, struct plan *plan,
+			    int64_t now, struct sq_error *err)
 {
 	struct store_ids ids = { 0 };
 	struct cached *c;
-	struct best b = { 0 };
-	int64_t into = d->incident_id, other;
+	int64_t *into = plan ? &plan->incident_id : &d->incident_id;
 	size_t i;
 	int found;
 	sq_err rc;
 
-	rc = store_declared_neighbours(dd->st, d, &ids, err);
+	rc = d->id ? store_declared_neighbours(dd->st, d, &ids, err)
+		   : store_declared_neighbours_of(dd->st, d, links, nlinks, &ids, err);
 	for (i = 0; !rc && i < ids.n; i++) {
 		rc = candidate(dd, ids.v[i], &c, &found, err);
-		if (rc || !found || !c->doc.incident_id || c->doc.incident_id == into)
+		if (rc || !found || !c->doc.incident_id || c->doc.incident_id == *into)
 			continue;
-		if (!into) {
+		if (!*into && plan) {
 			/* Declared is decisive; the comparisons are kept only to
 			 * show what else the two have in common. */
-			b.matched_id = c->doc.id;
-			b.incident_id = c->doc.incident_id;
-			rc = score_pair(dd, d, wd, c, b.cmp, &b.ncmp, &b.score, err);
-			if (!rc)
-				rc = store_incident_add(dd->st, b.incident_id, d->id, err);
-			if (!rc)
-				rc = record_link(dd, d->id, "declared", &b, now, err);
-			if (!rc) {
-				into = d->incident_id = b.incident_id;
-				dd->stats.declared++;
-			}
+			struct best *b = &plan->shown;
+
+			b->matched_id = c->doc.id;
+			b->incident_id = c->doc.incident_id;
+			rc = score_pair(dd, d, wd, c, b->cmp, &b->ncmp, &b->score, err);
+			plan->incident_id = b->incident_id;
+			plan->method = "declared";
+			plan->has_shown = 1;
+			dd->stats.declared++;
 			continue;
 		}
-		other = c->doc.incident_id;
-		rc = auto_merge(dd, &into, other, now, "source-declared link", err);
-		d->incident_id = into;
+		rc = merge_joined(dd, into, c->doc.incident_id, plan, now, "source-declared link", err);
 	}
-	*linked = d->incident_id != 0;
 	store_ids_release(&ids);
 	return rc;
 }
@@ -1307,65 +1339,70 @@ static sq_err best_candidate(struct sq_dedup *dd, const struct dedup_doc *d,
  * first match (unless a declared link placed it already) and every other
  * incident it matches is merged into that one.
  */
-static sq_err link_naive(struct sq_dedup *dd, struct dedup_doc *d, const struct best *b,
-			 const struct store_ids *matches, int64_t now, struct sq_error *err)
+static sq_err link_naive(struct sq_dedup *dd, const struct best *b,
+			 const struct store_ids *matches, struct plan *plan, int64_t now,
+			 struct sq_error *err)
 {
-	int64_t into = d->incident_id ? d->incident_id : matches->v[0];
+	int chosen = plan->incident_id != 0;
+	int64_t into = chosen ? plan->incident_id : matches->v[0];
 	size_t i;
 	sq_err rc = SQ_OK;
 
 	for (i = 0; !rc && i < matches->n; i++)
-		rc = auto_merge(dd, &into, matches->v[i], now, "naive rule", err);
-	if (rc || d->incident_id)
+		rc = merge_joined(dd, &into, matches->v[i], chosen ? plan : NULL, now, "naive rule",
+				  err);
+	plan->incident_id = into;
+	if (rc || chosen)
 		return rc;
-	rc = store_incident_add(dd->st, into, d->id, err);
-	if (!rc)
-		rc = record_link(dd, d->id, "naive", b, now, err);
-	d->incident_id = into;
+	plan->method = "naive";
+	plan->shown = *b;
+	plan->has_shown = 1;
 	dd->stats.scored++;
 	return rc;
 }
 
+/*
+ * Decide where d, a new complaint, goes (*plan): merging incidents its
+ * links say are one, but leaving d itself out of them (join_stored, or
+ * dedup_place and dedup_placed, put it in).
+ */
 static sq_err link_new(struct sq_dedup *dd, struct dedup_doc *d, const struct weighted *wd,
+		       const struct sq_link *links, size_t nlinks, struct plan *plan,
 		       int64_t now, struct sq_error *err)
 {
 	struct store_ids matches = { 0 };
 	struct best b, why;
-	int64_t into = 0;
 	sq_err rc;
-	int linked;
 
-	rc = link_declared(dd, d, wd, now, &linked, err);
+	memset(plan, 0, sizeof(*plan));
+	rc = link_declared(dd, d, wd, links, nlinks, plan, now, err);
 	if (rc)
 		return rc;
 	rc = best_candidate(dd, d, wd, &b, &why, &matches, err);
 	if (rc)
 		goto out;
 	if (dd->naive && matches.n) {
-		rc = link_naive(dd, d, &b, &matches, now, err);
-	} else if (linked) {
+		rc = link_naive(dd, &b, &matches, plan, now, err);
+	} else if (plan->incident_id) {
 		/*
 		 * Placed by a declared link; if it also matches another incident
 		 * by score, the two incidents are one: the link bridges them.
 		 */
 		if (!dd->naive && b.matched_id && b.score >= dd->cfg->threshold &&
-		    b.incident_id != d->incident_id) {
-			into = d->incident_id;
-			rc = auto_merge(dd, &into, b.incident_id, now, "declared link and score", err);
-			d->incident_id = into;
-		}
+		    b.incident_id != plan->incident_id)
+			rc = merge_joined(dd, &plan->incident_id, b.incident_id, plan, now,
+					  "declared link and score", err);
 	} else if (!dd->naive && b.matched_id && b.score >= dd->cfg->threshold) {
-		rc = store_incident_add(dd->st, b.incident_id, d->id, err);
-		if (!rc)
-			rc = record_link(dd, d->id, "score", &b, now, err);
-		d->incident_id = b.incident_id;
+		plan->incident_id = b.incident_id;
+		plan->method = "score";
+		plan->shown = b;
+		plan->has_shown = 1;
 		dd->stats.scored++;
 	} else {
-		rc = store_incident_new(dd->st, d->id, now, &into, err);
-		d->incident_id = into;
 		/* The best candidate below the threshold still explains why not. */
-		if (!rc)
-			rc = record_link(dd, d->id, "new", why.matched_id ? &why : NULL, now, err);
+		plan->method = "new";
+		plan->shown = why;
+		plan->has_shown = why.matched_id != 0;
 		dd->stats.started++;
 	}
 out:
@@ -1373,13 +1410,89 @@ out:
 	return rc;
 }
 
+/* After link_new: its link, and its incident counted again if merges asked. */
+static sq_err joined(struct sq_dedup *dd, struct dedup_doc *d, const struct plan *plan,
+		     int64_t now, struct sq_error *err)
+{
+	sq_err rc = SQ_OK;
+
+	d->incident_id = plan->incident_id;
+	if (plan->recount)
+		rc = store_incident_recount(dd->st, plan->incident_id, err);
+	if (!rc)
+		rc = record_link(dd, d->id, plan->method, plan->has_shown ? &plan->shown : NULL,
+				 now, err);
+	return rc;
+}
+
+/* Put d, stored without an incident, where link_new decided. */
+static sq_err join_stored(struct sq_dedup *dd, struct dedup_doc *d, struct plan *plan,
+			  int64_t now, struct sq_error *err)
+{
+	sq_err rc;
+
+	if (plan->incident_id)
+		rc = store_incident_add(dd->st, plan->incident_id, d->id, err);
+	else
+		rc = store_incident_new(dd->st, d->id, now, &plan->incident_id, err);
+	return rc ? rc : joined(dd, d, plan, now, err);
+}
+
+/*
+ * d's features, its terms (wd->t) counted in the frequencies when its text
+ * is new or changed (stored: the folded text indexed before, or NULL),
+ * their idf and its bands.
+ */
+static sq_err weigh(struct sq_dedup *dd, struct dedup_doc *d, const char *stored,
+		    const char *title, const char *text, const char *address,
+		    struct weighted *wd, struct sq_error *err)
+{
+	struct weighted old = { 0 };
+	sq_err rc;
+
+	rc = features(dd, d, title, text, address, err);
+	if (rc)
+		return rc;
+	if (dedup_terms_from_folded(d->folded, &wd->t))
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	/* Count the text's terms once; an edited text replaces its counts. */
+	if (!stored || strcmp(stored, d->folded)) {
+		if (stored) {
+			if (dedup_terms_from_folded(stored, &old.t))
+				return sq_fail(err, SQ_ENOMEM, "out of memory");
+			rc = df_add(dd, &old.t, -1, err);
+			weighted_release(&old);
+		}
+		if (!rc)
+			rc = df_add(dd, &wd->t, +1, err);
+	}
+	if (!rc)
+		rc = idf_of(dd, &wd->t, &wd->idf, err);
+	/* once: both the band look-ups and the index want them */
+	wd->nbands = dedup_minhash_bands(&wd->t, wd->bands) ? DEDUP_LSH_BANDS : 0;
+	return rc;
+}
+
+/* Index d, now linked, and keep it as a candidate (takes d and wd->t over). */
+static sq_err settle(struct sq_dedup *dd, struct dedup_doc *d, int reindex,
+		     struct weighted *wd, struct sq_error *err)
+{
+	sq_err rc = index_doc(dd, d, reindex, wd, err);
+
+	/* as store_dedup_index stored it (an empty text as "", not NULL) */
+	if (!rc && d->incident_id && d->folded)
+		cache_adopt(dd, d, &wd->t);
+	return rc;
+}
+
 /* Link one complaint, or refresh the index of one already linked. */
 static sq_err link_one(struct sq_dedup *dd, int64_t id, int64_t now, struct sq_error *err)
 {
 	struct dedup_doc d = { 0 };
-	struct weighted old = { 0 }, wd = { 0 };
-	char *stored = NULL;
-	int found, linked;
+	struct weighted wd = { 0 };
+	struct plan plan;
+	char *stored = NULL, *title = NULL, *text = NULL, *address = NULL;
+	int found;
 	sq_err rc;
 
 	cache_forget(dd, id);   /* its text, place or incident is about to change */
@@ -1388,48 +1501,142 @@ static sq_err link_one(struct sq_dedup *dd, int64_t id, int64_t now, struct sq_e
 		goto out;
 	stored = d.folded;
 	d.folded = NULL;
-	rc = features(dd, &d, err);
-	if (rc)
-		goto out;
-	if (dedup_terms_from_folded(d.folded, &wd.t)) {
-		rc = sq_fail(err, SQ_ENOMEM, "out of memory");
-		goto out;
-	}
-	/* Count the text's terms once; an edited text replaces its counts. */
-	if (!stored || strcmp(stored, d.folded)) {
-		if (stored) {
-			if (dedup_terms_from_folded(stored, &old.t)) {
-				rc = sq_fail(err, SQ_ENOMEM, "out of memory");
-				goto out;
-			}
-			rc = df_add(dd, &old.t, -1, err);
-		}
-		if (!rc)
-			rc = df_add(dd, &wd.t, +1, err);
-	}
+	rc = store_dedup_text(dd->st, id, &title, &text, &address, err);
 	if (!rc)
-		rc = idf_of(dd, &wd.t, &wd.idf, err);
-	/* once: both the band look-ups and the index want them */
-	wd.nbands = dedup_minhash_bands(&wd.t, wd.bands) ? DEDUP_LSH_BANDS : 0;
+		rc = weigh(dd, &d, stored, title, text, address, &wd, err);
 	if (!rc && d.incident_id) {
 		/* An update stays where it is; a declared link it now carries
 		 * may still join another incident to its own. */
 		dd->stats.refreshed++;
-		rc = link_declared(dd, &d, &wd, now, &linked, err);
+		rc = link_declared(dd, &d, &wd, NULL, 0, NULL, now, err);
 	} else if (!rc) {
-		rc = link_new(dd, &d, &wd, now, err);
+		rc = link_new(dd, &d, &wd, NULL, 0, &plan, now, err);
+		if (!rc)
+			rc = join_stored(dd, &d, &plan, now, err);
 	}
 	if (!rc)
-		rc = index_doc(dd, &d, stored != NULL, &wd, err);
-	/* as store_dedup_index stored it (an empty text as "", not NULL) */
-	if (!rc && d.incident_id && d.folded)
-		cache_adopt(dd, &d, &wd.t);
+		rc = settle(dd, &d, stored != NULL, &wd, err);
 out:
 	free(stored);
-	weighted_release(&old);
+	free(title);
+	free(text);
+	free(address);
 	weighted_release(&wd);
 	dedup_doc_release(&d);
 	return rc;
+}
+
+/* ---- linking a complaint as it is stored ---------------------------------- */
+
+struct placing {
+	int active;               /* between dedup_place and dedup_placed */
+	struct dedup_doc doc;     /* as store_dedup_doc will read it back */
+	struct weighted wd;
+	struct plan plan;
+	int64_t now;
+};
+
+static void placing_release(struct placing *pl)
+{
+	if (!pl)
+		return;
+	dedup_doc_release(&pl->doc);
+	weighted_release(&pl->wd);
+	memset(pl, 0, sizeof(*pl));
+}
+
+/* Copy *from to *to unless NULL; nonzero when a copy failed. */
+static int copy_text(char **to, const char *from)
+{
+	*to = from ? sq_strdup(from) : NULL;
+	return from && !*to;
+}
+
+/* The doc store_dedup_doc would read of r once stored (bind_record's
+ * values), before any features.  SQ_ENOMEM only. */
+static sq_err doc_of_record(const struct sq_record *r, struct dedup_doc *d)
+{
+	int oom = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->received_at = r->received_at;
+	oom |= copy_text(&d->source, r->source);
+	oom |= copy_text(&d->source_type, r->source_type ? r->source_type : "");
+	oom |= copy_text(&d->source_id, r->source_id);
+	oom |= copy_text(&d->category, r->category);
+	oom |= copy_text(&d->category_raw, r->category_raw);
+	oom |= copy_text(&d->community, r->community);
+	oom |= copy_text(&d->grid, r->grid);
+	oom |= copy_text(&d->contact_hash, r->contact_hash);
+	oom |= copy_text(&d->contact_masked, r->contact_masked);
+	if (r->crs != SQ_CRS_NONE) {
+		d->has_pos = 1;
+		d->lat = r->lat;
+		d->lon = r->lon;
+	}
+	if (oom) {
+		dedup_doc_release(d);
+		return SQ_ENOMEM;
+	}
+	return SQ_OK;
+}
+
+static sq_err place_failed(struct sq_dedup *dd, struct sq_error *err)
+{
+	placing_release(dd->placing);
+	forget(dd);   /* the caller's rollback undoes what the caches hold */
+	return sq_error_prefix(err, "linking complaints: ");
+}
+
+sq_err dedup_place(struct sq_dedup *dd, const struct sq_record *r, int64_t now,
+		   int64_t *incident_id, struct sq_error *err)
+{
+	struct placing *pl;
+	sq_err rc;
+
+	if (dd->rollbacks != store_rollbacks(dd->st))
+		forget(dd);
+	if (!dd->placing && !(dd->placing = calloc(1, sizeof(*dd->placing))))
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	pl = dd->placing;
+	placing_release(pl);
+	if (doc_of_record(r, &pl->doc)) {
+		sq_fail(err, SQ_ENOMEM, "out of memory");
+		return place_failed(dd, err);
+	}
+	rc = weigh(dd, &pl->doc, NULL, r->title, r->text, r->address, &pl->wd, err);
+	if (!rc)
+		rc = link_new(dd, &pl->doc, &pl->wd, r->links, r->nlinks, &pl->plan, now, err);
+	if (!rc && pl->plan.incident_id)
+		rc = store_incident_grow(dd->st, pl->plan.incident_id, &pl->doc, err);
+	else if (!rc)
+		rc = store_incident_open(dd->st, &pl->doc, now, &pl->plan.incident_id, err);
+	if (rc)
+		return place_failed(dd, err);
+	pl->active = 1;
+	pl->now = now;
+	*incident_id = pl->plan.incident_id;
+	return SQ_OK;
+}
+
+sq_err dedup_placed(struct sq_dedup *dd, int64_t complaint_id, struct sq_error *err)
+{
+	struct placing *pl = dd->placing;
+	sq_err rc;
+
+	if (!pl || !pl->active)
+		return sq_fail(err, SQ_ENOTFOUND,
+			       "linking complaints: complaint %lld was stored unplaced",
+			       (long long)complaint_id);
+	pl->doc.id = complaint_id;
+	cache_forget(dd, complaint_id);
+	rc = joined(dd, &pl->doc, &pl->plan, pl->now, err);
+	if (!rc)
+		rc = settle(dd, &pl->doc, 0, &pl->wd, err);
+	if (rc)
+		return place_failed(dd, err);
+	placing_release(pl);
+	return SQ_OK;
 }
 
 /* How far behind the newest complaint the index reaches (0: all of it). */

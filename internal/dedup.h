@@ -68,6 +68,17 @@ void dedup_free(struct sq_dedup *dd);
 sq_err dedup_link_tx(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now,
 		     struct sq_error *err);
 
+/*
+ * Link r, a new complaint about to be stored (store_placer's place), as
+ * dedup_link_tx would once it was: *incident_id receives the incident its
+ * row is to be written with, opened or grown for it.  dedup_placed, given
+ * the row's id once the row is stored, records the link and indexes it.
+ * Inside the caller's transaction; on failure the caller must roll it back.
+ */
+sq_err dedup_place(struct sq_dedup *dd, const struct sq_record *r, int64_t now,
+		   int64_t *incident_id, struct sq_error *err);
+sq_err dedup_placed(struct sq_dedup *dd, int64_t complaint_id, struct sq_error *err);
+
 /* dedup_link_tx in a transaction of its own: call it outside any. */
 sq_err dedup_link(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now,
 		  struct sq_error *err);

@@ -220,12 +220,14 @@ static void stats_add(struct store_run_source *to, const struct store_run_source
 /*
  * Store the records and quarantine of a page, and its cursor when not
  * NULL, into the open transaction; *d receives its figures, changed the ids
- * it inserted or changed.
+ * it inserted or changed, unlinked those of them the placer did not link.
  */
 static sq_err put_page(const struct poller *p, const struct sq_source_config *src,
 		       const struct sq_conn_page *page, const char *cursor,
-		       struct store_run_source *d, struct id_list *changed, struct sq_error *err)
+		       struct store_run_source *d, struct id_list *changed,
+		       struct id_list *unlinked, struct sq_error *err)
 {
+	const struct store_placer *placer = p->opt->placer.place ? &p->opt->placer : NULL;
 	int64_t now = now_s(p);
 	size_t i;
 	sq_err rc;
@@ -234,7 +236,7 @@ static sq_err put_page(const struct poller *p, const struct sq_source_config *sr
 		enum store_change change;
 		int64_t id = 0;
 
-		rc = store_put_complaint(p->st, &page->records[i], now, &change, &id, err);
+		rc = store_put_placed(p->st, &page->records[i], now, placer, &change, &id, err);
 		if (rc)
 			return rc;
 		fault(p, "mid_page");
@@ -246,6 +248,9 @@ static sq_err put_page(const struct poller *p, const struct sq_source_config *sr
 			d->unchanged++;
 		if (change != STORE_UNCHANGED && ids_add(changed, id))
 			return sq_fail(err, SQ_ENOMEM, "out of memory");
+		if (change == STORE_UPDATED || (change == STORE_NEW && !placer))
+			if (ids_add(unlinked, id))
+				return sq_fail(err, SQ_ENOMEM, "out of memory");
 	}
 	for (i = 0; i < page->nbad; i++) {
 		rc = store_quarantine(p->st, src->name, page->bad[i].source_id, page->bad[i].raw,
@@ -325,8 +330,8 @@ static sq_err store_page(const struct poller *p, const struct sq_source_config *
 			 struct store_run_source *stats, struct sq_error *err)
 {
 	struct id_list own = { 0 }, *changed = p->batch ? &p->batch->changed : &own;
+	struct id_list unlinked = { 0 };
 	struct store_run_source d = { 0 };
-	size_t first = changed->n;
 	int committed;
 	sq_err rc;
 
@@ -340,11 +345,10 @@ static sq_err store_page(const struct poller *p, const struct sq_source_config *
 		if (p->batch)
 			p->batch->open = 1;
 	}
-	rc = put_page(p, src, page, cursor, &d, changed, err);
+	rc = put_page(p, src, page, cursor, &d, changed, &unlinked, err);
 	if (!rc && p->opt->in_page)
-		rc = p->opt->in_page(p->opt->in_page_ctx,
-				     changed->n > first ? changed->ids + first : NULL,
-				     changed->n - first, err);
+		rc = p->opt->in_page(p->opt->in_page_ctx, unlinked.ids, unlinked.n, err);
+	free(unlinked.ids);
 	if (rc)
 		goto fail;
 	if (p->batch) {

@@ -19,10 +19,11 @@
  *                     per source and run
  *       FATAL         stop the source
  *     normalize_record() each record (a record it refuses is quarantined)
- *     BEGIN; store_put_complaint each; store_quarantine each bad one;
- *            store_set_cursor; in_page(ids of the new and updated
- *            complaints: linking); COMMIT
- *     after_page(the same ids)
+ *     BEGIN; store_put_placed each (the placer linking a new one as it
+ *            is stored); store_quarantine each bad one; store_set_cursor;
+ *            in_page(ids of the complaints changed or not placed:
+ *            linking); COMMIT
+ *     after_page(ids of the new and changed complaints)
  *   until the page says there is no more now
  *
  * A source that fails stops where it is — its committed pages stay — and
@@ -83,10 +84,11 @@ typedef sq_err (*poll_after_page_fn)(void *ctx, const int64_t *complaint_ids, si
 /*
  * Called inside each page's transaction, after its records are stored and
  * before the commit, with the ids of the complaints that page inserted or
- * changed (n may be 0).  This is where deduplication links them: a page is
- * never committed unlinked, and the page costs one commit, not two.  A
- * failure rolls the page back (and, in an import, the pages not committed
- * yet) and stops the source.
+ * changed (n may be 0), less the new ones a placer (poll_options.placer)
+ * linked as they were stored.  This is where deduplication links them: a
+ * page is never committed unlinked, and the page costs one commit, not
+ * two.  A failure rolls the page back (and, in an import, the pages not
+ * committed yet) and stops the source.
  */
 typedef sq_err (*poll_in_page_fn)(void *ctx, const int64_t *complaint_ids, size_t n,
 				  struct sq_error *err);
@@ -114,6 +116,8 @@ struct poll_options {
 	int64_t run_id;             /* run-log entry to add per-source rows to; 0: none */
 	poll_in_page_fn in_page;
 	void *in_page_ctx;
+	struct store_placer placer;  /* links each new complaint as it is stored
+				     * (place NULL: in_page links it after) */
 	poll_after_page_fn after_page;
 	void *after_page_ctx;
 	size_t batch_records;       /* import only: commit once this many records are

@@ -101,6 +101,27 @@ enum store_change { STORE_NEW = 0, STORE_UPDATED, STORE_UNCHANGED };
 sq_err store_put_complaint(struct sq_store *st, const struct sq_record *r, int64_t now,
 			   enum store_change *change, int64_t *id, struct sq_error *err);
 
+/*
+ * Linking a new complaint as it is stored, so that its row is written once,
+ * with its incident, rather than inserted and then updated (each update
+ * rewrites the row and four of its index entries).  place() gets the record
+ * before its row exists and names the incident to write it with (opened or
+ * grown for it: store_incident_open, store_incident_grow); placed() gets the
+ * row's id once the row and its declared links are stored.
+ */
+struct store_placer {
+	sq_err (*place)(void *ctx, const struct sq_record *r, int64_t *incident_id,
+			struct sq_error *err);
+	sq_err (*placed)(void *ctx, int64_t complaint_id, struct sq_error *err);
+	void *ctx;
+};
+
+/* store_put_complaint, a new record placed by placer (NULL: none, the row
+ * is written without an incident). */
+sq_err store_put_placed(struct sq_store *st, const struct sq_record *r, int64_t now,
+			const struct store_placer *placer, enum store_change *change,
+			int64_t *id, struct sq_error *err);
+
 /* Number of stored complaints (all sources). */
 sq_err store_count_complaints(struct sq_store *st, int64_t *n, struct sq_error *err);
 
@@ -257,6 +278,12 @@ sq_err store_dedup_ndocs(struct sq_store *st, int64_t *n, struct sq_error *err);
 sq_err store_declared_neighbours(struct sq_store *st, const struct dedup_doc *d,
 				 struct store_ids *ids, struct sq_error *err);
 
+/* The same for d not stored yet (d->id 0), whose own declared links are
+ * links[0..n) (its record's) instead of rows of complaint_links. */
+sq_err store_declared_neighbours_of(struct sq_store *st, const struct dedup_doc *d,
+				    const struct sq_link *links, size_t n,
+				    struct store_ids *ids, struct sq_error *err);
+
 /* Complaints without an incident (stored, not yet linked) whose id is
  * greater than after, smallest id first, at most limit. */
 sq_err store_unlinked(struct sq_store *st, int64_t after, int limit, struct store_ids *ids,
@@ -276,6 +303,22 @@ sq_err store_incident_new(struct sq_store *st, int64_t complaint_id, int64_t now
  */
 sq_err store_incident_add(struct sq_store *st, int64_t incident_id, int64_t complaint_id,
 			  struct sq_error *err);
+
+/*
+ * For a complaint d not stored yet (store_placer), of which the incident
+ * rows only need its time, category and community: open a new incident
+ * made whole from it (what store_incident_new makes), or grow incident_id
+ * by it (what store_incident_add does for an unlinked complaint).  Its row
+ * must then be written with that incident.
+ */
+sq_err store_incident_open(struct sq_store *st, const struct dedup_doc *d, int64_t now,
+			   int64_t *incident_id, struct sq_error *err);
+sq_err store_incident_grow(struct sq_store *st, int64_t incident_id, const struct dedup_doc *d,
+			   struct sq_error *err);
+
+/* Count incident_id's members, times, category and community again (and
+ * delete it should it have none). */
+sq_err store_incident_recount(struct sq_store *st, int64_t incident_id, struct sq_error *err);
 
 /*
  * Move every member of `gone` into `keep`, carry its analysts' separations

@@ -14,10 +14,10 @@ static const char sql_insert[] =
 	"INSERT INTO complaints (source, source_id, source_type, received_at, updated_at,"
 	" first_seen_at, kind, channel, title, text, category, category_raw, street,"
 	" community, grid, address, lat, lon, contact_hash, contact_masked, contact_raw,"
-	" status, status_raw, deadline, satisfaction, handler, raw, resolved_at)"
+	" status, status_raw, deadline, satisfaction, handler, raw, resolved_at, incident_id)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
 	" ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27,"
-	" CASE WHEN ?22 IN ('resolved', 'closed') THEN ?5 END)";
+	" CASE WHEN ?22 IN ('resolved', 'closed') THEN ?5 END, ?28)";
 
 static const char sql_history[] =
 	"INSERT INTO complaint_history (complaint_id, replaced_at, updated_at, status,"
@@ -26,7 +26,7 @@ static const char sql_history[] =
 	" SELECT id, ?2, updated_at, status, status_raw, title, text, category, community,"
 	" address, deadline, satisfaction, handler, raw FROM complaints WHERE id = ?1";
 
-/* Same parameter numbers as sql_insert; ?28 is the row id. */
+/* Same parameter numbers as sql_insert; ?28 is the row id (the incident there). */
 static const char sql_update[] =
 	"UPDATE complaints SET source_type = ?3, received_at = ?4, updated_at = ?5,"
 	" kind = ?7, channel = ?8, title = ?9, text = ?10, category = ?11,"
@@ -202,23 +202,34 @@ static sq_err find_complaint(struct sq_store *st, const struct sq_record *r, int
 }
 
 static sq_err insert_complaint(struct sq_store *st, const struct sq_record *r, int64_t now,
-			       int64_t *id, struct sq_error *err)
+			       const struct store_placer *placer, int64_t *id,
+			       struct sq_error *err)
 {
+	int64_t incident_id = 0;
 	sqlite3_stmt *s;
 	sq_err rc;
 
+	if (placer) {
+		rc = placer->place(placer->ctx, r, &incident_id, err);
+		if (rc)
+			return rc;
+	}
 	rc = store_stmt(st, sql_insert, &s, err);
 	if (rc)
 		return rc;
 	bind_record(s, r, now);
+	if (incident_id)
+		sqlite3_bind_int64(s, 28, incident_id);
 	rc = store_step_done(st, s, "inserting a complaint", err);
 	if (rc)
 		return rc;
 	*id = sqlite3_last_insert_rowid(st->db);
 	rc = st->fts_deferring ? fts_queue(st, *id, err) : SQ_OK;
-	if (rc)
-		return rc;
-	return put_links(st, r, *id, err);
+	if (!rc)
+		rc = put_links(st, r, *id, err);
+	if (!rc && placer)
+		rc = placer->placed(placer->ctx, *id, err);
+	return rc;
 }
 
 static sq_err update_complaint(struct sq_store *st, const struct sq_record *r, int64_t now,
@@ -268,6 +279,13 @@ static sq_err update_complaint(struct sq_store *st, const struct sq_record *r, i
 sq_err store_put_complaint(struct sq_store *st, const struct sq_record *r, int64_t now,
 			   enum store_change *change, int64_t *id, struct sq_error *err)
 {
+	return store_put_placed(st, r, now, NULL, change, id, err);
+}
+
+sq_err store_put_placed(struct sq_store *st, const struct sq_record *r, int64_t now,
+			const struct store_placer *placer, enum store_change *change,
+			int64_t *id, struct sq_error *err)
+{
 	int64_t stored_update = 0;
 	sq_err rc;
 
@@ -278,7 +296,7 @@ sq_err store_put_complaint(struct sq_store *st, const struct sq_record *r, int64
 		return rc;
 	if (!*id) {
 		*change = STORE_NEW;
-		return insert_complaint(st, r, now, id, err);
+		return insert_complaint(st, r, now, placer, id, err);
 	}
 	if (r->updated_at <= stored_update) {
 		*change = STORE_UNCHANGED;

@@ -295,6 +295,31 @@ sq_err store_dedup_ndocs(struct sq_store *st, int64_t *n, struct sq_error *err)
 	return store_query_int(st, sql, 0, 0, 0, n, "reading the document count", err);
 }
 
+sq_err store_declared_neighbours_of(struct sq_store *st, const struct dedup_doc *d,
+				    const struct sq_link *links, size_t n,
+				    struct store_ids *ids, struct sq_error *err)
+{
+	/* the first part of store_declared_neighbours' statement, link by link */
+	static const char sql[] =
+		"SELECT id FROM complaints WHERE source_id = ?2 AND (source_type = ?1 OR source = ?1)";
+	sqlite3_stmt *s;
+	size_t i;
+	sq_err rc;
+
+	rc = store_declared_neighbours(st, d, ids, err);
+	for (i = 0; !rc && i < n; i++) {
+		rc = store_stmt(st, sql, &s, err);
+		if (rc)
+			break;
+		store_bind_text(s, 1, links[i].target_type);
+		store_bind_text(s, 2, links[i].target_id);
+		rc = collect_ids(st, s, ids, "following declared links", err);
+	}
+	if (!rc && n)
+		store_ids_unique(ids);
+	return rc;
+}
+
 sq_err store_declared_neighbours(struct sq_store *st, const struct dedup_doc *d,
 				 struct store_ids *ids, struct sq_error *err)
 {
@@ -437,6 +462,58 @@ sq_err store_incident_new(struct sq_store *st, int64_t complaint_id, int64_t now
 	if (!rc && old)
 		rc = incident_refresh(st, old, err);
 	return rc;
+}
+
+sq_err store_incident_open(struct sq_store *st, const struct dedup_doc *d, int64_t now,
+			   int64_t *incident_id, struct sq_error *err)
+{
+	/* store_incident_new's row, from d's values instead of its row */
+	static const char sql[] =
+		"INSERT INTO incidents (opened_at, last_at, category, community, size, created_at)"
+		" VALUES (?1, ?1, ?2, nullif(?3, ''), 1, ?4)";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, d->received_at);
+	store_bind_text(s, 2, d->category);
+	store_bind_text(s, 3, d->community);
+	sqlite3_bind_int64(s, 4, now);
+	rc = store_step_done(st, s, "creating an incident", err);
+	if (!rc)
+		*incident_id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+sq_err store_incident_grow(struct sq_store *st, int64_t incident_id, const struct dedup_doc *d,
+			   struct sq_error *err)
+{
+	/* store_incident_add's join, from d's values instead of its row */
+	static const char sql[] =
+		"UPDATE incidents SET opened_at = min(opened_at, ?2), last_at = max(last_at, ?2),"
+		" size = size + 1, category = coalesce(category, ?3),"
+		" community = coalesce(community, nullif(?4, '')) WHERE id = ?1";
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	rc = store_stmt(st, sql, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, incident_id);
+	sqlite3_bind_int64(s, 2, d->received_at);
+	store_bind_text(s, 3, d->category);
+	store_bind_text(s, 4, d->community);
+	rc = store_step_done(st, s, "growing an incident", err);
+	if (!rc && sqlite3_changes(st->db) != 1)
+		rc = sq_fail(err, SQ_ENOTFOUND, "incident %lld not found", (long long)incident_id);
+	return rc;
+}
+
+sq_err store_incident_recount(struct sq_store *st, int64_t incident_id, struct sq_error *err)
+{
+	return incident_refresh(st, incident_id, err);
 }
 
 sq_err store_incident_add(struct sq_store *st, int64_t incident_id, int64_t complaint_id,

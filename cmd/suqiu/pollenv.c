@@ -97,6 +97,18 @@ int64_t pollenv_clock_ns(int id)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Time spent linking since *wall and *cpu (pollenv_clock_ns) joins env's. */
+static void link_timed(struct pollenv *env, int64_t wall, int64_t cpu)
+{
+	env->timing.link_ns += pollenv_clock_ns(CLOCK_MONOTONIC) - wall;
+	env->timing.link_cpu_ns += pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;
+}
+
+static int64_t now_s(const struct pollenv *env)
+{
+	return env->clock.now_ms(env->clock.ctx) / 1000;
+}
+
 static sq_err link_page(void *ctx, const int64_t *ids, size_t n, struct sq_error *err)
 {
 	struct pollenv *env = ctx;
@@ -104,10 +116,34 @@ static sq_err link_page(void *ctx, const int64_t *ids, size_t n, struct sq_error
 	int64_t cpu = pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	sq_err rc;
 
-	rc = dedup_link_tx(env->dedup, ids, n, env->clock.now_ms(env->clock.ctx) / 1000, err);
-	env->timing.link_ns += pollenv_clock_ns(CLOCK_MONOTONIC) - wall;
-	env->timing.link_cpu_ns += pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;
+	rc = dedup_link_tx(env->dedup, ids, n, now_s(env), err);
+	link_timed(env, wall, cpu);
 	env->timing.link_pages++;
+	return rc;
+}
+
+static sq_err place(void *ctx, const struct sq_record *r, int64_t *incident_id,
+		    struct sq_error *err)
+{
+	struct pollenv *env = ctx;
+	int64_t wall = pollenv_clock_ns(CLOCK_MONOTONIC);
+	int64_t cpu = pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	sq_err rc;
+
+	rc = dedup_place(env->dedup, r, now_s(env), incident_id, err);
+	link_timed(env, wall, cpu);
+	return rc;
+}
+
+static sq_err placed(void *ctx, int64_t complaint_id, struct sq_error *err)
+{
+	struct pollenv *env = ctx;
+	int64_t wall = pollenv_clock_ns(CLOCK_MONOTONIC);
+	int64_t cpu = pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	sq_err rc;
+
+	rc = dedup_placed(env->dedup, complaint_id, err);
+	link_timed(env, wall, cpu);
 	return rc;
 }
 
@@ -146,6 +182,9 @@ int pollenv_dedup(struct cli *cli, const char *command, struct pollenv *env,
 	}
 	opt->in_page = link_page;
 	opt->in_page_ctx = env;
+	opt->placer.place = place;
+	opt->placer.placed = placed;
+	opt->placer.ctx = env;
 	return EXIT_OK;
 }
 

@@ -34,6 +34,7 @@ struct fx {
 	struct sq_store *st;
 	struct sq_config cfg;
 	int64_t next_update;
+	int placed;           /* put_tx places new complaints as it stores them */
 };
 
 static int setup(void **state)
@@ -849,19 +850,43 @@ static int64_t sql_int(struct fx *fx, const char *sql)
 	return v;
 }
 
-/* Store one complaint (no phone) and link it, inside the open transaction. */
+/* A placer (store_placer) linking with a dedup context at a time. */
+struct placer_ctx {
+	struct sq_dedup *dd;
+	int64_t now;
+};
+
+static sq_err place_cb(void *ctx, const struct sq_record *r, int64_t *incident_id,
+		       struct sq_error *err)
+{
+	struct placer_ctx *p = ctx;
+
+	return dedup_place(p->dd, r, p->now, incident_id, err);
+}
+
+static sq_err placed_cb(void *ctx, int64_t complaint_id, struct sq_error *err)
+{
+	struct placer_ctx *p = ctx;
+
+	return dedup_placed(p->dd, complaint_id, err);
+}
+
+/* Store one complaint (no phone) and link it, inside the open transaction:
+ * placed as it is stored when fx->placed, else after. */
 static int64_t put_tx(struct fx *fx, struct sq_dedup *dd, const struct spec *s, int64_t now)
 {
+	struct placer_ctx pc = { dd, now };
+	struct store_placer placer = { place_cb, placed_cb, &pc };
 	struct sq_error err = { 0 };
 	struct sq_record r;
 	enum store_change ch;
 	int64_t id = 0;
 
 	spec_record(fx, s, &r);
-	if (store_put_complaint(fx->st, &r, now, &ch, &id, &err))
+	if (store_put_placed(fx->st, &r, now, fx->placed ? &placer : NULL, &ch, &id, &err))
 		fail_msg("put: %s", err.msg);
 	record_release(&r);
-	if (dedup_link_tx(dd, &id, 1, now, &err))
+	if (dedup_link_tx(dd, fx->placed ? NULL : &id, fx->placed ? 0 : 1, now, &err))
 		fail_msg("dedup_link_tx: %s", err.msg);
 	return id;
 }
@@ -948,6 +973,19 @@ static void test_link_after_rollback(void **state)
 				 " ON i.id = c.incident_id WHERE i.id IS NULL"), 0);
 	dedup_free(other);
 	dedup_free(dd);
+}
+
+/* The same two with each complaint placed as it is stored (dedup_place). */
+static void test_placed_in_transaction(void **state)
+{
+	((struct fx *)*state)->placed = 1;
+	test_link_in_transaction(state);
+}
+
+static void test_placed_after_rollback(void **state)
+{
+	((struct fx *)*state)->placed = 1;
+	test_link_after_rollback(state);
 }
 
 /* ---- the index horizon -------------------------------------------------- */
@@ -1038,6 +1076,13 @@ static void test_index_horizon(void **state)
 /* A mistyped future date does not empty the index: the horizon counts
  * from the run's clock when the newest complaint lies after it; and
  * index_keep 0 keeps everything. */
+/* The horizon with each complaint placed as it is stored. */
+static void test_placed_index_horizon(void **state)
+{
+	((struct fx *)*state)->placed = 1;
+	test_index_horizon(state);
+}
+
 static void test_index_horizon_future_and_off(void **state)
 {
 	struct fx *fx = *state;
@@ -1276,6 +1321,212 @@ static void test_resolve(void **state)
 	assert_int_equal(dedup_resolve(fx->st, "C99999999999999999999", &c, &i, &err), SQ_EUSAGE);
 }
 
+/* ---- placed as stored, as linked after ----------------------------------- */
+
+/* A record as put() makes it (phone standing in for its hash, link). */
+static void full_record(struct fx *fx, const struct spec *s, struct sq_record *r)
+{
+	spec_record(fx, s, r);
+	if (s->phone) {
+		r->contact_hash = strdup(s->phone);
+		r->contact_masked = strdup("138****0000");
+	}
+	if (s->link_kind)
+		assert_int_equal(record_add_link(r, s->link_kind, s->link_type, s->link_id), 0);
+}
+
+/*
+ * Store specs[0..n) in transactions by page[] (ascending), each linked
+ * in it: placed as stored (placed) or stored, then linked as a page.
+ */
+static void store_pages(struct fx *fx, const struct spec *specs, const int *page, size_t n,
+			int placed)
+{
+	struct sq_dedup *dd = NULL;
+	struct sq_error err = { 0 };
+	struct placer_ctx pc = { NULL, T0 + 100 * HOUR };
+	struct store_placer placer = { place_cb, placed_cb, &pc };
+	int64_t ids[8];
+	size_t i = 0, k;
+
+	if (dedup_new(fx->st, &fx->cfg.dedup, NULL, &dd, &err))
+		fail_msg("dedup_new: %s", err.msg);
+	pc.dd = dd;
+	while (i < n) {
+		assert_int_equal(store_begin(fx->st, &err), SQ_OK);
+		for (k = 0; i < n && (k == 0 || page[i] == page[i - 1]); k++, i++) {
+			struct sq_record r;
+			enum store_change ch;
+
+			full_record(fx, &specs[i], &r);
+			if (store_put_placed(fx->st, &r, T0, placed ? &placer : NULL, &ch, &ids[k],
+					     &err))
+				fail_msg("put %s: %s", specs[i].id, err.msg);
+			record_release(&r);
+		}
+		if (dedup_link_tx(dd, placed ? NULL : ids, placed ? 0 : k, T0 + 100 * HOUR, &err))
+			fail_msg("dedup_link_tx: %s", err.msg);
+		assert_int_equal(store_commit(fx->st, &err), SQ_OK);
+	}
+	dedup_free(dd);
+}
+
+/* What linking wrote, one line a row: complaints' incidents, incidents,
+ * links and decisions. */
+static void link_dump(struct fx *fx, char *out, size_t size)
+{
+	static const char *const sql[] = {
+		"SELECT id, incident_id FROM complaints ORDER BY id",
+		"SELECT id, opened_at, last_at, category, community, size, created_at"
+		" FROM incidents ORDER BY id",
+		"SELECT complaint_id, method, matched_id, printf('%.9f', score), comparisons"
+		" FROM dedup_links ORDER BY complaint_id",
+		"SELECT kind, complaint_id, incident_id, other_id, note FROM dedup_decisions"
+		" ORDER BY id",
+	};
+	sqlite3 *db = NULL;
+	size_t len = 0, q;
+
+	assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	for (q = 0; q < sizeof(sql) / sizeof(sql[0]); q++) {
+		sqlite3_stmt *s = NULL;
+		int c;
+
+		assert_int_equal(sqlite3_prepare_v2(db, sql[q], -1, &s, NULL), SQLITE_OK);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			for (c = 0; c < sqlite3_column_count(s); c++) {
+				const unsigned char *v = sqlite3_column_text(s, c);
+
+				len += (size_t)snprintf(out + len, size - len, "%s|",
+							v ? (const char *)v : "-");
+				assert_true(len < size);
+			}
+			len += (size_t)snprintf(out + len, size - len, "\n");
+			assert_true(len < size);
+		}
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+}
+
+/* A complaint repeating site_a's that declares nothing. */
+static struct spec site_again(const char *id, int64_t at)
+{
+	struct spec s = site_a;
+
+	s.id = id;
+	s.at = at;
+	s.phone = NULL;
+	return s;
+}
+
+struct placed_case {
+	const char *name;
+	const char *shows[2];  /* in the dump: the case did what it is for */
+	int naive;
+	struct spec specs[5];
+	int page[5];
+	size_t n;
+};
+
+/* The cases (k < 0: how many); built here, the specs not being constants. */
+static int placed_case(int k, struct placed_case *c)
+{
+	struct spec cm_later = city_case_naming_h1(T0 - 2 * HOUR, "hotline12345");
+	struct spec cm_first = city_case_naming_h1(T0 + 30 * HOUR, "hotline");
+	struct spec h3 = bridging_report(), h5 = water, again = water, early = water;
+
+	h5.id = "H5";
+	h5.at = T0 + 52 * HOUR;
+	h5.phone = "13700002222";
+	/* H2 made before H1: the two incidents merged, H2's category wins the
+	 * tie between their members, until H3 joins with H1's */
+	early.at = T0 - 5 * HOUR;
+	again.id = "N2";
+	again.at = water.at + 20 * HOUR;
+	again.text = "完全不同的内容";
+	memset(c, 0, sizeof(*c));
+	switch (k) {
+	case 0:
+		*c = (struct placed_case){ "score, across pages", { "|score|", "" }, 0,
+			{ site_a, water, site_b, site_again("H9", T0 + 9 * HOUR) },
+			{ 0, 0, 1, 2 }, 4 };
+		break;
+	case 1:
+		*c = (struct placed_case){ "declared, target first and later", { "|declared|", "" }, 0,
+			{ site_a, cm_first, cm_later, water }, { 0, 1, 1, 2 }, 4 };
+		c->specs[2].id = "CG2";
+		break;
+	case 2:
+		*c = (struct placed_case){ "declared, target later in the same page", { "|declared|", "" }, 0,
+			{ cm_later, water, site_a }, { 0, 0, 0 }, 3 };
+		break;
+	case 3:
+		*c = (struct placed_case){ "declared and score bridge two incidents",
+			{ "link_merge", "|construction|恩宁路社区|3|" }, 0,
+			{ site_a, early, h3, h5 }, { 0, 1, 2, 2 }, 4 };
+		break;
+	case 4:
+		*c = (struct placed_case){ "naive rule", { "|naive|", "" }, 1,
+			{ water, again, site_b }, { 0, 0, 1 }, 3 };
+		break;
+	default:
+		return 5;
+	}
+	return 0;
+}
+
+/*
+ * A new complaint placed as it is stored (its row written once, with its
+ * incident) ends where it ends when stored first and linked after: the same
+ * incidents, members, links and decisions, whatever the pages, declared
+ * links in either order or within a page, merges and the naive rule.
+ */
+static void test_placed_as_linked_after(void **state)
+{
+	struct fx *fx = *state;
+	static char late[16384], now[16384];
+	struct placed_case c;
+	struct sq_error err = { 0 };
+	int i, k, n = placed_case(-1, &c);
+
+	for (k = 0; k < n; k++) {
+		placed_case(k, &c);
+		free(fx->cfg.dedup.mode);
+		fx->cfg.dedup.mode = strdup(c.naive ? "naive" : "linkage");
+		store_pages(fx, c.specs, c.page, c.n, 0);
+		link_dump(fx, late, sizeof(late));
+		store_close(fx->st);
+		snprintf(fx->path, sizeof(fx->path), "%s/%d.db", fx->dir, k);
+		if (store_open(fx->path, &fx->st, &err))
+			fail_msg("store_open: %s", err.msg);
+		store_pages(fx, c.specs, c.page, c.n, 1);
+		link_dump(fx, now, sizeof(now));
+		if (strcmp(late, now))
+			fail_msg("%s: placed\n%s\nlinked after\n%s", c.name, now, late);
+		for (i = 0; i < 2; i++)
+			if (!strstr(now, c.shows[i]))
+				fail_msg("%s: no %s in\n%s", c.name, c.shows[i], now);
+		store_close(fx->st);
+		snprintf(fx->path, sizeof(fx->path), "%s/late%d.db", fx->dir, k);
+		if (store_open(fx->path, &fx->st, &err))
+			fail_msg("store_open: %s", err.msg);
+	}
+}
+
+/* dedup_placed for a complaint dedup_place did not place is refused. */
+static void test_placed_unplaced(void **state)
+{
+	struct fx *fx = *state;
+	struct sq_dedup *dd = NULL;
+	struct sq_error err = { 0 };
+
+	assert_int_equal(dedup_new(fx->st, &fx->cfg.dedup, NULL, &dd, &err), SQ_OK);
+	assert_int_equal(dedup_placed(dd, 1, &err), SQ_ENOTFOUND);
+	assert_non_null(strstr(err.msg, "complaint 1 was stored unplaced"));
+	dedup_free(dd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1295,8 +1546,11 @@ int main(void)
 		T(test_sweeps_unlinked),
 		T(test_link_in_transaction),
 		T(test_link_after_rollback),
+		T(test_placed_in_transaction),
+		T(test_placed_after_rollback),
 		T(test_index_horizon),
 		T(test_index_horizon_future_and_off),
+		T(test_placed_index_horizon),
 		T(test_text_only_candidates),
 		T(test_candidate_idf_across_cache_growth),
 		T(test_candidate_linked_in_the_same_run),
@@ -1307,6 +1561,8 @@ int main(void)
 		T(test_same_estate_without_problems),
 		T(test_naive_mode),
 		T(test_resolve),
+		T(test_placed_as_linked_after),
+		T(test_placed_unplaced),
 #undef T
 	};
 

@@ -6,7 +6,8 @@
  * SQ_ENOMEM (or what they return anyway) and leak nothing; dedup_link over
  * a real store must report an error without crashing, leave no half-linked
  * state behind (its transaction rolls back), and link everything when run
- * again without failures.  Under ASan, which owns malloc, the tests skip.
+ * again without failures; the same when each complaint is linked as it
+ * is stored (dedup_place).  Under ASan, which owns malloc, the tests skip.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -33,6 +34,106 @@ static void test_skip(void **state)
 {
 	(void)state;
 	skip();   /* ASan owns malloc; the plain build runs these tests */
+}
+
+static sq_err place_cb(void *ctx, const struct sq_record *r, int64_t *incident_id,
+		       struct sq_error *err)
+{
+	return dedup_place(ctx, r, 1714600000, incident_id, err);
+}
+
+static sq_err placed_cb(void *ctx, int64_t complaint_id, struct sq_error *err)
+{
+	return dedup_placed(ctx, complaint_id, err);
+}
+
+/*
+ * Store the six in one transaction, each linked as it is stored
+ * (dedup_place), with allocation fail_at failing: rolled back on failure.
+ * Returns the count.
+ */
+static long place_failing(struct fx *fx, long fail_at, sq_err *rc)
+{
+	struct sq_dedup *dd = NULL;
+	struct sq_error err = { 0 };
+	struct store_placer placer = { place_cb, placed_cb, NULL };
+	struct sq_record r[6];
+	enum store_change ch;
+	int i, begun = 0;
+
+	for (i = 0; i < 6; i++)
+		six_record(&six[i], &r[i]);
+	counting(fail_at);
+	*rc = dedup_new(fx->st, &fx->cfg.dedup, fx->tax, &dd, &err);
+	placer.ctx = dd;
+	if (!*rc)
+		*rc = store_begin(fx->st, &err);
+	begun = !*rc;
+	for (i = 0; !*rc && i < 6; i++)
+		*rc = store_put_placed(fx->st, &r[i], r[i].received_at, &placer, &ch, &fx->ids[i],
+				       &err);
+	if (!*rc)
+		*rc = dedup_link_tx(dd, NULL, 0, 1714600000, &err);
+	if (!*rc)
+		*rc = store_commit(fx->st, &err);
+	if (*rc && begun)
+		store_rollback(fx->st);
+	dedup_free(dd);
+	alloc_counting = 0;
+	for (i = 0; i < 6; i++)
+		record_release(&r[i]);
+	if (*rc && !err.msg[0] && *rc != SQ_ENOMEM)
+		fail_msg("allocation %ld failing: error %d without a message", fail_at, *rc);
+	return alloc_calls;
+}
+
+static int64_t stored(struct fx *fx)
+{
+	struct sq_error err = { 0 };
+	int64_t n = -1;
+
+	assert_int_equal(store_count_complaints(fx->st, &n, &err), SQ_OK);
+	return n;
+}
+
+/* The same when each complaint is linked as it is stored. */
+static void test_place(void **state)
+{
+	struct fx fx;
+	int linked, incidents;
+	long total, n, failed = 0;
+	sq_err rc;
+
+	(void)state;
+	setup_store_with(&fx, 0);
+	total = place_failing(&fx, -1, &rc);
+	assert_int_equal(rc, SQ_OK);
+	counts(&fx, &linked, &incidents);
+	assert_int_equal(linked, 6);
+	assert_int_equal(incidents, 3);
+	teardown_store(&fx);
+	print_message("placing: %ld allocations\n", total);
+	for (n = 0; n < total; n += 11) {
+		setup_store_with(&fx, 0);
+		place_failing(&fx, n, &rc);
+		if (rc) {
+			failed++;
+			if (stored(&fx) != 0)
+				fail_msg("allocation %ld failing left %lld complaints stored", n,
+					 (long long)stored(&fx));
+		}
+		if (rc)
+			place_failing(&fx, -1, &rc);
+		assert_int_equal(rc, SQ_OK);
+		counts(&fx, &linked, &incidents);
+		if (linked != 6 || incidents != 3)
+			fail_msg("after allocation %ld failed: %d linked, %d incidents", n, linked,
+				 incidents);
+		teardown_store(&fx);
+	}
+	print_message("placing: %ld failure points tried, %ld failed the run\n",
+		      (total + 10) / 11, failed);
+	assert_true(failed > 0);
 }
 
 int main(void)
@@ -255,39 +356,61 @@ struct fx {
 	struct sq_taxonomy *tax;   /* problems_yaml, so linking compares problems */
 };
 
-static int64_t put(struct fx *fx, const char *id, int64_t at, const char *t, const char *addr,
-		   const char *link_to)
+/* Six complaints: 10座停水 (three, one naming H1), 4座燃气 (two, one naming
+ * H3), 宝华路垃圾. */
+static const struct six {
+	const char *id;
+	int64_t after;   /* seconds after T0 */
+	const char *text, *addr, *link_to;
+} six[6] = {
+	{ "H1", 0, "恩宁雅居10座从昨晚开始停水,没有通知", "恩宁路88号", NULL },
+	{ "H2", 3600, "恩宁雅居十座停水一整天了,家里老人没水用", "恩宁路88号", NULL },
+	{ "H3", 7200, "恩宁雅居4座燃气泄漏,楼道味道很重", "恩宁路88号", NULL },
+	{ "H4", 9000, "再次反映恩宁雅居4座的煤气味", "恩宁路88号", "H3" },
+	{ "H5", 9600, "宝华路垃圾堆了三天", "宝华路15号", NULL },
+	{ "H6", 9900, "又是恩宁雅居10座停水", "恩宁路88号", "H1" },
+};
+
+#define T0 1714525200
+
+static void six_record(const struct six *c, struct sq_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->source = strdup("hotline");
+	r->source_type = strdup("hotline12345");
+	r->source_id = strdup(c->id);
+	r->received_at = T0 + c->after;
+	r->updated_at = r->received_at + 60;
+	r->text = strdup(c->text);
+	r->address = strdup(c->addr);
+	r->community = strdup("恩宁路社区");
+	r->category = strdup("water_power_gas");
+	assert_non_null(r->source && r->source_type && r->source_id && r->text && r->address &&
+			r->community && r->category);
+	if (c->link_to)
+		assert_int_equal(record_add_link(r, "related", "hotline12345", c->link_to), 0);
+}
+
+static int64_t put(struct fx *fx, const struct six *c)
 {
 	struct sq_record r;
 	struct sq_error err = { 0 };
 	enum store_change ch;
 	int64_t rowid = 0;
 
-	memset(&r, 0, sizeof(r));
-	r.source = strdup("hotline");
-	r.source_type = strdup("hotline12345");
-	r.source_id = strdup(id);
-	r.received_at = at;
-	r.updated_at = at + 60;
-	r.text = strdup(t);
-	r.address = strdup(addr);
-	r.community = strdup("恩宁路社区");
-	r.category = strdup("water_power_gas");
-	assert_non_null(r.source && r.source_type && r.source_id && r.text && r.address &&
-			r.community && r.category);
-	if (link_to)
-		assert_int_equal(record_add_link(&r, "related", "hotline12345", link_to), 0);
+	six_record(c, &r);
 	assert_int_equal(store_begin(fx->st, &err), SQ_OK);
-	assert_int_equal(store_put_complaint(fx->st, &r, at, &ch, &rowid, &err), SQ_OK);
+	assert_int_equal(store_put_complaint(fx->st, &r, r.received_at, &ch, &rowid, &err), SQ_OK);
 	assert_int_equal(store_commit(fx->st, &err), SQ_OK);
 	record_release(&r);
 	return rowid;
 }
 
-static void setup_store(struct fx *fx)
+/* An empty store, or (stored) one with the six stored unlinked. */
+static void setup_store_with(struct fx *fx, int stored)
 {
 	struct sq_error err = { 0 };
-	int64_t t0 = 1714525200;
+	int i;
 
 	fx->dir = test_tmpdir();
 	fx->path = test_path(fx->dir, "t.db");
@@ -295,12 +418,13 @@ static void setup_store(struct fx *fx)
 	assert_int_equal(config_defaults(&fx->cfg, &err), SQ_OK);
 	assert_int_equal(taxonomy_load_buffer("p.yaml", problems_yaml, sizeof(problems_yaml) - 1,
 					      &fx->tax, &err), SQ_OK);
-	fx->ids[0] = put(fx, "H1", t0, "恩宁雅居10座从昨晚开始停水,没有通知", "恩宁路88号", NULL);
-	fx->ids[1] = put(fx, "H2", t0 + 3600, "恩宁雅居十座停水一整天了,家里老人没水用", "恩宁路88号", NULL);
-	fx->ids[2] = put(fx, "H3", t0 + 7200, "恩宁雅居4座燃气泄漏,楼道味道很重", "恩宁路88号", NULL);
-	fx->ids[3] = put(fx, "H4", t0 + 9000, "再次反映恩宁雅居4座的煤气味", "恩宁路88号", "H3");
-	fx->ids[4] = put(fx, "H5", t0 + 9600, "宝华路垃圾堆了三天", "宝华路15号", NULL);
-	fx->ids[5] = put(fx, "H6", t0 + 9900, "又是恩宁雅居10座停水", "恩宁路88号", "H1");
+	for (i = 0; stored && i < 6; i++)
+		fx->ids[i] = put(fx, &six[i]);
+}
+
+static void setup_store(struct fx *fx)
+{
+	setup_store_with(fx, 1);
 }
 
 static void teardown_store(struct fx *fx)
@@ -403,6 +527,106 @@ static void test_link(void **state)
 	assert_true(failed > 0);
 }
 
+static sq_err place_cb(void *ctx, const struct sq_record *r, int64_t *incident_id,
+		       struct sq_error *err)
+{
+	return dedup_place(ctx, r, 1714600000, incident_id, err);
+}
+
+static sq_err placed_cb(void *ctx, int64_t complaint_id, struct sq_error *err)
+{
+	return dedup_placed(ctx, complaint_id, err);
+}
+
+/*
+ * Store the six in one transaction, each linked as it is stored
+ * (dedup_place), with allocation fail_at failing: rolled back on failure.
+ * Returns the count.
+ */
+static long place_failing(struct fx *fx, long fail_at, sq_err *rc)
+{
+	struct sq_dedup *dd = NULL;
+	struct sq_error err = { 0 };
+	struct store_placer placer = { place_cb, placed_cb, NULL };
+	struct sq_record r[6];
+	enum store_change ch;
+	int i, begun = 0;
+
+	for (i = 0; i < 6; i++)
+		six_record(&six[i], &r[i]);
+	counting(fail_at);
+	*rc = dedup_new(fx->st, &fx->cfg.dedup, fx->tax, &dd, &err);
+	placer.ctx = dd;
+	if (!*rc)
+		*rc = store_begin(fx->st, &err);
+	begun = !*rc;
+	for (i = 0; !*rc && i < 6; i++)
+		*rc = store_put_placed(fx->st, &r[i], r[i].received_at, &placer, &ch, &fx->ids[i],
+				       &err);
+	if (!*rc)
+		*rc = dedup_link_tx(dd, NULL, 0, 1714600000, &err);
+	if (!*rc)
+		*rc = store_commit(fx->st, &err);
+	if (*rc && begun)
+		store_rollback(fx->st);
+	dedup_free(dd);
+	alloc_counting = 0;
+	for (i = 0; i < 6; i++)
+		record_release(&r[i]);
+	if (*rc && !err.msg[0] && *rc != SQ_ENOMEM)
+		fail_msg("allocation %ld failing: error %d without a message", fail_at, *rc);
+	return alloc_calls;
+}
+
+static int64_t stored(struct fx *fx)
+{
+	struct sq_error err = { 0 };
+	int64_t n = -1;
+
+	assert_int_equal(store_count_complaints(fx->st, &n, &err), SQ_OK);
+	return n;
+}
+
+/* The same when each complaint is linked as it is stored. */
+static void test_place(void **state)
+{
+	struct fx fx;
+	int linked, incidents;
+	long total, n, failed = 0;
+	sq_err rc;
+
+	(void)state;
+	setup_store_with(&fx, 0);
+	total = place_failing(&fx, -1, &rc);
+	assert_int_equal(rc, SQ_OK);
+	counts(&fx, &linked, &incidents);
+	assert_int_equal(linked, 6);
+	assert_int_equal(incidents, 3);
+	teardown_store(&fx);
+	print_message("placing: %ld allocations\n", total);
+	for (n = 0; n < total; n += 11) {
+		setup_store_with(&fx, 0);
+		place_failing(&fx, n, &rc);
+		if (rc) {
+			failed++;
+			if (stored(&fx) != 0)
+				fail_msg("allocation %ld failing left %lld complaints stored", n,
+					 (long long)stored(&fx));
+		}
+		if (rc)
+			place_failing(&fx, -1, &rc);
+		assert_int_equal(rc, SQ_OK);
+		counts(&fx, &linked, &incidents);
+		if (linked != 6 || incidents != 3)
+			fail_msg("after allocation %ld failed: %d linked, %d incidents", n, linked,
+				 incidents);
+		teardown_store(&fx);
+	}
+	print_message("placing: %ld failure points tried, %ld failed the run\n",
+		      (total + 10) / 11, failed);
+	assert_true(failed > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_taxonomy_load),
 		cmocka_unit_test(test_problems),
 		cmocka_unit_test(test_link),
+		cmocka_unit_test(test_place),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
