@@ -2,6 +2,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -122,6 +123,62 @@ sq_err sq_buf_addf(struct sq_buf *b, const char *fmt, ...)
 	rc = sq_buf_vaddf(b, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+/* The decimal digits of v at the end of end[-20..0), the first returned. */
+static char *digits_of(uint64_t v, char *end)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+sq_err sq_buf_add_i64(struct sq_buf *b, int64_t v)
+{
+	char tmp[24], *end = tmp + sizeof(tmp), *p;
+	/* the magnitude, without overflow for INT64_MIN */
+	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	p = digits_of(m, end);
+	if (v < 0)
+		*--p = '-';
+	return sq_buf_add(b, p, (size_t)(end - p));
+}
+
+/*
+ * printf rounds the exact binary value of v; v * 10^decimals, rounded to a
+ * double, rounds to the same integer unless it lies within its rounding
+ * error of a half (a tie, or nearly one): then, and for large or odd
+ * values, printf decides.
+ */
+sq_err sq_buf_add_fixed(struct sq_buf *b, double v, int decimals)
+{
+	static const double scale[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6 };
+	char tmp[40], *end = tmp + sizeof(tmp), *p = end;
+	double x, r;
+	uint64_t m;
+	int i;
+
+	if (decimals < 0 || decimals > 6 || !isfinite(v))
+		return sq_buf_addf(b, "%.*f", decimals, v);
+	/* below 1e9 the product is within 1e-7 of the exact one */
+	x = fabs(v) * scale[decimals];
+	if (x >= 1e9 || fabs(x - floor(x) - 0.5) < 1e-6)
+		return sq_buf_addf(b, "%.*f", decimals, v);
+	r = floor(x + 0.5);
+	m = (uint64_t)r;
+	for (i = 0; i < decimals; i++) {
+		*--p = (char)('0' + m % 10);
+		m /= 10;
+	}
+	if (decimals)
+		*--p = '.';
+	p = digits_of(m, p);
+	if (signbit(v))
+		*--p = '-';
+	return sq_buf_add(b, p, (size_t)(end - p));
 }
 
 void sq_buf_reset(struct sq_buf *b)

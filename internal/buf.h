@@ -41,6 +41,13 @@ sq_err sq_buf_addf(struct sq_buf *b, const char *fmt, ...)
 sq_err sq_buf_vaddf(struct sq_buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
+/* Append v in decimal, as "%lld" would. */
+sq_err sq_buf_add_i64(struct sq_buf *b, int64_t v);
+
+/* Append v with `decimals` (0..6) digits after the point, exactly as
+ * "%.*f" would (without printf for the usual magnitudes). */
+sq_err sq_buf_add_fixed(struct sq_buf *b, double v, int decimals);
+
 /* Empty the buffer, keeping its memory. */
 void sq_buf_reset(struct sq_buf *b);
 

@@ -779,7 +779,9 @@ static sq_err features(struct sq_dedup *dd, struct dedup_doc *d, const char *tit
 static sq_err cell_key(struct sq_buf *b, long i, long j)
 {
 	sq_buf_reset(b);
-	return sq_buf_addf(b, "x:%ld:%ld", i, j);
+	if (sq_buf_adds(b, "x:") || sq_buf_add_i64(b, i) || sq_buf_addc(b, ':'))
+		return SQ_ENOMEM;
+	return sq_buf_add_i64(b, j);
 }
 
 static long cell_of(double deg)
@@ -819,10 +821,11 @@ static sq_err block_keys(const struct dedup_doc *d, int lookup, struct sq_buf *k
 	sq_buf_reset(keys);
 #define ADD_KEY(prefix, value) \
 	do { \
-		if (!rc && (value) && *(value)) { \
-			rc = sq_buf_addf(keys, "%s%s", prefix, value); \
+		const char *v_ = (value); \
+		if (!rc && v_ && *v_) { \
+			rc = sq_buf_adds(keys, prefix); \
 			if (!rc) \
-				rc = sq_buf_addc(keys, '\0'); \
+				rc = sq_buf_add(keys, v_, strlen(v_) + 1); \
 			(*n)++; \
 		} \
 	} while (0)

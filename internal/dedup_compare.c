@@ -406,12 +406,17 @@ sq_err dedup_comparisons_json(const struct dedup_comparison *c, size_t n, struct
 
 	if (sq_buf_addc(b, '['))
 		return SQ_ENOMEM;
+	/* one per link stored: no printf (its number formatting was a tenth
+	 * of recording a link) */
 	for (i = 0; i < n; i++) {
-		if (sq_buf_addf(b, "%s{\"field\":\"%s\",\"level\":\"%s\",\"weight\":%.2f",
-				i ? "," : "", dedup_level_field(c[i].level),
-				dedup_level_name(c[i].level), c[i].weight))
+		if ((i && sq_buf_addc(b, ',')) || sq_buf_adds(b, "{\"field\":\"") ||
+		    sq_buf_adds(b, dedup_level_field(c[i].level)) ||
+		    sq_buf_adds(b, "\",\"level\":\"") ||
+		    sq_buf_adds(b, dedup_level_name(c[i].level)) ||
+		    sq_buf_adds(b, "\",\"weight\":") || sq_buf_add_fixed(b, c[i].weight, 2))
 			return SQ_ENOMEM;
-		if (c[i].has_value && sq_buf_addf(b, ",\"value\":%.3f", c[i].value))
+		if (c[i].has_value &&
+		    (sq_buf_adds(b, ",\"value\":") || sq_buf_add_fixed(b, c[i].value, 3)))
 			return SQ_ENOMEM;
 		if (sq_buf_addc(b, '}'))
 			return SQ_ENOMEM;

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,10 +241,62 @@ static void test_error_context(void **state)
 	assert_string_equal(err.msg, "");
 }
 
+/* sq_buf_add_fixed and sq_buf_add_i64 write what printf writes. */
+static void test_fixed_and_integers_as_printf(void **state)
+{
+	static const double values[] = {
+		0, -0.0, 0.5, -0.5, 1.5, 2.5, 0.125, 0.375, -0.125, 0.005, 0.015, 2.675,
+		1.005, -0.001, -0.0049, 0.0005, 7.5, -5, 48, 0.031, 0.999999, 9.995,
+		123456.789, -987654.3215, 999999999.994, 999999999.996, 1e9, 1e15, -1e300,
+		1e-300, 0.1, 0.2, 0.3, 1.0 / 3, 2.0 / 3, 0x1p-30, 12.345, -12.345,
+	};
+	static const int64_t ints[] = { 0, 1, -1, 9, 10, -10, 1234567890123LL,
+					INT64_MAX, INT64_MIN, INT64_MIN + 1 };
+	struct sq_buf b = SQ_BUF_INIT;
+	uint64_t seed = 88172645463325252ULL;
+	char want[400];
+	size_t i;
+	int d;
+
+	(void)state;
+	for (i = 0; i < sizeof(values) / sizeof(values[0]) + 20000; i++) {
+		double v;
+
+		if (i < sizeof(values) / sizeof(values[0])) {
+			v = values[i];
+		} else {   /* random magnitudes, many on exact halves of 10^-d */
+			seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+			v = (double)(int64_t)(seed % 4000001 - 2000000) / (double)(1 << (seed >> 60));
+			if (i % 3 == 0)
+				v /= 1000;
+		}
+		for (d = 0; d <= 6; d++) {
+			sq_buf_reset(&b);
+			assert_int_equal(sq_buf_add_fixed(&b, v, d), SQ_OK);
+			snprintf(want, sizeof(want), "%.*f", d, v);
+			if (strcmp(sq_buf_str(&b), want))
+				fail_msg("%.17g with %d decimals: %s, printf %s", v, d, sq_buf_str(&b),
+					 want);
+		}
+	}
+	sq_buf_reset(&b);
+	assert_int_equal(sq_buf_add_fixed(&b, NAN, 2), SQ_OK);
+	snprintf(want, sizeof(want), "%.2f", NAN);
+	assert_string_equal(sq_buf_str(&b), want);
+	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		sq_buf_reset(&b);
+		assert_int_equal(sq_buf_add_i64(&b, ints[i]), SQ_OK);
+		snprintf(want, sizeof(want), "%lld", (long long)ints[i]);
+		assert_string_equal(sq_buf_str(&b), want);
+	}
+	sq_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_append_and_format),
+		cmocka_unit_test(test_fixed_and_integers_as_printf),
 		cmocka_unit_test(test_binary_and_detach),
 		cmocka_unit_test(test_grow_refuses_overflow),
 		cmocka_unit_test(test_array_reserve),
