@@ -14,12 +14,12 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 OPT      ?= -O2
 SANITIZE ?=
-CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror \
+CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -pthread $(OPT) -g -Wall -Wextra -Werror \
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 \
 	-Iinternal -Itests/unit/support -DSUQIU_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(SANITIZE) $(CFLAGS)
 LDFLAGS_ALL := $(SANITIZE) $(LDFLAGS)
 # libunistring (NFC for norm_text) ships no pkg-config file in Debian.
-LIBS = $(PKG_LIBS) -lunistring -lm
+LIBS = $(PKG_LIBS) -lunistring -lm -pthread
 
 LIB_SRC  := $(sort $(wildcard internal/*.c internal/*/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/suqiu/*.c))

@@ -2,6 +2,7 @@
 #include "poll.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,14 +321,15 @@ static sq_err batch_commit(const struct poller *p, struct store_run_source *stat
 }
 
 /*
- * Store one parsed page — records, quarantine and (when cursor is not NULL)
- * the source's new cursor — and link it (in_page), all in one transaction,
+ * Store one parsed and normalized page — records, quarantine and (when
+ * cursor is not NULL) the source's new cursor — and link it (in_page), all
+ * in one transaction,
  * then call after_page.  In an import batch, the transaction stays open
  * until the batch has opt->batch_records records (batch_commit).
  */
-static sq_err store_page(const struct poller *p, const struct sq_source_config *src,
-			 struct sq_conn_page *page, const char *cursor,
-			 struct store_run_source *stats, struct sq_error *err)
+static sq_err store_normalized(const struct poller *p, const struct sq_source_config *src,
+			       struct sq_conn_page *page, const char *cursor,
+			       struct store_run_source *stats, struct sq_error *err)
 {
 	struct id_list own = { 0 }, *changed = p->batch ? &p->batch->changed : &own;
 	struct id_list unlinked = { 0 };
@@ -335,9 +337,6 @@ static sq_err store_page(const struct poller *p, const struct sq_source_config *
 	int committed;
 	sq_err rc;
 
-	rc = normalize_page(p, page, err);
-	if (rc)
-		return rc;
 	if (!p->batch || !p->batch->open) {
 		rc = store_begin(p->st, err);
 		if (rc)
@@ -369,6 +368,16 @@ fail:
 		batch_reset(p->batch);
 	free(own.ids);
 	return rc;
+}
+
+/* store_normalized, normalizing the page first. */
+static sq_err store_page(const struct poller *p, const struct sq_source_config *src,
+			 struct sq_conn_page *page, const char *cursor,
+			 struct store_run_source *stats, struct sq_error *err)
+{
+	sq_err rc = normalize_page(p, page, err);
+
+	return rc ? rc : store_normalized(p, src, page, cursor, stats, err);
 }
 
 /* Replace every occurrence of secret in msg by "***" (in place, one line). */
@@ -655,6 +664,40 @@ void poll_result_release(struct poll_result *r)
 
 /* ---- import ------------------------------------------------------------------- */
 
+/*
+ * An import parses and normalizes its pages on a second thread while the
+ * first stores and links them, page after page in the file's order: the
+ * connector and the normalizer read only their configuration, and storing
+ * a page waits for nothing but the pages before it.  Parsed pages wait in a
+ * ring of AHEAD slots.
+ */
+#define AHEAD 4
+
+/* A page as the parsing thread leaves it. */
+struct parsed {
+	int number;
+	sq_err rc;                 /* parse_page's: stops the import */
+	int normalized;            /* normalize_page ran: norm_rc is its result */
+	sq_err norm_rc;
+	struct sq_error err;       /* with rc, norm_rc or a refused page */
+	struct sq_conn_page page;
+};
+
+struct ahead {
+	pthread_mutex_t lock;
+	pthread_cond_t moved;      /* a slot was filled or emptied, or a side stopped */
+	struct parsed slot[AHEAD];
+	size_t first, n;           /* the ring's full slots */
+	int done;                  /* no more pages will come */
+	int stop;                  /* the storing side wants no more */
+	sq_err split_rc;           /* conn_split_pages' own failure */
+	const struct poller *p;
+	const struct sq_source_config *src;
+	struct sq_conn_env env;    /* the import's start: parse_page's now */
+	const char *text;
+	size_t len;
+};
+
 struct importer {
 	const struct poller *p;
 	const struct sq_source_config *src;
@@ -663,36 +706,50 @@ struct importer {
 	struct sq_error *err;
 };
 
-static sq_err import_one(void *ctx, const char *text, size_t len, int number)
+/* Parse one page of an import; normalize it when it is one. */
+static void parse_one(const struct poller *p, const struct sq_source_config *src,
+		      const struct sq_conn_env *env, const char *text, size_t len, int number,
+		      struct parsed *out)
 {
-	struct importer *im = ctx;
-	const struct poll_clock *clk = &im->p->opt->clock;
-	struct sq_conn_env env = { clk->now_ms(clk->ctx), clk->wall_ms(clk->ctx), NULL };
 	struct sq_http_response resp = { 0 };
-	struct sq_conn_page page = { 0 };
-	struct sq_error e = { 0 };
-	sq_err rc;
 
+	memset(out, 0, sizeof(*out));
+	out->number = number;
 	resp.status = 200;
 	resp.retry_after_ms = -1;
 	resp.body.data = (char *)text;
 	resp.body.len = len;
-	rc = im->src->connector->parse_page(im->src, NULL, &env, &resp, &page, &e);
-	if (rc) {
-		*im->err = e;
-		return rc;
+	out->rc = src->connector->parse_page(src, NULL, env, &resp, &out->page, &out->err);
+	if (out->rc || out->page.verdict != SQ_VERDICT_PAGE)
+		return;
+	out->normalized = 1;
+	out->norm_rc = normalize_page(p, &out->page, &out->err);
+}
+
+/* Store a parsed page (import_one's second half): the counts, notes and
+ * errors of the file's page `number`. */
+static sq_err import_parsed(struct importer *im, struct parsed *pp)
+{
+	sq_err rc;
+
+	if (pp->rc) {
+		*im->err = pp->err;
+		return pp->rc;
 	}
-	if (page.verdict != SQ_VERDICT_PAGE) {
-		conn_page_release(&page);
+	if (pp->page.verdict != SQ_VERDICT_PAGE) {
 		im->out->failed_pages++;
 		im->out->stats.errors++;
-		im->out->err = e;
-		sq_error_prefix(&im->out->err, "%s: %s: page %d: ", im->src->name, im->file, number);
+		im->out->err = pp->err;
+		sq_error_prefix(&im->out->err, "%s: %s: page %d: ", im->src->name, im->file,
+				pp->number);
 		note(im->p, "%s", im->out->err.msg);
 		return SQ_OK;
 	}
-	rc = store_page(im->p, im->src, &page, NULL, &im->out->stats, &e);
-	conn_page_release(&page);
+	rc = pp->norm_rc;
+	if (rc)
+		*im->err = pp->err;
+	else
+		rc = store_normalized(im->p, im->src, &pp->page, NULL, &im->out->stats, im->err);
 	if (!rc && im->p->opt->progress) {
 		struct poll_source_result so_far = { 0 };
 
@@ -702,10 +759,141 @@ static sq_err import_one(void *ctx, const char *text, size_t len, int number)
 			stats_add(&so_far.stats, &im->p->batch->pending);
 		im->p->opt->progress(im->p->opt->progress_ctx, &so_far);
 	}
-	if (rc) {
-		*im->err = e;
-		sq_error_prefix(im->err, "%s: %s: page %d: ", im->src->name, im->file, number);
+	if (rc)
+		sq_error_prefix(im->err, "%s: %s: page %d: ", im->src->name, im->file, pp->number);
+	return rc;
+}
+
+static void import_env(const struct poller *p, struct sq_conn_env *env)
+{
+	const struct poll_clock *clk = &p->opt->clock;
+
+	env->now_ms = clk->now_ms(clk->ctx);
+	env->wall_ms = clk->wall_ms(clk->ctx);
+	env->nonce = NULL;
+}
+
+/* conn_split_pages' callback without a second thread: parse, then store. */
+static sq_err import_one(void *ctx, const char *text, size_t len, int number)
+{
+	struct importer *im = ctx;
+	struct sq_conn_env env;
+	struct parsed pp;
+	sq_err rc;
+
+	import_env(im->p, &env);
+	parse_one(im->p, im->src, &env, text, len, number, &pp);
+	rc = import_parsed(im, &pp);
+	conn_page_release(&pp.page);
+	return rc;
+}
+
+/* The parsing thread's conn_split_pages callback: parse, then wait for a
+ * free slot.  SQ_EUSAGE (never returned otherwise): the storing side
+ * stopped. */
+static sq_err parse_ahead(void *ctx, const char *text, size_t len, int number)
+{
+	struct ahead *a = ctx;
+	struct parsed pp;
+	int stop;
+
+	parse_one(a->p, a->src, &a->env, text, len, number, &pp);
+	pthread_mutex_lock(&a->lock);
+	while (a->n == AHEAD && !a->stop)
+		pthread_cond_wait(&a->moved, &a->lock);
+	stop = a->stop;
+	if (!stop) {
+		a->slot[(a->first + a->n) % AHEAD] = pp;
+		a->n++;
+		pthread_cond_broadcast(&a->moved);
 	}
+	pthread_mutex_unlock(&a->lock);
+	if (stop) {
+		conn_page_release(&pp.page);
+		return SQ_EUSAGE;
+	}
+	return SQ_OK;
+}
+
+static void *parse_thread(void *arg)
+{
+	struct ahead *a = arg;
+	sq_err rc = conn_split_pages(a->text, a->len, a->src->connector->array_is_page,
+				     parse_ahead, a);
+
+	pthread_mutex_lock(&a->lock);
+	a->split_rc = rc == SQ_EUSAGE ? SQ_OK : rc;
+	a->done = 1;
+	pthread_cond_broadcast(&a->moved);
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+/* The next parsed page into *pp; 0 when there are no more. */
+static int next_parsed(struct ahead *a, struct parsed *pp)
+{
+	int got;
+
+	pthread_mutex_lock(&a->lock);
+	while (!a->n && !a->done)
+		pthread_cond_wait(&a->moved, &a->lock);
+	got = a->n > 0;
+	if (got) {
+		*pp = a->slot[a->first];
+		a->first = (a->first + 1) % AHEAD;
+		a->n--;
+		pthread_cond_broadcast(&a->moved);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return got;
+}
+
+/* Stop the parsing thread, wait for it, and drop what it parsed. */
+static void stop_parsing(struct ahead *a, pthread_t thread)
+{
+	pthread_mutex_lock(&a->lock);
+	a->stop = 1;
+	pthread_cond_broadcast(&a->moved);
+	pthread_mutex_unlock(&a->lock);
+	pthread_join(thread, NULL);
+	for (; a->n; a->n--, a->first = (a->first + 1) % AHEAD)
+		conn_page_release(&a->slot[a->first].page);
+}
+
+/*
+ * Split, parse and store the file's pages, parsing on a second thread;
+ * without one (it could not be started) as import_one does.
+ */
+static sq_err import_pages(struct importer *im, const char *text, size_t len)
+{
+	struct ahead a = { .p = im->p, .src = im->src, .text = text, .len = len };
+	struct parsed pp;
+	pthread_t thread;
+	sq_err rc = SQ_OK;
+
+	import_env(im->p, &a.env);
+	if (pthread_mutex_init(&a.lock, NULL))
+		return conn_split_pages(text, len, im->src->connector->array_is_page, import_one,
+					im);
+	if (pthread_cond_init(&a.moved, NULL)) {
+		pthread_mutex_destroy(&a.lock);
+		return conn_split_pages(text, len, im->src->connector->array_is_page, import_one,
+					im);
+	}
+	if (pthread_create(&thread, NULL, parse_thread, &a)) {
+		rc = conn_split_pages(text, len, im->src->connector->array_is_page, import_one, im);
+		goto out;
+	}
+	while (!rc && next_parsed(&a, &pp)) {
+		rc = import_parsed(im, &pp);
+		conn_page_release(&pp.page);
+	}
+	stop_parsing(&a, thread);
+	if (!rc)
+		rc = a.split_rc;
+out:
+	pthread_cond_destroy(&a.moved);
+	pthread_mutex_destroy(&a.lock);
 	return rc;
 }
 
@@ -726,7 +914,7 @@ sq_err poll_import(const struct sq_source_config *src, struct sq_store *st,
 	if (!src->connector || !src->connector->parse_page)
 		return sq_fail(err, SQ_ECONFIG, "%s: no connector for type '%s'", src->name,
 			       src->type ? src->type : "?");
-	rc = conn_split_pages(text, len, src->connector->array_is_page, import_one, &im);
+	rc = import_pages(&im, text, len);
 	if (!rc) {
 		rc = batch_commit(&p, &out->stats, err);
 		if (rc)

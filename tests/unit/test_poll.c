@@ -710,6 +710,70 @@ static void test_import_batches(void **state)
 	run_teardown(&r);
 }
 
+/*
+ * An import parses ahead on a second thread: 40 pages, a refused one (page
+ * 7) among them, are stored in order with the refused one reported by its
+ * number; a failure storing page 2, with the parsing thread pages ahead and
+ * waiting, stops the import there (page 1 committed) without hanging or
+ * leaking the pages parsed in advance.
+ */
+static void test_import_parses_ahead(void **state)
+{
+	struct run r;
+	struct batch_probe probe = { 0 };
+	struct poll_import_result res;
+	struct sq_buf pages = SQ_BUF_INIT, part = SQ_BUF_INIT;
+	struct sq_error err = { 0 };
+
+	hotline_pages(&part, 40, 10);
+	/* page 7 replaced by a refusal of the feed */
+	{
+		const char *p = part.data, *seventh = NULL, *eighth = NULL;
+		int line = 0;
+
+		for (; *p; p++)
+			if (p == part.data || p[-1] == '\n') {
+				line++;
+				if (line == 7)
+					seventh = p;
+				else if (line == 8)
+					eighth = p;
+			}
+		assert_non_null(seventh);
+		assert_non_null(eighth);
+		assert_int_equal(sq_buf_add(&pages, part.data, (size_t)(seventh - part.data)), 0);
+		assert_int_equal(sq_buf_adds(&pages, "{\"code\": 40001, \"msg\": \"参数错误\","
+					      " \"data\": null}\n"), 0);
+		assert_int_equal(sq_buf_adds(&pages, eighth), 0);
+	}
+	run_setup(*state, &r, NULL);
+	r.opt.in_page = batch_in_page;
+	r.opt.in_page_ctx = &probe;
+	assert_int_equal(poll_import(&r.cfg.sources[0], r.st, &r.norm, &r.opt, "pages.json",
+				     pages.data, pages.len, &res, &err), SQ_OK);
+	assert_int_equal(res.failed_pages, 1);
+	assert_non_null(strstr(res.err.msg, "hotline: pages.json: page 7: "));
+	assert_int_equal(res.stats.pages, 39);
+	assert_int_equal(stored(&r), 390);
+	assert_int_equal(probe.in_page_calls, 39);
+	run_teardown(&r);
+
+	run_setup(*state, &r, NULL);
+	memset(&probe, 0, sizeof(probe));
+	probe.fail_at = 2;
+	r.opt.in_page = batch_in_page;
+	r.opt.in_page_ctx = &probe;
+	assert_int_equal(poll_import(&r.cfg.sources[0], r.st, &r.norm, &r.opt, "pages.json",
+				     part.data, part.len, &res, &err), SQ_EDB);
+	assert_non_null(strstr(err.msg, "hotline: pages.json: page 2: "));
+	assert_int_equal(res.stats.pages, 1);
+	assert_int_equal(stored(&r), 10);
+	assert_int_equal(probe.in_page_calls, 2);
+	sq_buf_release(&pages);
+	sq_buf_release(&part);
+	run_teardown(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -724,6 +788,7 @@ int main(void)
 		cmocka_unit_test(test_after_page_failure),
 		cmocka_unit_test(test_in_page),
 		cmocka_unit_test(test_import_batches),
+		cmocka_unit_test(test_import_parses_ahead),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
