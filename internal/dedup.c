@@ -739,7 +739,7 @@ static sq_err problem_text(struct dedup_doc *d)
 
 /* Fold the text and derive the address keys of d from its title, text and
  * address field. */
-static sq_err features(struct sq_dedup *dd, struct dedup_doc *d, const char *title,
+static sq_err features(const struct sq_dedup *dd, struct dedup_doc *d, const char *title,
 		       const char *text, const char *address, struct sq_error *err)
 {
 	char *field_road;
@@ -1441,23 +1441,33 @@ static sq_err join_stored(struct sq_dedup *dd, struct dedup_doc *d, struct plan 
 	return rc ? rc : joined(dd, d, plan, now, err);
 }
 
-/*
- * d's features, its terms (wd->t) counted in the frequencies when its text
- * is new or changed (stored: the folded text indexed before, or NULL),
- * their idf and its bands.
- */
-static sq_err weigh(struct sq_dedup *dd, struct dedup_doc *d, const char *stored,
-		    const char *title, const char *text, const char *address,
-		    struct weighted *wd, struct sq_error *err)
+/* d's features, terms (wd->t) and bands: what its texts alone give. */
+static sq_err shape(const struct sq_dedup *dd, struct dedup_doc *d, const char *title,
+		    const char *text, const char *address, struct weighted *wd,
+		    struct sq_error *err)
 {
-	struct weighted old = { 0 };
-	sq_err rc;
+	sq_err rc = features(dd, d, title, text, address, err);
 
-	rc = features(dd, d, title, text, address, err);
 	if (rc)
 		return rc;
 	if (dedup_terms_from_folded(d->folded, &wd->t))
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	/* once: both the band look-ups and the index want them */
+	wd->nbands = dedup_minhash_bands(&wd->t, wd->bands) ? DEDUP_LSH_BANDS : 0;
+	return SQ_OK;
+}
+
+/*
+ * d's terms (wd->t, shaped) counted in the frequencies when its text is new
+ * or changed (stored: the folded text indexed before, or NULL), and their
+ * idf.
+ */
+static sq_err count_terms(struct sq_dedup *dd, const struct dedup_doc *d, const char *stored,
+			  struct weighted *wd, struct sq_error *err)
+{
+	struct weighted old = { 0 };
+	sq_err rc = SQ_OK;
+
 	/* Count the text's terms once; an edited text replaces its counts. */
 	if (!stored || strcmp(stored, d->folded)) {
 		if (stored) {
@@ -1469,11 +1479,7 @@ static sq_err weigh(struct sq_dedup *dd, struct dedup_doc *d, const char *stored
 		if (!rc)
 			rc = df_add(dd, &wd->t, +1, err);
 	}
-	if (!rc)
-		rc = idf_of(dd, &wd->t, &wd->idf, err);
-	/* once: both the band look-ups and the index want them */
-	wd->nbands = dedup_minhash_bands(&wd->t, wd->bands) ? DEDUP_LSH_BANDS : 0;
-	return rc;
+	return rc ? rc : idf_of(dd, &wd->t, &wd->idf, err);
 }
 
 /* Index d, now linked, and keep it as a candidate (takes d and wd->t over). */
@@ -1506,7 +1512,9 @@ static sq_err link_one(struct sq_dedup *dd, int64_t id, int64_t now, struct sq_e
 	d.folded = NULL;
 	rc = store_dedup_text(dd->st, id, &title, &text, &address, err);
 	if (!rc)
-		rc = weigh(dd, &d, stored, title, text, address, &wd, err);
+		rc = shape(dd, &d, title, text, address, &wd, err);
+	if (!rc)
+		rc = count_terms(dd, &d, stored, &wd, err);
 	if (!rc && d.incident_id) {
 		/* An update stays where it is; a declared link it now carries
 		 * may still join another incident to its own. */
@@ -1530,6 +1538,20 @@ out:
 }
 
 /* ---- linking a complaint as it is stored ---------------------------------- */
+
+struct dedup_prep {
+	struct dedup_doc doc;     /* doc_of_record's, with its features */
+	struct weighted wd;       /* terms and bands; no idf */
+};
+
+void dedup_prep_free(struct dedup_prep *p)
+{
+	if (!p)
+		return;
+	dedup_doc_release(&p->doc);
+	weighted_release(&p->wd);
+	free(p);
+}
 
 struct placing {
 	int active;               /* between dedup_place and dedup_placed */
@@ -1584,6 +1606,26 @@ static sq_err doc_of_record(const struct sq_record *r, struct dedup_doc *d)
 	return SQ_OK;
 }
 
+sq_err dedup_prepare(const struct sq_dedup *dd, const struct sq_record *r,
+		     struct dedup_prep **out, struct sq_error *err)
+{
+	struct dedup_prep *p = calloc(1, sizeof(*p));
+	sq_err rc;
+
+	*out = NULL;
+	if (!p)
+		return sq_fail(err, SQ_ENOMEM, "out of memory");
+	rc = doc_of_record(r, &p->doc) ? sq_fail(err, SQ_ENOMEM, "out of memory")
+				       : shape(dd, &p->doc, r->title, r->text, r->address, &p->wd,
+					       err);
+	if (rc) {
+		dedup_prep_free(p);
+		return rc;
+	}
+	*out = p;
+	return SQ_OK;
+}
+
 static sq_err place_failed(struct sq_dedup *dd, struct sq_error *err)
 {
 	placing_release(dd->placing);
@@ -1591,11 +1633,11 @@ static sq_err place_failed(struct sq_dedup *dd, struct sq_error *err)
 	return sq_error_prefix(err, "linking complaints: ");
 }
 
-sq_err dedup_place(struct sq_dedup *dd, const struct sq_record *r, int64_t now,
-		   int64_t *incident_id, struct sq_error *err)
+sq_err dedup_place(struct sq_dedup *dd, const struct sq_record *r, struct dedup_prep *prep,
+		   int64_t now, int64_t *incident_id, struct sq_error *err)
 {
 	struct placing *pl;
-	sq_err rc;
+	sq_err rc = SQ_OK;
 
 	if (dd->rollbacks != store_rollbacks(dd->st))
 		forget(dd);
@@ -1603,11 +1645,19 @@ sq_err dedup_place(struct sq_dedup *dd, const struct sq_record *r, int64_t now,
 		return sq_fail(err, SQ_ENOMEM, "out of memory");
 	pl = dd->placing;
 	placing_release(pl);
-	if (doc_of_record(r, &pl->doc)) {
-		sq_fail(err, SQ_ENOMEM, "out of memory");
-		return place_failed(dd, err);
+	if (prep) {
+		/* taken over: prep keeps nothing */
+		pl->doc = prep->doc;
+		pl->wd = prep->wd;
+		memset(&prep->doc, 0, sizeof(prep->doc));
+		memset(&prep->wd, 0, sizeof(prep->wd));
+	} else if (doc_of_record(r, &pl->doc)) {
+		rc = sq_fail(err, SQ_ENOMEM, "out of memory");
+	} else {
+		rc = shape(dd, &pl->doc, r->title, r->text, r->address, &pl->wd, err);
 	}
-	rc = weigh(dd, &pl->doc, NULL, r->title, r->text, r->address, &pl->wd, err);
+	if (!rc)
+		rc = count_terms(dd, &pl->doc, NULL, &pl->wd, err);
 	if (!rc)
 		rc = link_new(dd, &pl->doc, &pl->wd, r->links, r->nlinks, &pl->plan, now, err);
 	if (!rc && pl->plan.incident_id)

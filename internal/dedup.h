@@ -69,14 +69,26 @@ sq_err dedup_link_tx(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t 
 		     struct sq_error *err);
 
 /*
+ * What linking a new complaint needs of its texts alone — folded text,
+ * places, terms, bands — made from record r ahead of dedup_place, on any
+ * thread: it reads only dd's configuration, never the store or dd's caches.
+ * SQ_ENOMEM only.  dedup_place takes its contents; free it either way.
+ */
+struct dedup_prep;
+sq_err dedup_prepare(const struct sq_dedup *dd, const struct sq_record *r,
+		     struct dedup_prep **out, struct sq_error *err);
+void dedup_prep_free(struct dedup_prep *p);
+
+/*
  * Link r, a new complaint about to be stored (store_placer's place), as
- * dedup_link_tx would once it was: *incident_id receives the incident its
+ * dedup_link_tx would once it was (prep: dedup_prepare's of r, or NULL to
+ * make it here): *incident_id receives the incident its
  * row is to be written with, opened or grown for it.  dedup_placed, given
  * the row's id once the row is stored, records the link and indexes it.
  * Inside the caller's transaction; on failure the caller must roll it back.
  */
-sq_err dedup_place(struct sq_dedup *dd, const struct sq_record *r, int64_t now,
-		   int64_t *incident_id, struct sq_error *err);
+sq_err dedup_place(struct sq_dedup *dd, const struct sq_record *r, struct dedup_prep *prep,
+		   int64_t now, int64_t *incident_id, struct sq_error *err);
 sq_err dedup_placed(struct sq_dedup *dd, int64_t complaint_id, struct sq_error *err);
 
 /* dedup_link_tx in a transaction of its own: call it outside any. */

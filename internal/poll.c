@@ -224,7 +224,7 @@ static void stats_add(struct store_run_source *to, const struct store_run_source
  * it inserted or changed, unlinked those of them the placer did not link.
  */
 static sq_err put_page(const struct poller *p, const struct sq_source_config *src,
-		       const struct sq_conn_page *page, const char *cursor,
+		       const struct sq_conn_page *page, void *const *preps, const char *cursor,
 		       struct store_run_source *d, struct id_list *changed,
 		       struct id_list *unlinked, struct sq_error *err)
 {
@@ -237,7 +237,8 @@ static sq_err put_page(const struct poller *p, const struct sq_source_config *sr
 		enum store_change change;
 		int64_t id = 0;
 
-		rc = store_put_placed(p->st, &page->records[i], now, placer, &change, &id, err);
+		rc = store_put_placed(p->st, &page->records[i], preps ? preps[i] : NULL, now, placer,
+				      &change, &id, err);
 		if (rc)
 			return rc;
 		fault(p, "mid_page");
@@ -328,7 +329,7 @@ static sq_err batch_commit(const struct poller *p, struct store_run_source *stat
  * until the batch has opt->batch_records records (batch_commit).
  */
 static sq_err store_normalized(const struct poller *p, const struct sq_source_config *src,
-			       struct sq_conn_page *page, const char *cursor,
+			       struct sq_conn_page *page, void *const *preps, const char *cursor,
 			       struct store_run_source *stats, struct sq_error *err)
 {
 	struct id_list own = { 0 }, *changed = p->batch ? &p->batch->changed : &own;
@@ -344,7 +345,7 @@ static sq_err store_normalized(const struct poller *p, const struct sq_source_co
 		if (p->batch)
 			p->batch->open = 1;
 	}
-	rc = put_page(p, src, page, cursor, &d, changed, &unlinked, err);
+	rc = put_page(p, src, page, preps, cursor, &d, changed, &unlinked, err);
 	if (!rc && p->opt->in_page)
 		rc = p->opt->in_page(p->opt->in_page_ctx, unlinked.ids, unlinked.n, err);
 	free(unlinked.ids);
@@ -377,7 +378,7 @@ static sq_err store_page(const struct poller *p, const struct sq_source_config *
 {
 	sq_err rc = normalize_page(p, page, err);
 
-	return rc ? rc : store_normalized(p, src, page, cursor, stats, err);
+	return rc ? rc : store_normalized(p, src, page, NULL, cursor, stats, err);
 }
 
 /* Replace every occurrence of secret in msg by "***" (in place, one line). */
@@ -681,6 +682,7 @@ struct parsed {
 	sq_err norm_rc;
 	struct sq_error err;       /* with rc, norm_rc or a refused page */
 	struct sq_conn_page page;
+	void **preps;              /* opt->prepare's of each record, or NULL */
 };
 
 struct ahead {
@@ -706,6 +708,23 @@ struct importer {
 	struct sq_error *err;
 };
 
+/* opt->prepare for each record of a normalized page, when there is one. */
+static sq_err prepare_page(const struct poller *p, struct parsed *pp)
+{
+	size_t i;
+	sq_err rc = SQ_OK;
+
+	if (!p->opt->prepare || !pp->page.nrecords)
+		return SQ_OK;
+	pp->preps = calloc(pp->page.nrecords, sizeof(*pp->preps));
+	if (!pp->preps)
+		return sq_fail(&pp->err, SQ_ENOMEM, "out of memory");
+	for (i = 0; !rc && i < pp->page.nrecords; i++)
+		rc = p->opt->prepare(p->opt->placer.ctx, &pp->page.records[i], &pp->preps[i],
+				     &pp->err);
+	return rc;
+}
+
 /* Parse one page of an import; normalize it when it is one. */
 static void parse_one(const struct poller *p, const struct sq_source_config *src,
 		      const struct sq_conn_env *env, const char *text, size_t len, int number,
@@ -724,6 +743,21 @@ static void parse_one(const struct poller *p, const struct sq_source_config *src
 		return;
 	out->normalized = 1;
 	out->norm_rc = normalize_page(p, &out->page, &out->err);
+	if (!out->norm_rc)
+		out->norm_rc = prepare_page(p, out);
+}
+
+/* The page of pp and what was prepared for it. */
+static void parsed_release(const struct poller *p, struct parsed *pp)
+{
+	size_t i;
+
+	for (i = 0; pp->preps && i < pp->page.nrecords; i++)
+		if (pp->preps[i])
+			p->opt->prep_free(p->opt->placer.ctx, pp->preps[i]);
+	free(pp->preps);
+	pp->preps = NULL;
+	conn_page_release(&pp->page);
 }
 
 /* Store a parsed page (import_one's second half): the counts, notes and
@@ -749,7 +783,8 @@ static sq_err import_parsed(struct importer *im, struct parsed *pp)
 	if (rc)
 		*im->err = pp->err;
 	else
-		rc = store_normalized(im->p, im->src, &pp->page, NULL, &im->out->stats, im->err);
+		rc = store_normalized(im->p, im->src, &pp->page, pp->preps, NULL, &im->out->stats,
+				      im->err);
 	if (!rc && im->p->opt->progress) {
 		struct poll_source_result so_far = { 0 };
 
@@ -784,7 +819,7 @@ static sq_err import_one(void *ctx, const char *text, size_t len, int number)
 	import_env(im->p, &env);
 	parse_one(im->p, im->src, &env, text, len, number, &pp);
 	rc = import_parsed(im, &pp);
-	conn_page_release(&pp.page);
+	parsed_release(im->p, &pp);
 	return rc;
 }
 
@@ -809,7 +844,7 @@ static sq_err parse_ahead(void *ctx, const char *text, size_t len, int number)
 	}
 	pthread_mutex_unlock(&a->lock);
 	if (stop) {
-		conn_page_release(&pp.page);
+		parsed_release(a->p, &pp);
 		return SQ_EUSAGE;
 	}
 	return SQ_OK;
@@ -857,7 +892,7 @@ static void stop_parsing(struct ahead *a, pthread_t thread)
 	pthread_mutex_unlock(&a->lock);
 	pthread_join(thread, NULL);
 	for (; a->n; a->n--, a->first = (a->first + 1) % AHEAD)
-		conn_page_release(&a->slot[a->first].page);
+		parsed_release(a->p, &a->slot[a->first]);
 }
 
 /*
@@ -886,7 +921,7 @@ static sq_err import_pages(struct importer *im, const char *text, size_t len)
 	}
 	while (!rc && next_parsed(&a, &pp)) {
 		rc = import_parsed(im, &pp);
-		conn_page_release(&pp.page);
+		parsed_release(im->p, &pp);
 	}
 	stop_parsing(&a, thread);
 	if (!rc)

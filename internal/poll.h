@@ -118,6 +118,12 @@ struct poll_options {
 	void *in_page_ctx;
 	struct store_placer placer;  /* links each new complaint as it is stored
 				     * (place NULL: in_page links it after) */
+	/* What placer.place wants of a record made ahead, on an import's
+	 * parsing thread (so it must read nothing another thread changes);
+	 * NULL: nothing.  prep_free frees what place did not take. */
+	sq_err (*prepare)(void *ctx, const struct sq_record *r, void **prep,
+			  struct sq_error *err);
+	void (*prep_free)(void *ctx, void *prep);
 	poll_after_page_fn after_page;
 	void *after_page_ctx;
 	size_t batch_records;       /* import only: commit once this many records are

@@ -110,15 +110,16 @@ sq_err store_put_complaint(struct sq_store *st, const struct sq_record *r, int64
  * row's id once the row and its declared links are stored.
  */
 struct store_placer {
-	sq_err (*place)(void *ctx, const struct sq_record *r, int64_t *incident_id,
+	sq_err (*place)(void *ctx, const struct sq_record *r, void *prep, int64_t *incident_id,
 			struct sq_error *err);
 	sq_err (*placed)(void *ctx, int64_t complaint_id, struct sq_error *err);
 	void *ctx;
 };
 
 /* store_put_complaint, a new record placed by placer (NULL: none, the row
- * is written without an incident). */
-sq_err store_put_placed(struct sq_store *st, const struct sq_record *r, int64_t now,
+ * is written without an incident); prep, passed to place, is what the
+ * placer's owner made of r ahead (poll_options.prepare), or NULL. */
+sq_err store_put_placed(struct sq_store *st, const struct sq_record *r, void *prep, int64_t now,
 			const struct store_placer *placer, enum store_change *change,
 			int64_t *id, struct sq_error *err);
 

@@ -201,8 +201,8 @@ static sq_err find_complaint(struct sq_store *st, const struct sq_record *r, int
 	return SQ_OK;
 }
 
-static sq_err insert_complaint(struct sq_store *st, const struct sq_record *r, int64_t now,
-			       const struct store_placer *placer, int64_t *id,
+static sq_err insert_complaint(struct sq_store *st, const struct sq_record *r, void *prep,
+			       int64_t now, const struct store_placer *placer, int64_t *id,
 			       struct sq_error *err)
 {
 	int64_t incident_id = 0;
@@ -210,7 +210,7 @@ static sq_err insert_complaint(struct sq_store *st, const struct sq_record *r, i
 	sq_err rc;
 
 	if (placer) {
-		rc = placer->place(placer->ctx, r, &incident_id, err);
+		rc = placer->place(placer->ctx, r, prep, &incident_id, err);
 		if (rc)
 			return rc;
 	}
@@ -279,10 +279,10 @@ static sq_err update_complaint(struct sq_store *st, const struct sq_record *r, i
 sq_err store_put_complaint(struct sq_store *st, const struct sq_record *r, int64_t now,
 			   enum store_change *change, int64_t *id, struct sq_error *err)
 {
-	return store_put_placed(st, r, now, NULL, change, id, err);
+	return store_put_placed(st, r, NULL, now, NULL, change, id, err);
 }
 
-sq_err store_put_placed(struct sq_store *st, const struct sq_record *r, int64_t now,
+sq_err store_put_placed(struct sq_store *st, const struct sq_record *r, void *prep, int64_t now,
 			const struct store_placer *placer, enum store_change *change,
 			int64_t *id, struct sq_error *err)
 {
@@ -296,7 +296,7 @@ sq_err store_put_placed(struct sq_store *st, const struct sq_record *r, int64_t 
 		return rc;
 	if (!*id) {
 		*change = STORE_NEW;
-		return insert_complaint(st, r, now, placer, id, err);
+		return insert_complaint(st, r, prep, now, placer, id, err);
 	}
 	if (r->updated_at <= stored_update) {
 		*change = STORE_UNCHANGED;

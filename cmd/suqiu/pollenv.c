@@ -122,7 +122,24 @@ static sq_err link_page(void *ctx, const int64_t *ids, size_t n, struct sq_error
 	return rc;
 }
 
-static sq_err place(void *ctx, const struct sq_record *r, int64_t *incident_id,
+/* On an import's parsing thread: reads only env->dedup's configuration. */
+static sq_err prepare(void *ctx, const struct sq_record *r, void **prep, struct sq_error *err)
+{
+	const struct pollenv *env = ctx;
+	struct dedup_prep *p = NULL;
+	sq_err rc = dedup_prepare(env->dedup, r, &p, err);
+
+	*prep = p;
+	return rc;
+}
+
+static void prep_free(void *ctx, void *prep)
+{
+	(void)ctx;
+	dedup_prep_free(prep);
+}
+
+static sq_err place(void *ctx, const struct sq_record *r, void *prep, int64_t *incident_id,
 		    struct sq_error *err)
 {
 	struct pollenv *env = ctx;
@@ -130,7 +147,7 @@ static sq_err place(void *ctx, const struct sq_record *r, int64_t *incident_id,
 	int64_t cpu = pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	sq_err rc;
 
-	rc = dedup_place(env->dedup, r, now_s(env), incident_id, err);
+	rc = dedup_place(env->dedup, r, prep, now_s(env), incident_id, err);
 	link_timed(env, wall, cpu);
 	return rc;
 }
@@ -185,6 +202,8 @@ int pollenv_dedup(struct cli *cli, const char *command, struct pollenv *env,
 	opt->placer.place = place;
 	opt->placer.placed = placed;
 	opt->placer.ctx = env;
+	opt->prepare = prepare;
+	opt->prep_free = prep_free;
 	return EXIT_OK;
 }
 

@@ -856,12 +856,12 @@ struct placer_ctx {
 	int64_t now;
 };
 
-static sq_err place_cb(void *ctx, const struct sq_record *r, int64_t *incident_id,
+static sq_err place_cb(void *ctx, const struct sq_record *r, void *prep, int64_t *incident_id,
 		       struct sq_error *err)
 {
 	struct placer_ctx *p = ctx;
 
-	return dedup_place(p->dd, r, p->now, incident_id, err);
+	return dedup_place(p->dd, r, prep, p->now, incident_id, err);
 }
 
 static sq_err placed_cb(void *ctx, int64_t complaint_id, struct sq_error *err)
@@ -883,7 +883,7 @@ static int64_t put_tx(struct fx *fx, struct sq_dedup *dd, const struct spec *s, 
 	int64_t id = 0;
 
 	spec_record(fx, s, &r);
-	if (store_put_placed(fx->st, &r, now, fx->placed ? &placer : NULL, &ch, &id, &err))
+	if (store_put_placed(fx->st, &r, NULL, now, fx->placed ? &placer : NULL, &ch, &id, &err))
 		fail_msg("put: %s", err.msg);
 	record_release(&r);
 	if (dedup_link_tx(dd, fx->placed ? NULL : &id, fx->placed ? 0 : 1, now, &err))
@@ -1335,13 +1335,18 @@ static void full_record(struct fx *fx, const struct spec *s, struct sq_record *r
 		assert_int_equal(record_add_link(r, s->link_kind, s->link_type, s->link_id), 0);
 }
 
+/* How store_pages links. */
+enum linking { LINKED_AFTER, PLACED, PLACED_PREPARED };
+
 /*
  * Store specs[0..n) in transactions by page[] (ascending), each linked
- * in it: placed as stored (placed) or stored, then linked as a page.
+ * in it: stored, then linked as a page; or placed as stored, with what
+ * dedup_prepare made ahead or without.
  */
 static void store_pages(struct fx *fx, const struct spec *specs, const int *page, size_t n,
-			int placed)
+			enum linking how)
 {
+	int placed = how != LINKED_AFTER;
 	struct sq_dedup *dd = NULL;
 	struct sq_error err = { 0 };
 	struct placer_ctx pc = { NULL, T0 + 100 * HOUR };
@@ -1358,10 +1363,15 @@ static void store_pages(struct fx *fx, const struct spec *specs, const int *page
 			struct sq_record r;
 			enum store_change ch;
 
+			struct dedup_prep *prep = NULL;
+
 			full_record(fx, &specs[i], &r);
-			if (store_put_placed(fx->st, &r, T0, placed ? &placer : NULL, &ch, &ids[k],
+			if (how == PLACED_PREPARED && dedup_prepare(dd, &r, &prep, &err))
+				fail_msg("prepare %s: %s", specs[i].id, err.msg);
+			if (store_put_placed(fx->st, &r, prep, T0, placed ? &placer : NULL, &ch, &ids[k],
 					     &err))
 				fail_msg("put %s: %s", specs[i].id, err.msg);
+			dedup_prep_free(prep);
 			record_release(&r);
 		}
 		if (dedup_link_tx(dd, placed ? NULL : ids, placed ? 0 : k, T0 + 100 * HOUR, &err))
@@ -1478,7 +1488,8 @@ static int placed_case(int k, struct placed_case *c)
 
 /*
  * A new complaint placed as it is stored (its row written once, with its
- * incident) ends where it ends when stored first and linked after: the same
+ * incident), with its texts' part prepared ahead (dedup_prepare) or not,
+ * ends where it ends when stored first and linked after: the same
  * incidents, members, links and decisions, whatever the pages, declared
  * links in either order or within a page, merges and the naive rule.
  */
@@ -1491,26 +1502,25 @@ static void test_placed_as_linked_after(void **state)
 	int i, k, n = placed_case(-1, &c);
 
 	for (k = 0; k < n; k++) {
+		enum linking how;
+
 		placed_case(k, &c);
 		free(fx->cfg.dedup.mode);
 		fx->cfg.dedup.mode = strdup(c.naive ? "naive" : "linkage");
-		store_pages(fx, c.specs, c.page, c.n, 0);
-		link_dump(fx, late, sizeof(late));
-		store_close(fx->st);
-		snprintf(fx->path, sizeof(fx->path), "%s/%d.db", fx->dir, k);
-		if (store_open(fx->path, &fx->st, &err))
-			fail_msg("store_open: %s", err.msg);
-		store_pages(fx, c.specs, c.page, c.n, 1);
-		link_dump(fx, now, sizeof(now));
-		if (strcmp(late, now))
-			fail_msg("%s: placed\n%s\nlinked after\n%s", c.name, now, late);
+		for (how = LINKED_AFTER; how <= PLACED_PREPARED; how++) {
+			store_close(fx->st);
+			snprintf(fx->path, sizeof(fx->path), "%s/%d-%d.db", fx->dir, k, (int)how);
+			if (store_open(fx->path, &fx->st, &err))
+				fail_msg("store_open: %s", err.msg);
+			store_pages(fx, c.specs, c.page, c.n, how);
+			link_dump(fx, how == LINKED_AFTER ? late : now, sizeof(now));
+			if (how != LINKED_AFTER && strcmp(late, now))
+				fail_msg("%s: placed%s\n%s\nlinked after\n%s", c.name,
+					 how == PLACED_PREPARED ? ", prepared ahead" : "", now, late);
+		}
 		for (i = 0; i < 2; i++)
 			if (!strstr(now, c.shows[i]))
 				fail_msg("%s: no %s in\n%s", c.name, c.shows[i], now);
-		store_close(fx->st);
-		snprintf(fx->path, sizeof(fx->path), "%s/late%d.db", fx->dir, k);
-		if (store_open(fx->path, &fx->st, &err))
-			fail_msg("store_open: %s", err.msg);
 	}
 }
 

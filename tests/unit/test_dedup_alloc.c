@@ -427,10 +427,10 @@ static void test_link(void **state)
 	assert_true(failed > 0);
 }
 
-static sq_err place_cb(void *ctx, const struct sq_record *r, int64_t *incident_id,
+static sq_err place_cb(void *ctx, const struct sq_record *r, void *prep, int64_t *incident_id,
 		       struct sq_error *err)
 {
-	return dedup_place(ctx, r, 1714600000, incident_id, err);
+	return dedup_place(ctx, r, prep, 1714600000, incident_id, err);
 }
 
 static sq_err placed_cb(void *ctx, int64_t complaint_id, struct sq_error *err)
@@ -460,9 +460,17 @@ static long place_failing(struct fx *fx, long fail_at, sq_err *rc)
 	if (!*rc)
 		*rc = store_begin(fx->st, &err);
 	begun = !*rc;
-	for (i = 0; !*rc && i < 6; i++)
-		*rc = store_put_placed(fx->st, &r[i], r[i].received_at, &placer, &ch, &fx->ids[i],
-				       &err);
+	for (i = 0; !*rc && i < 6; i++) {
+		struct dedup_prep *prep = NULL;
+
+		/* half of them prepared ahead, as an import's parsing thread does */
+		if (i % 2 == 0)
+			*rc = dedup_prepare(dd, &r[i], &prep, &err);
+		if (!*rc)
+			*rc = store_put_placed(fx->st, &r[i], prep, r[i].received_at, &placer, &ch,
+					       &fx->ids[i], &err);
+		dedup_prep_free(prep);
+	}
 	if (!*rc)
 		*rc = dedup_link_tx(dd, NULL, 0, 1714600000, &err);
 	if (!*rc)
