@@ -591,10 +591,12 @@ static void weighted_release(struct weighted *w)
  * What d is about (taxonomy problems:), from its problem words: computed
  * rather than stored, so a changed taxonomy applies to every complaint.
  * Its category's number too, which dedup_compare compares for every
- * candidate.  SQ_ENOMEM only.
+ * candidate, and its keys (dedup_doc_key): d's strings are final here.
+ * SQ_ENOMEM only.
  */
 static sq_err doc_problems(const struct sq_dedup *dd, struct dedup_doc *d)
 {
+	dedup_doc_key(d);
 	d->category_ref = taxonomy_category_ref(dd->tax, d->category);
 	d->problems.n = 0;
 	if (!taxonomy_problem_count(dd->tax) || !d->folded)

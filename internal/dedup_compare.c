@@ -59,11 +59,6 @@ static int known(const char *s)
 	return s && *s;
 }
 
-static int same(const char *a, const char *b)
-{
-	return known(a) && known(b) && !strcmp(a, b);
-}
-
 /* Number of UTF-8 characters in s[0..n). */
 static size_t utf8_chars(const char *s, size_t n)
 {
@@ -74,24 +69,91 @@ static size_t utf8_chars(const char *s, size_t n)
 	return c;
 }
 
-int dedup_road_same(const char *a, const char *b)
+/* dedup_road_same of roads of la and lb bytes (0: none). */
+static int road_same_n(const char *a, size_t la, const char *b, size_t lb)
 {
-	size_t la, lb;
-
-	if (!known(a) || !known(b))
+	if (!la || !lb)
 		return 0;
-	la = strlen(a);
-	lb = strlen(b);
 	if (la < lb) {
 		const char *t = a;
+		size_t tl = la;
 
 		a = b;
 		b = t;
 		la = lb;
-		lb = strlen(b);
+		lb = tl;
 	}
 	return !strcmp(a + la - lb, b) && (la == lb || utf8_chars(b, lb) >= 3);
 }
+
+int dedup_road_same(const char *a, const char *b)
+{
+	return road_same_n(a, known(a) ? strlen(a) : 0, b, known(b) ? strlen(b) : 0);
+}
+
+/* The hash of s for dedup_doc_keys (FNV-1a, never 0), *len its length;
+ * 0 for an absent or empty s. */
+static uint64_t key_of(const char *s, size_t *len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!known(s)) {
+		*len = 0;
+		return 0;
+	}
+	for (; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	*len = (size_t)(p - (const unsigned char *)s);
+	return h | 1;
+}
+
+static void keys_of(const struct dedup_doc *d, struct dedup_doc_keys *k)
+{
+	size_t n;
+
+	memset(k, 0, sizeof(*k));
+	k->community = key_of(d->community, &n);
+	k->grid = key_of(d->grid, &n);
+	k->grid_long = n >= 15;
+	k->category = key_of(d->category, &n);
+	k->category_raw = key_of(d->category_raw, &n);
+	k->raw_len = (uint32_t)n;
+	k->raw_broad = n && !strchr(d->category_raw, '>') && !strchr(d->category_raw, '/');
+	k->source_type = key_of(d->source_type, &n);
+	k->contact_hash = key_of(d->contact_hash, &n);
+	k->contact_masked = key_of(d->contact_masked, &n);
+	k->addr_key = key_of(d->addr_key, &n);
+	k->road_len = d->road_key ? (uint32_t)strlen(d->road_key) : 0;
+	if (k->road_len && n && !strncmp(d->addr_key, d->road_key, k->road_len))
+		k->house_at = k->road_len;
+	k->landmarks = known(d->landmarks);
+	k->buildings = known(d->buildings);
+	k->set = 1;
+}
+
+void dedup_doc_key(struct dedup_doc *d)
+{
+	keys_of(d, &d->keys);
+}
+
+/* Both strings present and equal, by their keys' hashes ha and hb. */
+static int eq(const char *a, const char *b, uint64_t ha, uint64_t hb)
+{
+	return ha && ha == hb && !strcmp(a, b);
+}
+
+/* Both present and different. */
+static int differ(const char *a, const char *b, uint64_t ha, uint64_t hb)
+{
+	return ha && hb && (ha != hb || strcmp(a, b));
+}
+
+/* One side of a comparison: the doc and its keys. */
+struct side {
+	const struct dedup_doc *d;
+	const struct dedup_doc_keys *k;
+};
 
 const char *dedup_road_short(const char *road, const char *suffix, char *out, size_t size)
 {
@@ -106,25 +168,16 @@ const char *dedup_road_short(const char *road, const char *suffix, char *out, si
 	return out;
 }
 
-/* The house number of an address key (what follows its road). */
-static const char *house_number(const struct dedup_doc *d)
+/* Same road and number, allowing for words before the road (the house
+ * number is what follows the road in the address key). */
+static int address_same(struct side a, struct side b)
 {
-	size_t lr = d->road_key ? strlen(d->road_key) : 0;
-
-	if (lr && !strncmp(d->addr_key, d->road_key, lr))
-		return d->addr_key + lr;
-	return d->addr_key;
-}
-
-/* Same road and number, allowing for words before the road. */
-static int address_same(const struct dedup_doc *a, const struct dedup_doc *b)
-{
-	if (!known(a->addr_key) || !known(b->addr_key))
+	if (!a.k->addr_key || !b.k->addr_key)
 		return 0;
-	if (!strcmp(a->addr_key, b->addr_key))
+	if (eq(a.d->addr_key, b.d->addr_key, a.k->addr_key, b.k->addr_key))
 		return 1;
-	return dedup_road_same(a->road_key, b->road_key) &&
-	       !strcmp(house_number(a), house_number(b));
+	return road_same_n(a.d->road_key, a.k->road_len, b.d->road_key, b.k->road_len) &&
+	       !strcmp(a.d->addr_key + a.k->house_at, b.d->addr_key + b.k->house_at);
 }
 
 /* Levels with cut points, in the order of the X-macro table. */
@@ -162,13 +215,14 @@ static int same_landmark(const struct dedup_doc *a, const struct dedup_doc *b, i
  * times.  The first level that applies wins (dedup_levels.h order).
  * *metres receives the distance when both positions are known, else -1.
  */
-static int place_level(const struct dedup_doc *a, const struct dedup_doc *b,
-		       enum dedup_level *l, double *metres)
+static int place_level(struct side sa, struct side sb, enum dedup_level *l, double *metres)
 {
-	int same_addr = address_same(a, b);
-	int same_road = dedup_road_same(a->road_key, b->road_key);
-	int landmarks = known(a->landmarks) && known(b->landmarks);
-	int buildings = known(a->buildings) && known(b->buildings);
+	const struct dedup_doc *a = sa.d, *b = sb.d;
+	const struct dedup_doc_keys *ka = sa.k, *kb = sb.k;
+	int same_addr = address_same(sa, sb);
+	int same_road = road_same_n(a->road_key, ka->road_len, b->road_key, kb->road_len);
+	int landmarks = ka->landmarks && kb->landmarks;
+	int buildings = ka->buildings && kb->buildings;
 	double m = -1;
 
 	if (a->has_pos && b->has_pos)
@@ -176,9 +230,9 @@ static int place_level(const struct dedup_doc *a, const struct dedup_doc *b,
 	*metres = m;
 	if (buildings && !dedup_lists_share(a->buildings, b->buildings))
 		*l = DEDUP_L_PLACE_OTHER_BUILDING;
-	else if (same_road && known(a->addr_key) && known(b->addr_key) && !same_addr)
+	else if (same_road && ka->addr_key && kb->addr_key && !same_addr)
 		*l = DEDUP_L_PLACE_OTHER_NUMBER;
-	else if (known(a->community) && known(b->community) && strcmp(a->community, b->community))
+	else if (differ(a->community, b->community, ka->community, kb->community))
 		*l = DEDUP_L_PLACE_OTHER_COMMUNITY;
 	else if (m > 500)
 		*l = DEDUP_L_PLACE_FAR;
@@ -186,23 +240,22 @@ static int place_level(const struct dedup_doc *a, const struct dedup_doc *b,
 		*l = buildings ? DEDUP_L_PLACE_SAME_BUILDING : DEDUP_L_PLACE_SAME_SPOT;
 	else if (landmarks)
 		*l = DEDUP_L_PLACE_OTHER_LANDMARK;
-	else if (same_road || (same(a->grid, b->grid) && strlen(a->grid) >= 15) ||
+	else if (same_road || (eq(a->grid, b->grid, ka->grid, kb->grid) && ka->grid_long) ||
 		 (m >= 0 && m <= 150))
 		*l = DEDUP_L_PLACE_NEAR;
-	else if (known(a->road_key) && known(b->road_key))
+	else if (ka->road_len && kb->road_len)
 		*l = DEDUP_L_PLACE_OTHER_ROAD;
-	else if (same(a->community, b->community))
+	else if (eq(a->community, b->community, ka->community, kb->community))
 		*l = DEDUP_L_PLACE_SAME_COMMUNITY;
 	else
 		return 0;
 	return 1;
 }
 
-/* One label equals the other or is a path prefix of it (A>B and A>B>C). */
-static int label_prefix(const char *a, const char *b)
+/* One label equals the other or is a path prefix of it (A>B and A>B>C);
+ * la and lb their lengths. */
+static int label_prefix(const char *a, size_t la, const char *b, size_t lb)
 {
-	size_t la = strlen(a), lb = strlen(b);
-
 	if (la > lb) {
 		const char *t = a;
 
@@ -213,19 +266,28 @@ static int label_prefix(const char *a, const char *b)
 	return !strncmp(a, b, la) && (b[la] == '\0' || b[la] == '>' || b[la] == '/');
 }
 
+/* Both from one feed type, both with a raw label. */
+static int raw_labels(struct side a, struct side b)
+{
+	return eq(a.d->source_type, b.d->source_type, a.k->source_type, b.k->source_type) &&
+	       a.k->category_raw && b.k->category_raw;
+}
+
+static int raw_prefix(struct side a, struct side b)
+{
+	return label_prefix(a.d->category_raw, a.k->raw_len, b.d->category_raw, b.k->raw_len);
+}
+
 /*
  * Within one feed the raw labels are finer than the common category
  * (燃气泄漏 and 停水 are both water_power_gas); across feeds only the
  * common category compares.
  */
-static int raw_label_level(const struct dedup_doc *a, const struct dedup_doc *b,
-			   enum dedup_level *l)
+static int raw_label_level(struct side a, struct side b, enum dedup_level *l)
 {
-	if (!same(a->source_type, b->source_type) || !known(a->category_raw) ||
-	    !known(b->category_raw))
+	if (!raw_labels(a, b))
 		return 0;
-	*l = label_prefix(a->category_raw, b->category_raw) ? DEDUP_L_CATEGORY_SAME_LABEL
-							     : DEDUP_L_CATEGORY_OTHER_LABEL;
+	*l = raw_prefix(a, b) ? DEDUP_L_CATEGORY_SAME_LABEL : DEDUP_L_CATEGORY_OTHER_LABEL;
 	return 1;
 }
 
@@ -233,28 +295,24 @@ static int raw_label_level(const struct dedup_doc *a, const struct dedup_doc *b,
  * A label of one level (the liaison station's 城市建设, a hotline path cut
  * at 环境保护) names a broad topic: lifts, gas smells, debris and rooftop
  * sheds all come as 城市建设.  Agreeing on it says little, whatever the
- * common key it maps to; only paths (A>B, A/B) are fine labels.  Then
- * the problem words are all that says whether two reports at one building
- * are about one problem, so a broad topic with texts that hardly agree is
- * a level of its own: a lift and a gas smell at one building, the same day.
- */
-static int broad_label(const char *raw)
-{
-	return known(raw) && !strchr(raw, '>') && !strchr(raw, '/');
-}
-
-/*
+ * common key it maps to; only paths (A>B, A/B) are fine labels (raw_broad).
+ * Then the problem words are all that says whether two reports at one
+ * building are about one problem, so a broad topic with texts that hardly
+ * agree is a level of its own: a lift and a gas smell at one building, the
+ * same day.
+ *
  * Broad too: one feed's parent label against one of its children
  * (城市管理>市政设施 and 城市管理>市政设施>道路破损): the parent says only
  * that the problem is somewhere below it.
  */
-static int broad_pair(const struct dedup_doc *a, const struct dedup_doc *b)
+static int broad_pair(struct side a, struct side b)
 {
-	if (broad_label(a->category_raw) || broad_label(b->category_raw))
+	if (a.k->raw_broad || b.k->raw_broad)
 		return 1;
-	return same(a->source_type, b->source_type) && known(a->category_raw) &&
-	       known(b->category_raw) && strcmp(a->category_raw, b->category_raw) &&
-	       label_prefix(a->category_raw, b->category_raw);
+	return raw_labels(a, b) &&
+	       differ(a.d->category_raw, b.d->category_raw, a.k->category_raw,
+		      b.k->category_raw) &&
+	       raw_prefix(a, b);
 }
 
 static enum dedup_level broad_level(double cosine)
@@ -263,22 +321,23 @@ static enum dedup_level broad_level(double cosine)
 					    : DEDUP_L_CATEGORY_BROAD;
 }
 
-static int category_level(const struct dedup_doc *a, const struct dedup_doc *b,
-			  const struct sq_taxonomy *tax, double cosine, enum dedup_level *l)
+static int category_level(struct side sa, struct side sb, const struct sq_taxonomy *tax,
+			  double cosine, enum dedup_level *l)
 {
-	int broad = broad_pair(a, b);
+	const struct dedup_doc *a = sa.d, *b = sb.d;
+	int broad = broad_pair(sa, sb);
 
-	if (!known(a->category) || !known(b->category)) {
-		if (!raw_label_level(a, b, l))
+	if (!sa.k->category || !sb.k->category) {
+		if (!raw_label_level(sa, sb, l))
 			return 0;
 		if (broad && *l == DEDUP_L_CATEGORY_SAME_LABEL)
 			*l = broad_level(cosine);
 		return 1;
 	}
-	if (!strcmp(a->category, b->category)) {
+	if (eq(a->category, b->category, sa.k->category, sb.k->category)) {
 		if (broad)
 			*l = broad_level(cosine);
-		else if (!raw_label_level(a, b, l))
+		else if (!raw_label_level(sa, sb, l))
 			*l = DEDUP_L_CATEGORY_SAME;
 		return 1;
 	}
@@ -295,7 +354,7 @@ static int category_level(const struct dedup_doc *a, const struct dedup_doc *b,
 	case TAX_RELATED:
 		if (broad)
 			*l = broad_level(cosine);
-		else if (!raw_label_level(a, b, l))
+		else if (!raw_label_level(sa, sb, l))
 			*l = DEDUP_L_CATEGORY_COMPATIBLE;
 		return 1;
 	case TAX_UNRELATED:
@@ -331,19 +390,21 @@ static int problem_level(const struct dedup_doc *a, const struct dedup_doc *b,
 	return 0;
 }
 
-static int contact_level(const struct dedup_doc *a, const struct dedup_doc *b,
-			 enum dedup_level *l)
+static int contact_level(struct side a, struct side b, enum dedup_level *l)
 {
-	if (known(a->contact_hash) && known(b->contact_hash)) {
-		*l = strcmp(a->contact_hash, b->contact_hash) ? DEDUP_L_CONTACT_OTHER
-							      : DEDUP_L_CONTACT_SAME;
+	if (a.k->contact_hash && b.k->contact_hash) {
+		*l = eq(a.d->contact_hash, b.d->contact_hash, a.k->contact_hash, b.k->contact_hash)
+			     ? DEDUP_L_CONTACT_SAME
+			     : DEDUP_L_CONTACT_OTHER;
 		return 1;
 	}
 	/* One side only masked (the liaison station masks numbers itself). */
-	if (!known(a->contact_masked) || !known(b->contact_masked))
+	if (!a.k->contact_masked || !b.k->contact_masked)
 		return 0;
-	*l = strcmp(a->contact_masked, b->contact_masked) ? DEDUP_L_CONTACT_OTHER
-							  : DEDUP_L_CONTACT_SAME_MASKED;
+	*l = eq(a.d->contact_masked, b.d->contact_masked, a.k->contact_masked,
+		b.k->contact_masked)
+		     ? DEDUP_L_CONTACT_SAME_MASKED
+		     : DEDUP_L_CONTACT_OTHER;
 	return 1;
 }
 
@@ -376,19 +437,30 @@ size_t dedup_compare(const struct dedup_doc *a, const struct dedup_doc *b, doubl
 		     const double *weights, const struct sq_taxonomy *tax,
 		     struct dedup_comparison *out, double *score)
 {
+	struct dedup_doc_keys ka, kb;
+	struct side sa = { a, &a->keys }, sb = { b, &b->keys };
 	enum dedup_level l;
 	size_t n = 0, i;
 	double v;
 
+	/* a doc not keyed (dedup_doc_key) is keyed here, for this comparison */
+	if (!a->keys.set) {
+		keys_of(a, &ka);
+		sa.k = &ka;
+	}
+	if (!b->keys.set) {
+		keys_of(b, &kb);
+		sb.k = &kb;
+	}
 	if (cosine >= 0)
 		put(out, &n, weights, text_level(cosine), cosine, 1);
-	if (place_level(a, b, &l, &v))
+	if (place_level(sa, sb, &l, &v))
 		put(out, &n, weights, l, v, v >= 0);
-	if (category_level(a, b, tax, cosine, &l))
+	if (category_level(sa, sb, tax, cosine, &l))
 		put(out, &n, weights, l, 0, 0);
 	if (problem_level(a, b, tax, &l))
 		put(out, &n, weights, l, 0, 0);
-	if (contact_level(a, b, &l))
+	if (contact_level(sa, sb, &l))
 		put(out, &n, weights, l, 0, 0);
 	if (a->received_at && b->received_at) {
 		v = fabs((double)(a->received_at - b->received_at)) / 3600.0;

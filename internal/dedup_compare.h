@@ -182,6 +182,25 @@ const char *dedup_road_short(const char *road, const char *suffix, char *out, si
 
 /* ---- field comparisons ------------------------------------------------ */
 
+/*
+ * What dedup_compare tests of a doc's strings, made once per doc
+ * (dedup_doc_key) instead of at each of its ~100 comparisons: a hash of
+ * each string it tests for equality (0: absent or empty; equal hashes are
+ * confirmed with strcmp), and the lengths and flags it would otherwise
+ * scan the strings for.
+ */
+struct dedup_doc_keys {
+	uint64_t community, grid, category, category_raw, source_type;
+	uint64_t contact_hash, contact_masked, addr_key;
+	uint32_t road_len;       /* strlen(road_key), 0: none */
+	uint32_t raw_len;        /* strlen(category_raw) */
+	uint32_t house_at;       /* where addr_key's house number starts */
+	unsigned set : 1;        /* made: dedup_compare reads these */
+	unsigned raw_broad : 1;  /* category_raw is one level (no > or /) */
+	unsigned grid_long : 1;  /* grid has 15 bytes or more */
+	unsigned landmarks : 1, buildings : 1;   /* known, non-empty */
+};
+
 /* What the comparisons need to know of one complaint. */
 struct dedup_doc {
 	int64_t id;              /* complaints.id */
@@ -202,9 +221,14 @@ struct dedup_doc {
 	char *buildings;         /* building numbers, space-separated */
 	char *folded;            /* dedup_fold_text of title and text */
 	struct tax_problem_set problems;  /* what folded names (taxonomy_problem_set) */
+	struct dedup_doc_keys keys;       /* dedup_doc_key; unset: made per comparison */
 };
 
 void dedup_doc_release(struct dedup_doc *d);
+
+/* Make d->keys from d's strings: after the last of them is set (a doc
+ * whose strings change afterwards must be keyed again). */
+void dedup_doc_key(struct dedup_doc *d);
 
 enum dedup_field {
 	DEDUP_F_TEXT = 0,
