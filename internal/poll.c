@@ -323,10 +323,11 @@ static sq_err batch_commit(const struct poller *p, struct store_run_source *stat
 
 /*
  * Store one parsed and normalized page — records, quarantine and (when
- * cursor is not NULL) the source's new cursor — and link it (in_page), all
- * in one transaction,
- * then call after_page.  In an import batch, the transaction stays open
- * until the batch has opt->batch_records records (batch_commit).
+ * cursor is not NULL) the source's new cursor — and link it (the placer,
+ * in_page), all in one transaction, then call after_page; preps: what
+ * opt->prepare made of each record, or NULL.  In an import batch, the
+ * transaction stays open until the batch has opt->batch_records records
+ * (batch_commit).
  */
 static sq_err store_normalized(const struct poller *p, const struct sq_source_config *src,
 			       struct sq_conn_page *page, void *const *preps, const char *cursor,
@@ -678,8 +679,7 @@ void poll_result_release(struct poll_result *r)
 struct parsed {
 	int number;
 	sq_err rc;                 /* parse_page's: stops the import */
-	int normalized;            /* normalize_page ran: norm_rc is its result */
-	sq_err norm_rc;
+	sq_err norm_rc;            /* normalize_page's or prepare's (a page) */
 	struct sq_error err;       /* with rc, norm_rc or a refused page */
 	struct sq_conn_page page;
 	void **preps;              /* opt->prepare's of each record, or NULL */
@@ -741,7 +741,6 @@ static void parse_one(const struct poller *p, const struct sq_source_config *src
 	out->rc = src->connector->parse_page(src, NULL, env, &resp, &out->page, &out->err);
 	if (out->rc || out->page.verdict != SQ_VERDICT_PAGE)
 		return;
-	out->normalized = 1;
 	out->norm_rc = normalize_page(p, &out->page, &out->err);
 	if (!out->norm_rc)
 		out->norm_rc = prepare_page(p, out);
