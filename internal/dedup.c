@@ -255,6 +255,7 @@ struct sq_dedup {
 	void *trace_ctx;
 	struct placing *placing;  /* a new complaint between dedup_place and
 				   * dedup_placed (allocated on first use) */
+	int defer_counts;         /* dedup_defer_counts: dedup_flush writes them */
 	uint64_t rollbacks;       /* store_rollbacks() when the caches were right */
 	int64_t pruned_before;    /* the index horizon (store_dedup_horizon) */
 };
@@ -1756,10 +1757,31 @@ sq_err dedup_link_tx(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t 
 		after = pending.v[pending.n - 1];
 	}
 	store_ids_release(&pending);
-	if (!rc)
+	if (!rc && !dd->defer_counts)
 		rc = pending_flush(&dd->pending, dd->st, err);
 	if (rc) {
 		/* the caller's rollback undoes what the caches hold */
+		forget(dd);
+		return sq_error_prefix(err, "linking complaints: ");
+	}
+	return SQ_OK;
+}
+
+void dedup_defer_counts(struct sq_dedup *dd, int on)
+{
+	dd->defer_counts = on;
+}
+
+sq_err dedup_flush(struct sq_dedup *dd, struct sq_error *err)
+{
+	sq_err rc;
+
+	if (dd->rollbacks != store_rollbacks(dd->st)) {
+		forget(dd);   /* what was pending went with the rollback */
+		return SQ_OK;
+	}
+	rc = pending_flush(&dd->pending, dd->st, err);
+	if (rc) {
 		forget(dd);
 		return sq_error_prefix(err, "linking complaints: ");
 	}

@@ -91,6 +91,18 @@ sq_err dedup_place(struct sq_dedup *dd, const struct sq_record *r, struct dedup_
 		   int64_t now, int64_t *incident_id, struct sq_error *err);
 sq_err dedup_placed(struct sq_dedup *dd, int64_t complaint_id, struct sq_error *err);
 
+/*
+ * With on, leave the term counts of what is linked pending until
+ * dedup_flush, which the caller then calls before each commit: a
+ * transaction of many pages writes each term's count once, not once a
+ * page.  Off (the default), dedup_link_tx writes them itself.
+ */
+void dedup_defer_counts(struct sq_dedup *dd, int on);
+
+/* Write the pending term counts into the open transaction (nothing after
+ * a rollback, which took them back).  On failure roll it back. */
+sq_err dedup_flush(struct sq_dedup *dd, struct sq_error *err);
+
 /* dedup_link_tx in a transaction of its own: call it outside any. */
 sq_err dedup_link(struct sq_dedup *dd, const int64_t *ids, size_t n, int64_t now,
 		  struct sq_error *err);

@@ -283,7 +283,9 @@ static sq_err commit(const struct poller *p, struct store_run_source *stats,
 
 	*committed = 0;
 	fault(p, "before_commit");
-	rc = store_commit(p->st, err);
+	rc = p->opt->before_commit ? p->opt->before_commit(p->opt->before_commit_ctx, err) : SQ_OK;
+	if (!rc)
+		rc = store_commit(p->st, err);
 	if (rc)
 		return rc;
 	*committed = 1;

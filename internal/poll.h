@@ -126,6 +126,11 @@ struct poll_options {
 	void (*prep_free)(void *ctx, void *prep);
 	poll_after_page_fn after_page;
 	void *after_page_ctx;
+	/* Called in the transaction just before each of its commits (a poll's
+	 * page, an import's batch); a failure rolls it back as a failed page
+	 * would.  NULL: nothing. */
+	sq_err (*before_commit)(void *ctx, struct sq_error *err);
+	void *before_commit_ctx;
 	size_t batch_records;       /* import only: commit once this many records are
 				     * stored (0: every page); poll always commits
 				     * each page with its cursor */

@@ -164,6 +164,18 @@ static sq_err placed(void *ctx, int64_t complaint_id, struct sq_error *err)
 	return rc;
 }
 
+static sq_err flush_counts(void *ctx, struct sq_error *err)
+{
+	struct pollenv *env = ctx;
+	int64_t wall = pollenv_clock_ns(CLOCK_MONOTONIC);
+	int64_t cpu = pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	sq_err rc;
+
+	rc = dedup_flush(env->dedup, err);
+	link_timed(env, wall, cpu);
+	return rc;
+}
+
 /* source, source_id of both, score, comparisons: tab-separated. */
 static void trace_pair(void *ctx, const struct dedup_doc *a, const struct dedup_doc *b,
 		       const struct dedup_comparison *c, size_t n, double score)
@@ -204,6 +216,10 @@ int pollenv_dedup(struct cli *cli, const char *command, struct pollenv *env,
 	opt->placer.ctx = env;
 	opt->prepare = prepare;
 	opt->prep_free = prep_free;
+	/* every commit of poll_run and poll_import calls before_commit */
+	dedup_defer_counts(env->dedup, 1);
+	opt->before_commit = flush_counts;
+	opt->before_commit_ctx = env;
 	return EXIT_OK;
 }
 

@@ -1524,6 +1524,78 @@ static void test_placed_as_linked_after(void **state)
 	}
 }
 
+/* The term counts a store holds, one line a term, then the document count. */
+static void counts_dump(struct fx *fx, char *out, size_t size)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	size_t len = 0;
+
+	assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+		"SELECT term, df FROM dedup_df UNION ALL"
+		" SELECT -1, value FROM dedup_stats WHERE name = 'docs' ORDER BY 1", -1, &s, NULL),
+		SQLITE_OK);
+	out[0] = '\0';
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		len += (size_t)snprintf(out + len, size - len, "%lld %lld\n",
+					(long long)sqlite3_column_int64(s, 0),
+					(long long)sqlite3_column_int64(s, 1));
+		assert_true(len < size);
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/*
+ * Deferred term counts (dedup_defer_counts): pages linked in one
+ * transaction and flushed once before its commit leave the counts that
+ * flushing each page leaves; a rollback takes the pending counts back, so
+ * a flush after it writes nothing.
+ */
+static void test_deferred_counts(void **state)
+{
+	struct fx *fx = *state;
+	static char each[65536], once[65536];
+	const struct spec *page[3] = { &site_a, &water, &site_b };
+	struct sq_error err = { 0 };
+	int deferred, i;
+
+	for (deferred = 0; deferred <= 1; deferred++) {
+		struct sq_dedup *dd = NULL;
+
+		store_close(fx->st);
+		snprintf(fx->path, sizeof(fx->path), "%s/counts%d.db", fx->dir, deferred);
+		if (store_open(fx->path, &fx->st, &err))
+			fail_msg("store_open: %s", err.msg);
+		fx->placed = deferred;
+		assert_int_equal(dedup_new(fx->st, &fx->cfg.dedup, NULL, &dd, &err), SQ_OK);
+		dedup_defer_counts(dd, deferred);
+		assert_int_equal(store_begin(fx->st, &err), SQ_OK);
+		for (i = 0; i < 3; i++)
+			put_tx(fx, dd, page[i], T0 + 100 * HOUR);
+		if (deferred)
+			assert_int_equal(dedup_flush(dd, &err), SQ_OK);
+		assert_int_equal(store_commit(fx->st, &err), SQ_OK);
+		counts_dump(fx, deferred ? once : each, sizeof(each));
+		if (deferred) {
+			struct spec h9 = water;
+
+			h9.id = "H9";
+			assert_int_equal(store_begin(fx->st, &err), SQ_OK);
+			put_tx(fx, dd, &h9, T0 + 100 * HOUR);
+			store_rollback(fx->st);
+			assert_int_equal(store_begin(fx->st, &err), SQ_OK);
+			assert_int_equal(dedup_flush(dd, &err), SQ_OK);
+			assert_int_equal(store_commit(fx->st, &err), SQ_OK);
+			counts_dump(fx, once, sizeof(once));
+		}
+		dedup_free(dd);
+	}
+	assert_string_equal(once, each);
+	assert_non_null(strstr(each, "-1 3\n"));   /* three documents counted */
+}
+
 /* dedup_placed for a complaint dedup_place did not place is refused. */
 static void test_placed_unplaced(void **state)
 {
@@ -1573,6 +1645,7 @@ int main(void)
 		T(test_resolve),
 		T(test_placed_as_linked_after),
 		T(test_placed_unplaced),
+		T(test_deferred_counts),
 #undef T
 	};
 
