@@ -930,7 +930,10 @@ class CommandLineTest(unittest.TestCase):
                 self.assertEqual(sim.open311().status, 503)
                 rows = sim.open311("page=1&page_size=500").json()
                 newest = max(feedsim.parse_rfc3339(r["updated_datetime"]) for r in rows)
-                body = sim.citymgmt(f"start={int(time.time() * 1000) - DAY_MS}&end={int(time.time() * 1000)}"
+                # one reading of the clock: two could be a millisecond apart,
+                # a window longer than the 24 h the feed accepts (HTTP 400)
+                now_ms = int(time.time() * 1000)
+                body = sim.citymgmt(f"start={now_ms - DAY_MS}&end={now_ms}"
                                     "&offset=0&limit=500").json()
                 newest = max([newest] + [c["updatedAt"] for c in body["items"]])
                 lag = time.time() - newest / 1000
