@@ -589,13 +589,13 @@ static void weighted_release(struct weighted *w)
 }
 
 /*
- * What d is about (taxonomy problems:), from its problem words: computed
- * rather than stored, so a changed taxonomy applies to every complaint.
- * Its category's number too, which dedup_compare compares for every
- * candidate, and its keys (dedup_doc_key): d's strings are final here.
- * SQ_ENOMEM only.
+ * What dedup_compare wants derived from d's strings, once they are final
+ * (loaded, or its features made): its keys (dedup_doc_key), its
+ * category's number, and what it is about (taxonomy problems:) from its
+ * problem words — computed rather than stored, so a changed taxonomy
+ * applies to every complaint.  SQ_ENOMEM only.
  */
-static sq_err doc_problems(const struct sq_dedup *dd, struct dedup_doc *d)
+static sq_err doc_derive(const struct sq_dedup *dd, struct dedup_doc *d)
 {
 	dedup_doc_key(d);
 	d->category_ref = taxonomy_category_ref(dd->tax, d->category);
@@ -622,7 +622,7 @@ static sq_err candidate(struct sq_dedup *dd, int64_t id, struct cached **out, in
 		return SQ_OK;
 	cached_release(c);
 	rc = store_dedup_doc(dd->st, id, &c->doc, found, err);
-	if (!rc && *found && doc_problems(dd, &c->doc))
+	if (!rc && *found && doc_derive(dd, &c->doc))
 		rc = sq_fail(err, SQ_ENOMEM, "out of memory");
 	if (rc || !*found)
 		cached_release(c);
@@ -772,7 +772,7 @@ static sq_err features(const struct sq_dedup *dd, struct dedup_doc *d, const cha
 	if (!rc)
 		rc = problem_text(d);
 	if (!rc)
-		rc = doc_problems(dd, d);
+		rc = doc_derive(dd, d);
 	if (rc)
 		rc = sq_fail(err, SQ_ENOMEM, "out of memory");
 	return rc;
@@ -1002,11 +1002,28 @@ static sq_err record_link(struct sq_dedup *dd, int64_t complaint_id, const char 
 }
 
 /*
- * Merge incident `other` into `into` because a link says they are one,
- * unless an analyst separated them.  Keeps the older (smaller) id.
+ * How a new complaint joins (link_new decides it before the complaint does,
+ * so that a complaint placed as it is stored is written once): the
+ * incident, 0 for a new one, and the link to record.
  */
-static sq_err auto_merge(struct sq_dedup *dd, int64_t *into, int64_t other, int64_t now,
-			 const char *why, struct sq_error *err)
+struct plan {
+	int64_t incident_id;
+	const char *method;       /* as dedup_links records it */
+	struct best shown;        /* the comparison recorded with it */
+	int has_shown;
+	int recount;              /* incidents were merged into the one it joined,
+				   * which counted it: count that one again once
+				   * it is in */
+};
+
+/*
+ * Merge incident `other` into *into because a link says they are one,
+ * unless an analyst separated them.  Keeps the older (smaller) id.  plan:
+ * a new complaint that has already chosen *into and is not in it yet; a
+ * merge means that incident is to be counted again once it is in.
+ */
+static sq_err auto_merge(struct sq_dedup *dd, int64_t *into, int64_t other, struct plan *plan,
+			 int64_t now, const char *why, struct sq_error *err)
 {
 	int64_t keep = *into < other ? *into : other, gone = *into < other ? other : *into;
 	int apart;
@@ -1025,40 +1042,12 @@ static sq_err auto_merge(struct sq_dedup *dd, int64_t *into, int64_t other, int6
 	if (!rc) {
 		dd->stats.merged++;
 		*into = keep;
+		if (plan)
+			plan->recount = 1;
 	}
 	return rc;
 }
 
-/*
- * How a new complaint joins (link_new decides it before the complaint does,
- * so that a complaint placed as it is stored is written once): the
- * incident, 0 for a new one, and the link to record.
- */
-struct plan {
-	int64_t incident_id;
-	const char *method;       /* as dedup_links records it */
-	struct best shown;        /* the comparison recorded with it */
-	int has_shown;
-	int recount;              /* incidents were merged into the one it joined,
-				   * which counted it: count that one again once
-				   * it is in */
-};
-
-/*
- * Merge incident `other` into *into (auto_merge); with plan (a new
- * complaint that has already chosen *into), that incident is to be counted
- * again once the complaint is in, as the merge would have counted it.
- */
-static sq_err merge_joined(struct sq_dedup *dd, int64_t *into, int64_t other, struct plan *plan,
-			   int64_t now, const char *why, struct sq_error *err)
-{
-	int64_t merged = dd->stats.merged;
-	sq_err rc = auto_merge(dd, into, other, now, why, err);
-
-	if (plan && dd->stats.merged != merged)
-		plan->recount = 1;
-	return rc;
-}
 
 /*
  * Join the incidents of d's declared neighbours: a new complaint (plan,
@@ -1077,8 +1066,7 @@ static sq_err link_declared(struct sq_dedup *dd, struct dedup_doc *d, const stru
 	int found;
 	sq_err rc;
 
-	rc = d->id ? store_declared_neighbours(dd->st, d, &ids, err)
-		   : store_declared_neighbours_of(dd->st, d, links, nlinks, &ids, err);
+	rc = store_declared_neighbours(dd->st, d, links, nlinks, &ids, err);
 	for (i = 0; !rc && i < ids.n; i++) {
 		rc = candidate(dd, ids.v[i], &c, &found, err);
 		if (rc || !found || !c->doc.incident_id || c->doc.incident_id == *into)
@@ -1097,7 +1085,7 @@ static sq_err link_declared(struct sq_dedup *dd, struct dedup_doc *d, const stru
 			dd->stats.declared++;
 			continue;
 		}
-		rc = merge_joined(dd, into, c->doc.incident_id, plan, now, "source-declared link", err);
+		rc = auto_merge(dd, into, c->doc.incident_id, plan, now, "source-declared link", err);
 	}
 	store_ids_release(&ids);
 	return rc;
@@ -1355,8 +1343,8 @@ static sq_err link_naive(struct sq_dedup *dd, const struct best *b,
 	sq_err rc = SQ_OK;
 
 	for (i = 0; !rc && i < matches->n; i++)
-		rc = merge_joined(dd, &into, matches->v[i], chosen ? plan : NULL, now, "naive rule",
-				  err);
+		rc = auto_merge(dd, &into, matches->v[i], chosen ? plan : NULL, now, "naive rule",
+				err);
 	plan->incident_id = into;
 	if (rc || chosen)
 		return rc;
@@ -1396,8 +1384,8 @@ static sq_err link_new(struct sq_dedup *dd, struct dedup_doc *d, const struct we
 		 */
 		if (!dd->naive && b.matched_id && b.score >= dd->cfg->threshold &&
 		    b.incident_id != plan->incident_id)
-			rc = merge_joined(dd, &plan->incident_id, b.incident_id, plan, now,
-					  "declared link and score", err);
+			rc = auto_merge(dd, &plan->incident_id, b.incident_id, plan, now,
+					"declared link and score", err);
 	} else if (!dd->naive && b.matched_id && b.score >= dd->cfg->threshold) {
 		plan->incident_id = b.incident_id;
 		plan->method = "score";

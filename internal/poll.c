@@ -896,6 +896,21 @@ static void stop_parsing(struct ahead *a, pthread_t thread)
 		parsed_release(a->p, &a->slot[a->first]);
 }
 
+/* Start the parsing thread of a; nonzero (nothing left to undo) when it
+ * could not be. */
+static int start_parsing(struct ahead *a, pthread_t *thread)
+{
+	if (pthread_mutex_init(&a->lock, NULL))
+		return -1;
+	if (!pthread_cond_init(&a->moved, NULL)) {
+		if (!pthread_create(thread, NULL, parse_thread, a))
+			return 0;
+		pthread_cond_destroy(&a->moved);
+	}
+	pthread_mutex_destroy(&a->lock);
+	return -1;
+}
+
 /*
  * Split, parse and store the file's pages, parsing on a second thread;
  * without one (it could not be started) as import_one does.
@@ -908,29 +923,17 @@ static sq_err import_pages(struct importer *im, const char *text, size_t len)
 	sq_err rc = SQ_OK;
 
 	import_env(im->p, &a.env);
-	if (pthread_mutex_init(&a.lock, NULL))
+	if (start_parsing(&a, &thread))
 		return conn_split_pages(text, len, im->src->connector->array_is_page, import_one,
 					im);
-	if (pthread_cond_init(&a.moved, NULL)) {
-		pthread_mutex_destroy(&a.lock);
-		return conn_split_pages(text, len, im->src->connector->array_is_page, import_one,
-					im);
-	}
-	if (pthread_create(&thread, NULL, parse_thread, &a)) {
-		rc = conn_split_pages(text, len, im->src->connector->array_is_page, import_one, im);
-		goto out;
-	}
 	while (!rc && next_parsed(&a, &pp)) {
 		rc = import_parsed(im, &pp);
 		parsed_release(im->p, &pp);
 	}
 	stop_parsing(&a, thread);
-	if (!rc)
-		rc = a.split_rc;
-out:
 	pthread_cond_destroy(&a.moved);
 	pthread_mutex_destroy(&a.lock);
-	return rc;
+	return rc ? rc : a.split_rc;
 }
 
 sq_err poll_import(const struct sq_source_config *src, struct sq_store *st,

@@ -119,8 +119,9 @@ struct poll_options {
 	struct store_placer placer;  /* links each new complaint as it is stored
 				     * (place NULL: in_page links it after) */
 	/* What placer.place wants of a record made ahead, on an import's
-	 * parsing thread (so it must read nothing another thread changes);
-	 * NULL: nothing.  prep_free frees what place did not take. */
+	 * parsing thread (so it must read nothing another thread changes),
+	 * both given placer.ctx; NULL: nothing.  prep_free frees what place
+	 * did not take. */
 	sq_err (*prepare)(void *ctx, const struct sq_record *r, void **prep,
 			  struct sq_error *err);
 	void (*prep_free)(void *ctx, void *prep);

@@ -116,7 +116,7 @@ sq_err store_bind_ids(sqlite3_stmt *s, int i, const int64_t *v, size_t n, struct
 	if (sq_buf_addc(json, '['))
 		return SQ_ENOMEM;
 	for (k = 0; k < n; k++)
-		if (sq_buf_addf(json, "%s%lld", k ? "," : "", (long long)v[k]))
+		if ((k && sq_buf_addc(json, ',')) || sq_buf_add_i64(json, v[k]))
 			return SQ_ENOMEM;
 	if (sq_buf_addc(json, ']'))
 		return SQ_ENOMEM;

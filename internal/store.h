@@ -274,16 +274,13 @@ sq_err store_dedup_ndocs(struct sq_store *st, int64_t *n, struct sq_error *err);
  * source type and source id) by a source-declared link, in either
  * direction: those whose feed id d names (relatedOrderNo, refOrderNo) and
  * those that name d's.  A link's target_type may be the feed type or the
- * source name.
+ * source name.  d not stored yet (d->id 0) names its targets by
+ * links[0..nlinks) (its record's), which a stored d leaves NULL, 0: its
+ * rows of complaint_links say them.
  */
 sq_err store_declared_neighbours(struct sq_store *st, const struct dedup_doc *d,
-				 struct store_ids *ids, struct sq_error *err);
-
-/* The same for d not stored yet (d->id 0), whose own declared links are
- * links[0..n) (its record's) instead of rows of complaint_links. */
-sq_err store_declared_neighbours_of(struct sq_store *st, const struct dedup_doc *d,
-				    const struct sq_link *links, size_t n,
-				    struct store_ids *ids, struct sq_error *err);
+				 const struct sq_link *links, size_t nlinks, struct store_ids *ids,
+				 struct sq_error *err);
 
 /* Complaints without an incident (stored, not yet linked) whose id is
  * greater than after, smallest id first, at most limit. */

@@ -295,33 +295,9 @@ sq_err store_dedup_ndocs(struct sq_store *st, int64_t *n, struct sq_error *err)
 	return store_query_int(st, sql, 0, 0, 0, n, "reading the document count", err);
 }
 
-sq_err store_declared_neighbours_of(struct sq_store *st, const struct dedup_doc *d,
-				    const struct sq_link *links, size_t n,
-				    struct store_ids *ids, struct sq_error *err)
-{
-	/* the first part of store_declared_neighbours' statement, link by link */
-	static const char sql[] =
-		"SELECT id FROM complaints WHERE source_id = ?2 AND (source_type = ?1 OR source = ?1)";
-	sqlite3_stmt *s;
-	size_t i;
-	sq_err rc;
-
-	rc = store_declared_neighbours(st, d, ids, err);
-	for (i = 0; !rc && i < n; i++) {
-		rc = store_stmt(st, sql, &s, err);
-		if (rc)
-			break;
-		store_bind_text(s, 1, links[i].target_type);
-		store_bind_text(s, 2, links[i].target_id);
-		rc = collect_ids(st, s, ids, "following declared links", err);
-	}
-	if (!rc && n)
-		store_ids_unique(ids);
-	return rc;
-}
-
 sq_err store_declared_neighbours(struct sq_store *st, const struct dedup_doc *d,
-				 struct store_ids *ids, struct sq_error *err)
+				 const struct sq_link *links, size_t nlinks, struct store_ids *ids,
+				 struct sq_error *err)
 {
 	/*
 	 * Both directions, each by an index: complaints_source_id for the
@@ -342,7 +318,11 @@ sq_err store_declared_neighbours(struct sq_store *st, const struct dedup_doc *d,
 		" UNION ALL"
 		" SELECT complaint_id FROM complaint_links"
 		" WHERE target_type = ?2 AND target_id = ?4 AND complaint_id != ?1 AND ?2 != ?3";
+	/* the first part, for a link of a complaint not stored yet */
+	static const char sql_link[] =
+		"SELECT id FROM complaints WHERE source_id = ?2 AND (source_type = ?1 OR source = ?1)";
 	sqlite3_stmt *s;
+	size_t i;
 	sq_err rc;
 
 	rc = store_stmt(st, sql, &s, err);
@@ -353,6 +333,14 @@ sq_err store_declared_neighbours(struct sq_store *st, const struct dedup_doc *d,
 	store_bind_text(s, 3, d->source_type);
 	store_bind_text(s, 4, d->source_id);
 	rc = collect_ids(st, s, ids, "following declared links", err);
+	for (i = 0; !rc && i < nlinks; i++) {
+		rc = store_stmt(st, sql_link, &s, err);
+		if (rc)
+			break;
+		store_bind_text(s, 1, links[i].target_type);
+		store_bind_text(s, 2, links[i].target_id);
+		rc = collect_ids(st, s, ids, "following declared links", err);
+	}
 	if (!rc)
 		store_ids_unique(ids);
 	return rc;

@@ -97,11 +97,25 @@ int64_t pollenv_clock_ns(int id)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Time spent linking since *wall and *cpu (pollenv_clock_ns) joins env's. */
-static void link_timed(struct pollenv *env, int64_t wall, int64_t cpu)
+/* When a piece of linking began, for env's --stats figures. */
+struct link_clock {
+	int64_t wall, cpu;
+};
+
+static struct link_clock link_begin(void)
 {
-	env->timing.link_ns += pollenv_clock_ns(CLOCK_MONOTONIC) - wall;
-	env->timing.link_cpu_ns += pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;
+	struct link_clock t = { pollenv_clock_ns(CLOCK_MONOTONIC),
+				pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID) };
+
+	return t;
+}
+
+/* Add the time since t to env's linking time; returns rc. */
+static sq_err link_timed(struct pollenv *env, struct link_clock t, sq_err rc)
+{
+	env->timing.link_ns += pollenv_clock_ns(CLOCK_MONOTONIC) - t.wall;
+	env->timing.link_cpu_ns += pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t.cpu;
+	return rc;
 }
 
 static int64_t now_s(const struct pollenv *env)
@@ -112,14 +126,10 @@ static int64_t now_s(const struct pollenv *env)
 static sq_err link_page(void *ctx, const int64_t *ids, size_t n, struct sq_error *err)
 {
 	struct pollenv *env = ctx;
-	int64_t wall = pollenv_clock_ns(CLOCK_MONOTONIC);
-	int64_t cpu = pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	sq_err rc;
+	struct link_clock t = link_begin();
 
-	rc = dedup_link_tx(env->dedup, ids, n, now_s(env), err);
-	link_timed(env, wall, cpu);
 	env->timing.link_pages++;
-	return rc;
+	return link_timed(env, t, dedup_link_tx(env->dedup, ids, n, now_s(env), err));
 }
 
 /* On an import's parsing thread: reads only env->dedup's configuration. */
@@ -143,37 +153,25 @@ static sq_err place(void *ctx, const struct sq_record *r, void *prep, int64_t *i
 		    struct sq_error *err)
 {
 	struct pollenv *env = ctx;
-	int64_t wall = pollenv_clock_ns(CLOCK_MONOTONIC);
-	int64_t cpu = pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	sq_err rc;
+	struct link_clock t = link_begin();
 
-	rc = dedup_place(env->dedup, r, prep, now_s(env), incident_id, err);
-	link_timed(env, wall, cpu);
-	return rc;
+	return link_timed(env, t, dedup_place(env->dedup, r, prep, now_s(env), incident_id, err));
 }
 
 static sq_err placed(void *ctx, int64_t complaint_id, struct sq_error *err)
 {
 	struct pollenv *env = ctx;
-	int64_t wall = pollenv_clock_ns(CLOCK_MONOTONIC);
-	int64_t cpu = pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	sq_err rc;
+	struct link_clock t = link_begin();
 
-	rc = dedup_placed(env->dedup, complaint_id, err);
-	link_timed(env, wall, cpu);
-	return rc;
+	return link_timed(env, t, dedup_placed(env->dedup, complaint_id, err));
 }
 
 static sq_err flush_counts(void *ctx, struct sq_error *err)
 {
 	struct pollenv *env = ctx;
-	int64_t wall = pollenv_clock_ns(CLOCK_MONOTONIC);
-	int64_t cpu = pollenv_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	sq_err rc;
+	struct link_clock t = link_begin();
 
-	rc = dedup_flush(env->dedup, err);
-	link_timed(env, wall, cpu);
-	return rc;
+	return link_timed(env, t, dedup_flush(env->dedup, err));
 }
 
 /* source, source_id of both, score, comparisons: tab-separated. */

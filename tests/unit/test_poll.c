@@ -601,12 +601,13 @@ static void test_in_page(void **state)
 	run_teardown(&r);
 }
 
-/* n hotline pages of `per` records each, one after another (conn_split_pages). */
-static void hotline_pages(struct sq_buf *b, int n, int per)
+/* Pages first..last (from 1) of n hotline pages of `per` records each, one
+ * after another (conn_split_pages). */
+static void hotline_page_range(struct sq_buf *b, int first, int last, int n, int per)
 {
 	int page, i;
 
-	for (page = 0; page < n; page++) {
+	for (page = first - 1; page < last; page++) {
 		assert_int_equal(sq_buf_addf(b, "{\"code\": 0, \"msg\": \"ok\", \"data\": {"
 					     "\"total\": %d, \"pageNo\": %d, \"pageSize\": %d, "
 					     "\"list\": [", n * per, page + 1, per), 0);
@@ -624,6 +625,12 @@ static void hotline_pages(struct sq_buf *b, int n, int per)
 		}
 		assert_int_equal(sq_buf_add(b, "]}}\n", 4), 0);
 	}
+}
+
+/* All n pages. */
+static void hotline_pages(struct sq_buf *b, int n, int per)
+{
+	hotline_page_range(b, 1, n, n, per);
 }
 
 struct batch_probe {
@@ -655,6 +662,16 @@ static sq_err batch_after(void *ctx, const int64_t *ids, size_t n, struct sq_err
 	return SQ_OK;
 }
 
+/* run_setup with batch_in_page counting the pages (failing the fail_at-th). */
+static void probed_setup(void *state, struct run *r, struct batch_probe *probe, int fail_at)
+{
+	run_setup(state, r, NULL);
+	memset(probe, 0, sizeof(*probe));
+	probe->fail_at = fail_at;
+	r->opt.in_page = batch_in_page;
+	r->opt.in_page_ctx = probe;
+}
+
 /*
  * An import with batch_records 25 and pages of 10: commits after pages 3
  * and 6, the rest at the end; after_page once per commit with every id of
@@ -669,11 +686,9 @@ static void test_import_batches(void **state)
 	struct sq_buf pages = SQ_BUF_INIT;
 	struct sq_error err = { 0 };
 
-	run_setup(*state, &r, NULL);
+	probed_setup(*state, &r, &probe, 0);
 	hotline_pages(&pages, 7, 10);
 	r.opt.batch_records = 25;
-	r.opt.in_page = batch_in_page;
-	r.opt.in_page_ctx = &probe;
 	r.opt.after_page = batch_after;
 	r.opt.after_page_ctx = &probe;
 	assert_int_equal(poll_import(&r.cfg.sources[0], r.st, &r.norm, &r.opt, "pages.json",
@@ -688,12 +703,8 @@ static void test_import_batches(void **state)
 	assert_int_equal(probe.last_after_n, 10);
 
 	run_teardown(&r);
-	run_setup(*state, &r, NULL);
-	memset(&probe, 0, sizeof(probe));
-	probe.fail_at = 5;
+	probed_setup(*state, &r, &probe, 5);
 	r.opt.batch_records = 25;
-	r.opt.in_page = batch_in_page;
-	r.opt.in_page_ctx = &probe;
 	assert_int_equal(poll_import(&r.cfg.sources[0], r.st, &r.norm, &r.opt, "pages.json",
 				     pages.data, pages.len, &res, &err), SQ_EDB);
 	assert_non_null(strstr(err.msg, "hotline: pages.json: page 5: "));
@@ -726,29 +737,12 @@ static void test_import_parses_ahead(void **state)
 	struct sq_error err = { 0 };
 
 	hotline_pages(&part, 40, 10);
-	/* page 7 replaced by a refusal of the feed */
-	{
-		const char *p = part.data, *seventh = NULL, *eighth = NULL;
-		int line = 0;
-
-		for (; *p; p++)
-			if (p == part.data || p[-1] == '\n') {
-				line++;
-				if (line == 7)
-					seventh = p;
-				else if (line == 8)
-					eighth = p;
-			}
-		assert_non_null(seventh);
-		assert_non_null(eighth);
-		assert_int_equal(sq_buf_add(&pages, part.data, (size_t)(seventh - part.data)), 0);
-		assert_int_equal(sq_buf_adds(&pages, "{\"code\": 40001, \"msg\": \"参数错误\","
-					      " \"data\": null}\n"), 0);
-		assert_int_equal(sq_buf_adds(&pages, eighth), 0);
-	}
-	run_setup(*state, &r, NULL);
-	r.opt.in_page = batch_in_page;
-	r.opt.in_page_ctx = &probe;
+	/* the same with page 7 a refusal of the feed */
+	hotline_page_range(&pages, 1, 6, 40, 10);
+	assert_int_equal(sq_buf_adds(&pages, "{\"code\": 40001, \"msg\": \"参数错误\","
+				      " \"data\": null}\n"), 0);
+	hotline_page_range(&pages, 8, 40, 40, 10);
+	probed_setup(*state, &r, &probe, 0);
 	assert_int_equal(poll_import(&r.cfg.sources[0], r.st, &r.norm, &r.opt, "pages.json",
 				     pages.data, pages.len, &res, &err), SQ_OK);
 	assert_int_equal(res.failed_pages, 1);
@@ -758,11 +752,7 @@ static void test_import_parses_ahead(void **state)
 	assert_int_equal(probe.in_page_calls, 39);
 	run_teardown(&r);
 
-	run_setup(*state, &r, NULL);
-	memset(&probe, 0, sizeof(probe));
-	probe.fail_at = 2;
-	r.opt.in_page = batch_in_page;
-	r.opt.in_page_ctx = &probe;
+	probed_setup(*state, &r, &probe, 2);
 	assert_int_equal(poll_import(&r.cfg.sources[0], r.st, &r.norm, &r.opt, "pages.json",
 				     part.data, part.len, &res, &err), SQ_EDB);
 	assert_non_null(strstr(err.msg, "hotline: pages.json: page 2: "));
