@@ -217,6 +217,41 @@ sq_err store_open_at_version(const char *path, int target, struct sq_store **out
 	return SQ_OK;
 }
 
+sq_err store_open_reader(const struct sq_store *st, struct sq_store **out,
+			struct sq_error *err)
+{
+	const char *file = sqlite3_db_filename(st->db, "main");
+	struct sq_store *r;
+	sq_err rc;
+
+	*out = NULL;
+	if (!file || !*file)
+		return sq_fail(err, SQ_EDB, "%s: a store in memory has no second connection",
+			       st->path);
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->path = sq_strdup(st->path))) {
+		free(r);
+		return sq_fail(err, SQ_ENOMEM, "%s: out of memory opening the database", st->path);
+	}
+	if (sqlite3_open_v2(file, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		rc = r->db ? store_db_error(r, "opening a second connection", err)
+			   : sq_fail(err, SQ_ENOMEM, "%s: out of memory opening the database",
+				     st->path);
+		store_close(r);
+		return rc;
+	}
+	sqlite3_busy_timeout(r->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(r->db, 1);
+	rc = store_exec(r, "PRAGMA cache_size = -32768;", err);
+	if (rc) {
+		store_close(r);
+		return rc;
+	}
+	*out = r;
+	return SQ_OK;
+}
+
 sq_err store_open(const char *path, struct sq_store **out, struct sq_error *err)
 {
 	return store_open_at_version(path, store_schema_latest(), out, err);

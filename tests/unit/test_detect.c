@@ -713,6 +713,118 @@ static void test_detect_rows_by_time_then_id(void **state)
 	store_detect_rows_release(&rows);
 }
 
+/* Both NULL, or the same string. */
+static void assert_same_name(const char *a, const char *b)
+{
+	if (!a || !b)
+		assert_ptr_equal(a, b);
+	else
+		assert_string_equal(a, b);
+}
+
+/* Equal names are one pointer, across rows and across the four fields. */
+static void assert_names_shared(const struct store_detect_rows *rows)
+{
+	size_t n = 4 * rows->n, i, j;
+	const char **v = calloc(n ? n : 1, sizeof(*v));
+
+	assert_non_null(v);
+	for (i = 0; i < rows->n; i++) {
+		v[4 * i] = rows->rows[i].category;
+		v[4 * i + 1] = rows->rows[i].community;
+		v[4 * i + 2] = rows->rows[i].own_community;
+		v[4 * i + 3] = rows->rows[i].grid;
+	}
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (v[i] && v[j] && strcmp(v[i], v[j]) == 0)
+				assert_ptr_equal(v[i], v[j]);
+	free(v);
+}
+
+/*
+ * Outside a transaction the later half of the period is read on a second
+ * connection by a second thread (store_detect_load); inside one, where a
+ * second connection would not see what is not committed, all of it on
+ * the store's own.  Both give the same rows in the same order: complaints
+ * of one second on each side of the midpoint, incidents with members in
+ * both halves, names met in both halves shared as one pointer.
+ */
+static void test_detect_load_halves_match_one_read(void **state)
+{
+	static const char *const cats[] = { "noise", "sanitation", "wages", NULL };
+	static const char *const comms[] = { "多宝路社区", "逢源路社区", NULL, "昌华社区" };
+	static const char *const grids[] = { "G01", NULL, "G02" };
+	struct fx *f = *state;
+	struct store_detect_rows split = { 0 }, one = { 0 };
+	struct sq_error err = { 0 };
+	int64_t t = fixture_time(10, 0, 0), since = t - 86400, until = t + 86400;
+	int64_t odd = 0, even = 0, ids[64];
+	char sid[32], hash[32];
+	size_t i, n = 0;
+
+	assert_int_equal(since / 2 + until / 2, t);   /* the halves meet at t */
+	for (i = 0; i < 60; i++) {
+		struct fixture_complaint c = { 0 };
+		int64_t at = i < 8 ? t - 1 + (int64_t)(i % 2)    /* four each side of t */
+				   : since + (int64_t)(i * 2880);
+
+		snprintf(sid, sizeof(sid), "H%04zu", i);
+		snprintf(hash, sizeof(hash), "h%zu", i % 7);
+		c.source_id = sid;
+		c.received_at = at;
+		c.category = cats[i % 4];
+		c.community = comms[i % 4];
+		c.grid = grids[i % 3];
+		c.title = "反映问题";
+		c.contact_hash = i % 5 ? hash : NULL;
+		c.contact_masked = "138****0000";
+		c.has_pos = i % 3 == 0;
+		c.lat = 23.1 + (double)i / 1000;
+		c.lon = 113.2;
+		c.deadline = i % 2 ? at + 86400 : 0;
+		ids[n++] = fixture_put(f->st, &c);
+	}
+	fixture_put(f->st, &(struct fixture_complaint){ .source_id = "OUT", .received_at = until + 1,
+							.category = "noise", .title = "x" });
+	for (i = 0; i < n; i += 3)
+		fixture_link(f->st, ids[i], i % 2 ? &odd : &even);   /* both span the halves */
+
+	if (store_detect_load(f->st, since, until, &split, &err))
+		fail_msg("store_detect_load: %s", err.msg);
+	if (store_begin(f->st, &err) || store_detect_load(f->st, since, until, &one, &err))
+		fail_msg("store_detect_load in a transaction: %s", err.msg);
+	store_rollback(f->st);
+
+	assert_int_equal(split.n, n);
+	assert_int_equal(one.n, n);
+	for (i = 0; i < n; i++) {
+		const struct store_detect_row *a = &split.rows[i], *b = &one.rows[i];
+
+		assert_int_equal(a->id, b->id);
+		assert_int_equal(a->incident_id, b->incident_id);
+		assert_int_equal(a->received_at, b->received_at);
+		assert_int_equal(a->first_seen_at, b->first_seen_at);
+		assert_int_equal(a->unit_at, b->unit_at);
+		assert_int_equal(a->deadline, b->deadline);
+		assert_same_name(a->category, b->category);
+		assert_same_name(a->community, b->community);
+		assert_same_name(a->own_community, b->own_community);
+		assert_same_name(a->grid, b->grid);
+		assert_same_name(a->contact_hash, b->contact_hash);
+		assert_int_equal(a->has_pos, b->has_pos);
+		assert_true(a->lat == b->lat && a->lon == b->lon);
+		if (i > 0)
+			assert_true(a[-1].received_at < a->received_at ||
+				    (a[-1].received_at == a->received_at && a[-1].id < a->id));
+	}
+	assert_true(odd > 0 && even > 0);
+	assert_names_shared(&split);
+	assert_names_shared(&one);
+	store_detect_rows_release(&split);
+	store_detect_rows_release(&one);
+}
+
 /* ---- common cause --------------------------------------------------------- */
 
 static void put_text(struct fx *f, int64_t t, const char *cat, const char *comm,
@@ -1433,6 +1545,7 @@ int main(void)
 		T(test_surge_young_store_judged_on_its_days),
 		T(test_spacetime_finds_an_injected_cluster),
 		T(test_detect_rows_by_time_then_id),
+		T(test_detect_load_halves_match_one_read),
 		T(test_detect_rows_take_their_incidents_columns),
 		T(test_common_cause_across_communities),
 		T(test_common_cause_kept_names),
