@@ -3,6 +3,7 @@
 #include "detect.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "banned.h"
 
 #define LEVEL_MAX 10
+#define DETECTORS_MAX 16   /* registry.c lists fewer */
 
 /* ---- finding helpers ------------------------------------------------------ */
 
@@ -309,6 +311,17 @@ const char *detect_duration_label(int64_t ms, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * ln Γ(x): lgamma_r, not lgamma, which sets the global signgam and so races
+ * when detectors run on two threads (ThreadSanitizer saw it).
+ */
+static double ln_gamma(double x)
+{
+	int sign;
+
+	return lgamma_r(x, &sign);
+}
+
 double detect_poisson_sf(int64_t k, double lambda)
 {
 	double term, sum = 0.0;
@@ -319,7 +332,7 @@ double detect_poisson_sf(int64_t k, double lambda)
 	if (lambda <= 0.0)
 		return 0.0;
 	/* Sum the upper tail directly: 1 - CDF loses the small values that matter. */
-	term = exp(-lambda + (double)k * log(lambda) - lgamma((double)k + 1.0));
+	term = exp(-lambda + (double)k * log(lambda) - ln_gamma((double)k + 1.0));
 	for (i = k; i < k + 2000; i++) {
 		sum += term;
 		term *= lambda / (double)(i + 1);
@@ -339,7 +352,7 @@ double detect_surprise(int64_t k, double base, double blocks)
 	if (blocks <= 0)
 		return 1.0;
 	q = 1.0 / (blocks + 1.0);   /* NB(r, p = blocks / (blocks + 1)) */
-	term = exp(lgamma((double)k + r) - lgamma(r) - lgamma((double)k + 1.0) +
+	term = exp(ln_gamma((double)k + r) - ln_gamma(r) - ln_gamma((double)k + 1.0) +
 		   r * log(1.0 - q) + (double)k * log(q));
 	for (x = k; x < k + 100000; x++) {
 		sum += term;
@@ -812,6 +825,200 @@ static void findings_release(struct detect_findings *fs)
 	memset(fs, 0, sizeof(*fs));
 }
 
+/* One detector's run: its context, and what it found and derived. */
+struct detector_run {
+	const struct sq_detector *d;
+	struct detect_ctx ctx;
+	struct detect_findings found;
+	struct detect_memos memos;
+	struct sq_error err;
+	sq_err rc;
+};
+
+/*
+ * The enabled detectors of a run, runs[front, back) not started yet: the
+ * store's thread takes them from the front, the second thread from the
+ * back (registry.c puts the costliest near the end).
+ */
+struct run_queue {
+	struct detector_run *runs;
+	size_t front, back;
+	pthread_mutex_t lock;
+};
+
+/* A second thread's share of the detectors, read through its own connection. */
+struct second_thread {
+	struct run_queue *q;
+	struct sq_store *reader;
+};
+
+static struct detector_run *run_take(struct run_queue *q, int from_back)
+{
+	struct detector_run *r = NULL;
+
+	pthread_mutex_lock(&q->lock);
+	if (q->front < q->back)
+		r = from_back ? &q->runs[--q->back] : &q->runs[q->front++];
+	pthread_mutex_unlock(&q->lock);
+	return r;
+}
+
+/* Run detectors off q until none is left, reading through st. */
+static void runs_work(struct run_queue *q, struct sq_store *st, int from_back)
+{
+	struct detector_run *r;
+
+	while ((r = run_take(q, from_back))) {
+		r->ctx.st = st;
+		r->rc = r->d->run(&r->ctx);
+	}
+}
+
+static void *second_thread_run(void *arg)
+{
+	struct second_thread *t = arg;
+
+	runs_work(t->q, t->reader, 1);
+	return NULL;
+}
+
+/*
+ * Run the n detectors: they only read the input and the store, each into
+ * its own findings, memos and error, so two threads share them, the
+ * second reading through a connection of its own; one thread when the
+ * store has none to give (in memory) or there is one detector.
+ */
+static void runs_run(struct sq_store *st, struct detector_run *runs, size_t n)
+{
+	struct run_queue q = { runs, 0, n, PTHREAD_MUTEX_INITIALIZER };
+	struct second_thread second = { &q, NULL };
+	struct sq_error ignored;
+	pthread_t thread;
+	int two = 0;
+
+	if (n > 1 && !store_open_reader(st, &second.reader, &ignored)) {
+		two = pthread_create(&thread, NULL, second_thread_run, &second) == 0;
+		if (!two)
+			store_close(second.reader);
+	}
+	runs_work(&q, st, 0);
+	if (two) {
+		pthread_join(thread, NULL);
+		store_close(second.reader);
+	}
+	pthread_mutex_destroy(&q.lock);
+}
+
+/* Move what run r found and derived to the end of found and memos. */
+static sq_err runs_gather(struct detector_run *r, struct detect_findings *found,
+			  struct detect_memos *memos, struct sq_error *err)
+{
+	if (sq_array_reserve((void **)&found->items, &found->cap, found->n + r->found.n,
+			     sizeof(*found->items)) ||
+	    sq_array_reserve((void **)&memos->items, &memos->cap, memos->n + r->memos.n,
+			     sizeof(*memos->items)))
+		return sq_fail(err, SQ_ENOMEM, "out of memory collecting findings");
+	if (r->found.n)
+		memcpy(found->items + found->n, r->found.items, r->found.n * sizeof(*found->items));
+	if (r->memos.n)
+		memcpy(memos->items + memos->n, r->memos.items, r->memos.n * sizeof(*memos->items));
+	found->n += r->found.n;
+	memos->n += r->memos.n;
+	r->found.n = r->memos.n = 0;
+	return SQ_OK;
+}
+
+static void runs_release(struct detector_run *runs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; runs && i < n; i++) {
+		findings_release(&runs[i].found);
+		memos_release(&runs[i].memos);
+	}
+	free(runs);
+}
+
+/*
+ * Set up a run per enabled detector (*n of them) with when it last ran;
+ * the store is read here, on this thread, before any detector starts.
+ */
+static sq_err runs_prepare(struct sq_store *st, const struct sq_config *cfg, int64_t now,
+			   const struct detect_input *in, struct detector_run **out, size_t *n,
+			   struct sq_error *err)
+{
+	const struct sq_detector *const *reg = detect_registry();
+	struct detector_run *runs;
+	size_t i, nreg = 0;
+	sq_err rc = SQ_OK;
+
+	*n = 0;
+	while (reg[nreg])
+		nreg++;
+	if (!(runs = calloc(nreg ? nreg : 1, sizeof(*runs))))
+		return sq_fail(err, SQ_ENOMEM, "out of memory running the detectors");
+	for (i = 0; !rc && reg[i]; i++) {
+		struct detector_run *r = &runs[*n];
+
+		if (disabled(&cfg->detect, reg[i]->name))
+			continue;
+		r->d = reg[i];
+		r->ctx.cfg = cfg;
+		r->ctx.dc = &cfg->detect;
+		r->ctx.now = now;
+		r->ctx.in = in;
+		r->ctx.out = &r->found;
+		r->ctx.name = reg[i]->name;
+		r->ctx.memos = &r->memos;
+		r->ctx.err = &r->err;
+		rc = store_detector_last_run(st, reg[i]->name, &r->ctx.last_run_at, err);
+		(*n)++;
+	}
+	if (rc) {
+		runs_release(runs, *n);
+		return rc;
+	}
+	*out = runs;
+	return SQ_OK;
+}
+
+/*
+ * Run the detectors; then, in registry order (the order of their findings,
+ * whichever thread ran them), take what they found and derived, and the
+ * first failure.  ran[] gets the names of those that did their periodic
+ * work.
+ */
+static sq_err run_detectors(struct sq_store *st, const struct sq_config *cfg, int64_t now,
+			    const struct detect_input *in, struct detect_findings *found,
+			    struct detect_memos *memos, const char **ran, size_t *nran,
+			    struct detect_stats *stats, struct sq_error *err)
+{
+	struct detector_run *runs = NULL;
+	size_t n, i;
+	sq_err rc = runs_prepare(st, cfg, now, in, &runs, &n, err);
+
+	if (rc)
+		return rc;
+	runs_run(st, runs, n);
+	for (i = 0; !rc && i < n; i++) {
+		struct detector_run *r = &runs[i];
+
+		if (r->rc) {
+			*err = r->err;
+			sq_error_prefix(err, "detector %s: ", r->d->name);
+			rc = r->rc;
+			break;
+		}
+		stats->scans += r->ctx.scans;
+		stats->replicates += r->ctx.replicates;
+		if (r->ctx.ran && *nran < DETECTORS_MAX)
+			ran[(*nran)++] = r->d->name;
+		rc = runs_gather(r, found, memos, err);
+	}
+	runs_release(runs, n);
+	return rc;
+}
+
 sq_err detect_run(struct sq_store *st, const struct sq_config *cfg, int64_t now,
 		  struct detect_stats *stats, struct sq_error *err)
 {
@@ -820,7 +1027,7 @@ sq_err detect_run(struct sq_store *st, const struct sq_config *cfg, int64_t now,
 	struct input_owner o;
 	struct detect_findings found = { 0 };
 	struct detect_memos memos = { 0 };
-	const char *ran[16];
+	const char *ran[DETECTORS_MAX];
 	size_t nran = 0, i;
 	int64_t lookback = 0;
 	sq_err rc;
@@ -849,32 +1056,9 @@ sq_err detect_run(struct sq_store *st, const struct sq_config *cfg, int64_t now,
 	stats->complaints = (int64_t)o.rows.n;
 	stats->units = (int64_t)o.in.nunits;
 
-	for (i = 0; reg[i]; i++) {
-		struct detect_ctx ctx = { 0 };
-
-		if (disabled(dc, reg[i]->name))
-			continue;
-		ctx.st = st;
-		ctx.cfg = cfg;
-		ctx.dc = dc;
-		ctx.now = now;
-		ctx.in = &o.in;
-		ctx.out = &found;
-		ctx.name = reg[i]->name;
-		ctx.memos = &memos;
-		ctx.err = err;
-		rc = store_detector_last_run(st, reg[i]->name, &ctx.last_run_at, err);
-		if (!rc)
-			rc = reg[i]->run(&ctx);
-		if (rc) {
-			sq_error_prefix(err, "detector %s: ", reg[i]->name);
-			goto out;
-		}
-		stats->scans += ctx.scans;
-		stats->replicates += ctx.replicates;
-		if (ctx.ran && nran < sizeof(ran) / sizeof(ran[0]))
-			ran[nran++] = reg[i]->name;
-	}
+	rc = run_detectors(st, cfg, now, &o.in, &found, &memos, ran, &nran, stats, err);
+	if (rc)
+		goto out;
 	stats->findings = (int64_t)found.n;
 
 	rc = store_begin(st, err);

@@ -228,6 +228,9 @@ sq_err store_open_reader(const struct sq_store *st, struct sq_store **out,
 	if (!file || !*file)
 		return sq_fail(err, SQ_EDB, "%s: a store in memory has no second connection",
 			       st->path);
+	if (!sqlite3_get_autocommit(st->db))
+		return sq_fail(err, SQ_EDB, "%s: no second connection inside a transaction",
+			       st->path);
 	r = calloc(1, sizeof(*r));
 	if (!r || !(r->path = sq_strdup(st->path))) {
 		free(r);

@@ -52,6 +52,16 @@ sq_err store_open_at_version(const char *path, int target, struct sq_store **out
 /* Close and free; NULL is fine. */
 void store_close(struct sq_store *st);
 
+/*
+ * A second connection to st's database file, read-only, for work on
+ * another thread (a connection serves one thread at a time): no
+ * migration, no linkage index; it reads what st has committed.  Fails
+ * for a store in memory, and inside one of st's transactions (what that
+ * has not committed it would not see).  Close it with store_close.
+ */
+sq_err store_open_reader(const struct sq_store *st, struct sq_store **out,
+			struct sq_error *err);
+
 /* PRAGMA user_version of the open database. */
 int store_schema_version(struct sq_store *st);
 

@@ -450,8 +450,7 @@ static int load_part_start(struct sq_store *st, int64_t since, int64_t *until,
 	struct sq_error ignored;
 
 	memset(p, 0, sizeof(*p));
-	if (mid <= since || !sqlite3_get_autocommit(st->db) ||
-	    store_open_reader(st, &p->reader, &ignored))
+	if (mid <= since || store_open_reader(st, &p->reader, &ignored))
 		return 0;
 	p->since = mid;
 	p->until = *until;

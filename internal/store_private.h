@@ -35,15 +35,6 @@ struct sq_store {
 };
 
 /*
- * A second connection to st's database file, read-only, for work on
- * another thread (a connection serves one thread at a time): no
- * migration, no linkage index; it reads what st has committed.  Fails
- * for a store in memory.  Close it with store_close.
- */
-sq_err store_open_reader(const struct sq_store *st, struct sq_store **out,
-			struct sq_error *err);
-
-/*
  * store_begin for a transaction one statement of which may change pages
  * without bound (store_prune's UPDATE of years of complaints): that
  * statement's journal spills to a temporary file instead of memory.

@@ -864,6 +864,90 @@ static void test_common_cause_across_communities(void **state)
 	store_flag_release(&fl);
 }
 
+/* Position of detector `kind` in the registry. */
+static size_t registry_pos(const char *kind)
+{
+	const struct sq_detector *const *all = detect_registry();
+	size_t i;
+
+	for (i = 0; all[i]; i++)
+		if (!strcmp(all[i]->name, kind))
+			return i;
+	fail_msg("no detector %s", kind);
+	return 0;
+}
+
+static int cmp_flag_id(const void *a, const void *b)
+{
+	const struct store_flag *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * One scenario flagged by three detectors in one run, stored in f->st;
+ * the flags' cause keys in the order they were opened go to keys.
+ */
+static size_t three_kinds_flagged(struct fx *f, char keys[][96], size_t cap)
+{
+	struct sq_error err = { 0 };
+	struct detect_stats s;
+	struct store_flag *fl = NULL;
+	int64_t t = fixture_time(30, 10, 0);
+	size_t n = 0, i;
+
+	history(f, t);
+	put_text(f, t - 4 * 86400, "wages", "西华路社区", "广州市宏达建筑工程有限公司拖欠工资三个月", NULL);
+	put_text(f, t - 2 * 86400, "labour", "恩宁路社区", "我在宏达公司干活，老板一直不发工资", NULL);
+	put_text(f, t - 3600, "wages", "多宝路社区", "投诉宏达建筑公司欠薪", NULL);
+	put(f, t, "wages", "恩宁路社区", "工地老板欠薪三个月，工人说要跳楼", NULL);
+	background_every(f, "noise", "西华路社区", t - 31 * 86400, t - 4 * 86400, 14 * 86400);
+	for (i = 0; i < 5; i++)
+		put(f, t - (int64_t)(66 - 16 * i) * 3600, "noise", "西华路社区", "夜里噪音扰民", NULL);
+	run(f, t + 60, &s);
+	assert_int_equal(store_flag_list(f->st, NULL, &fl, &n, &err), SQ_OK);
+	qsort(fl, n, sizeof(*fl), cmp_flag_id);
+	assert_true(n <= cap);
+	for (i = 0; i < n; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "%s", fl[i].cause_key);
+		if (i > 0)
+			assert_true(registry_pos(fl[i - 1].kind) <= registry_pos(fl[i].kind));
+	}
+	for (i = 0; i < n; i++)
+		store_flag_release(&fl[i]);
+	free(fl);
+	return n;
+}
+
+/*
+ * The detectors run on two threads (the second with a connection of its
+ * own) for a store in a file, on one for a store in memory, which has no
+ * second connection: the same flags either way, opened in the registry's
+ * order whichever thread ran which detector.
+ */
+static void test_detectors_on_two_threads_as_on_one(void **state)
+{
+	struct fx *f = *state;
+	struct sq_store *file = f->st, *mem = NULL;
+	struct sq_error err = { 0 };
+	char two[8][96], one[8][96];
+	size_t n2, n1, i;
+
+	n2 = three_kinds_flagged(f, two, 8);
+	if (store_open(":memory:", &mem, &err))
+		fail_msg("store_open: %s", err.msg);
+	f->st = mem;
+	n1 = three_kinds_flagged(f, one, 8);
+	f->st = file;
+	store_close(mem);
+	assert_true(n2 >= 3);
+	assert_int_equal(n1, n2);
+	for (i = 0; i < n2; i++)
+		assert_string_equal(two[i], one[i]);
+	assert_non_null(strstr(two[0], "urgent"));
+	assert_non_null(strstr(two[n2 - 1], "common_cause"));
+}
+
 /* test_sql_int with a printf format. */
 static int64_t sql_int(struct fx *f, const char *fmt, ...)
 {
@@ -1546,6 +1630,7 @@ int main(void)
 		T(test_spacetime_finds_an_injected_cluster),
 		T(test_detect_rows_by_time_then_id),
 		T(test_detect_load_halves_match_one_read),
+		T(test_detectors_on_two_threads_as_on_one),
 		T(test_detect_rows_take_their_incidents_columns),
 		T(test_common_cause_across_communities),
 		T(test_common_cause_kept_names),
