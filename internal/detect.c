@@ -1030,7 +1030,7 @@ sq_err detect_run(struct sq_store *st, const struct sq_config *cfg, int64_t now,
 	const char *ran[DETECTORS_MAX];
 	size_t nran = 0, i;
 	int64_t lookback = 0;
-	sq_err rc;
+	sq_err rc = SQ_OK;
 
 	memset(stats, 0, sizeof(*stats));
 	memset(&o, 0, sizeof(o));
@@ -1041,11 +1041,11 @@ sq_err detect_run(struct sq_store *st, const struct sq_config *cfg, int64_t now,
 			lookback = l;
 	}
 	o.in.since = now - lookback;
-	rc = store_detect_load(st, o.in.since, now, &o.rows, err);
-	if (!rc && !disabled(dc, "overdue"))
+	if (!disabled(dc, "overdue"))
 		rc = overdue_since(st, dc, now, &o.in.overdue_since, err);
-	if (!rc && !disabled(dc, "overdue"))
-		rc = store_detect_overdue(st, o.in.overdue_since, now, &o.overdue, err);
+	if (!rc)
+		rc = store_detect_load(st, o.in.since, now, &o.rows, o.in.overdue_since,
+				       disabled(dc, "overdue") ? NULL : &o.overdue, err);
 	if (!rc)
 		rc = build_units(&o, err);
 	if (rc)

@@ -492,11 +492,23 @@ struct store_detect_rows {
 /*
  * Complaints received in [since, until] that can be grievances (kind not
  * praise, status not void), ordered by received_at then id.  No texts:
- * store_detect_texts streams those.  The caller frees *out with
- * store_detect_rows_release.
+ * store_detect_texts streams those.
+ *
+ * With overdue not NULL, also the complaints still open or in progress
+ * whose deadline is in [overdue_from, until), for the overdue detector,
+ * ordered by deadline then id: same row shape, but only id, incident_id,
+ * the times, deadline and community are filled (the strings are NULL).
+ * The caller bounds overdue_from: items past their deadline for long are
+ * as many as the store is old, and the detector has seen them on earlier
+ * runs.
+ *
+ * Outside a transaction part of the reading is done by a second thread
+ * on a connection of its own (store_open_reader).  The caller frees *out
+ * and *overdue with store_detect_rows_release, also on failure.
  */
 sq_err store_detect_load(struct sq_store *st, int64_t since, int64_t until,
-			 struct store_detect_rows *out, struct sq_error *err);
+			 struct store_detect_rows *out, int64_t overdue_from,
+			 struct store_detect_rows *overdue, struct sq_error *err);
 
 /* The bulky part of a complaint, for the detectors that read words. */
 struct store_detect_text {
@@ -563,17 +575,6 @@ sq_err store_detect_text_of(struct sq_store *st, int64_t id,
  */
 sq_err store_detect_memo_put(struct sq_store *st, const struct store_detect_memo *m, size_t n,
 			     int64_t keep_since, struct sq_error *err);
-
-/*
- * Complaints still open or in progress whose deadline is in [from, until),
- * for the overdue detector.  Same row shape and ownership, but only id,
- * incident_id, the times, deadline and community are filled (the strings
- * are NULL).  The caller bounds `from`: items past their deadline for
- * long are as many as the store is old, and the detector has seen them
- * on earlier runs.
- */
-sq_err store_detect_overdue(struct sq_store *st, int64_t from, int64_t until,
-			    struct store_detect_rows *out, struct sq_error *err);
 
 void store_detect_rows_release(struct store_detect_rows *rows);
 

@@ -355,11 +355,16 @@ static sq_err load_with_incidents(struct sq_store *st, int64_t since, int64_t un
 	return rc;
 }
 
-/* The later half of a load, read on a second connection by a second thread. */
+/*
+ * The later half of a load, and the overdue items when asked for, read on
+ * a second connection by a second thread.
+ */
 struct load_part {
 	struct sq_store *reader;
 	int64_t since, until;
 	struct store_detect_rows rows;
+	int64_t overdue_from;
+	struct store_detect_rows *overdue;   /* NULL: not asked for */
 	struct sq_error err;
 	sq_err rc;
 };
@@ -369,6 +374,9 @@ static void *load_part_run(void *arg)
 	struct load_part *p = arg;
 
 	p->rc = load_with_incidents(p->reader, p->since, p->until, &p->rows, &p->err);
+	if (!p->rc && p->overdue)
+		p->rc = load_rows(p->reader, sql_detect_overdue, p->overdue_from, p->until,
+				  p->overdue, &p->err);
 	return NULL;
 }
 
@@ -438,10 +446,11 @@ static sq_err append_rows(struct store_detect_rows *to, struct store_detect_rows
 }
 
 /*
- * Start reading the later half of [since, until] on a second connection,
- * when the store has one to give (a file) and nothing uncommitted that it
- * would not see; *until then ends the caller's half.  Nonzero: started.
- * Not starting costs only time: the caller reads it all.
+ * Start reading the later half of [since, until] (and the overdue items,
+ * p->overdue not NULL) on a second connection, when the store has one to
+ * give (a file, outside a transaction); *until then ends the caller's
+ * half.  Nonzero: started.  Not starting costs only time: the caller
+ * reads it all.
  */
 static int load_part_start(struct sq_store *st, int64_t since, int64_t *until,
 			   struct load_part *p, pthread_t *thread)
@@ -449,7 +458,6 @@ static int load_part_start(struct sq_store *st, int64_t since, int64_t *until,
 	int64_t mid = since / 2 + *until / 2;
 	struct sq_error ignored;
 
-	memset(p, 0, sizeof(*p));
 	if (mid <= since || store_open_reader(st, &p->reader, &ignored))
 		return 0;
 	p->since = mid;
@@ -462,37 +470,55 @@ static int load_part_start(struct sq_store *st, int64_t since, int64_t *until,
 	return 1;
 }
 
+/* Join the later part's thread and put what it read after out's rows. */
+static sq_err load_part_join(pthread_t thread, struct load_part *p,
+			     struct store_detect_rows *out, struct sq_error *err)
+{
+	sq_err rc;
+
+	pthread_join(thread, NULL);
+	store_close(p->reader);
+	if (p->rc) {
+		*err = p->err;
+		rc = p->rc;
+	} else {
+		rc = append_rows(out, &p->rows, err);
+	}
+	store_detect_rows_release(&p->rows);
+	return rc;
+}
+
 /*
  * Reading the rows is most of detection's time at a million stored (a
  * fifth of a 10,000-record import's and detection's together), and the
- * rows of one span of time do not depend on another's: the later half is
- * read on a second connection by a second thread while this one reads the
- * earlier.  The poll lock keeps suqiu's writers out meanwhile; outside it
- * each half is one consistent read, as each of detection's statements was
- * before.
+ * rows of one span of time do not depend on another's: the later half,
+ * then the overdue items, are read on a second connection by a second
+ * thread while this one reads the earlier half.  The poll lock keeps
+ * suqiu's writers out meanwhile; outside it each part is one consistent
+ * read, as each of detection's statements was before.
  */
 sq_err store_detect_load(struct sq_store *st, int64_t since, int64_t until,
-			 struct store_detect_rows *out, struct sq_error *err)
+			 struct store_detect_rows *out, int64_t overdue_from,
+			 struct store_detect_rows *overdue, struct sq_error *err)
 {
-	struct load_part later;
+	struct load_part later = { .overdue_from = overdue_from, .overdue = overdue };
 	pthread_t thread;
-	int split = load_part_start(st, since, &until, &later, &thread);
+	int split;
 	size_t i, j;
 	sq_err rc;
 
+	memset(out, 0, sizeof(*out));
+	if (overdue)
+		memset(overdue, 0, sizeof(*overdue));
+	split = load_part_start(st, since, &until, &later, &thread);
 	rc = load_with_incidents(st, since, until, out, err);
 	if (split) {
-		pthread_join(thread, NULL);
-		store_close(later.reader);
-		if (!rc && later.rc) {
-			*err = later.err;
-			rc = later.rc;
-		}
+		sq_err part = load_part_join(thread, &later, out, err);
+
 		if (!rc)
-			rc = append_rows(out, &later.rows, err);
-		if (rc)
-			store_detect_rows_release(out);
-		store_detect_rows_release(&later.rows);
+			rc = part;
+	} else if (!rc && overdue) {
+		rc = load_rows(st, sql_detect_overdue, overdue_from, until, overdue, err);
 	}
 	/* received_at then id: each run of one second by id */
 	for (i = 0; !rc && i < out->n; i = j) {
@@ -501,13 +527,11 @@ sq_err store_detect_load(struct sq_store *st, int64_t since, int64_t until,
 		if (j - i > 1)
 			qsort(out->rows + i, j - i, sizeof(out->rows[0]), cmp_row_id);
 	}
+	if (rc) {
+		store_detect_rows_release(out);
+		store_detect_rows_release(overdue);
+	}
 	return rc;
-}
-
-sq_err store_detect_overdue(struct sq_store *st, int64_t from, int64_t until,
-			    struct store_detect_rows *out, struct sq_error *err)
-{
-	return load_rows(st, sql_detect_overdue, from, until, out, err);
 }
 
 /* A text column: NULL for SQL NULL, else its text; *oom when SQLite could not give it. */

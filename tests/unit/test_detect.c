@@ -703,7 +703,7 @@ static void test_detect_rows_by_time_then_id(void **state)
 	ids[2] = put(f, t, "noise", "逢源路社区", NULL, NULL);
 	ids[3] = put(f, t, "construction", "多宝路社区", NULL, NULL);
 	ids[4] = put(f, t - 60, "water_power_gas", "昌华社区", NULL, NULL);
-	if (store_detect_load(f->st, t - 3600, t + 3600, &rows, &err))
+	if (store_detect_load(f->st, t - 3600, t + 3600, &rows, 0, NULL, &err))
 		fail_msg("store_detect_load: %s", err.msg);
 	assert_int_equal(rows.n, 5);
 	assert_int_equal(rows.rows[0].id, ids[4]);
@@ -743,10 +743,11 @@ static void assert_names_shared(const struct store_detect_rows *rows)
 }
 
 /*
- * Outside a transaction the later half of the period is read on a second
- * connection by a second thread (store_detect_load); inside one, where a
- * second connection would not see what is not committed, all of it on
- * the store's own.  Both give the same rows in the same order: complaints
+ * Outside a transaction the later half of the period and the overdue
+ * items are read on a second connection by a second thread
+ * (store_detect_load); inside one, where a second connection would not
+ * see what is not committed, all of it on the store's own.  Both give the
+ * same rows in the same order: complaints
  * of one second on each side of the midpoint, incidents with members in
  * both halves, names met in both halves shared as one pointer.
  */
@@ -756,12 +757,12 @@ static void test_detect_load_halves_match_one_read(void **state)
 	static const char *const comms[] = { "多宝路社区", "逢源路社区", NULL, "昌华社区" };
 	static const char *const grids[] = { "G01", NULL, "G02" };
 	struct fx *f = *state;
-	struct store_detect_rows split = { 0 }, one = { 0 };
+	struct store_detect_rows split = { 0 }, one = { 0 }, late2 = { 0 }, late1 = { 0 };
 	struct sq_error err = { 0 };
 	int64_t t = fixture_time(10, 0, 0), since = t - 86400, until = t + 86400;
 	int64_t odd = 0, even = 0, ids[64];
 	char sid[32], hash[32];
-	size_t i, n = 0;
+	size_t i, n = 0, late = 0;
 
 	assert_int_equal(since / 2 + until / 2, t);   /* the halves meet at t */
 	for (i = 0; i < 60; i++) {
@@ -783,6 +784,7 @@ static void test_detect_load_halves_match_one_read(void **state)
 		c.lat = 23.1 + (double)i / 1000;
 		c.lon = 113.2;
 		c.deadline = i % 2 ? at + 86400 : 0;
+		late += c.deadline && c.deadline < until;
 		ids[n++] = fixture_put(f->st, &c);
 	}
 	fixture_put(f->st, &(struct fixture_complaint){ .source_id = "OUT", .received_at = until + 1,
@@ -790,11 +792,24 @@ static void test_detect_load_halves_match_one_read(void **state)
 	for (i = 0; i < n; i += 3)
 		fixture_link(f->st, ids[i], i % 2 ? &odd : &even);   /* both span the halves */
 
-	if (store_detect_load(f->st, since, until, &split, &err))
+	if (store_detect_load(f->st, since, until, &split, since, &late2, &err))
 		fail_msg("store_detect_load: %s", err.msg);
-	if (store_begin(f->st, &err) || store_detect_load(f->st, since, until, &one, &err))
+	if (store_begin(f->st, &err) || store_detect_load(f->st, since, until, &one, since, &late1, &err))
 		fail_msg("store_detect_load in a transaction: %s", err.msg);
 	store_rollback(f->st);
+
+	/* the overdue items (second thread, or after the rows): the same */
+	assert_true(late > 5);
+	assert_int_equal(late2.n, late);
+	assert_int_equal(late1.n, late);
+	for (i = 0; i < late2.n; i++) {
+		assert_int_equal(late2.rows[i].id, late1.rows[i].id);
+		assert_int_equal(late2.rows[i].deadline, late1.rows[i].deadline);
+		assert_true(late2.rows[i].deadline >= since && late2.rows[i].deadline < until);
+		assert_same_name(late2.rows[i].community, late1.rows[i].community);
+	}
+	store_detect_rows_release(&late2);
+	store_detect_rows_release(&late1);
 
 	assert_int_equal(split.n, n);
 	assert_int_equal(one.n, n);
@@ -1001,7 +1016,7 @@ static void test_detect_rows_take_their_incidents_columns(void **state)
 			sql_exec(f, "PRAGMA foreign_keys = OFF; UPDATE complaints SET incident_id = %lld"
 				    " WHERE id = %lld", (long long)incident[i], (long long)ids[i]);
 	}
-	if (store_detect_load(f->st, t - 3600, t + 3600, &rows, &err))
+	if (store_detect_load(f->st, t - 3600, t + 3600, &rows, 0, NULL, &err))
 		fail_msg("store_detect_load: %s", err.msg);
 	assert_int_equal(rows.n, 7);
 	for (i = 0; i < 7; i++) {
