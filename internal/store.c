@@ -246,7 +246,13 @@ sq_err store_open_reader(const struct sq_store *st, struct sq_store **out,
 	}
 	sqlite3_busy_timeout(r->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(r->db, 1);
-	rc = store_exec(r, "PRAGMA cache_size = -32768;", err);
+	/*
+	 * 2 MiB, not the writer's 32: a reader scans ranges, each page once, so
+	 * a large cache only holds pages it will not read again, each one a
+	 * fresh page of memory the kernel zeroes first.  A detection at 1M
+	 * stored: peak 130 -> 99 MB, system time 0.18 -> 0.15 s.
+	 */
+	rc = store_exec(r, "PRAGMA cache_size = -2048;", err);
 	if (rc) {
 		store_close(r);
 		return rc;
