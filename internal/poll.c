@@ -244,7 +244,7 @@ static sq_err put_page(const struct poller *p, const struct sq_source_config *sr
 		fault(p, "mid_page");
 		if (change == STORE_NEW)
 			d->new_records++;
-		else if (change == STORE_UPDATED)
+		else if (change == STORE_UPDATED || change == STORE_RESTATED)
 			d->updated++;
 		else
 			d->unchanged++;

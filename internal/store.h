@@ -99,7 +99,14 @@ void store_unlock_poll(int fd);
 
 /* ---- complaints -------------------------------------------------------- */
 
-enum store_change { STORE_NEW = 0, STORE_UPDATED, STORE_UNCHANGED };
+/*
+ * What storing a record did.  STORE_RESTATED: updated like STORE_UPDATED,
+ * but nothing linking reads changed (title, text, address, category, raw
+ * category, community, grid, position, contact, received time, source
+ * type) and it declares no links, now or before: a new status, handler,
+ * deadline or satisfaction, which linking need not see again.
+ */
+enum store_change { STORE_NEW = 0, STORE_UPDATED, STORE_UNCHANGED, STORE_RESTATED };
 
 /*
  * Insert or update one normalized record, inside the caller's transaction.

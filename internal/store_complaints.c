@@ -38,6 +38,21 @@ static const char sql_update[] =
 	" resolved_at = CASE WHEN ?22 IN ('resolved', 'closed') THEN COALESCE(resolved_at, ?5) END"
 	" WHERE id = ?28";
 
+/*
+ * Whether an update changes anything linking reads (store_dedup_doc,
+ * store_dedup_text): same parameter numbers as sql_update, so that
+ * bind_record binds it.  A contact left out of the update (NULL) keeps
+ * the stored one.
+ */
+static const char sql_linkage_differs[] =
+	"SELECT source_type IS NOT ?3 OR received_at IS NOT ?4 OR title IS NOT ?9"
+	" OR text IS NOT ?10 OR category IS NOT ?11 OR category_raw IS NOT ?12"
+	" OR community IS NOT ?14 OR grid IS NOT ?15 OR address IS NOT ?16"
+	" OR lat IS NOT ?17 OR lon IS NOT ?18"
+	" OR (?19 IS NOT NULL AND contact_hash IS NOT ?19)"
+	" OR (?20 IS NOT NULL AND contact_masked IS NOT ?20)"
+	" FROM complaints WHERE id = ?28";
+
 /* The index entry of the stored title, text and address, when a change to
  * them is coming (?2..?4 the new values): an external-content FTS5 table
  * must be told the old values to forget them. */
@@ -152,8 +167,9 @@ sq_err store_fts_flush(struct sq_store *st, struct sq_error *err)
 	return rc;
 }
 
+/* Replace complaint id's declared links with r's; *had: how many it had. */
 static sq_err put_links(struct sq_store *st, const struct sq_record *r, int64_t id,
-			struct sq_error *err)
+			int64_t *had, struct sq_error *err)
 {
 	sqlite3_stmt *s;
 	size_t i;
@@ -164,6 +180,7 @@ static sq_err put_links(struct sq_store *st, const struct sq_record *r, int64_t 
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
 	rc = store_step_done(st, s, "clearing links", err);
+	*had = rc ? 0 : sqlite3_changes(st->db);
 	for (i = 0; !rc && i < r->nlinks; i++) {
 		rc = store_stmt(st, sql_link_add, &s, err);
 		if (rc)
@@ -205,7 +222,7 @@ static sq_err insert_complaint(struct sq_store *st, const struct sq_record *r, v
 			       int64_t now, const struct store_placer *placer, int64_t *id,
 			       struct sq_error *err)
 {
-	int64_t incident_id = 0;
+	int64_t incident_id = 0, had;
 	sqlite3_stmt *s;
 	sq_err rc;
 
@@ -226,19 +243,49 @@ static sq_err insert_complaint(struct sq_store *st, const struct sq_record *r, v
 	*id = sqlite3_last_insert_rowid(st->db);
 	rc = st->fts_deferring ? fts_queue(st, *id, err) : SQ_OK;
 	if (!rc)
-		rc = put_links(st, r, *id, err);
+		rc = put_links(st, r, *id, &had, err);
 	if (!rc && placer)
 		rc = placer->placed(placer->ctx, *id, err);
 	return rc;
 }
 
-static sq_err update_complaint(struct sq_store *st, const struct sq_record *r, int64_t now,
-			       int64_t id, struct sq_error *err)
+/* *differs: whether storing r over complaint id changes what linking reads. */
+static sq_err linkage_differs(struct sq_store *st, const struct sq_record *r, int64_t id,
+			      int *differs, struct sq_error *err)
 {
 	sqlite3_stmt *s;
+	int step;
+	sq_err rc;
+
+	rc = store_stmt(st, sql_linkage_differs, &s, err);
+	if (rc)
+		return rc;
+	bind_record(s, r, 0);
+	sqlite3_bind_int64(s, 28, id);
+	step = sqlite3_step(s);
+	*differs = step != SQLITE_ROW || sqlite3_column_int(s, 0) != 0;
+	sqlite3_reset(s);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return store_db_error(st, "comparing a complaint's update", err);
+	return SQ_OK;
+}
+
+/*
+ * Replace complaint id with r (its old state to complaint_history);
+ * *relink: whether linking must see it again — what it reads changed, or
+ * the complaint declares links (now or before), which it then checks again.
+ */
+static sq_err update_complaint(struct sq_store *st, const struct sq_record *r, int64_t now,
+			       int64_t id, int *relink, struct sq_error *err)
+{
+	sqlite3_stmt *s;
+	int64_t had = 0;
 	int reindex;
 	sq_err rc;
 
+	rc = linkage_differs(st, r, id, relink, err);
+	if (rc)
+		return rc;
 	rc = store_stmt(st, sql_history, &s, err);
 	if (rc)
 		return rc;
@@ -271,9 +318,11 @@ static sq_err update_complaint(struct sq_store *st, const struct sq_record *r, i
 	rc = store_step_done(st, s, "updating a complaint", err);
 	if (!rc && reindex)
 		rc = fts_queue(st, id, err);
-	if (rc)
-		return rc;
-	return put_links(st, r, id, err);
+	if (!rc)
+		rc = put_links(st, r, id, &had, err);
+	if (had || r->nlinks)
+		*relink = 1;
+	return rc;
 }
 
 sq_err store_put_complaint(struct sq_store *st, const struct sq_record *r, int64_t now,
@@ -287,6 +336,7 @@ sq_err store_put_placed(struct sq_store *st, const struct sq_record *r, void *pr
 			int64_t *id, struct sq_error *err)
 {
 	int64_t stored_update = 0;
+	int relink = 1;
 	sq_err rc;
 
 	rc = store_fts_defer(st, err);
@@ -302,8 +352,9 @@ sq_err store_put_placed(struct sq_store *st, const struct sq_record *r, void *pr
 		*change = STORE_UNCHANGED;
 		return SQ_OK;
 	}
-	*change = STORE_UPDATED;
-	return update_complaint(st, r, now, *id, err);
+	rc = update_complaint(st, r, now, *id, &relink, err);
+	*change = relink ? STORE_UPDATED : STORE_RESTATED;
+	return rc;
 }
 
 static sq_err count_query(struct sq_store *st, const char *sql, const char *arg, int64_t *n,

@@ -793,6 +793,103 @@ static void test_refuses_newer_schema(void **state)
 	assert_non_null(strstr(err.msg, "newer than this suqiu"));
 }
 
+/* Replace string field *f with v (NULL: none). */
+static void set_str(char **f, const char *v)
+{
+	free(*f);
+	*f = v ? strdup(v) : NULL;
+}
+
+/* One change an update may bring, and what storing it reports. */
+struct update_case {
+	const char *what;
+	void (*change)(struct sq_record *r);
+	enum store_change want;
+};
+
+static void ch_status(struct sq_record *r) { r->status = SQ_STATUS_RESOLVED; set_str(&r->satisfaction, "满意"); }
+static void ch_handler(struct sq_record *r) { set_str(&r->handler, "城管科"); r->deadline = 1714900000; }
+static void ch_contact_kept(struct sq_record *r) { set_str(&r->contact_hash, NULL); set_str(&r->contact_masked, NULL); }
+static void ch_title(struct sq_record *r) { set_str(&r->title, "恩宁路夜间施工噪音"); }
+static void ch_text(struct sq_record *r) { set_str(&r->text, "工地又施工到凌晨三点"); }
+static void ch_address(struct sq_record *r) { set_str(&r->address, "恩宁路90号"); }
+static void ch_category(struct sq_record *r) { set_str(&r->category, "noise.traffic"); }
+static void ch_category_raw(struct sq_record *r) { set_str(&r->category_raw, "交通噪音"); }
+static void ch_community(struct sq_record *r) { set_str(&r->community, "逢源路社区"); }
+static void ch_grid(struct sq_record *r) { set_str(&r->grid, "G2"); }
+static void ch_received(struct sq_record *r) { r->received_at += 60; }
+static void ch_position(struct sq_record *r) { r->lat += 0.001; }
+static void ch_contact(struct sq_record *r) { set_str(&r->contact_hash, "ffff"); }
+static void ch_source_type(struct sq_record *r) { set_str(&r->source_type, "hotline"); }
+static void ch_link(struct sq_record *r)
+{
+	assert_int_equal(record_add_link(r, "related", "hotline12345", "2024050112345000001"), 0);
+}
+
+/*
+ * An update that changes only what linking does not read (status, handler,
+ * deadline, satisfaction; a contact the update leaves out) is
+ * STORE_RESTATED, which poll does not link again; one that changes
+ * anything linking reads, or declares a link, is STORE_UPDATED.
+ */
+static void test_update_restated_or_relinked(void **state)
+{
+	static const struct update_case cases[] = {
+		{ "status", ch_status, STORE_RESTATED },
+		{ "handler", ch_handler, STORE_RESTATED },
+		{ "contact left out", ch_contact_kept, STORE_RESTATED },
+		{ "title", ch_title, STORE_UPDATED },
+		{ "text", ch_text, STORE_UPDATED },
+		{ "address", ch_address, STORE_UPDATED },
+		{ "category", ch_category, STORE_UPDATED },
+		{ "raw category", ch_category_raw, STORE_UPDATED },
+		{ "community", ch_community, STORE_UPDATED },
+		{ "grid", ch_grid, STORE_UPDATED },
+		{ "received", ch_received, STORE_UPDATED },
+		{ "position", ch_position, STORE_UPDATED },
+		{ "contact", ch_contact, STORE_UPDATED },
+		{ "source type", ch_source_type, STORE_UPDATED },
+		{ "a declared link", ch_link, STORE_UPDATED },
+	};
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st;
+	struct sq_record r;
+	enum store_change change;
+	int64_t id;
+	char sid[32];
+	size_t i;
+
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	assert_int_equal(store_begin(st, &err), SQ_OK);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(sid, sizeof(sid), "U%03zu", i);
+		make_record(&r, sid, 1000, SQ_STATUS_OPEN);
+		set_str(&r.category, "noise.construction");
+		set_str(&r.category_raw, "施工噪音");
+		set_str(&r.community, "恩宁路社区");
+		set_str(&r.grid, "G1");
+		set_str(&r.address, "恩宁路88号");
+		set_str(&r.contact_hash, "abcd");
+		r.crs = SQ_CRS_WGS84;
+		r.lat = 23.12;
+		r.lon = 113.25;
+		assert_int_equal(store_put_complaint(st, &r, 5000, &change, &id, &err), SQ_OK);
+		assert_int_equal(change, STORE_NEW);
+		r.updated_at = 2000;
+		cases[i].change(&r);
+		assert_int_equal(store_put_complaint(st, &r, 5001, &change, &id, &err), SQ_OK);
+		if (change != cases[i].want)
+			fail_msg("%s: change %d, want %d", cases[i].what, (int)change, (int)cases[i].want);
+		record_release(&r);
+	}
+	assert_int_equal(store_commit(st, &err), SQ_OK);
+	store_close(st);
+	/* every update kept the old state */
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM complaint_history"),
+			 (int64_t)(sizeof(cases) / sizeof(cases[0])));
+}
+
 static void test_upsert_new_updated_unchanged(void **state)
 {
 	struct fixture *f = *state;
@@ -1000,6 +1097,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outbox_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upsert_new_updated_unchanged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_restated_or_relinked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_quarantine_and_run_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_lock_is_exclusive, setup, teardown),
