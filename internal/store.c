@@ -174,8 +174,6 @@ sq_err store_global_init(struct sq_error *err)
  */
 static sq_err configure(struct sq_store *st, struct sq_error *err)
 {
-	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-	sqlite3_extended_result_codes(st->db, 1);
 	return store_exec(st,
 			  "PRAGMA journal_mode = WAL;"
 			  "PRAGMA synchronous = NORMAL;"
@@ -185,8 +183,12 @@ static sq_err configure(struct sq_store *st, struct sq_error *err)
 			  err);
 }
 
-sq_err store_open_at_version(const char *path, int target, struct sq_store **out,
-			     struct sq_error *err)
+/*
+ * A store for a new connection to file with SQLite's open flags; errors
+ * name path.  Its page cache and pragmas are the caller's to set.
+ */
+static sq_err open_connection(const char *path, const char *file, int flags,
+			      struct sq_store **out, struct sq_error *err)
 {
 	struct sq_store *st;
 	sq_err rc;
@@ -197,13 +199,28 @@ sq_err store_open_at_version(const char *path, int target, struct sq_store **out
 		free(st);
 		return sq_fail(err, SQ_ENOMEM, "%s: out of memory opening the database", path);
 	}
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(file, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		rc = st->db ? store_db_error(st, "opening", err)
 			    : sq_fail(err, SQ_ENOMEM, "%s: out of memory opening the database", path);
 		store_close(st);
 		return rc;
 	}
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	*out = st;
+	return SQ_OK;
+}
+
+sq_err store_open_at_version(const char *path, int target, struct sq_store **out,
+			     struct sq_error *err)
+{
+	struct sq_store *st;
+	sq_err rc;
+
+	*out = NULL;
+	rc = open_connection(path, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &st, err);
+	if (rc)
+		return rc;
 	rc = configure(st, err);
 	if (!rc)
 		rc = store_index_register(st, err);
@@ -231,21 +248,9 @@ sq_err store_open_reader(const struct sq_store *st, struct sq_store **out,
 	if (!sqlite3_get_autocommit(st->db))
 		return sq_fail(err, SQ_EDB, "%s: no second connection inside a transaction",
 			       st->path);
-	r = calloc(1, sizeof(*r));
-	if (!r || !(r->path = sq_strdup(st->path))) {
-		free(r);
-		return sq_fail(err, SQ_ENOMEM, "%s: out of memory opening the database", st->path);
-	}
-	if (sqlite3_open_v2(file, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
-		rc = r->db ? store_db_error(r, "opening a second connection", err)
-			   : sq_fail(err, SQ_ENOMEM, "%s: out of memory opening the database",
-				     st->path);
-		store_close(r);
+	rc = open_connection(st->path, file, SQLITE_OPEN_READONLY, &r, err);
+	if (rc)
 		return rc;
-	}
-	sqlite3_busy_timeout(r->db, BUSY_TIMEOUT_MS);
-	sqlite3_extended_result_codes(r->db, 1);
 	/*
 	 * 2 MiB, not the writer's 32: a reader scans ranges, each page once, so
 	 * a large cache only holds pages it will not read again, each one a

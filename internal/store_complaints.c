@@ -167,7 +167,8 @@ sq_err store_fts_flush(struct sq_store *st, struct sq_error *err)
 	return rc;
 }
 
-/* Replace complaint id's declared links with r's; *had: how many it had. */
+/* Replace complaint id's declared links with r's; *had (if not NULL): how
+ * many it had. */
 static sq_err put_links(struct sq_store *st, const struct sq_record *r, int64_t id,
 			int64_t *had, struct sq_error *err)
 {
@@ -180,7 +181,8 @@ static sq_err put_links(struct sq_store *st, const struct sq_record *r, int64_t 
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
 	rc = store_step_done(st, s, "clearing links", err);
-	*had = rc ? 0 : sqlite3_changes(st->db);
+	if (had)
+		*had = rc ? 0 : sqlite3_changes(st->db);
 	for (i = 0; !rc && i < r->nlinks; i++) {
 		rc = store_stmt(st, sql_link_add, &s, err);
 		if (rc)
@@ -222,7 +224,7 @@ static sq_err insert_complaint(struct sq_store *st, const struct sq_record *r, v
 			       int64_t now, const struct store_placer *placer, int64_t *id,
 			       struct sq_error *err)
 {
-	int64_t incident_id = 0, had;
+	int64_t incident_id = 0;
 	sqlite3_stmt *s;
 	sq_err rc;
 
@@ -243,7 +245,7 @@ static sq_err insert_complaint(struct sq_store *st, const struct sq_record *r, v
 	*id = sqlite3_last_insert_rowid(st->db);
 	rc = st->fts_deferring ? fts_queue(st, *id, err) : SQ_OK;
 	if (!rc)
-		rc = put_links(st, r, *id, &had, err);
+		rc = put_links(st, r, *id, NULL, err);
 	if (!rc && placer)
 		rc = placer->placed(placer->ctx, *id, err);
 	return rc;
