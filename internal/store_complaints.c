@@ -333,7 +333,8 @@ sq_err store_put_complaint(struct sq_store *st, const struct sq_record *r, int64
 	return store_put_placed(st, r, NULL, now, NULL, change, id, err);
 }
 
-sq_err store_put_placed(struct sq_store *st, const struct sq_record *r, void *prep, int64_t now,
+/* store_put_placed inside a transaction. */
+static sq_err put_in_tx(struct sq_store *st, const struct sq_record *r, void *prep, int64_t now,
 			const struct store_placer *placer, enum store_change *change,
 			int64_t *id, struct sq_error *err)
 {
@@ -356,6 +357,30 @@ sq_err store_put_placed(struct sq_store *st, const struct sq_record *r, void *pr
 	}
 	rc = update_complaint(st, r, now, *id, &relink, err);
 	*change = relink ? STORE_UPDATED : STORE_RESTATED;
+	return rc;
+}
+
+/*
+ * No trigger indexes a new row for search (schema step 20): the store
+ * queues it and store_commit indexes the queue, so a complaint stored
+ * outside a transaction gets one of its own.
+ */
+sq_err store_put_placed(struct sq_store *st, const struct sq_record *r, void *prep, int64_t now,
+			const struct store_placer *placer, enum store_change *change,
+			int64_t *id, struct sq_error *err)
+{
+	sq_err rc;
+
+	if (!sqlite3_get_autocommit(st->db))
+		return put_in_tx(st, r, prep, now, placer, change, id, err);
+	rc = store_begin(st, err);
+	if (rc)
+		return rc;
+	rc = put_in_tx(st, r, prep, now, placer, change, id, err);
+	if (!rc)
+		rc = store_commit(st, err);
+	if (rc)
+		store_rollback(st);
 	return rc;
 }
 

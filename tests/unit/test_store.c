@@ -890,6 +890,99 @@ static void test_update_restated_or_relinked(void **state)
 			 (int64_t)(sizeof(cases) / sizeof(cases[0])));
 }
 
+/* How many complaints of the search index hold phrase (through a connection of its own). */
+static int64_t fts_hits(const char *db, const char *phrase)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM complaints_fts WHERE complaints_fts MATCH '\"%s\"'", phrase);
+	return test_sql_int(db, sql);
+}
+
+/* Store complaint sid with text, in a transaction of the test's (tx) or none. */
+static sq_err put_text(struct sq_store *st, const char *sid, int64_t updated, const char *text,
+		       int tx, int commit)
+{
+	struct sq_error err = { 0 };
+	struct sq_record r;
+	enum store_change change;
+	int64_t id = 0;
+	sq_err rc;
+
+	make_record(&r, sid, updated, SQ_STATUS_OPEN);
+	free(r.text);
+	r.text = strdup(text);
+	if (tx)
+		assert_int_equal(store_begin(st, &err), SQ_OK);
+	rc = store_put_complaint(st, &r, 5000, &change, &id, &err);
+	if (tx && commit)
+		assert_int_equal(store_commit(st, &err), SQ_OK);
+	else if (tx)
+		store_rollback(st);
+	record_release(&r);
+	return rc;
+}
+
+/*
+ * No trigger indexes a new complaint for search (schema step 20): every
+ * way of writing one leaves the index as the rows say, checked by FTS5's
+ * own integrity check against the table, and by phrase.
+ */
+static void test_search_index_follows_every_write(void **state)
+{
+	static const struct {
+		const char *what, *sid, *text;
+		int64_t updated;
+		int tx, commit;
+		const char *gone;   /* a phrase no longer found, or NULL */
+		int64_t found;      /* complaints with the text after it */
+	} cases[] = {
+		{ "new, no transaction", "S1", "垃圾清运不及时", 1000, 0, 0, NULL, 1 },
+		{ "new, committed", "S2", "路灯损坏未修复", 1000, 1, 1, NULL, 1 },
+		{ "new, rolled back", "S3", "井盖缺失危险", 1000, 1, 0, NULL, 0 },
+		{ "updated, no transaction", "S1", "占道经营扰民", 2000, 0, 0, "垃圾清运", 1 },
+		{ "updated, committed", "S2", "违章搭建严重", 2000, 1, 1, "路灯损坏", 1 },
+		{ "updated, rolled back", "S2", "积水无人处理", 3000, 1, 0, NULL, 0 },
+		{ "same text elsewhere", "S4", "违章搭建严重", 1000, 0, 0, NULL, 2 },
+	};
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st;
+	struct sq_record r;
+	enum store_change change;
+	int64_t id = 0;
+	size_t i;
+
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(put_text(st, cases[i].sid, cases[i].updated, cases[i].text,
+					  cases[i].tx, cases[i].commit), SQ_OK);
+		if (!sqlite3_get_autocommit(st->db))
+			fail_msg("%s: left a transaction open", cases[i].what);
+		if (fts_hits(f->db, cases[i].text) != cases[i].found)
+			fail_msg("%s: %lld complaints found by their text, want %lld", cases[i].what,
+				 (long long)fts_hits(f->db, cases[i].text), (long long)cases[i].found);
+		if (cases[i].gone && fts_hits(f->db, cases[i].gone))
+			fail_msg("%s: the old text is still found", cases[i].what);
+		test_sql_exec(f->db, "INSERT INTO complaints_fts (complaints_fts, rank)"
+				     " VALUES ('integrity-check', 1)");
+	}
+	/* a failing insert outside a transaction: an error, nothing left open */
+	make_record(&r, "S5", 1000, SQ_STATUS_OPEN);
+	free(r.source);
+	r.source = NULL;
+	assert_int_equal(store_put_complaint(st, &r, 5000, &change, &id, &err), SQ_EDB);
+	assert_true(sqlite3_get_autocommit(st->db));
+	record_release(&r);
+	assert_int_equal(put_text(st, "S6", 1000, "树木倒伏挡路", 0, 0), SQ_OK);
+	assert_int_equal(fts_hits(f->db, "树木倒伏"), 1);
+	store_close(st);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM complaints"), 4);   /* S1 S2 S4 S6 */
+	test_sql_exec(f->db, "INSERT INTO complaints_fts (complaints_fts, rank)"
+			     " VALUES ('integrity-check', 1)");
+}
+
 static void test_upsert_new_updated_unchanged(void **state)
 {
 	struct fixture *f = *state;
@@ -1086,6 +1179,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_creates_latest_schema_in_wal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_search_index_follows_every_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_from_every_older_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_memory_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_lookup_across_periods, setup, teardown),
