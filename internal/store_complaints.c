@@ -167,22 +167,14 @@ sq_err store_fts_flush(struct sq_store *st, struct sq_error *err)
 	return rc;
 }
 
-/* Replace complaint id's declared links with r's; *had (if not NULL): how
- * many it had. */
-static sq_err put_links(struct sq_store *st, const struct sq_record *r, int64_t id,
-			int64_t *had, struct sq_error *err)
+/* Store r's declared links as complaint id's. */
+static sq_err add_links(struct sq_store *st, const struct sq_record *r, int64_t id,
+			struct sq_error *err)
 {
 	sqlite3_stmt *s;
 	size_t i;
-	sq_err rc;
+	sq_err rc = SQ_OK;
 
-	rc = store_stmt(st, sql_links_clear, &s, err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(s, 1, id);
-	rc = store_step_done(st, s, "clearing links", err);
-	if (had)
-		*had = rc ? 0 : sqlite3_changes(st->db);
 	for (i = 0; !rc && i < r->nlinks; i++) {
 		rc = store_stmt(st, sql_link_add, &s, err);
 		if (rc)
@@ -194,6 +186,25 @@ static sq_err put_links(struct sq_store *st, const struct sq_record *r, int64_t 
 		rc = store_step_done(st, s, "storing a link", err);
 	}
 	return rc;
+}
+
+/* Replace complaint id's declared links with r's; *had: how many it had. */
+static sq_err replace_links(struct sq_store *st, const struct sq_record *r, int64_t id,
+			    int64_t *had, struct sq_error *err)
+{
+	sqlite3_stmt *s;
+	sq_err rc;
+
+	*had = 0;
+	rc = store_stmt(st, sql_links_clear, &s, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = store_step_done(st, s, "clearing links", err);
+	if (rc)
+		return rc;
+	*had = sqlite3_changes(st->db);
+	return add_links(st, r, id, err);
 }
 
 static sq_err find_complaint(struct sq_store *st, const struct sq_record *r, int64_t *id,
@@ -244,8 +255,10 @@ static sq_err insert_complaint(struct sq_store *st, const struct sq_record *r, v
 		return rc;
 	*id = sqlite3_last_insert_rowid(st->db);
 	rc = st->fts_deferring ? fts_queue(st, *id, err) : SQ_OK;
+	/* a new row has no links to clear: the store's connections enforce
+	 * the foreign key that deletes a complaint's links with it */
 	if (!rc)
-		rc = put_links(st, r, *id, NULL, err);
+		rc = add_links(st, r, *id, err);
 	if (!rc && placer)
 		rc = placer->placed(placer->ctx, *id, err);
 	return rc;
@@ -321,7 +334,7 @@ static sq_err update_complaint(struct sq_store *st, const struct sq_record *r, i
 	if (!rc && reindex)
 		rc = fts_queue(st, id, err);
 	if (!rc)
-		rc = put_links(st, r, id, &had, err);
+		rc = replace_links(st, r, id, &had, err);
 	if (had || r->nlinks)
 		*relink = 1;
 	return rc;

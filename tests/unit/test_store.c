@@ -990,7 +990,7 @@ static void test_upsert_new_updated_unchanged(void **state)
 	struct sq_store *st;
 	struct sq_record r;
 	enum store_change change;
-	int64_t id1, id2;
+	int64_t id1, id2, links = 0;
 
 	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
 	assert_int_equal(store_begin(st, &err), SQ_OK);
@@ -1000,6 +1000,11 @@ static void test_upsert_new_updated_unchanged(void **state)
 	assert_int_equal(store_put_complaint(st, &r, 5000, &change, &id1, &err), SQ_OK);
 	assert_int_equal(change, STORE_NEW);
 	record_release(&r);
+	/* the new complaint's declared link is stored with it */
+	assert_int_equal(store_query_int(st, "SELECT count(*) FROM complaint_links"
+					 " WHERE complaint_id = ?1 AND target_id = '2024050112345000001'",
+					 1, id1, 0, &links, "counting links", &err), SQ_OK);
+	assert_int_equal(links, 1);
 
 	make_record(&r, "2024050112345000123", 1000, SQ_STATUS_IN_PROGRESS);
 	assert_int_equal(store_put_complaint(st, &r, 5001, &change, &id2, &err), SQ_OK);
