@@ -228,8 +228,11 @@ sq_err store_dedup_index(struct sq_store *st, const struct dedup_doc *d, int rei
 			 const int64_t *bands, size_t nbands, struct sq_error *err)
 {
 	static const char sql_doc[] =
-		"INSERT OR REPLACE INTO dedup_docs (complaint_id, folded, addr_key, road_key,"
-		" landmarks, buildings) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+		"INSERT INTO dedup_docs (complaint_id, folded, addr_key, road_key,"
+		" landmarks, buildings) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (complaint_id) DO UPDATE SET folded = excluded.folded,"
+		" addr_key = excluded.addr_key, road_key = excluded.road_key,"
+		" landmarks = excluded.landmarks, buildings = excluded.buildings";
 	sqlite3_stmt *s;
 	sq_err rc;
 
@@ -558,8 +561,11 @@ sq_err store_link_set(struct sq_store *st, int64_t complaint_id, const char *met
 		      struct sq_error *err)
 {
 	static const char sql[] =
-		"INSERT OR REPLACE INTO dedup_links (complaint_id, method, matched_id, score,"
-		" comparisons, linked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+		"INSERT INTO dedup_links (complaint_id, method, matched_id, score,"
+		" comparisons, linked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (complaint_id) DO UPDATE SET method = excluded.method,"
+		" matched_id = excluded.matched_id, score = excluded.score,"
+		" comparisons = excluded.comparisons, linked_at = excluded.linked_at";
 	sqlite3_stmt *s;
 	sq_err rc;
 

@@ -608,6 +608,53 @@ static void test_index_rows_go_with_their_complaint(void **state)
 }
 
 /*
+ * A complaint indexed or linked again (its text changed) has one row of
+ * each, and it says what the second time said (the statements are upserts,
+ * not INSERT OR REPLACE, whose delete made SQLite journal each statement).
+ */
+static void test_index_and_link_rows_replaced(void **state)
+{
+	static const char *const keys[] = { "c:西华" };
+	static const int64_t bands[] = { 11 };
+	struct fixture *f = *state;
+	struct sq_error err = { 0 };
+	struct sq_store *st;
+	struct dedup_doc d = { 0 }, got = { 0 };
+	char sql[256];
+	int64_t id;
+	int found = 0;
+
+	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
+	assert_int_equal(store_begin(st, &err), SQ_OK);
+	id = put_indexed(st, "R1", 0, keys, 1, bands, 1);   /* folded "x", no address */
+	assert_int_equal(store_link_set(st, id, "new", 0, 0.0, NULL, 100, &err), SQ_OK);
+	d.id = id;
+	d.received_at = 1714523482;
+	d.folded = "恩宁路88号夜间施工";
+	d.addr_key = "恩宁路88号";
+	d.road_key = "恩宁路";
+	d.buildings = "88";
+	assert_int_equal(store_dedup_index(st, &d, 1, keys, 1, bands, 1, &err), SQ_OK);
+	assert_int_equal(store_link_set(st, id, "auto", 7, 0.9, "[]", 200, &err), SQ_OK);
+	assert_int_equal(store_dedup_doc(st, id, &got, &found, &err), SQ_OK);
+	assert_true(found);
+	assert_string_equal(got.folded, "恩宁路88号夜间施工");
+	assert_string_equal(got.addr_key, "恩宁路88号");
+	assert_string_equal(got.road_key, "恩宁路");
+	assert_string_equal(got.buildings, "88");
+	dedup_doc_release(&got);
+	assert_int_equal(store_commit(st, &err), SQ_OK);
+	store_close(st);
+	snprintf(sql, sizeof(sql), "SELECT count(*) * 1000 + matched_id * 100 + linked_at"
+		 " FROM dedup_links WHERE complaint_id = %lld AND method = 'auto'"
+		 " AND comparisons = '[]' AND score = 0.9", (long long)id);
+	assert_int_equal(test_sql_int(f->db, sql), 1000 + 700 + 200);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM dedup_docs WHERE complaint_id = %lld",
+		 (long long)id);
+	assert_int_equal(test_sql_int(f->db, sql), 1);
+}
+
+/*
  * Where statements' undo journals go (store.c, temp_store()): memory in
  * store_begin's transactions, files in store_begin_spilling's (store_prune,
  * migrations: one statement may change years of pages), and back to files
@@ -1191,6 +1238,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_index_in_memory_follows_the_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_lookups_match_a_model, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_rows_go_with_their_complaint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_and_link_rows_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statement_journal_placement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detect_columns_are_indexed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_kinds, setup, teardown),
