@@ -111,8 +111,9 @@ enum store_change { STORE_NEW = 0, STORE_UPDATED, STORE_UNCHANGED, STORE_RESTATE
 /*
  * Insert or update one normalized record, inside the caller's transaction
  * (without one, in a transaction of its own: a complaint is in the search
- * index when its row is).  New (source, source_id): inserted.  Known and r->updated_at newer than the
- * stored one: the old state is copied to complaint_history and replaced.
+ * index when its row is).  New (source, source_id): inserted.  Known and
+ * r->updated_at newer than the stored one: the old state is copied to
+ * complaint_history and replaced.
  * Otherwise nothing changes.  *id receives the complaint's row id.
  * `now` is the wall-clock time recorded as first seen / history time.
  */

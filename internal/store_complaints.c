@@ -254,7 +254,7 @@ static sq_err insert_complaint(struct sq_store *st, const struct sq_record *r, v
 	if (rc)
 		return rc;
 	*id = sqlite3_last_insert_rowid(st->db);
-	rc = st->fts_deferring ? fts_queue(st, *id, err) : SQ_OK;
+	rc = fts_queue(st, *id, err);
 	/* a new row has no links to clear: the store's connections enforce
 	 * the foreign key that deletes a complaint's links with it */
 	if (!rc)
@@ -312,7 +312,7 @@ static sq_err update_complaint(struct sq_store *st, const struct sq_record *r, i
 	/* Stored and changed in one transaction: not indexed yet, and the
 	 * flush will index what the row says then. */
 	reindex = 0;
-	if (st->fts_deferring && !fts_queued(st, id)) {
+	if (!fts_queued(st, id)) {
 		rc = store_stmt(st, sql_fts_forget, &s, err);
 		if (rc)
 			return rc;

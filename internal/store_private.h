@@ -42,15 +42,16 @@ struct sq_store {
 sq_err store_begin_spilling(struct sq_store *st, struct sq_error *err);
 
 /*
- * In a transaction, take over full-text indexing from the triggers until
- * store_fts_flush (schema step 8).  No-op outside a transaction (the
- * triggers index) and when already done.
+ * In a transaction, take over full-text indexing from the update trigger
+ * until store_fts_flush (schema step 8); store_put_placed always has one,
+ * and queues what it inserts or changes (no trigger indexes an insert
+ * since step 20).  No-op outside a transaction and when already done.
  */
 sq_err store_fts_defer(struct sq_store *st, struct sq_error *err);
 
 /*
  * Index the complaints queued in st->fts_ids in complaints_fts, in one
- * statement, empty the queue and hand indexing back to the triggers.
+ * statement, empty the queue and hand indexing back to the update trigger.
  * store_commit calls it before COMMIT.
  */
 sq_err store_fts_flush(struct sq_store *st, struct sq_error *err);
