@@ -327,10 +327,40 @@ static uint32_t *addr_decode(const char *s, size_t *n_out)
 	return c;
 }
 
+/* Admin endings that also end road names' first halves: 市 村 镇 乡. */
+static int names_roads(uint32_t c)
+{
+	return c == 0x5E02 || c == 0x6751 || c == 0x9547 || c == 0x4E61;
+}
+
+/*
+ * Does a road suffix (路, 街, 巷, 大道, ...) start at c[at] or one character
+ * after it?  Then what comes before c[at] is the road's name, not an
+ * administrative unit: 环市大道, 芳村大道, 环市东路, 新市路.
+ */
+static int road_follows(const uint32_t *c, size_t at, size_t n)
+{
+	size_t k;
+
+	for (k = at; k < n && k <= at + 1; k++) {
+		if (!is_han(c[k]))
+			return 0;
+		if (c[k] == CP_DA && k + 1 < n && c[k + 1] == CP_DAO)
+			return 1;
+		if (c[k] == CP_LU || c[k] == CP_JIE || c[k] == CP_XIANG || c[k] == CP_FANG ||
+		    c[k] == CP_NONG)
+			return !(c[k] == CP_JIE && k + 1 < n && c[k + 1] == CP_DAO);   /* 街道 */
+	}
+	return 0;
+}
+
 /*
  * Skip leading administrative names: "广州市", "荔湾区", "金花街道",
  * "西华路社区".  Each is 2..10 Chinese characters ending at the first
- * admin ending, without a house number in it.
+ * admin ending, without a house number in it.  A name ending in 市, 村, 镇
+ * or 乡 right before a road suffix (环市大道, 芳村大道, 新市路) is the road's
+ * and stays: stripped, it left roads named 大道 or 东路, one key for every
+ * such road of a city.
  */
 static size_t strip_admin(const uint32_t *c, size_t n)
 {
@@ -344,6 +374,8 @@ static size_t strip_admin(const uint32_t *c, size_t n)
 					       (c[j - 1] == CP_SHE && c[j] == CP_QU));
 
 			if ((is_admin_end(c[j]) || end2) && j > pos) {
+				if (names_roads(c[j]) && road_follows(c, j + 1, n))
+					return pos;
 				next = j + 1;
 				break;
 			}
