@@ -686,11 +686,30 @@ static int stop_word_before(const uint32_t *cps, size_t j)
 
 /* Where a name ending at cps[end] begins: at most 8 characters back, not
  * across a stop character or stop word. */
+/*
+ * Does a road's suffix (路, 大道) follow cps[at - 1] within the name that
+ * ends at end, right away or one character later?  Then a 市 or 镇 there is
+ * the road's (环市大道, 新市路, 环市东路), not a city's end.
+ */
+static int road_name_at(const uint32_t *cps, size_t at, size_t end)
+{
+	size_t k;
+
+	if (cps[at - 1] != 0x5E02 && cps[at - 1] != 0x9547)   /* 市 镇 */
+		return 0;
+	for (k = at; k < end && k <= at + 1; k++)
+		if (cps[k] == 0x8DEF || (cps[k] == 0x5927 && k + 1 < end && cps[k + 1] == 0x9053))
+			return 1;   /* 路, 大道 */
+	return 0;
+}
+
 static size_t name_start(const uint32_t *cps, size_t end)
 {
 	size_t j;
 
-	for (j = end; j > 0 && end - j < 8 && !name_stop(cps[j - 1]) && !stop_word_before(cps, j); j--)
+	for (j = end; j > 0 && end - j < 8 && (!name_stop(cps[j - 1]) || road_name_at(cps, j, end)) &&
+		      !stop_word_before(cps, j);
+	     j--)
 		;
 	return j;
 }
@@ -836,9 +855,42 @@ static size_t utf8_chars_of(const char *s, size_t n)
  */
 #define MAX_PLACES 32
 
+/* The start of the UTF-8 character before data[at] (at > 0). */
+static size_t char_before(const char *data, size_t at)
+{
+	do
+		at--;
+	while (at > 0 && ((unsigned char)data[at] & 0xc0) == 0x80);
+	return at;
+}
+
+/*
+ * How many characters before the window data[start..) a road in it wants:
+ * a name that begins with a road suffix or one character before it
+ * (大道学校 of 环市大道学校, 风路小学 of 东风路小学) needs the road's two
+ * characters in front, or every school on a 大道 has one name.
+ */
+static int road_chars_wanted(const char *data, size_t start, size_t len)
+{
+	static const char lu[] = "路", dadao[] = "大道";
+	const char *w = data + start;
+	size_t n = len - start, l1 = sizeof(lu) - 1, l2 = sizeof(dadao) - 1, first;
+
+	if ((n >= l2 && !memcmp(w, dadao, l2)) || (n >= l1 && !memcmp(w, lu, l1)))
+		return 2;
+	first = 1;
+	while (first < n && ((unsigned char)w[first] & 0xc0) == 0x80)
+		first++;
+	if ((n - first >= l2 && !memcmp(w + first, dadao, l2)) ||
+	    (n - first >= l1 && !memcmp(w + first, lu, l1)))
+		return 1;
+	return 0;
+}
+
 static size_t canonical_one(const char *data, size_t len, char last[24])
 {
-	size_t start = len, chars = 0, i, glen;
+	size_t start = len, chars = 0, i, glen, wider;
+	int more;
 
 	while (start > 0 && chars < 4) {
 		start--;
@@ -847,6 +899,11 @@ static size_t canonical_one(const char *data, size_t len, char last[24])
 	}
 	if (chars < 3 || len - start >= 24)
 		return 0;
+	for (more = road_chars_wanted(data, start, len), wider = start; more > 0 && wider > 0;
+	     more--)
+		wider = char_before(data, wider);
+	if (len - wider < 24)
+		start = wider;
 	memcpy(last, data + start, len - start);
 	last[len - start] = '\0';
 	/* a generic word where the name proper would be: 附近小区, 燃气公司 */

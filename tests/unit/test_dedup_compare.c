@@ -197,6 +197,12 @@ static void test_extract_places(void **state)
 		{ "每晚有人跳广场舞", "", "" },
 		{ "华贵广场项目", "华贵广场", "" },
 		{ "在宝源路3号的陈记牛杂吃了", "陈记牛杂", "" },
+		/* a place named after its road keeps the road's name: every
+		 * school on a 大道 was 大道学校 */
+		{ "环市大道学校门口接送秩序混乱", "环市大道学校", "" },
+		{ "芳村大道学校", "芳村大道学校", "" },
+		{ "东风路小学门口", "东风路小学", "" },
+		{ "昨天开始上九大道学校门口", "上九大道学校", "" },
 		{ "", "", "" },
 	};
 	char *l = NULL, *b = NULL;
