@@ -810,7 +810,13 @@ static const char *house_number_of(const struct dedup_doc *d)
  * without one (n:, which only those are indexed under); a report without
  * a number looks up its whole road (r:, every report on it).  On a busy
  * road, r: for everyone was the most recent 60 reports on the road, nearly
- * all at other numbers: most of the candidates compared.
+ * all at other numbers: most of the candidates compared.  Communities
+ * likewise: a report on a road looks up the reports of its community that
+ * name no road (k:, which only those are indexed under), a report without
+ * a road the whole community (c:, every report in it).  Two reports on
+ * different roads compare as place other_road, which no other field can
+ * outweigh at the default weights; c: for everyone was the most recent 60
+ * reports of the community, most of them on other roads.
  */
 static sq_err block_keys(const struct dedup_doc *d, int lookup, struct sq_buf *keys, size_t *n)
 {
@@ -857,7 +863,10 @@ static sq_err block_keys(const struct dedup_doc *d, int lookup, struct sq_buf *k
 	}
 	if (d->grid && strlen(d->grid) >= 15)
 		ADD_KEY("g:", d->grid);
-	ADD_KEY("c:", d->community);
+	if (!lookup || !road)
+		ADD_KEY("c:", d->community);
+	if (!road == !lookup)
+		ADD_KEY("k:", d->community);
 	ADD_KEY("p:", d->contact_hash);
 	ADD_KEY("m:", d->contact_masked);
 	if (!rc && d->has_pos) {

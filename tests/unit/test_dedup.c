@@ -270,7 +270,9 @@ static void test_same_road_other_number_stays_apart(void **state)
 
 	other.id = "L2";
 	other.address = "恩宁路120号";
-	other.text = "尊敬的代表:恩宁路120号旁边的工地最近每天晚上都施工到凌晨,机器声音很吵。";
+	/* the same words, so that MinHash finds the pair: a report with a
+	 * house number looks up no other number on its road */
+	other.text = "市民来电反映:恩宁路120号附近工地连续多晚施工至凌晨两点,噪音很大,影响休息,请相关部门处理。";
 	a = put(fx, &site_a, NULL);
 	b = put(fx, &other, NULL);
 	link_run(fx, (int64_t[]){ a, b }, 2);
@@ -1143,6 +1145,41 @@ static void test_road_candidates(void **state)
 	assert_int_equal(link_run(fx, &id, 1).candidates, 2);       /* R1, R3 */
 }
 
+/* A report of community 多宝社区 on road `road` (NULL: no address): no text,
+ * contact or category, so only the community's keys can find it. */
+static int64_t put_in_community(struct fx *fx, const char *id, const char *road, int64_t at)
+{
+	struct spec s = site_a;
+
+	s.id = id;
+	s.at = at;
+	s.title = s.text = s.category = s.phone = NULL;
+	s.community = "多宝社区";
+	s.address = road;
+	return put(fx, &s, NULL);
+}
+
+/* Reports on two roads compare as place other_road, which the other fields
+ * cannot outweigh, so a report on a road is compared with the reports of
+ * its community that name no road, not with every report of it; one
+ * without a road still is. */
+static void test_community_candidates(void **state)
+{
+	struct fx *fx = *state;
+	int64_t id;
+
+	id = put_in_community(fx, "C1", "恩宁路88号", T0);
+	link_run(fx, &id, 1);
+	id = put_in_community(fx, "C2", "宝华路3号", T0 + HOUR);
+	link_run(fx, &id, 1);
+	id = put_in_community(fx, "C3", NULL, T0 + 2 * HOUR);
+	assert_int_equal(link_run(fx, &id, 1).candidates, 2);       /* C1, C2 */
+	id = put_in_community(fx, "C4", "多宝路5号", T0 + 3 * HOUR);
+	assert_int_equal(link_run(fx, &id, 1).candidates, 1);       /* C3 */
+	id = put_in_community(fx, "C5", NULL, T0 + 4 * HOUR);
+	assert_int_equal(link_run(fx, &id, 1).candidates, 4);       /* C1-C4 */
+}
+
 static void test_contradicted_incident(void **state)
 {
 	struct fx *fx = *state;
@@ -1638,6 +1675,7 @@ int main(void)
 		T(test_candidate_linked_in_the_same_run),
 		T(test_tie_in_one_incident_goes_to_the_older),
 		T(test_road_candidates),
+		T(test_community_candidates),
 		T(test_contradicted_incident),
 		T(test_same_estate_other_problem),
 		T(test_same_estate_without_problems),
