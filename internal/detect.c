@@ -1030,7 +1030,6 @@ sq_err detect_run(struct sq_store *st, const struct sq_config *cfg, int64_t now,
 	const char *ran[DETECTORS_MAX];
 	size_t nran = 0, i;
 	int64_t lookback = 0;
-	struct sq_error ignored;
 	sq_err rc = SQ_OK;
 
 	memset(stats, 0, sizeof(*stats));
@@ -1042,8 +1041,7 @@ sq_err detect_run(struct sq_store *st, const struct sq_config *cfg, int64_t now,
 			lookback = l;
 	}
 	o.in.since = now - lookback;
-	rc = store_cache_for_scans(st, 1, err);
-	if (!rc && !disabled(dc, "overdue"))
+	if (!disabled(dc, "overdue"))
 		rc = overdue_since(st, dc, now, &o.in.overdue_since, err);
 	if (!rc)
 		rc = store_detect_load(st, o.in.since, now, &o.rows, o.in.overdue_since,
@@ -1086,9 +1084,5 @@ out:
 	findings_release(&found);
 	memos_release(&memos);
 	input_release(&o);
-	if (!rc)
-		rc = store_cache_for_scans(st, 0, err);
-	else
-		store_cache_for_scans(st, 0, &ignored);   /* the first error is the one to tell */
 	return rc;
 }

@@ -172,27 +172,15 @@ sq_err store_global_init(struct sq_error *err)
  * sort past the page cache's size goes to a temporary file (under
  * PrivateTmp in the systemd units).
  */
-#define CACHE_LINKING "PRAGMA cache_size = -32768;"
-#define CACHE_SCANNING "PRAGMA cache_size = -2048;"
-
 static sq_err configure(struct sq_store *st, struct sq_error *err)
 {
 	return store_exec(st,
 			  "PRAGMA journal_mode = WAL;"
 			  "PRAGMA synchronous = NORMAL;"
 			  "PRAGMA foreign_keys = ON;"
-			  "PRAGMA temp_store = FILE;" CACHE_LINKING,
+			  "PRAGMA temp_store = FILE;"
+			  "PRAGMA cache_size = -32768;",
 			  err);
-}
-
-/*
- * A detection at 1M stored read its half of the look-back through the
- * 32 MiB cache: peak 99 -> 74 MB and a quarter of its wall time with 2 MiB
- * (docs/performance.md, stop 27).
- */
-sq_err store_cache_for_scans(struct sq_store *st, int scanning, struct sq_error *err)
-{
-	return store_exec(st, scanning ? CACHE_SCANNING : CACHE_LINKING, err);
 }
 
 /*
@@ -269,7 +257,7 @@ sq_err store_open_reader(const struct sq_store *st, struct sq_store **out,
 	 * fresh page of memory the kernel zeroes first.  A detection at 1M
 	 * stored: peak 130 -> 99 MB, system time 0.18 -> 0.15 s.
 	 */
-	rc = store_exec(r, CACHE_SCANNING, err);
+	rc = store_exec(r, "PRAGMA cache_size = -2048;", err);
 	if (rc) {
 		store_close(r);
 		return rc;

@@ -62,14 +62,6 @@ void store_close(struct sq_store *st);
 sq_err store_open_reader(const struct sq_store *st, struct sq_store **out,
 			struct sq_error *err);
 
-/*
- * The page cache for what comes next: scanning (1) ranges read once, as
- * detection does, or linking (0, the default) with its look-ups spread
- * over the linkage index.  A large cache only holds a scan's pages, each a
- * fresh page of memory; a small one sends linking back to pread.
- */
-sq_err store_cache_for_scans(struct sq_store *st, int scanning, struct sq_error *err);
-
 /* PRAGMA user_version of the open database. */
 int store_schema_version(struct sq_store *st);
 

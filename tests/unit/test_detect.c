@@ -18,7 +18,6 @@
 #include "detect/entities.h"
 #include "flag.h"
 #include "store.h"
-#include "store_private.h"   /* store_query_int */
 #include "testutil.h"
 #include "banned.h"
 
@@ -76,18 +75,6 @@ static int64_t put(struct fx *f, int64_t t, const char *cat, const char *comm,
 	return fixture_put(f->st, &c);
 }
 
-/* The store connection's page cache, in KiB (negative: PRAGMA cache_size). */
-static int64_t cache_kib(struct fx *f)
-{
-	struct sq_error err = { 0 };
-	int64_t v = 0;
-
-	assert_int_equal(store_query_int(f->st, "PRAGMA cache_size", 0, 0, 0, &v, "reading", &err),
-			 SQ_OK);
-	return -v;
-}
-
-/* One detection, which leaves the page cache at linking's size. */
 static void run(struct fx *f, int64_t now, struct detect_stats *stats)
 {
 	struct sq_error err = { 0 };
@@ -95,7 +82,6 @@ static void run(struct fx *f, int64_t now, struct detect_stats *stats)
 
 	if (rc)
 		fail_msg("detect_run: %s", err.msg);
-	assert_int_equal(cache_kib(f), 32768);
 }
 
 /* Flags of a kind (NULL: all), any state. */
@@ -1152,7 +1138,6 @@ static void test_common_cause_kept_names(void **state)
 	sql_exec(f, "UPDATE detect_memos SET memo = '0	only a key' WHERE complaint_id = %lld",
 		 (long long)third);
 	assert_int_equal(detect_run(f->st, &f->cfg, t - 86400 + 240, &s, &err), SQ_EDB);
-	assert_int_equal(cache_kib(f), 32768);   /* restored on failure too */
 	{
 		char want[64];
 

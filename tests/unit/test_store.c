@@ -671,29 +671,6 @@ static int64_t temp_store_now(struct sq_store *st)
 	return v;
 }
 
-/* The page cache for scans and back (store_cache_for_scans), in KiB. */
-static void test_cache_for_scans(void **state)
-{
-	struct fixture *f = *state;
-	struct sq_error err = { 0 };
-	struct sq_store *st;
-	int64_t v = 0;
-
-	assert_int_equal(store_open(f->db, &st, &err), SQ_OK);
-	assert_int_equal(store_query_int(st, "PRAGMA cache_size", 0, 0, 0, &v, "reading", &err),
-			 SQ_OK);
-	assert_int_equal(v, -32768);
-	assert_int_equal(store_cache_for_scans(st, 1, &err), SQ_OK);
-	assert_int_equal(store_query_int(st, "PRAGMA cache_size", 0, 0, 0, &v, "reading", &err),
-			 SQ_OK);
-	assert_int_equal(v, -2048);
-	assert_int_equal(store_cache_for_scans(st, 0, &err), SQ_OK);
-	assert_int_equal(store_query_int(st, "PRAGMA cache_size", 0, 0, 0, &v, "reading", &err),
-			 SQ_OK);
-	assert_int_equal(v, -32768);
-	store_close(st);
-}
-
 static void test_statement_journal_placement(void **state)
 {
 	struct fixture *f = *state;
@@ -1263,7 +1240,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_index_rows_go_with_their_complaint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_and_link_rows_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statement_journal_placement, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cache_for_scans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detect_columns_are_indexed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, setup, teardown),
