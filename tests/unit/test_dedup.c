@@ -1112,17 +1112,36 @@ static void test_index_horizon_future_and_off(void **state)
 	dedup_free(dd);
 }
 
-static int64_t put_on_road(struct fx *fx, const char *id, const char *num, int64_t at)
-{
-	struct spec s = site_a;
-	char addr[64];
+/*
+ * Reports that only their place can find (no text, contact or category),
+ * an hour apart, each linked in a run of its own; want: how many linked
+ * reports it is compared with (-1: not checked).
+ */
+struct placed_report {
+	const char *id, *community, *address;
+	int want;
+};
 
-	snprintf(addr, sizeof(addr), "恩宁路%s", num ? num : "");
-	s.id = id;
-	s.at = at;
-	s.title = s.text = s.community = s.category = s.phone = NULL;
-	s.address = addr;
-	return put(fx, &s, NULL);
+static void link_placed(struct fx *fx, const struct placed_report *r, size_t n)
+{
+	struct dedup_stats got;
+	size_t i;
+	int64_t id;
+
+	for (i = 0; i < n; i++) {
+		struct spec s = site_a;
+
+		s.id = r[i].id;
+		s.at = T0 + (int64_t)i * HOUR;
+		s.title = s.text = s.category = s.phone = NULL;
+		s.community = r[i].community;
+		s.address = r[i].address;
+		id = put(fx, &s, NULL);
+		got = link_run(fx, &id, 1);
+		if (r[i].want >= 0 && got.candidates != (int64_t)r[i].want)
+			fail_msg("%s: %lld candidates, want %d", r[i].id, (long long)got.candidates,
+				 r[i].want);
+	}
 }
 
 /* Different house numbers on one road never link (place other_number), so
@@ -1130,33 +1149,15 @@ static int64_t put_on_road(struct fx *fx, const char *id, const char *num, int64
  * one, not with every report on the road; one without a number still is. */
 static void test_road_candidates(void **state)
 {
-	struct fx *fx = *state;
-	int64_t id;
+	static const struct placed_report road[] = {
+		{ "R1", NULL, "恩宁路88号", -1 },
+		{ "R2", NULL, "恩宁路120号", -1 },
+		{ "R3", NULL, "恩宁路", 2 },      /* R1, R2 */
+		{ "R4", NULL, "恩宁路200号", 1 }, /* R3 */
+		{ "R5", NULL, "恩宁路88号", 2 },  /* R1, R3 */
+	};
 
-	id = put_on_road(fx, "R1", "88号", T0);
-	link_run(fx, &id, 1);
-	id = put_on_road(fx, "R2", "120号", T0 + HOUR);
-	link_run(fx, &id, 1);
-	id = put_on_road(fx, "R3", NULL, T0 + 2 * HOUR);
-	assert_int_equal(link_run(fx, &id, 1).candidates, 2);       /* R1, R2 */
-	id = put_on_road(fx, "R4", "200号", T0 + 3 * HOUR);
-	assert_int_equal(link_run(fx, &id, 1).candidates, 1);       /* R3 */
-	id = put_on_road(fx, "R5", "88号", T0 + 4 * HOUR);
-	assert_int_equal(link_run(fx, &id, 1).candidates, 2);       /* R1, R3 */
-}
-
-/* A report of community 多宝社区 on road `road` (NULL: no address): no text,
- * contact or category, so only the community's keys can find it. */
-static int64_t put_in_community(struct fx *fx, const char *id, const char *road, int64_t at)
-{
-	struct spec s = site_a;
-
-	s.id = id;
-	s.at = at;
-	s.title = s.text = s.category = s.phone = NULL;
-	s.community = "多宝社区";
-	s.address = road;
-	return put(fx, &s, NULL);
+	link_placed(*state, road, sizeof(road) / sizeof(road[0]));
 }
 
 /* Reports on two roads compare as place other_road, which the other fields
@@ -1165,19 +1166,15 @@ static int64_t put_in_community(struct fx *fx, const char *id, const char *road,
  * without a road still is. */
 static void test_community_candidates(void **state)
 {
-	struct fx *fx = *state;
-	int64_t id;
+	static const struct placed_report community[] = {
+		{ "C1", "多宝社区", "恩宁路88号", -1 },
+		{ "C2", "多宝社区", "宝华路3号", -1 },
+		{ "C3", "多宝社区", NULL, 2 },         /* C1, C2 */
+		{ "C4", "多宝社区", "多宝路5号", 1 },  /* C3 */
+		{ "C5", "多宝社区", NULL, 4 },         /* C1-C4 */
+	};
 
-	id = put_in_community(fx, "C1", "恩宁路88号", T0);
-	link_run(fx, &id, 1);
-	id = put_in_community(fx, "C2", "宝华路3号", T0 + HOUR);
-	link_run(fx, &id, 1);
-	id = put_in_community(fx, "C3", NULL, T0 + 2 * HOUR);
-	assert_int_equal(link_run(fx, &id, 1).candidates, 2);       /* C1, C2 */
-	id = put_in_community(fx, "C4", "多宝路5号", T0 + 3 * HOUR);
-	assert_int_equal(link_run(fx, &id, 1).candidates, 1);       /* C3 */
-	id = put_in_community(fx, "C5", NULL, T0 + 4 * HOUR);
-	assert_int_equal(link_run(fx, &id, 1).candidates, 4);       /* C1-C4 */
+	link_placed(*state, community, sizeof(community) / sizeof(community[0]));
 }
 
 static void test_contradicted_incident(void **state)
