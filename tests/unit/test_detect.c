@@ -438,6 +438,62 @@ static void test_cluster_by_radius_across_a_boundary(void **state)
 	store_flag_release(&fl);
 }
 
+static int64_t sql_int(struct fx *f, const char *fmt, ...);
+
+/*
+ * A circle reads the units of its category within its radius north and
+ * south (by_radius looks up a latitude band): B and C are 295 m north and
+ * south of A, E 311 m north; the other category's units between them are
+ * not counted.  A's circle, the first of the most, is A, B, C and D.
+ */
+static void test_cluster_radius_band(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t t = fixture_time(30, 12, 0);
+	static const struct {
+		const char *id, *cat, *comm;
+		double lat, lon;
+	} pts[] = {
+		{ "A", "pollution", "多宝路社区", 23.12500, 113.24300 },
+		{ "B", "pollution", "逢源路社区", 23.12765, 113.24300 },
+		{ "C", "pollution", "昌华路社区", 23.12235, 113.24300 },
+		{ "D", "pollution", "逢源路社区", 23.12450, 113.24350 },
+		{ "E", "pollution", "多宝路社区", 23.12780, 113.24300 },
+		{ "N1", "noise", "华贵路社区", 23.12600, 113.24300 },
+		{ "N2", "noise", "宝华路社区", 23.12400, 113.24300 },
+	};
+	size_t i;
+
+	history(f, t);
+	for (i = 0; i < sizeof(pts) / sizeof(pts[0]); i++) {
+		struct fixture_complaint c = { 0 };
+		char h[16];
+
+		snprintf(h, sizeof(h), "bh%zu", i);
+		c.source_id = pts[i].id;
+		c.received_at = t - 7200 + (int64_t)i * 600;   /* A first */
+		c.category = pts[i].cat;
+		c.community = pts[i].comm;
+		c.title = "烧烤油烟";
+		c.contact_hash = h;
+		c.has_pos = 1;
+		c.lat = pts[i].lat;
+		c.lon = pts[i].lon;
+		fixture_put(f->st, &c);
+	}
+	run(f, t + 60, &s);
+	assert_int_equal(flags_of(f, "cluster", &fl), 1);
+	assert_non_null(strstr(fl.cause_key, "cluster:pollution:radius:"));
+	assert_int_equal(fl.nunits, 4);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM flag_members m JOIN complaints c"
+				 " ON c.id = m.complaint_id WHERE m.flag_id = %lld"
+				 " AND c.source_id IN ('A', 'B', 'C', 'D')", (long long)fl.id),
+			 4);
+	store_flag_release(&fl);
+}
+
 /* ---- surge ------------------------------------------------------------ */
 
 static void test_surge_above_own_history(void **state)
@@ -1635,6 +1691,7 @@ int main(void)
 		T(test_cluster_busy_community_is_not_surprising),
 		T(test_cluster_grows_then_escalates),
 		T(test_cluster_by_radius_across_a_boundary),
+		T(test_cluster_radius_band),
 		T(test_surge_above_own_history),
 		T(test_surge_quiet_at_usual_level),
 		T(test_surge_counts_residents_not_calls),
