@@ -42,6 +42,7 @@
 #include "banned.h"
 
 #define MAX_COMMUNITIES 64
+#define COMM_SEEN 1024   /* community_index's cache of names seen */
 #define MAX_DAYS 366
 #define MAX_WINDOW 30
 
@@ -126,6 +127,10 @@ struct scan {
 	double recent_total[MAX_WINDOW + 1];   /* C(last w days), w = 1..W */
 	size_t ncomm;
 	const char *comm[MAX_COMMUNITIES];
+	/* community_index's answers by the name's pointer: the input shares
+	 * one copy of each name, the configuration's areas another */
+	const char *seen[COMM_SEEN];
+	int seen_at[COMM_SEEN];
 	uint64_t *zones;          /* community bit masks */
 	size_t nzones;
 	struct cat *cats;
@@ -246,7 +251,7 @@ static void count_recent(const struct scan *sc, const struct cat *k, const int *
 	}
 }
 
-static int community_index(struct scan *sc, const char *name)
+static int community_lookup(struct scan *sc, const char *name)
 {
 	size_t i;
 
@@ -257,6 +262,20 @@ static int community_index(struct scan *sc, const char *name)
 		return -1;
 	sc->comm[sc->ncomm] = name;
 	return (int)sc->ncomm++;
+}
+
+/* A name's index among the communities (-1: too many), looked up by its
+ * text once per copy of it: each unit's was a strcmp for every community
+ * before it (3.2 M of them in a detection at 100k stored). */
+static int community_index(struct scan *sc, const char *name)
+{
+	size_t slot = (size_t)((uintptr_t)name >> 3) % COMM_SEEN;
+
+	if (sc->seen[slot] != name) {
+		sc->seen_at[slot] = community_lookup(sc, name);
+		sc->seen[slot] = name;
+	}
+	return sc->seen_at[slot];
 }
 
 struct dist {
@@ -333,7 +352,7 @@ struct case_ref {
 static int cmp_case(const void *a, const void *b)
 {
 	const struct case_ref *x = a, *y = b;
-	int c = strcmp(x->cat, y->cat);
+	int c = detect_name_cmp(x->cat, y->cat);
 
 	if (c)
 		return c;
@@ -362,7 +381,7 @@ static sq_err collect(struct scan *sc)
 	}
 	qsort(refs, n, sizeof(*refs), cmp_case);
 	for (i = 0; i < n; i = j) {
-		for (j = i; j < n && !strcmp(refs[j].cat, refs[i].cat); j++)
+		for (j = i; j < n && !detect_name_cmp(refs[j].cat, refs[i].cat); j++)
 			;
 		nc++;
 	}
@@ -380,7 +399,7 @@ static sq_err collect(struct scan *sc)
 
 		k->name = refs[i].cat;
 		k->first = i;
-		for (j = i; j < n && !strcmp(refs[j].cat, refs[i].cat); j++) {
+		for (j = i; j < n && !detect_name_cmp(refs[j].cat, refs[i].cat); j++) {
 			sc->case_unit[j] = refs[j].unit;
 			sc->case_comm[j] = refs[j].comm;
 			sc->case_day[j] = refs[j].day;
