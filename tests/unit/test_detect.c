@@ -396,33 +396,26 @@ static void test_cluster_grows_then_escalates(void **state)
 	store_flag_release(&fl);
 }
 
-static void test_cluster_by_radius_across_a_boundary(void **state)
+/* A report with a position, for the circle tests. */
+struct point {
+	const char *id, *cat, *comm;
+	double lat, lon;
+};
+
+/* Store pts[0..n), the i-th received at first + i * step seconds. */
+static void put_points(struct fx *f, const struct point *pts, size_t n, int64_t first,
+		       int64_t step)
 {
-	struct fx *f = *state;
-	struct detect_stats s;
-	struct store_flag fl = { 0 };
-	int64_t t = fixture_time(30, 12, 0);
-	static const struct {
-		const char *comm;
-		double lat, lon;
-	} pts[] = {
-		{ "多宝路社区", 23.12500, 113.24300 },
-		{ "多宝路社区", 23.12520, 113.24320 },
-		{ "逢源路社区", 23.12510, 113.24270 },
-		{ "逢源路社区", 23.12530, 113.24290 },
-	};
 	size_t i;
 
-	history(f, t);
-	for (i = 0; i < sizeof(pts) / sizeof(pts[0]); i++) {
+	for (i = 0; i < n; i++) {
 		struct fixture_complaint c = { 0 };
-		char id[16], h[16];
+		char h[32];
 
-		snprintf(id, sizeof(id), "R%zu", i);
-		snprintf(h, sizeof(h), "rh%zu", i);
-		c.source_id = id;
-		c.received_at = t - (int64_t)i * 3600;
-		c.category = "pollution";
+		snprintf(h, sizeof(h), "h-%s", pts[i].id);
+		c.source_id = pts[i].id;
+		c.received_at = first + (int64_t)i * step;
+		c.category = pts[i].cat;
 		c.community = pts[i].comm;
 		c.title = "烧烤油烟";
 		c.contact_hash = h;
@@ -431,6 +424,23 @@ static void test_cluster_by_radius_across_a_boundary(void **state)
 		c.lon = pts[i].lon;
 		fixture_put(f->st, &c);
 	}
+}
+
+static void test_cluster_by_radius_across_a_boundary(void **state)
+{
+	struct fx *f = *state;
+	struct detect_stats s;
+	struct store_flag fl = { 0 };
+	int64_t t = fixture_time(30, 12, 0);
+	static const struct point pts[] = {
+		{ "R0", "pollution", "多宝路社区", 23.12500, 113.24300 },
+		{ "R1", "pollution", "多宝路社区", 23.12520, 113.24320 },
+		{ "R2", "pollution", "逢源路社区", 23.12510, 113.24270 },
+		{ "R3", "pollution", "逢源路社区", 23.12530, 113.24290 },
+	};
+
+	history(f, t);
+	put_points(f, pts, sizeof(pts) / sizeof(pts[0]), t, -3600);
 	run(f, t + 60, &s);
 	assert_int_equal(flags_of(f, "cluster", &fl), 1);
 	assert_non_null(strstr(fl.cause_key, "cluster:pollution:radius:"));
@@ -452,10 +462,7 @@ static void test_cluster_radius_band(void **state)
 	struct detect_stats s;
 	struct store_flag fl = { 0 };
 	int64_t t = fixture_time(30, 12, 0);
-	static const struct {
-		const char *id, *cat, *comm;
-		double lat, lon;
-	} pts[] = {
+	static const struct point pts[] = {
 		{ "A", "pollution", "多宝路社区", 23.12500, 113.24300 },
 		{ "B", "pollution", "逢源路社区", 23.12765, 113.24300 },
 		{ "C", "pollution", "昌华路社区", 23.12235, 113.24300 },
@@ -464,25 +471,9 @@ static void test_cluster_radius_band(void **state)
 		{ "N1", "noise", "华贵路社区", 23.12600, 113.24300 },
 		{ "N2", "noise", "宝华路社区", 23.12400, 113.24300 },
 	};
-	size_t i;
 
 	history(f, t);
-	for (i = 0; i < sizeof(pts) / sizeof(pts[0]); i++) {
-		struct fixture_complaint c = { 0 };
-		char h[16];
-
-		snprintf(h, sizeof(h), "bh%zu", i);
-		c.source_id = pts[i].id;
-		c.received_at = t - 7200 + (int64_t)i * 600;   /* A first */
-		c.category = pts[i].cat;
-		c.community = pts[i].comm;
-		c.title = "烧烤油烟";
-		c.contact_hash = h;
-		c.has_pos = 1;
-		c.lat = pts[i].lat;
-		c.lon = pts[i].lon;
-		fixture_put(f->st, &c);
-	}
+	put_points(f, pts, sizeof(pts) / sizeof(pts[0]), t - 7200, 600);   /* A first */
 	run(f, t + 60, &s);
 	assert_int_equal(flags_of(f, "cluster", &fl), 1);
 	assert_non_null(strstr(fl.cause_key, "cluster:pollution:radius:"));
