@@ -684,8 +684,6 @@ static int stop_word_before(const uint32_t *cps, size_t j)
 	return 0;
 }
 
-/* Where a name ending at cps[end] begins: at most 8 characters back, not
- * across a stop character or stop word. */
 /*
  * Does a road's suffix (路, 大道) follow cps[at - 1] within the name that
  * ends at end, right away or one character later?  Then a 市 or 镇 there is
@@ -703,6 +701,8 @@ static int road_name_at(const uint32_t *cps, size_t at, size_t end)
 	return 0;
 }
 
+/* Where a name ending at cps[end] begins: at most 8 characters back, not
+ * across a stop character or stop word. */
 static size_t name_start(const uint32_t *cps, size_t end)
 {
 	size_t j;

@@ -269,7 +269,7 @@ static int cmp_size(const void *a, const void *b)
  * stretch of s's category within dlat degrees of its latitude (a
  * great-circle distance is at least the earth's radius times the
  * latitudes' difference), then by distance.  Into idx those of the
- * window, in unit order; *baseline counts those before it.
+ * window, in the band's order; *baseline counts those before it.
  */
 static size_t neighbours(const struct cl *cl, const struct placed *p, size_t np, double dlat,
 			 const struct detect_unit *s, size_t *idx, size_t *baseline)
@@ -298,7 +298,6 @@ static size_t neighbours(const struct cl *cl, const struct placed *p, size_t np,
 		else if (baseline)
 			(*baseline)++;
 	}
-	qsort(idx, n, sizeof(*idx), cmp_size);
 	return n;
 }
 
@@ -348,6 +347,8 @@ static sq_err by_radius(struct cl *cl, size_t *idx)
 		size_t n, baseline = 0;
 
 		n = neighbours(cl, p, np, dlat, s, idx, &baseline);
+		/* in unit order, as consider() reads them: its first names the place */
+		qsort(idx, n, sizeof(*idx), cmp_size);
 		rc = consider(cl, idx, n, baseline, SCOPE_RADIUS, NULL, NULL, s->key);
 	}
 	free(seeds);
